@@ -1,0 +1,5 @@
+//! Rebuild when a migration is added: `embed_migrations!` does not notice new folders by itself.
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-changed=locales");
+}

@@ -1,0 +1,12 @@
+DROP TABLE audit_log;
+DROP TABLE locations;
+DROP TABLE materials;
+DROP TABLE campaigns;
+DROP TABLE pending_forms;
+DROP TABLE login_throttles;
+DROP TABLE sessions;
+DROP TABLE user_regions;
+DROP TABLE users;
+DROP TABLE location_types;
+DROP TABLE regions;
+DROP TABLE app_settings;

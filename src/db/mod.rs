@@ -1,0 +1,6 @@
+//! Database access for both backends: the connection enum, the pool, migrations and schema.
+
+pub mod connection;
+pub mod schema;
+
+pub use connection::{connect_pool, redact as redact_url, run_migrations, Backend, DbConn, DbError, Pool, PooledConn};

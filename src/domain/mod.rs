@@ -1,0 +1,34 @@
+//! Parse-don't-validate value types: a value of these types is already known to be valid.
+
+mod code;
+mod lang;
+pub mod password;
+mod quantity;
+mod role;
+mod text;
+mod username;
+
+pub use code::Code;
+pub use lang::Lang;
+pub use password::{Password, MIN_PASSWORD_LEN};
+pub use quantity::Quantity;
+pub use role::{Permission, Role};
+pub use text::{OptionalText, RequiredText};
+pub use username::Username;
+
+/// Why a value was refused: a translation key and an optional argument for `%{n}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub key: &'static str,
+    pub arg: Option<String>,
+}
+
+impl Invalid {
+    pub fn new(key: &'static str) -> Self {
+        Invalid { key, arg: None }
+    }
+
+    pub fn with(key: &'static str, arg: impl ToString) -> Self {
+        Invalid { key, arg: Some(arg.to_string()) }
+    }
+}

@@ -1,0 +1,65 @@
+//! The application error: every failure a handler can meet, mapped to one status code.
+//! The page a person sees for it is rendered by `web::errors`, which knows the request's language.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("a blocking task failed")]
+    Blocking(#[from] actix_web::error::BlockingError),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("sign-in required")]
+    LoginRequired { next: String },
+    /// A CLI-facing validation message.
+    #[error("{0}")]
+    Invalid(String),
+    /// A domain rule refused the request; the key is shown to the person.
+    #[error("refused: {}", .0.key)]
+    Refused(crate::domain::Invalid),
+}
+
+impl AppError {
+    /// True for failures of our own (a 500), which are logged with their details.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, AppError::Database(_) | AppError::Pool(_) | AppError::Blocking(_) | AppError::Hash(_))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Database(diesel::result::Error::NotFound) => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.is_internal() {
+            log::error!("{self}");
+        }
+        match self {
+            AppError::LoginRequired { next } => {
+                HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, next.as_str())).finish()
+            }
+            // An empty body: the error-page middleware renders it in the person's language.
+            _ => HttpResponse::build(self.status_code()).finish(),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! campaign-tracker: inventory and distribution tracking for public awareness campaigns.
+//!
+//! Module map (requests flow web → models → views):
+//! - `config`    settings from flags and the environment
+//! - `startup`   pool, migrations, shared key, routes → a bound server
+//! - `error`     `AppError`, the one error type handlers return
+//! - `db`        both backends (MultiConnection), pool, pragmas, migrations, schema
+//! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
+//! - `models`    one module per table: rows and their queries
+//! - `accounts`  argon2id password hashing and account creation
+//! - `demo`      the reference campaign of 2005–2006 as demo data
+//! - `i18n`      the translation catalogue (`locales/app.yml`) and number formatting
+//! - `web`       routes per area, request context, forms, CSRF, security headers, error pages
+//! - `views`     maud pages and components
+
+rust_i18n::i18n!("locales", fallback = "en");
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod models;
+pub mod startup;
+pub mod views;
+pub mod web;

@@ -1,0 +1,243 @@
+//! The `campaign-tracker` command: serve (the default), migrate, user administration, demo data.
+
+use campaign_tracker::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use campaign_tracker::db::{connect_pool, redact_url, run_migrations, DbConn};
+use campaign_tracker::domain::{Password, Role, Username};
+use campaign_tracker::models::audit::{Actor, AuditEntry};
+use campaign_tracker::models::user::User;
+use campaign_tracker::startup::Application;
+use campaign_tracker::{accounts, demo};
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+/// Tracks the printed and broadcast material of public awareness campaigns.
+#[derive(Parser)]
+#[command(name = "campaign-tracker", version, about)]
+struct Cli {
+    /// SQLite file path (or sqlite://path), or a postgres:// URL.
+    #[arg(long = "database", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load the reference campaign (2005–2006), its locations and one demo user per role.
+    Demo,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDRESS", default_value = DEFAULT_BIND)]
+    bind: String,
+    /// Secret for CSRF tokens, shared by every instance; generated and kept in the database when absent.
+    #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
+    session_key: Option<String>,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long, env = "COOKIE_SECURE")]
+    secure_cookies: bool,
+    /// Public origin POSTs must come from, e.g. https://tracker.example.org (default: the request's Host).
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "WORKERS")]
+    workers: Option<usize>,
+    /// Database connections in the pool.
+    #[arg(long, env = "POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input (prompted without echo on a terminal).
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, manager, logistics or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// Set a new password (read like `user add`) and end the user's sessions.
+    SetPassword { username: String },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,actix_server=warn")).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(&cli.database_url, cli.serve),
+        Some(Command::Serve(args)) => serve(&cli.database_url, args),
+        Some(Command::Migrate) => migrate(&cli.database_url),
+        Some(Command::User(cmd)) => user(&cli.database_url, cmd),
+        Some(Command::Demo) => load_demo(&cli.database_url),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
+    let config = Config {
+        database_url: database_url.to_string(),
+        bind: args.bind.clone(),
+        session_key: args.session_key.filter(|k| !k.is_empty()),
+        secure_cookies: args.secure_cookies,
+        public_url: args.public_url,
+        workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+        pool_size: args.pool_size.max(2),
+    };
+    if config.session_key.as_ref().is_some_and(|k| k.len() < 32) {
+        return Err("SESSION_KEY must be at least 32 characters".into());
+    }
+    let public = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+    let app = Application::build(config).map_err(|e| e.to_string())?;
+    log::info!("database: {}", redact_url(database_url));
+    log::info!("listening on http://{} (port {})", args.bind, app.port);
+    if let Some(link) = &app.setup_link {
+        log::warn!(
+            "no user exists yet: open {}{} to create the first administrator (the link works once)",
+            public.trim_end_matches('/'),
+            link
+        );
+    }
+    actix_web::rt::System::new().block_on(app.run()).map_err(|e| format!("server stopped: {e}"))
+}
+
+fn open(database_url: &str) -> Result<campaign_tracker::db::PooledConn, String> {
+    let pool = connect_pool(database_url, 2).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+fn migrate(database_url: &str) -> Result<(), String> {
+    open(database_url)?;
+    println!("database {} is up to date", redact_url(database_url));
+    Ok(())
+}
+
+/// Reads a password: prompted twice without echo on a terminal, else one line of standard input.
+fn read_password() -> Result<Password, String> {
+    let raw = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Password again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    Password::parse(&raw).map_err(|e| match e.key {
+        "err.password_short" => {
+            format!("the password must have at least {} characters", campaign_tracker::domain::MIN_PASSWORD_LEN)
+        }
+        _ => "the password is too long".to_string(),
+    })
+}
+
+fn find_user(conn: &mut DbConn, username: &str) -> Result<User, String> {
+    User::find_by_username(conn, &username.trim().to_lowercase())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user named {username:?}"))
+}
+
+fn user(database_url: &str, cmd: UserCommand) -> Result<(), String> {
+    let mut conn = open(database_url)?;
+    match cmd {
+        UserCommand::Add { username, role, display_name } => {
+            let name = Username::parse(&username)
+                .map_err(|_| format!("invalid username {username:?}: use 3–40 of a–z, 0–9, '.', '_', '-'"))?;
+            let role = Role::parse(&role)
+                .map_err(|_| format!("unknown role {role:?}: use admin, manager, logistics or viewer"))?;
+            if User::find_by_username(&mut conn, name.as_str()).map_err(|e| e.to_string())?.is_some() {
+                return Err(format!("user {:?} already exists", name.as_str()));
+            }
+            let password = read_password()?;
+            let user = accounts::create_user(
+                &mut conn,
+                name.as_str(),
+                display_name.as_deref().unwrap_or(""),
+                role,
+                password.expose(),
+            )
+            .map_err(|e| e.to_string())?;
+            println!("added {} ({})", user.username, role.as_str());
+        }
+        UserCommand::List => {
+            let users = User::all(&mut conn).map_err(|e| e.to_string())?;
+            println!("{:<24} {:<10} {:<8} display name", "username", "role", "active");
+            for u in users {
+                println!(
+                    "{:<24} {:<10} {:<8} {}",
+                    u.username,
+                    u.role,
+                    if u.is_active { "yes" } else { "no" },
+                    u.display_name
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            let user = find_user(&mut conn, &username)?;
+            conn.write_transaction(|conn| -> Result<(), diesel::result::Error> {
+                User::set_active(conn, user.id(), false)?;
+                AuditEntry::record(conn, &Actor::cli(), "disable", "user", user.id, &user.username)
+            })
+            .map_err(|e| e.to_string())?;
+            println!("disabled {} and ended their sessions", user.username);
+        }
+        UserCommand::SetPassword { username } => {
+            let user = find_user(&mut conn, &username)?;
+            let password = read_password()?;
+            let hash = accounts::hash_password(&password).map_err(|e| e.to_string())?;
+            conn.write_transaction(|conn| -> Result<(), diesel::result::Error> {
+                User::set_password_hash(conn, user.id(), &hash)?;
+                User::end_sessions(conn, user.id())?;
+                AuditEntry::record(conn, &Actor::cli(), "reset_password", "user", user.id, &user.username)
+            })
+            .map_err(|e| e.to_string())?;
+            println!("password of {} changed; their sessions were ended", user.username);
+        }
+    }
+    Ok(())
+}
+
+fn load_demo(database_url: &str) -> Result<(), String> {
+    let mut conn = open(database_url)?;
+    let s = demo::load(&mut conn).map_err(|e| e.to_string())?;
+    println!(
+        "demo data loaded into {}: {} regions, {} location types, {} campaigns, {} materials, {} locations, {} users added",
+        redact_url(database_url), s.regions, s.location_types, s.campaigns, s.materials, s.locations, s.users
+    );
+    println!("demo users (username / password):");
+    for (username, _, password, role) in demo::DEMO_USERS {
+        println!("  {username:<10} / {password:<20} ({})", role.as_str());
+    }
+    Ok(())
+}

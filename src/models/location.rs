@@ -1,0 +1,183 @@
+//! The location registry every campaign uses: depots and distribution points. Never deleted.
+
+use crate::db::schema::{location_types, locations, regions};
+use crate::db::DbConn;
+use crate::domain::Invalid;
+use crate::models::{like_pattern, now, Page};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Who owns a media outlet.
+pub const OWNERSHIPS: [&str; 2] = ["state", "private"];
+
+/// Checks an ownership; empty means none.
+pub fn parse_ownership(raw: &str) -> Result<Option<&'static str>, Invalid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    OWNERSHIPS.iter().find(|o| **o == raw).map(|o| Some(*o)).ok_or(Invalid::new("err.unknown_choice"))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = locations)]
+pub struct Location {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub location_type_id: i32,
+    pub region_id: i32,
+    pub city: String,
+    pub country: String,
+    pub ownership: Option<String>,
+    pub contact: String,
+    pub is_depot: bool,
+    pub is_active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = locations)]
+#[diesel(treat_none_as_null = true)]
+pub struct LocationChanges {
+    pub code: String,
+    pub name: String,
+    pub location_type_id: i32,
+    pub region_id: i32,
+    pub city: String,
+    pub country: String,
+    pub ownership: Option<String>,
+    pub contact: String,
+    /// Copied from the location type, so depot queries need no join.
+    pub is_depot: bool,
+}
+
+/// A location with the names of its type and region, as lists show it.
+#[derive(Debug, Clone)]
+pub struct LocationRow {
+    pub location: Location,
+    pub type_code: String,
+    pub type_name_en: String,
+    pub type_name_es: String,
+    pub region_code: String,
+    pub region_name: String,
+}
+
+/// Filters of the location list.
+#[derive(Debug, Default, Clone)]
+pub struct LocationFilter {
+    pub region_id: Option<i32>,
+    pub location_type_id: Option<i32>,
+    pub text: Option<String>,
+    /// None: all; Some(true): active only; Some(false): deactivated only.
+    pub active: Option<bool>,
+}
+
+type RowTuple = (Location, String, String, String, String, String);
+
+impl Location {
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<LocationRow>> {
+        locations::table
+            .inner_join(location_types::table)
+            .inner_join(regions::table)
+            .filter(locations::id.eq(id))
+            .select((
+                Location::as_select(),
+                location_types::code,
+                location_types::name_en,
+                location_types::name_es,
+                regions::code,
+                regions::name,
+            ))
+            .first::<RowTuple>(conn)
+            .optional()
+            .map(|row| row.map(into_row))
+    }
+
+    pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Location>> {
+        locations::table.filter(locations::code.eq(code)).select(Location::as_select()).first(conn).optional()
+    }
+
+    pub fn page(
+        conn: &mut DbConn,
+        filter: &LocationFilter,
+        page: i64,
+        per_page: i64,
+    ) -> QueryResult<Page<LocationRow>> {
+        let build = || {
+            let mut query = locations::table.inner_join(location_types::table).inner_join(regions::table).into_boxed();
+            if let Some(id) = filter.region_id {
+                query = query.filter(locations::region_id.eq(id));
+            }
+            if let Some(id) = filter.location_type_id {
+                query = query.filter(locations::location_type_id.eq(id));
+            }
+            if let Some(active) = filter.active {
+                query = query.filter(locations::is_active.eq(active));
+            }
+            if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+                let pattern = like_pattern(text.trim());
+                query = query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(locations.name) LIKE ")
+                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                        .sql(" ESCAPE '\\' OR lower(locations.code) LIKE ")
+                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                        .sql(" ESCAPE '\\' OR lower(locations.city) LIKE ")
+                        .bind::<diesel::sql_types::Text, _>(pattern)
+                        .sql(" ESCAPE '\\')"),
+                );
+            }
+            query
+        };
+        let total = build().count().get_result(conn)?;
+        let rows = build()
+            .order((regions::name, locations::name, locations::id))
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .select((
+                Location::as_select(),
+                location_types::code,
+                location_types::name_en,
+                location_types::name_es,
+                regions::code,
+                regions::name,
+            ))
+            .load::<RowTuple>(conn)?;
+        Ok(Page { rows: rows.into_iter().map(into_row).collect(), total, page, per_page })
+    }
+
+    pub fn insert(conn: &mut DbConn, new: &LocationChanges) -> QueryResult<i32> {
+        let at = now();
+        diesel::insert_into(locations::table)
+            .values((new, locations::is_active.eq(true), locations::created_at.eq(at), locations::updated_at.eq(at)))
+            .returning(locations::id)
+            .get_result(conn)
+    }
+
+    pub fn update(conn: &mut DbConn, id: i32, changes: &LocationChanges) -> QueryResult<usize> {
+        diesel::update(locations::table.find(id)).set((changes, locations::updated_at.eq(now()))).execute(conn)
+    }
+
+    /// Deactivated locations stay in every history but are offered for no new work.
+    pub fn set_active(conn: &mut DbConn, id: i32, active: bool) -> QueryResult<usize> {
+        diesel::update(locations::table.find(id))
+            .set((locations::is_active.eq(active), locations::updated_at.eq(now())))
+            .execute(conn)
+    }
+
+    pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+        locations::table.count().get_result(conn)
+    }
+}
+
+fn into_row(row: RowTuple) -> LocationRow {
+    LocationRow {
+        location: row.0,
+        type_code: row.1,
+        type_name_en: row.2,
+        type_name_es: row.3,
+        region_code: row.4,
+        region_name: row.5,
+    }
+}

@@ -1,0 +1,104 @@
+//! Materials of a campaign: posters, fliers, spots…, with their print run and pack size.
+
+use crate::db::schema::materials;
+use crate::db::DbConn;
+use crate::domain::Invalid;
+use crate::models::now;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// The kinds a material can be; broadcast spots are aired, not stocked.
+pub const MATERIAL_KINDS: [&str; 7] = ["poster", "flier", "pamphlet", "banner", "leaflet", "broadcast_spot", "other"];
+
+/// Checks a kind against `MATERIAL_KINDS`.
+pub fn parse_kind(raw: &str) -> Result<&'static str, Invalid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Invalid::new("err.required"));
+    }
+    MATERIAL_KINDS.iter().find(|k| **k == raw).copied().ok_or(Invalid::new("err.unknown_choice"))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = materials)]
+pub struct Material {
+    pub id: i32,
+    pub campaign_id: i32,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub planned_quantity: i32,
+    pub pack_size: Option<i32>,
+    pub supplier: String,
+    pub language: String,
+    pub unit: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = materials)]
+#[diesel(treat_none_as_null = true)]
+pub struct MaterialChanges {
+    pub campaign_id: i32,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub planned_quantity: i32,
+    pub pack_size: Option<i32>,
+    pub supplier: String,
+    pub language: String,
+    pub unit: String,
+}
+
+impl Material {
+    pub fn is_broadcast(&self) -> bool {
+        self.kind == "broadcast_spot"
+    }
+
+    /// Whole packs and the units left over, when the material has a pack size.
+    pub fn packs(&self, units: i64) -> Option<(i64, i64)> {
+        let size = i64::from(self.pack_size?);
+        Some((units / size, units % size))
+    }
+
+    pub fn all(conn: &mut DbConn, campaign_id: Option<i32>) -> QueryResult<Vec<Material>> {
+        let mut query = materials::table.into_boxed();
+        if let Some(id) = campaign_id {
+            query = query.filter(materials::campaign_id.eq(id));
+        }
+        query.order((materials::campaign_id, materials::id)).select(Material::as_select()).load(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Material>> {
+        materials::table.find(id).select(Material::as_select()).first(conn).optional()
+    }
+
+    pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Material>> {
+        materials::table.filter(materials::code.eq(code)).select(Material::as_select()).first(conn).optional()
+    }
+
+    pub fn insert(conn: &mut DbConn, new: &MaterialChanges) -> QueryResult<i32> {
+        let at = now();
+        diesel::insert_into(materials::table)
+            .values((new, materials::created_at.eq(at), materials::updated_at.eq(at)))
+            .returning(materials::id)
+            .get_result(conn)
+    }
+
+    pub fn update(conn: &mut DbConn, id: i32, changes: &MaterialChanges) -> QueryResult<usize> {
+        diesel::update(materials::table.find(id)).set((changes, materials::updated_at.eq(now()))).execute(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_checked() {
+        assert_eq!(parse_kind("poster"), Ok("poster"));
+        assert_eq!(parse_kind("").unwrap_err().key, "err.required");
+        assert_eq!(parse_kind("Poster").unwrap_err().key, "err.unknown_choice");
+    }
+}

@@ -1,0 +1,90 @@
+//! Builds the pool, runs migrations, prepares the shared key and the first-run link, binds the
+//! port and returns the server ready to run.
+
+use crate::config::Config;
+use crate::db::{connect_pool, run_migrations, DbError};
+use crate::models::setting::Setting;
+use crate::models::user::User;
+use crate::web::{self, security, AppState};
+use actix_web::middleware::{from_fn, Compress, ErrorHandlers, Logger};
+use actix_web::{web as aw, App, HttpServer};
+use std::net::TcpListener;
+
+/// Why the server could not start, worded for one log line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot bind {addr}: {reason}")]
+    Bind { addr: String, reason: String },
+    #[error("cannot prepare the database: {0}")]
+    Prepare(String),
+}
+
+const SESSION_KEY_SETTING: &str = "session_key";
+
+/// A server bound to its port, not yet running.
+pub struct Application {
+    pub port: u16,
+    /// The one-time first-administrator path, while no user exists.
+    pub setup_link: Option<String>,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    pub fn build(config: Config) -> Result<Application, StartupError> {
+        let pool = connect_pool(&config.database_url, config.pool_size)?;
+        let mut conn = pool.get().map_err(|e| StartupError::Prepare(e.to_string()))?;
+        run_migrations(&mut conn)?;
+        let session_key = match &config.session_key {
+            Some(key) => key.as_bytes().to_vec(),
+            None => Setting::get_or_insert(&mut conn, SESSION_KEY_SETTING, &security::random_token())
+                .map_err(|e| StartupError::Prepare(e.to_string()))?
+                .into_bytes(),
+        };
+        let setup_link = prepare_setup_link(&mut conn).map_err(|e| StartupError::Prepare(e.to_string()))?;
+        drop(conn);
+
+        let listener = TcpListener::bind(&config.bind)
+            .map_err(|e| StartupError::Bind { addr: config.bind.clone(), reason: e.to_string() })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+        let workers = config.workers.max(1);
+        let state = aw::Data::new(AppState { pool, config, session_key });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(aw::FormConfig::default().limit(web::forms::MAX_FORM_BYTES))
+                .wrap(ErrorHandlers::new().default_handler(web::errors::render))
+                .wrap(from_fn(security::cookies_and_headers))
+                .wrap(Compress::default())
+                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .configure(web::routes)
+                .default_service(aw::to(not_found))
+        })
+        .workers(workers)
+        .listen(listener)
+        .map_err(|e| StartupError::Bind { addr: format!("port {port}"), reason: e.to_string() })?
+        .run();
+        Ok(Application { port, setup_link, server })
+    }
+
+    /// The running server; await it (or spawn it) to serve.
+    pub fn run(self) -> actix_web::dev::Server {
+        self.server
+    }
+}
+
+async fn not_found() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::NotFound().finish()
+}
+
+/// While no user exists, a fresh random token is stored (hashed) and its path returned.
+fn prepare_setup_link(conn: &mut crate::db::DbConn) -> diesel::QueryResult<Option<String>> {
+    if User::count(conn)? > 0 {
+        Setting::delete(conn, web::auth::SETUP_TOKEN_KEY)?;
+        return Ok(None);
+    }
+    let token = security::random_token();
+    Setting::set(conn, web::auth::SETUP_TOKEN_KEY, &security::sha256_hex(&token))?;
+    Ok(Some(format!("/setup/{token}")))
+}

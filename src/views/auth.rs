@@ -1,0 +1,62 @@
+//! Sign-in and first-run setup pages.
+
+use crate::views::components::{csrf, form_error, input};
+use crate::views::layout::page;
+use crate::web::ctx::Ctx;
+use crate::web::forms::FormState;
+use maud::{html, Markup};
+
+pub fn login(ctx: &Ctx, form: &FormState, next: &str, resume: &str) -> Markup {
+    let title = ctx.t("auth.sign_in");
+    page(
+        ctx,
+        &title,
+        html! {
+            section.narrow {
+                h1 { (title) }
+                @if !resume.is_empty() {
+                    p.notice role="status" { (ctx.t("auth.resume_notice")) }
+                }
+                (form_error(ctx, form))
+                form method="post" action="/login" novalidate {
+                    (csrf(ctx))
+                    input type="hidden" name="next" value=(next);
+                    input type="hidden" name="resume" value=(resume);
+                    div.field {
+                        label for="username" { (ctx.t("field.username")) }
+                        input #username name="username" type="text" value=(form.value("username"))
+                            autocomplete="username" autocapitalize="none" required autofocus;
+                    }
+                    div.field {
+                        label for="password" { (ctx.t("field.password")) }
+                        input #password name="password" type="password" autocomplete="current-password" required;
+                    }
+                    button.primary type="submit" { (title) }
+                }
+            }
+        },
+    )
+}
+
+pub fn setup(ctx: &Ctx, form: &FormState, token: &str) -> Markup {
+    let title = ctx.t("setup.title");
+    page(
+        ctx,
+        &title,
+        html! {
+            section.narrow {
+                h1 { (title) }
+                p { (ctx.t("setup.intro")) }
+                (form_error(ctx, form))
+                form method="post" action=(format!("/setup/{token}")) novalidate {
+                    (csrf(ctx))
+                    (input(ctx, form, "username", "field.username", "text", true))
+                    (input(ctx, form, "display_name", "field.display_name", "text", false))
+                    (input(ctx, form, "password", "field.password", "password", true))
+                    (input(ctx, form, "password_confirm", "field.password_confirm", "password", true))
+                    button.primary type="submit" { (ctx.t("setup.submit")) }
+                }
+            }
+        },
+    )
+}

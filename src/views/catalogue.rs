@@ -1,0 +1,211 @@
+//! Campaign and material pages: lists, details and forms.
+
+use crate::domain::Permission;
+use crate::i18n::number;
+use crate::models::campaign::Campaign;
+use crate::models::material::{Material, MATERIAL_KINDS};
+use crate::views::components::{csrf, form_error, heading, input, input_with_hint, select, textarea};
+use crate::views::layout::page;
+use crate::web::ctx::Ctx;
+use crate::web::forms::FormState;
+use maud::{html, Markup};
+
+fn can_manage(ctx: &Ctx) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::ManageReference))
+}
+
+pub fn campaign_list(ctx: &Ctx, campaigns: &[Campaign], material_counts: &[(i32, i64)]) -> Markup {
+    let title = ctx.t("nav.campaigns");
+    let action = can_manage(ctx).then(|| ("/campaigns/new", ctx.t("campaign.new")));
+    page(
+        ctx,
+        &title,
+        html! {
+            (heading(&title, action))
+            table {
+                thead { tr {
+                    th scope="col" { (ctx.t("field.code")) }
+                    th scope="col" { (ctx.t("field.name")) }
+                    th scope="col" { (ctx.t("field.owner")) }
+                    th scope="col" { (ctx.t("field.period")) }
+                    th scope="col" .num { (ctx.t("nav.materials")) }
+                } }
+                tbody {
+                    @for c in campaigns {
+                        tr {
+                            td { code { (c.code) } }
+                            td { a href=(format!("/campaigns/{}", c.id)) { (c.name) } }
+                            td { (c.owner) }
+                            td { (c.starts_on) " – " (c.ends_on) }
+                            td.num { (material_counts.iter().find(|(id, _)| *id == c.id).map(|(_, n)| *n).unwrap_or(0)) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn campaign_detail(ctx: &Ctx, campaign: &Campaign, materials: &[Material]) -> Markup {
+    let action = can_manage(ctx).then(|| (format!("/campaigns/{}/edit", campaign.id), ctx.t("action.edit")));
+    page(
+        ctx,
+        &campaign.name,
+        html! {
+            (heading(&campaign.name, action.as_ref().map(|(h, t)| (h.as_str(), t.clone()))))
+            dl.facts {
+                dt { (ctx.t("field.code")) } dd { code { (campaign.code) } }
+                dt { (ctx.t("field.owner")) } dd { (campaign.owner) }
+                dt { (ctx.t("field.period")) } dd { (campaign.starts_on) " – " (campaign.ends_on) }
+                @if !campaign.description.is_empty() {
+                    dt { (ctx.t("field.description")) } dd { (campaign.description) }
+                }
+            }
+            div.page-heading {
+                h2 { (ctx.t("nav.materials")) }
+                @if can_manage(ctx) {
+                    a.button href=(format!("/materials/new?campaign={}", campaign.id)) { (ctx.t("material.new")) }
+                }
+            }
+            (material_table(ctx, materials))
+        },
+    )
+}
+
+fn material_table(ctx: &Ctx, materials: &[Material]) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th scope="col" { (ctx.t("field.code")) }
+                th scope="col" { (ctx.t("field.name")) }
+                th scope="col" { (ctx.t("field.kind")) }
+                th scope="col" .num { (ctx.t("field.planned_quantity")) }
+                th scope="col" .num { (ctx.t("field.pack_size")) }
+                th scope="col" { (ctx.t("field.supplier")) }
+            } }
+            tbody {
+                @for m in materials {
+                    tr {
+                        td { code { (m.code) } }
+                        td { a href=(format!("/materials/{}", m.id)) { (m.name) } }
+                        td { (ctx.t(&format!("kind.{}", m.kind))) }
+                        td.num { (number(ctx.lang, i64::from(m.planned_quantity))) " " (m.unit) }
+                        td.num { @if let Some(p) = m.pack_size { (number(ctx.lang, i64::from(p))) } @else { "—" } }
+                        td { (m.supplier) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn campaign_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Markup {
+    page(
+        ctx,
+        title,
+        html! {
+            h1 { (title) }
+            (form_error(ctx, form))
+            form.stacked method="post" action=(action) novalidate {
+                (csrf(ctx))
+                (input(ctx, form, "code", "field.code", "text", true))
+                (input(ctx, form, "name", "field.name", "text", true))
+                (input(ctx, form, "owner", "field.owner", "text", true))
+                (textarea(ctx, form, "description", "field.description"))
+                (input(ctx, form, "starts_on", "field.starts_on", "date", true))
+                (input(ctx, form, "ends_on", "field.ends_on", "date", true))
+                div.actions {
+                    button.primary type="submit" { (ctx.t("action.save")) }
+                    a href="/campaigns" { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn material_list(ctx: &Ctx, campaigns: &[Campaign], chosen: Option<i32>, materials: &[Material]) -> Markup {
+    let title = ctx.t("nav.materials");
+    let new_href = match chosen {
+        Some(id) => format!("/materials/new?campaign={id}"),
+        None => "/materials/new".into(),
+    };
+    let action = can_manage(ctx).then(|| (new_href.as_str(), ctx.t("material.new")));
+    page(
+        ctx,
+        &title,
+        html! {
+            (heading(&title, action))
+            form.filters method="get" action="/materials" {
+                div.field {
+                    label for="campaign" { (ctx.t("field.campaign")) }
+                    select #campaign name="campaign" {
+                        option value="" { (ctx.t("filter.all")) }
+                        @for c in campaigns {
+                            option value=(c.id) selected[chosen == Some(c.id)] { (c.name) }
+                        }
+                    }
+                }
+                button type="submit" { (ctx.t("filter.apply")) }
+            }
+            (material_table(ctx, materials))
+        },
+    )
+}
+
+pub fn material_detail(ctx: &Ctx, material: &Material, campaign: &Campaign) -> Markup {
+    let action = can_manage(ctx).then(|| (format!("/materials/{}/edit", material.id), ctx.t("action.edit")));
+    page(
+        ctx,
+        &material.name,
+        html! {
+            (heading(&material.name, action.as_ref().map(|(h, t)| (h.as_str(), t.clone()))))
+            dl.facts {
+                dt { (ctx.t("field.code")) } dd { code { (material.code) } }
+                dt { (ctx.t("field.campaign")) } dd { a href=(format!("/campaigns/{}", campaign.id)) { (campaign.name) } }
+                dt { (ctx.t("field.kind")) } dd { (ctx.t(&format!("kind.{}", material.kind))) }
+                dt { (ctx.t("field.planned_quantity")) } dd {
+                    (number(ctx.lang, i64::from(material.planned_quantity))) " " (material.unit)
+                    @if let Some((packs, rest)) = material.packs(i64::from(material.planned_quantity)) {
+                        " (" (crate::i18n::tr_arg(ctx.lang, "material.packs", &number(ctx.lang, packs)))
+                        @if rest > 0 { " + " (number(ctx.lang, rest)) }
+                        ")"
+                    }
+                }
+                dt { (ctx.t("field.pack_size")) } dd { @if let Some(p) = material.pack_size { (number(ctx.lang, i64::from(p))) } @else { "—" } }
+                dt { (ctx.t("field.supplier")) } dd { (material.supplier) }
+                dt { (ctx.t("field.language")) } dd { (material.language) }
+            }
+        },
+    )
+}
+
+pub fn material_form(ctx: &Ctx, form: &FormState, campaigns: &[Campaign], action: &str, title: &str) -> Markup {
+    let campaign_options: Vec<(String, String)> =
+        campaigns.iter().map(|c| (c.id.to_string(), c.name.clone())).collect();
+    let kind_options: Vec<(String, String)> =
+        MATERIAL_KINDS.iter().map(|k| (k.to_string(), ctx.t(&format!("kind.{k}")))).collect();
+    page(
+        ctx,
+        title,
+        html! {
+            h1 { (title) }
+            (form_error(ctx, form))
+            form.stacked method="post" action=(action) novalidate {
+                (csrf(ctx))
+                (select(ctx, form, "campaign_id", "field.campaign", &campaign_options, true))
+                (input(ctx, form, "code", "field.code", "text", true))
+                (input(ctx, form, "name", "field.name", "text", true))
+                (select(ctx, form, "kind", "field.kind", &kind_options, true))
+                (input_with_hint(ctx, form, "planned_quantity", "field.planned_quantity", "text", true, Some("hint.units")))
+                (input_with_hint(ctx, form, "pack_size", "field.pack_size", "text", false, Some("hint.pack_size")))
+                (input(ctx, form, "unit", "field.unit", "text", true))
+                (input(ctx, form, "supplier", "field.supplier", "text", false))
+                (input(ctx, form, "language", "field.language", "text", false))
+                div.actions {
+                    button.primary type="submit" { (ctx.t("action.save")) }
+                    a href="/materials" { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,174 @@
+//! Pieces every page reuses: form fields with their messages, tables, pagination, badges.
+
+use crate::i18n::{invalid, number};
+use crate::web::ctx::Ctx;
+use crate::web::forms::FormState;
+use maud::{html, Markup};
+
+/// The hidden CSRF field every POST form carries.
+pub fn csrf(ctx: &Ctx) -> Markup {
+    html! { input type="hidden" name="csrf_token" value=(ctx.csrf); }
+}
+
+fn error_id(name: &str) -> String {
+    format!("{name}-error")
+}
+
+fn field_error(ctx: &Ctx, form: &FormState, name: &str) -> Markup {
+    html! {
+        @if let Some(e) = form.errors.get(name) {
+            p.field-error id=(error_id(name)) { (invalid(ctx.lang, e)) }
+        }
+    }
+}
+
+/// A labelled input that keeps what was typed and shows its message beside it.
+pub fn input(ctx: &Ctx, form: &FormState, name: &str, label_key: &str, kind: &str, required: bool) -> Markup {
+    input_with_hint(ctx, form, name, label_key, kind, required, None)
+}
+
+/// Like `input`, with a hint line under the label.
+pub fn input_with_hint(
+    ctx: &Ctx,
+    form: &FormState,
+    name: &str,
+    label_key: &str,
+    kind: &str,
+    required: bool,
+    hint_key: Option<&str>,
+) -> Markup {
+    let has_error = form.errors.get(name).is_some();
+    let hint_id = format!("{name}-hint");
+    let described = match (has_error, hint_key.is_some()) {
+        (true, true) => Some(format!("{} {hint_id}", error_id(name))),
+        (true, false) => Some(error_id(name)),
+        (false, true) => Some(hint_id.clone()),
+        (false, false) => None,
+    };
+    let autocomplete = match kind {
+        "password" => Some("new-password"),
+        _ => None,
+    };
+    html! {
+        div.field.has-error[has_error] {
+            label for=(name) { (ctx.t(label_key)) @if required { " " abbr.req title=(ctx.t("form.required")) { "*" } } }
+            @if let Some(hint) = hint_key { p.hint id=(hint_id) { (ctx.t(hint)) } }
+            (field_error(ctx, form, name))
+            input id=(name) name=(name) type=(kind)
+                value=[(kind != "password").then(|| form.value(name))]
+                required[required]
+                autocomplete=[autocomplete]
+                aria-invalid=[has_error.then_some("true")]
+                aria-describedby=[described];
+        }
+    }
+}
+
+/// A labelled multi-line text box.
+pub fn textarea(ctx: &Ctx, form: &FormState, name: &str, label_key: &str) -> Markup {
+    let has_error = form.errors.get(name).is_some();
+    html! {
+        div.field.has-error[has_error] {
+            label for=(name) { (ctx.t(label_key)) }
+            (field_error(ctx, form, name))
+            textarea id=(name) name=(name) rows="3"
+                aria-invalid=[has_error.then_some("true")]
+                aria-describedby=[has_error.then(|| error_id(name))] { (form.value(name)) }
+        }
+    }
+}
+
+/// A labelled select; `options` are (value, text); the typed value stays selected.
+pub fn select(
+    ctx: &Ctx,
+    form: &FormState,
+    name: &str,
+    label_key: &str,
+    options: &[(String, String)],
+    required: bool,
+) -> Markup {
+    let has_error = form.errors.get(name).is_some();
+    let chosen = form.value(name);
+    html! {
+        div.field.has-error[has_error] {
+            label for=(name) { (ctx.t(label_key)) @if required { " " abbr.req title=(ctx.t("form.required")) { "*" } } }
+            (field_error(ctx, form, name))
+            select id=(name) name=(name) required[required]
+                aria-invalid=[has_error.then_some("true")]
+                aria-describedby=[has_error.then(|| error_id(name))] {
+                option value="" { (ctx.t("form.choose")) }
+                @for (value, text) in options {
+                    option value=(value) selected[value == chosen] { (text) }
+                }
+            }
+        }
+    }
+}
+
+/// A labelled checkbox.
+pub fn checkbox(ctx: &Ctx, form: &FormState, name: &str, label_key: &str) -> Markup {
+    let checked = crate::web::forms::checkbox(form.value(name));
+    html! {
+        div.field.checkbox {
+            input id=(name) name=(name) type="checkbox" checked[checked];
+            label for=(name) { (ctx.t(label_key)) }
+            (field_error(ctx, form, name))
+        }
+    }
+}
+
+/// The message about the whole form, if any.
+pub fn form_error(ctx: &Ctx, form: &FormState) -> Markup {
+    html! {
+        @if let Some(e) = &form.form_error {
+            div.form-error role="alert" { (invalid(ctx.lang, e)) }
+        } @else if !form.errors.is_empty() {
+            div.form-error role="alert" { (ctx.t("form.fix_errors")) }
+        }
+    }
+}
+
+/// Previous/next links that keep the other query parameters.
+pub fn pagination(ctx: &Ctx, base_query: &str, page: i64, page_count: i64, total: i64) -> Markup {
+    let link = |p: i64| {
+        if base_query.is_empty() {
+            format!("{}?page={p}", ctx.path)
+        } else {
+            format!("{}?{base_query}&page={p}", ctx.path)
+        }
+    };
+    html! {
+        nav.pagination aria-label=(ctx.t("list.pages")) {
+            p {
+                (crate::i18n::tr_arg(ctx.lang, "list.total", &number(ctx.lang, total)))
+                " · "
+                (crate::i18n::tr(ctx.lang, "list.page")) " " (page) " / " (page_count)
+            }
+            @if page > 1 { a rel="prev" href=(link(page - 1)) { "← " (ctx.t("list.previous")) } }
+            @if page < page_count { a rel="next" href=(link(page + 1)) { (ctx.t("list.next")) " →" } }
+        }
+    }
+}
+
+/// A heading with an optional action button beside it.
+pub fn heading(title: &str, action: Option<(&str, String)>) -> Markup {
+    html! {
+        div.page-heading {
+            h1 { (title) }
+            @if let Some((href, text)) = action {
+                a.button href=(href) { (text) }
+            }
+        }
+    }
+}
+
+/// Active/inactive badge.
+pub fn status_badge(ctx: &Ctx, active: bool) -> Markup {
+    html! {
+        @if active {
+            span.badge.ok { (ctx.t("status.active")) }
+        } @else {
+            span.badge.off { (ctx.t("status.inactive")) }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The landing page: the campaigns and their materials at a glance.
+
+use crate::i18n::number;
+use crate::models::campaign::Campaign;
+use crate::models::material::Material;
+use crate::views::layout::page;
+use crate::web::ctx::Ctx;
+use maud::{html, Markup};
+
+pub fn home(ctx: &Ctx, campaigns: &[(Campaign, Vec<Material>)], location_count: i64) -> Markup {
+    let title = ctx.t("home.title");
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            @if campaigns.is_empty() {
+                p { (ctx.t("home.empty")) }
+            }
+            @for (campaign, materials) in campaigns {
+                section.card {
+                    h2 { a href=(format!("/campaigns/{}", campaign.id)) { (campaign.name) } }
+                    p.meta { (campaign.owner) " · " (campaign.starts_on) " – " (campaign.ends_on) }
+                    table {
+                        caption.visually-hidden { (ctx.t("nav.materials")) }
+                        thead { tr {
+                            th scope="col" { (ctx.t("field.name")) }
+                            th scope="col" { (ctx.t("field.kind")) }
+                            th scope="col" .num { (ctx.t("field.planned_quantity")) }
+                        } }
+                        tbody {
+                            @for m in materials {
+                                tr {
+                                    td { a href=(format!("/materials/{}", m.id)) { (m.name) } }
+                                    td { (ctx.t(&format!("kind.{}", m.kind))) }
+                                    td.num { (number(ctx.lang, i64::from(m.planned_quantity))) " " (m.unit) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href="/locations" { (crate::i18n::tr_arg(ctx.lang, "home.locations", &number(ctx.lang, location_count))) } }
+        },
+    )
+}

@@ -1,0 +1,104 @@
+//! The page shell: header with navigation, language switch and account, flash message, footer.
+
+use crate::domain::{Lang, Permission};
+use crate::i18n::tr_arg;
+use crate::web::ctx::Ctx;
+use maud::{html, Markup, DOCTYPE};
+
+/// A full page around `body`, titled `title`.
+pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(ctx.lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (ctx.t("app.name")) }
+                link rel="stylesheet" href="/static/app.css";
+                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
+            }
+            body {
+                a.skip-link href="#main" { (ctx.t("nav.skip")) }
+                header.site-header {
+                    div.header-inner {
+                        a.brand href="/" { (ctx.t("app.name")) }
+                        @if ctx.user.is_some() { (nav(ctx)) }
+                        div.header-tools {
+                            (language_switch(ctx))
+                            @if let Some(user) = &ctx.user {
+                                form.inline method="post" action="/logout" {
+                                    input type="hidden" name="csrf_token" value=(ctx.csrf);
+                                    span.who { (user.display_name) " · " (ctx.t(&format!("role.{}", user.role.as_str()))) }
+                                    " "
+                                    button.link-button type="submit" { (ctx.t("auth.sign_out")) }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main {
+                    @if let Some(flash) = &ctx.flash {
+                        div.flash role="status" {
+                            @match &flash.arg {
+                                Some(arg) => (tr_arg(ctx.lang, &flash.key, arg)),
+                                None => (ctx.t(&flash.key)),
+                            }
+                        }
+                    }
+                    (body)
+                }
+                footer.site-footer {
+                    p { (ctx.t("app.footer")) }
+                }
+            }
+        }
+    }
+}
+
+fn nav(ctx: &Ctx) -> Markup {
+    let can = |p: Permission| ctx.user.as_ref().is_some_and(|u| u.role.can(p));
+    let current = |prefix: &str| ctx.path == prefix || ctx.path.starts_with(&format!("{prefix}/"));
+    let items: Vec<(&str, &str, bool)> = vec![
+        ("/campaigns", "nav.campaigns", can(Permission::Read)),
+        ("/materials", "nav.materials", can(Permission::Read)),
+        ("/locations", "nav.locations", can(Permission::Read)),
+        ("/regions", "nav.regions", can(Permission::Read)),
+        ("/location-types", "nav.location_types", can(Permission::Read)),
+        ("/users", "nav.users", can(Permission::ManageUsers)),
+        ("/audit", "nav.audit", can(Permission::ReadAudit)),
+    ];
+    html! {
+        nav.main-nav aria-label=(ctx.t("nav.label")) {
+            ul {
+                @for (href, key, allowed) in items {
+                    @if allowed {
+                        li {
+                            @if current(href) {
+                                a href=(href) aria-current="page" { (ctx.t(key)) }
+                            } @else {
+                                a href=(href) { (ctx.t(key)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A form per language: works without JavaScript and changes nothing over GET.
+fn language_switch(ctx: &Ctx) -> Markup {
+    html! {
+        form.inline.lang-switch method="post" action="/lang" {
+            input type="hidden" name="csrf_token" value=(ctx.csrf);
+            input type="hidden" name="next" value=(ctx.here());
+            @for lang in Lang::ALL {
+                @if lang == ctx.lang {
+                    span.lang-current aria-current="true" lang=(lang.code()) { (lang.native_name()) }
+                } @else {
+                    button.link-button type="submit" name="lang" value=(lang.code()) lang=(lang.code()) { (lang.native_name()) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Sign-in, sign-out, first-run setup and the language switch.
+
+use crate::accounts;
+use crate::domain::{Invalid, Lang, Password, Role, Username};
+use crate::error::AppError;
+use crate::models::audit::{Actor, AuditEntry};
+use crate::models::pending_form::PendingForm;
+use crate::models::session::Session;
+use crate::models::setting::Setting;
+use crate::models::throttle::LoginThrottle;
+use crate::models::user::{NewUser, User};
+use crate::views;
+use crate::web::ctx::Ctx;
+use crate::web::forms::{FieldErrors, FormState, PostForm};
+use crate::web::{db, html, query_param, redirect, redirect_with_flash, security, unprocessable};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/lang", web::post().to(switch_language))
+        .route("/setup/{token}", web::get().to(setup_form))
+        .route("/setup/{token}", web::post().to(setup));
+}
+
+/// Only a local path may follow sign-in: never another site.
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
+    if ok {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+async fn login_form(ctx: Ctx) -> HttpResponse {
+    if ctx.user.is_some() {
+        return redirect(&safe_next(&query_param(&ctx, "next")));
+    }
+    let form = FormState::default();
+    html(views::auth::login(&ctx, &form, &query_param(&ctx, "next"), &query_param(&ctx, "resume")))
+}
+
+enum LoginOutcome {
+    Ok(User),
+    Refused,
+    Wait(i64),
+}
+
+async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let username = form.get("username").trim().to_lowercase();
+    let password = form.get("password").to_string();
+    let keys = vec![LoginThrottle::user_key(&username), LoginThrottle::ip_key(&ctx.ip)];
+    let outcome = db(&ctx, move |conn| {
+        // The throttle is checked before any hash is computed.
+        let wait = LoginThrottle::wait_seconds(conn, &keys)?;
+        if wait > 0 {
+            return Ok(LoginOutcome::Wait(wait));
+        }
+        let user = User::find_by_username(conn, &username)?;
+        let verified = match &user {
+            Some(u) => accounts::verify_password(&password, &u.password_hash) && u.is_active,
+            None => {
+                // Same work as a real check, so timing does not reveal which usernames exist.
+                accounts::verify_password(&password, accounts::dummy_hash());
+                false
+            }
+        };
+        match user {
+            Some(u) if verified => {
+                LoginThrottle::clear(conn, &keys[0])?;
+                Ok(LoginOutcome::Ok(u))
+            }
+            _ => {
+                LoginThrottle::record_failure(conn, &keys)?;
+                Ok(LoginOutcome::Refused)
+            }
+        }
+    })
+    .await?;
+
+    let next = form.get("next").to_string();
+    let resume = form.get("resume").to_string();
+    let mut state = FormState::default();
+    state.set("username", form.get("username"));
+    match outcome {
+        LoginOutcome::Wait(seconds) => {
+            state.form_error = Some(Invalid::with("auth.throttled", seconds));
+            let body = views::auth::login(&ctx, &state, &next, &resume).into_string();
+            Ok(HttpResponse::TooManyRequests()
+                .insert_header(("Retry-After", seconds.to_string()))
+                .content_type("text/html; charset=utf-8")
+                .body(body))
+        }
+        LoginOutcome::Refused => {
+            state.form_error = Some(Invalid::new("auth.failed"));
+            Ok(unprocessable(views::auth::login(&ctx, &state, &next, &resume)))
+        }
+        LoginOutcome::Ok(user) => {
+            let old_owner = ctx.browser.hash();
+            // A new id at sign-in: a session id planted before sign-in is worth nothing.
+            let fresh = security::rotate_browser_id(&req);
+            let session_id = fresh.hash();
+            let ip = ctx.ip.clone();
+            let resume_id = resume.clone();
+            let pending_path = db(&ctx, move |conn| {
+                Session::purge_expired(conn)?;
+                Session::create(conn, &session_id, user.id, &ip)?;
+                AuditEntry::record(
+                    conn,
+                    &Actor { user_id: Some(user.id), name: user.username.clone(), ip },
+                    "sign_in",
+                    "user",
+                    user.id,
+                    "",
+                )?;
+                if resume_id.is_empty() {
+                    return Ok(None);
+                }
+                let pending = PendingForm::find(conn, &resume_id, &old_owner)?;
+                if pending.is_some() {
+                    PendingForm::transfer(conn, &resume_id, &old_owner, &session_id)?;
+                }
+                Ok(pending.map(|p| p.path))
+            })
+            .await?;
+            let target = match pending_path {
+                Some(path) => format!("{}?resume={}", safe_next(&path), security::encode(&resume)),
+                None => safe_next(&next),
+            };
+            Ok(redirect(&target))
+        }
+    }
+}
+
+async fn logout(ctx: Ctx, _form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let session_id = ctx.browser.hash();
+    let actor = crate::web::actor(&ctx);
+    db(&ctx, move |conn| {
+        if Session::delete(conn, &session_id)? > 0 {
+            AuditEntry::record(conn, &actor, "sign_out", "user", actor.user_id.unwrap_or_default(), "")?;
+        }
+        Ok(())
+    })
+    .await?;
+    security::rotate_browser_id(&req);
+    Ok(redirect_with_flash(&ctx, "/login", "flash.signed_out", None))
+}
+
+async fn switch_language(ctx: Ctx, form: PostForm) -> HttpResponse {
+    let lang = Lang::parse(form.get("lang")).unwrap_or_default();
+    let mut cookie = security::cookie(security::LANG_COOKIE, lang.code().to_string(), ctx.state.config.secure_cookies);
+    cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, safe_next(form.get("next"))))
+        .cookie(cookie)
+        .finish()
+}
+
+/// True while no user exists and the token is the one printed at start-up.
+fn setup_allowed(conn: &mut crate::db::DbConn, token: &str) -> Result<bool, AppError> {
+    if User::count(conn)? > 0 {
+        return Ok(false);
+    }
+    let stored = Setting::get(conn, SETUP_TOKEN_KEY)?;
+    Ok(stored.is_some_and(|s| security::tokens_match(&s, &security::sha256_hex(token))))
+}
+
+async fn setup_form(ctx: Ctx, token: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let check = token.clone();
+    if !db(&ctx, move |conn| setup_allowed(conn, &check)).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(html(views::auth::setup(&ctx, &FormState::default(), &token)))
+}
+
+async fn setup(ctx: Ctx, token: web::Path<String>, form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let mut errors = FieldErrors::new();
+    let username = errors.check("username", Username::parse(form.get("username")));
+    let display_name = errors.check("display_name", crate::domain::OptionalText::parse(form.get("display_name"), 80));
+    let password = errors.check("password", Password::parse(form.get("password")));
+    if password.is_some() && form.get("password") != form.get("password_confirm") {
+        errors.add("password_confirm", Invalid::new("err.password_mismatch"));
+    }
+    let check = token.clone();
+    if !db(&ctx, move |conn| setup_allowed(conn, &check)).await? {
+        return Err(AppError::NotFound);
+    }
+    let (Some(username), Some(display_name), Some(password), true) =
+        (username, display_name, password, errors.is_empty())
+    else {
+        let mut state = FormState::from_values(form.values());
+        state.errors = errors;
+        return Ok(unprocessable(views::auth::setup(&ctx, &state, &token)));
+    };
+    let hash = accounts::hash_password(&password)?;
+    let fresh = security::rotate_browser_id(&req);
+    let session_id = fresh.hash();
+    let ip = ctx.ip.clone();
+    let created = db(&ctx, move |conn| {
+        conn.write_transaction(|conn| -> Result<bool, AppError> {
+            // Checked again inside the write lock: two people racing for the link get one admin.
+            if User::count(conn)? > 0 {
+                return Ok(false);
+            }
+            let display = display_name.into_inner();
+            let user = User::insert(
+                conn,
+                &NewUser {
+                    username: username.as_str(),
+                    display_name: if display.is_empty() { username.as_str() } else { &display },
+                    password_hash: &hash,
+                    role: Role::Admin,
+                },
+            )?;
+            Setting::delete(conn, SETUP_TOKEN_KEY)?;
+            let actor = Actor { user_id: Some(user.id), name: user.username.clone(), ip: ip.clone() };
+            AuditEntry::record(conn, &actor, "create", "user", user.id, "first administrator (setup)")?;
+            Session::create(conn, &session_id, user.id, &ip)?;
+            Ok(true)
+        })
+    })
+    .await?;
+    if !created {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_with_flash(&ctx, "/", "flash.setup_done", None))
+}

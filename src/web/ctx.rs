@@ -1,0 +1,165 @@
+//! The request context every page handler extracts: who is signed in, in which language, the
+//! browser's CSRF token, the flash message, and the authorization checks.
+
+use crate::db::Pool;
+use crate::domain::{Lang, Permission, Role};
+use crate::error::AppError;
+use crate::models::pending_form::PendingForm;
+use crate::models::session::Session;
+use crate::web::forms::PostForm;
+use crate::web::security::{self, BrowserId};
+use crate::web::AppState;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// The signed-in user, as a handler needs them.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i32,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// A flash message carried across a redirect: a translation key and an optional argument.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub key: String,
+    pub arg: Option<String>,
+}
+
+/// Everything about the request that pages and authorization need.
+pub struct Ctx {
+    pub lang: Lang,
+    pub user: Option<CurrentUser>,
+    pub csrf: String,
+    /// Path and query of this request, for `next=` links.
+    pub path: String,
+    pub query: String,
+    pub flash: Option<Flash>,
+    pub ip: String,
+    pub browser: BrowserId,
+    pub state: web::Data<AppState>,
+}
+
+impl Ctx {
+    pub fn pool(&self) -> Pool {
+        self.state.pool.clone()
+    }
+
+    /// The path with its query string, as a `next=` target.
+    pub fn here(&self) -> String {
+        if self.query.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{}", self.path, self.query)
+        }
+    }
+
+    /// The signed-in user allowed to do `permission`: otherwise a redirect to sign in, or 403.
+    pub fn require(&self, permission: Permission) -> Result<&CurrentUser, AppError> {
+        match &self.user {
+            None => Err(AppError::LoginRequired { next: format!("/login?next={}", security::encode(&self.here())) }),
+            Some(user) if user.role.can(permission) => Ok(user),
+            Some(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// Like `require`, for a POST: a person whose session expired keeps what they typed. The form
+    /// is parked in the database and they are sent to sign in, then back to the form.
+    pub async fn require_post(&self, permission: Permission, form: &PostForm) -> Result<&CurrentUser, AppError> {
+        if self.user.is_some() {
+            return self.require(permission);
+        }
+        let id = security::random_token();
+        let owner = self.browser.hash();
+        let path = self.path.clone();
+        let body = form.without_secrets();
+        let pool = self.pool();
+        let saved_id = id.clone();
+        web::block(move || -> Result<(), AppError> {
+            let mut conn = pool.get()?;
+            PendingForm::save(&mut conn, &saved_id, &owner, &path, &body)?;
+            Ok(())
+        })
+        .await??;
+        Err(AppError::LoginRequired { next: format!("/login?resume={id}") })
+    }
+
+    /// The values a person typed before their session expired, when this page is resumed.
+    pub async fn resumed_form<T: serde::de::DeserializeOwned + Send + 'static>(&self) -> Result<Option<T>, AppError> {
+        let Some(id) = url::form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == "resume")
+            .map(|(_, v)| v.into_owned())
+        else {
+            return Ok(None);
+        };
+        let owner = self.browser.hash();
+        let path = self.path.clone();
+        let pool = self.pool();
+        let body = web::block(move || -> Result<Option<String>, AppError> {
+            let mut conn = pool.get()?;
+            let found = PendingForm::find(&mut conn, &id, &owner)?;
+            Ok(found.filter(|f| f.path == path).map(|f| f.body))
+        })
+        .await??;
+        Ok(body.and_then(|b| serde_urlencoded::from_str(&b).ok()))
+    }
+
+    /// Translates a key in the request's language.
+    pub fn t(&self, key: &str) -> String {
+        crate::i18n::tr(self.lang, key)
+    }
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::BadRequest("application state missing".into()))?;
+            let browser = security::browser_id(&req);
+            let lang = security::request_lang(&req);
+            let flash = security::take_flash(&req);
+            let csrf = security::csrf_token(&state.session_key, &browser);
+            let ip = security::client_ip(&req);
+            let session_hash = browser.hash();
+            let pool = state.pool.clone();
+            let user = if browser.is_new() {
+                None
+            } else {
+                web::block(move || -> Result<Option<CurrentUser>, AppError> {
+                    let mut conn = pool.get()?;
+                    Ok(Session::resolve(&mut conn, &session_hash)?.map(|(_, user)| CurrentUser {
+                        id: user.id,
+                        role: user.role(),
+                        username: user.username,
+                        display_name: user.display_name,
+                    }))
+                })
+                .await??
+            };
+            if let Some(user) = &user {
+                req.extensions_mut().insert(user.clone());
+            }
+            Ok(Ctx {
+                lang,
+                user,
+                csrf,
+                path: req.path().to_string(),
+                query: req.query_string().to_string(),
+                flash,
+                ip,
+                browser,
+                state,
+            })
+        })
+    }
+}

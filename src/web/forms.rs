@@ -1,0 +1,187 @@
+//! Posted forms: the body is read once, the CSRF token and Origin are checked before any handler
+//! sees a field, and validation errors are collected per field.
+
+use crate::domain::Invalid;
+use crate::error::AppError;
+use crate::web::security;
+use crate::web::AppState;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The largest form body accepted; larger ones are refused before they are read whole.
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// A urlencoded POST body whose CSRF token and Origin have been checked.
+pub struct PostForm {
+    pairs: Vec<(String, String)>,
+}
+
+impl PostForm {
+    /// The first value of a field, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    /// Every value of a repeated field (checkbox lists, multi-selects).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// The body without tokens and passwords, safe to park while the person signs in again.
+    pub fn without_secrets(&self) -> String {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.pairs {
+            if k == "csrf_token" || k.contains("password") {
+                continue;
+            }
+            out.append_pair(k, v);
+        }
+        out.finish()
+    }
+
+    /// All fields as a map of first values, for re-rendering a form.
+    pub fn values(&self) -> BTreeMap<String, String> {
+        let mut map = BTreeMap::new();
+        for (k, v) in &self.pairs {
+            map.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        map
+    }
+}
+
+impl FromRequest for PostForm {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::BadRequest("application state missing".into()))?;
+            if !security::origin_allowed(&req, state.config.public_url.as_deref()) {
+                log::warn!("refused a POST to {} from a foreign Origin", req.path());
+                return Err(AppError::Forbidden);
+            }
+            let bytes = body.await.map_err(|_| AppError::BadRequest("unreadable form body".into()))?;
+            if bytes.len() > MAX_FORM_BYTES {
+                return Err(AppError::BadRequest("form too large".into()));
+            }
+            // Invalid UTF-8 becomes U+FFFD rather than an error; validation then refuses it.
+            let pairs: Vec<(String, String)> =
+                url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let form = PostForm { pairs };
+            let browser = security::browser_id(&req);
+            let expected = security::csrf_token(&state.session_key, &browser);
+            if browser.is_new() || !security::tokens_match(form.get("csrf_token"), &expected) {
+                log::warn!("refused a POST to {} without a valid CSRF token", req.path());
+                return Err(AppError::Forbidden);
+            }
+            Ok(form)
+        })
+    }
+}
+
+/// Validation messages by field name, in the order they were found.
+#[derive(Debug, Default)]
+pub struct FieldErrors {
+    errors: Vec<(String, Invalid)>,
+}
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &str, invalid: Invalid) {
+        if self.get(field).is_none() {
+            self.errors.push((field.to_string(), invalid));
+        }
+    }
+
+    /// Keeps the value when valid; records the message and gives None otherwise.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(invalid) => {
+                self.add(field, invalid);
+                None
+            }
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&Invalid> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, e)| e)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// What a form page shows: the values typed and the messages beside them.
+#[derive(Debug, Default)]
+pub struct FormState {
+    pub values: BTreeMap<String, String>,
+    pub multi: BTreeMap<String, Vec<String>>,
+    pub errors: FieldErrors,
+    /// A message about the whole form rather than one field.
+    pub form_error: Option<Invalid>,
+}
+
+impl FormState {
+    pub fn from_values(values: BTreeMap<String, String>) -> Self {
+        FormState { values, ..Default::default() }
+    }
+
+    pub fn value(&self, field: &str) -> &str {
+        self.values.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn set(&mut self, field: &str, value: impl Into<String>) {
+        self.values.insert(field.to_string(), value.into());
+    }
+}
+
+/// Parses an optional whole number typed in a form: empty is None.
+pub fn optional_int(raw: &str) -> Result<Option<i32>, Invalid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if raw.starts_with('-') {
+        return Err(Invalid::new("err.negative"));
+    }
+    if !raw.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Invalid::new("err.not_a_number"));
+    }
+    raw.parse::<i32>().map(Some).map_err(|_| Invalid::with("err.too_large", i32::MAX))
+}
+
+/// Parses a required id chosen from a select.
+pub fn required_id(raw: &str) -> Result<i32, Invalid> {
+    match optional_int(raw) {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(Invalid::new("err.required")),
+        Err(_) => Err(Invalid::new("err.unknown_choice")),
+    }
+}
+
+/// Parses a date typed as YYYY-MM-DD.
+pub fn required_date(raw: &str) -> Result<chrono::NaiveDate, Invalid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Invalid::new("err.required"));
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| Invalid::new("err.date"))
+}
+
+/// A checkbox: present and "on"/"true"/"1" is ticked.
+pub fn checkbox(raw: &str) -> bool {
+    matches!(raw, "on" | "true" | "1" | "yes")
+}

@@ -1,0 +1,33 @@
+//! The landing page.
+
+use crate::domain::Permission;
+use crate::error::AppError;
+use crate::models::campaign::Campaign;
+use crate::models::location::Location;
+use crate::models::material::Material;
+use crate::views;
+use crate::web::ctx::Ctx;
+use crate::web::{db, html};
+use actix_web::{web, HttpResponse};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home));
+}
+
+async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::Read)?;
+    let (campaigns, locations) = db(&ctx, |conn| {
+        let campaigns = Campaign::all(conn)?;
+        let materials = Material::all(conn, None)?;
+        let grouped = campaigns
+            .into_iter()
+            .map(|c| {
+                let own = materials.iter().filter(|m| m.campaign_id == c.id).cloned().collect();
+                (c, own)
+            })
+            .collect::<Vec<_>>();
+        Ok((grouped, Location::count(conn)?))
+    })
+    .await?;
+    Ok(html(views::home::home(&ctx, &campaigns, locations)))
+}

@@ -1,0 +1,251 @@
+//! The location registry: filtered list, details, create, edit, deactivate and reactivate.
+
+use crate::domain::{Code, Invalid, OptionalText, Permission, RequiredText};
+use crate::error::AppError;
+use crate::models::audit::AuditEntry;
+use crate::models::location::{parse_ownership, Location, LocationChanges, LocationFilter};
+use crate::models::location_type::LocationType;
+use crate::models::region::Region;
+use crate::views;
+use crate::views::locations::LocationQuery;
+use crate::web::ctx::Ctx;
+use crate::web::forms::{required_id, FieldErrors, FormState, PostForm};
+use crate::web::{db, html, page_param, parse_id, query_param, redirect_with_flash, save_form, unprocessable};
+use actix_web::{web, HttpResponse};
+
+pub const PER_PAGE: i64 = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/locations", web::get().to(list))
+        .route("/locations/new", web::get().to(new_form))
+        .route("/locations/new", web::post().to(create))
+        .route("/locations/{id}", web::get().to(detail))
+        .route("/locations/{id}/edit", web::get().to(edit_form))
+        .route("/locations/{id}/edit", web::post().to(update))
+        .route("/locations/{id}/deactivate", web::post().to(deactivate))
+        .route("/locations/{id}/activate", web::post().to(activate));
+}
+
+/// The typed fields; references (type, region) are checked against the database in `write`.
+struct ParsedLocation {
+    changes: LocationChanges,
+}
+
+fn parse(form: &PostForm) -> Result<ParsedLocation, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let code = e.check("code", Code::parse(form.get("code")));
+    let name = e.check("name", RequiredText::parse(form.get("name"), 160));
+    let type_id = e.check("location_type_id", required_id(form.get("location_type_id")));
+    let region_id = e.check("region_id", required_id(form.get("region_id")));
+    let city = e.check("city", RequiredText::parse(form.get("city"), 80));
+    let country = e.check("country", parse_country(form.get("country")));
+    let ownership = e.check("ownership", parse_ownership(form.get("ownership")));
+    let contact = e.check("contact", OptionalText::parse(form.get("contact"), 200));
+    match (code, name, type_id, region_id, city, country, ownership, contact) {
+        (
+            Some(code),
+            Some(name),
+            Some(type_id),
+            Some(region_id),
+            Some(city),
+            Some(country),
+            Some(ownership),
+            Some(contact),
+        ) if e.is_empty() => Ok(ParsedLocation {
+            changes: LocationChanges {
+                code: code.into_inner(),
+                name: name.into_inner(),
+                location_type_id: type_id,
+                region_id,
+                city: city.into_inner(),
+                country,
+                ownership: ownership.map(String::from),
+                contact: contact.into_inner(),
+                is_depot: false,
+            },
+        }),
+        _ => Err(e),
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code.
+fn parse_country(raw: &str) -> Result<String, Invalid> {
+    let code = raw.trim().to_uppercase();
+    if code.is_empty() {
+        return Err(Invalid::new("err.required"));
+    }
+    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(Invalid::new("err.country"));
+    }
+    Ok(code)
+}
+
+/// Checks the references and the rules that span tables, then writes.
+fn write(
+    conn: &mut crate::db::DbConn,
+    id: Option<i32>,
+    parsed: ParsedLocation,
+    actor: &crate::models::audit::Actor,
+) -> Result<i32, AppError> {
+    let mut changes = parsed.changes;
+    let location_type = LocationType::find(conn, changes.location_type_id)?
+        .ok_or(AppError::Refused(Invalid::new("err.unknown_location_type")))?;
+    let region = Region::find(conn, changes.region_id)?.ok_or(AppError::Refused(Invalid::new("err.unknown_region")))?;
+    if location_type.code == "media_outlet" && changes.ownership.is_none() {
+        return Err(AppError::Refused(Invalid::new("err.ownership_required")));
+    }
+    if location_type.code != "media_outlet" {
+        changes.ownership = None;
+    }
+    if region.is_abroad == (changes.country == "VE") {
+        return Err(AppError::Refused(Invalid::new("err.country_region")));
+    }
+    changes.is_depot = location_type.is_depot;
+    let summary = format!("{} {}", changes.code, changes.name);
+    match id {
+        Some(id) => {
+            Location::update(conn, id, &changes)?;
+            AuditEntry::record(conn, actor, "update", "location", id, &summary)?;
+            Ok(id)
+        }
+        None => {
+            let id = Location::insert(conn, &changes)?;
+            AuditEntry::record(conn, actor, "create", "location", id, &summary)?;
+            Ok(id)
+        }
+    }
+}
+
+fn values_of(l: &Location) -> FormState {
+    let mut f = FormState::default();
+    f.set("code", &l.code);
+    f.set("name", &l.name);
+    f.set("location_type_id", l.location_type_id.to_string());
+    f.set("region_id", l.region_id.to_string());
+    f.set("city", &l.city);
+    f.set("country", &l.country);
+    f.set("ownership", l.ownership.clone().unwrap_or_default());
+    f.set("contact", &l.contact);
+    f
+}
+
+async fn choices(ctx: &Ctx) -> Result<(Vec<Region>, Vec<LocationType>), AppError> {
+    db(ctx, |conn| Ok((Region::all(conn)?, LocationType::all(conn)?))).await
+}
+
+async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::Read)?;
+    let query = LocationQuery {
+        region: query_param(&ctx, "region"),
+        location_type: query_param(&ctx, "type"),
+        text: query_param(&ctx, "q"),
+        status: query_param(&ctx, "status"),
+    };
+    let filter = LocationFilter {
+        region_id: query.region.parse().ok(),
+        location_type_id: query.location_type.parse().ok(),
+        text: Some(query.text.chars().take(100).collect()),
+        active: match query.status.as_str() {
+            "all" => None,
+            "inactive" => Some(false),
+            _ => Some(true),
+        },
+    };
+    let page = page_param(&ctx);
+    let (regions, types, rows) = db(&ctx, move |conn| {
+        Ok((Region::all(conn)?, LocationType::all(conn)?, Location::page(conn, &filter, page, PER_PAGE)?))
+    })
+    .await?;
+    Ok(html(views::locations::list(&ctx, &query, &regions, &types, &rows)))
+}
+
+async fn detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let row = db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+    Ok(html(views::locations::detail(&ctx, &row)))
+}
+
+async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ManageReference)?;
+    let (regions, types) = choices(&ctx).await?;
+    let mut values = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    if values.value("country").is_empty() {
+        values.set("country", "VE");
+    }
+    Ok(html(views::locations::form(&ctx, &values, &regions, &types, "/locations/new", &ctx.t("location.new"))))
+}
+
+async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
+    ctx.require_post(Permission::ManageReference, &form).await?;
+    let saved = save_form(&ctx, &form, parse(&form), |conn, parsed, actor| write(conn, None, parsed, actor)).await?;
+    match saved {
+        Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/locations/{id}"), "flash.saved", None)),
+        Err(state) => {
+            let (regions, types) = choices(&ctx).await?;
+            Ok(unprocessable(views::locations::form(
+                &ctx,
+                &state,
+                &regions,
+                &types,
+                "/locations/new",
+                &ctx.t("location.new"),
+            )))
+        }
+    }
+}
+
+async fn edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ManageReference)?;
+    let id = parse_id(&id)?;
+    let row = db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+    let (regions, types) = choices(&ctx).await?;
+    let values = match ctx.resumed_form().await? {
+        Some(v) => FormState::from_values(v),
+        None => values_of(&row.location),
+    };
+    let action = format!("/locations/{id}/edit");
+    Ok(html(views::locations::form(&ctx, &values, &regions, &types, &action, &ctx.t("location.edit"))))
+}
+
+async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    ctx.require_post(Permission::ManageReference, &form).await?;
+    let id = parse_id(&id)?;
+    db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+    let saved =
+        save_form(&ctx, &form, parse(&form), move |conn, parsed, actor| write(conn, Some(id), parsed, actor)).await?;
+    match saved {
+        Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/locations/{id}"), "flash.saved", None)),
+        Err(state) => {
+            let (regions, types) = choices(&ctx).await?;
+            let action = format!("/locations/{id}/edit");
+            Ok(unprocessable(views::locations::form(&ctx, &state, &regions, &types, &action, &ctx.t("location.edit"))))
+        }
+    }
+}
+
+async fn set_active(ctx: Ctx, id: web::Path<String>, form: PostForm, active: bool) -> Result<HttpResponse, AppError> {
+    ctx.require_post(Permission::ManageReference, &form).await?;
+    let id = parse_id(&id)?;
+    let actor = crate::web::actor(&ctx);
+    db(&ctx, move |conn| {
+        conn.write_transaction(|conn| -> Result<(), AppError> {
+            let row = Location::find(conn, id)?.ok_or(AppError::NotFound)?;
+            Location::set_active(conn, id, active)?;
+            let action = if active { "activate" } else { "deactivate" };
+            AuditEntry::record(conn, &actor, action, "location", id, &row.location.code)?;
+            Ok(())
+        })
+    })
+    .await?;
+    let key = if active { "flash.activated" } else { "flash.deactivated" };
+    Ok(redirect_with_flash(&ctx, &format!("/locations/{id}"), key, None))
+}
+
+async fn deactivate(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    set_active(ctx, id, form, false).await
+}
+
+async fn activate(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    set_active(ctx, id, form, true).await
+}

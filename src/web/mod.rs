@@ -1,0 +1,184 @@
+//! HTTP: routes per area, the request context, forms, security middleware and error pages.
+//! Handlers are thin: extract, authorize, one model call, render or redirect.
+
+pub mod audit;
+pub mod auth;
+pub mod catalogue;
+pub mod ctx;
+pub mod errors;
+pub mod forms;
+pub mod home;
+pub mod locations;
+pub mod reference;
+pub mod security;
+pub mod users;
+
+use crate::config::Config;
+use crate::db::{DbConn, Pool};
+use crate::error::AppError;
+use crate::models::audit::Actor;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use ctx::Ctx;
+use maud::Markup;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Config,
+    /// Key for CSRF tokens; shared by every instance through the database or SESSION_KEY.
+    pub session_key: Vec<u8>,
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/static/{file:.*}", web::get().to(static_file))
+        .configure(auth::routes)
+        .configure(home::routes)
+        .configure(catalogue::routes)
+        .configure(locations::routes)
+        .configure(reference::routes)
+        .configure(users::routes)
+        .configure(audit::routes);
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+pub async fn db<T, F>(ctx: &Ctx, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = ctx.pool();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Post/Redirect/Get: a 303 to `location` carrying a flash message.
+pub fn redirect_with_flash(ctx: &Ctx, location: &str, key: &str, arg: Option<&str>) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .cookie(security::flash_cookie(key, arg, ctx.state.config.secure_cookies))
+        .finish()
+}
+
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+/// A form shown again with its messages: 422, so scripts and tests can tell it from success.
+pub fn unprocessable(markup: Markup) -> HttpResponse {
+    HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(markup.into_string())
+}
+
+pub fn html(markup: Markup) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(markup.into_string())
+}
+
+/// The audit actor for the signed-in user of `ctx`.
+pub fn actor(ctx: &Ctx) -> Actor {
+    match &ctx.user {
+        Some(u) => Actor { user_id: Some(u.id), name: u.username.clone(), ip: ctx.ip.clone() },
+        None => Actor { user_id: None, name: "anonymous".into(), ip: ctx.ip.clone() },
+    }
+}
+
+/// A query-string parameter of the request, or "".
+pub fn query_param(ctx: &Ctx, name: &str) -> String {
+    url::form_urlencoded::parse(ctx.query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The `page` parameter: a whole number from 1, anything else is page 1.
+pub fn page_param(ctx: &Ctx) -> i64 {
+    query_param(ctx, "page").parse::<i64>().ok().filter(|p| *p >= 1 && *p <= 1_000_000).unwrap_or(1)
+}
+
+/// An id from a path segment or select; anything but a positive 32-bit number is "not found".
+pub fn parse_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse::<i32>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)
+}
+
+/// Answers 200 when the database answers; for load balancers, no sign-in.
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let ok = web::block(move || -> Result<(), AppError> {
+        use diesel::connection::SimpleConnection;
+        let mut conn = pool.get()?;
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    })
+    .await;
+    match ok {
+        Ok(Ok(())) => HttpResponse::Ok().content_type("text/plain").body("ok"),
+        _ => HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable"),
+    }
+}
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "static/"]
+struct StaticAssets;
+
+/// Stylesheet, icons and scripts, embedded in the binary.
+async fn static_file(path: web::Path<String>) -> HttpResponse {
+    match StaticAssets::get(path.as_str()) {
+        Some(file) => HttpResponse::Ok()
+            .content_type(file.metadata.mimetype())
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(file.data.into_owned()),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// Validates and writes a form in one write transaction with its audit entry. Gives the saved
+/// record's id, or the form state to show again (typed values, messages; a duplicate `code` is
+/// reported on that field).
+pub async fn save_form<T, W>(
+    ctx: &Ctx,
+    form: &forms::PostForm,
+    parsed: Result<T, forms::FieldErrors>,
+    write: W,
+) -> Result<Result<i32, forms::FormState>, AppError>
+where
+    T: Send + 'static,
+    W: FnOnce(&mut DbConn, T, &Actor) -> Result<i32, AppError> + Send + 'static,
+{
+    let mut state = forms::FormState::from_values(form.values());
+    for (name, values) in multi_values(form) {
+        state.multi.insert(name, values);
+    }
+    let value = match parsed {
+        Ok(value) => value,
+        Err(errors) => {
+            state.errors = errors;
+            return Ok(Err(state));
+        }
+    };
+    let actor = actor(ctx);
+    let result = db(ctx, move |conn| conn.write_transaction(|conn| write(conn, value, &actor))).await;
+    match result {
+        Ok(id) => Ok(Ok(id)),
+        Err(AppError::Database(e)) if crate::models::is_unique_violation(&e) => {
+            state.errors.add("code", crate::domain::Invalid::new("err.code_taken"));
+            Ok(Err(state))
+        }
+        Err(AppError::Refused(invalid)) => {
+            state.form_error = Some(invalid);
+            Ok(Err(state))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Repeated fields (checkbox lists) of a form.
+fn multi_values(form: &forms::PostForm) -> Vec<(String, Vec<String>)> {
+    ["region_ids"]
+        .iter()
+        .map(|name| (name.to_string(), form.all(name).into_iter().map(String::from).collect()))
+        .collect()
+}
