@@ -69,7 +69,7 @@ pub fn establish(url: &str) -> Result<DbConn, DbError> {
         Backend::Postgres => {
             url::Url::parse(url).map_err(|e| DbError::BadUrl { url: redact(url), reason: e.to_string() })?;
             let conn = PgConnection::establish(url)
-                .map_err(|e| DbError::Connect { backend: "PostgreSQL", reason: e.to_string().trim().to_string() })?;
+                .map_err(|e| DbError::Connect { backend: "PostgreSQL", reason: one_line(&e.to_string()) })?;
             Ok(DbConn::Postgresql(conn))
         }
         Backend::Sqlite => {
@@ -81,13 +81,18 @@ pub fn establish(url: &str) -> Result<DbConn, DbError> {
                 });
             }
             let mut conn = SqliteConnection::establish(path)
-                .map_err(|e| DbError::Connect { backend: "SQLite", reason: e.to_string() })?;
+                .map_err(|e| DbError::Connect { backend: "SQLite", reason: format!("{path}: {e}") })?;
             // synchronous=FULL: an acknowledged write survives a power cut, not only a crash.
             conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
                 .map_err(|e| DbError::Connect { backend: "SQLite", reason: e.to_string() })?;
             Ok(DbConn::Sqlite(conn))
         }
     }
+}
+
+/// libpq's messages span lines; a log line should not.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Hides a password in a URL before it reaches a log line.

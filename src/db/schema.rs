@@ -115,7 +115,7 @@ diesel::table! {
         code -> Text,
         name -> Text,
         location_type_id -> Integer,
-        region_id -> Integer,
+        region_id -> Nullable<Integer>,
         city -> Text,
         country -> Text,
         ownership -> Nullable<Text>,

@@ -277,7 +277,7 @@ fn load_locations(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -
             code: code.clone(),
             name: field(1),
             location_type_id: location_type.id,
-            region_id: region.id,
+            region_id: Some(region.id),
             city: field(4),
             country: field(5),
             ownership: (!ownership.is_empty()).then_some(ownership),

@@ -26,7 +26,8 @@ pub struct Location {
     pub code: String,
     pub name: String,
     pub location_type_id: i32,
-    pub region_id: i32,
+    /// None only for system locations (stock in transit), which belong to no region.
+    pub region_id: Option<i32>,
     pub city: String,
     pub country: String,
     pub ownership: Option<String>,
@@ -44,7 +45,7 @@ pub struct LocationChanges {
     pub code: String,
     pub name: String,
     pub location_type_id: i32,
-    pub region_id: i32,
+    pub region_id: Option<i32>,
     pub city: String,
     pub country: String,
     pub ownership: Option<String>,

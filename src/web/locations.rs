@@ -56,7 +56,7 @@ fn parse(form: &PostForm) -> Result<ParsedLocation, FieldErrors> {
                 code: code.into_inner(),
                 name: name.into_inner(),
                 location_type_id: type_id,
-                region_id,
+                region_id: Some(region_id),
                 city: city.into_inner(),
                 country,
                 ownership: ownership.map(String::from),
@@ -90,7 +90,11 @@ fn write(
     let mut changes = parsed.changes;
     let location_type = LocationType::find(conn, changes.location_type_id)?
         .ok_or(AppError::Refused(Invalid::new("err.unknown_location_type")))?;
-    let region = Region::find(conn, changes.region_id)?.ok_or(AppError::Refused(Invalid::new("err.unknown_region")))?;
+    let region = match changes.region_id {
+        Some(id) => Region::find(conn, id)?,
+        None => None,
+    }
+    .ok_or(AppError::Refused(Invalid::new("err.unknown_region")))?;
     if location_type.code == "media_outlet" && changes.ownership.is_none() {
         return Err(AppError::Refused(Invalid::new("err.ownership_required")));
     }
@@ -121,7 +125,7 @@ fn values_of(l: &Location) -> FormState {
     f.set("code", &l.code);
     f.set("name", &l.name);
     f.set("location_type_id", l.location_type_id.to_string());
-    f.set("region_id", l.region_id.to_string());
+    f.set("region_id", l.region_id.map(|r| r.to_string()).unwrap_or_default());
     f.set("city", &l.city);
     f.set("country", &l.country);
     f.set("ownership", l.ownership.clone().unwrap_or_default());

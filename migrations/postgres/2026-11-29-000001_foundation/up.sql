@@ -36,7 +36,7 @@ CREATE TABLE users (
 
 CREATE TABLE user_regions (
     user_id INTEGER NOT NULL REFERENCES users (id),
-    region_id INTEGER NOT NULL REFERENCES regions (id),
+    region_id INTEGER REFERENCES regions (id),
     PRIMARY KEY (user_id, region_id)
 );
 
@@ -97,7 +97,7 @@ CREATE TABLE locations (
     code TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     location_type_id INTEGER NOT NULL REFERENCES location_types (id),
-    region_id INTEGER NOT NULL REFERENCES regions (id),
+    region_id INTEGER REFERENCES regions (id),
     city TEXT NOT NULL,
     country TEXT NOT NULL,
     ownership TEXT CHECK (ownership IS NULL OR ownership IN ('state', 'private')),
