@@ -6,8 +6,8 @@ use crate::models::now;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-/// Failures allowed before any delay applies.
-const FREE_FAILURES: i32 = 4;
+/// Failures allowed before any delay applies: the fifth attempt after four failures waits.
+const FREE_FAILURES: i32 = 3;
 /// The longest wait between two attempts: long enough to stop guessing, short enough that an
 /// attacker cannot lock the administrator out for long.
 const MAX_DELAY_SECONDS: i64 = 15 * 60;
@@ -23,9 +23,11 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// The key for a username, whatever the IP.
+    /// The key for a username, whatever the IP. Whatever was typed (control characters, any
+    /// length) becomes a storable key.
     pub fn user_key(username: &str) -> String {
-        format!("user:{}", username.trim().to_lowercase())
+        let clean: String = username.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(64).collect();
+        format!("user:{clean}")
     }
 
     /// The key for an IP address, whatever the username.
@@ -111,10 +113,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn keys_are_storable_whatever_was_typed() {
+        assert_eq!(LoginThrottle::user_key(" Ana\u{0}x "), "user:anax");
+        assert_eq!(LoginThrottle::user_key(&"a".repeat(500)).len(), "user:".len() + 64);
+    }
+
+    #[test]
     fn delay_grows_and_is_capped() {
         assert_eq!(LoginThrottle::delay_for(FREE_FAILURES), Duration::zero());
         assert_eq!(LoginThrottle::delay_for(FREE_FAILURES + 1), Duration::seconds(1));
         assert_eq!(LoginThrottle::delay_for(FREE_FAILURES + 3), Duration::seconds(4));
         assert_eq!(LoginThrottle::delay_for(1000), Duration::seconds(MAX_DELAY_SECONDS));
+        assert_eq!(LoginThrottle::delay_for(4), Duration::seconds(1), "four failures: the fifth attempt waits");
     }
 }

@@ -53,6 +53,7 @@ enum LoginOutcome {
 async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let username = form.get("username").trim().to_lowercase();
     let password = form.get("password").to_string();
+    let resume = form.get("resume").to_string();
     let keys = vec![LoginThrottle::user_key(&username), LoginThrottle::ip_key(&ctx.ip)];
     let outcome = db(&ctx, move |conn| {
         // The throttle is checked before any hash is computed.
@@ -60,7 +61,11 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
         if wait > 0 {
             return Ok(LoginOutcome::Wait(wait));
         }
-        let user = User::find_by_username(conn, &username)?;
+        // A name that cannot exist is not looked up (PostgreSQL refuses a NUL in text).
+        let user = match crate::domain::Username::parse(&username) {
+            Ok(name) => User::find_by_username(conn, name.as_str())?,
+            Err(_) => None,
+        };
         let verified = match &user {
             Some(u) => accounts::verify_password(&password, &u.password_hash) && u.is_active,
             None => {
@@ -83,7 +88,6 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
     .await?;
 
     let next = form.get("next").to_string();
-    let resume = form.get("resume").to_string();
     let mut state = FormState::default();
     state.set("username", form.get("username"));
     match outcome {
@@ -117,7 +121,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
                     user.id,
                     "",
                 )?;
-                if resume_id.is_empty() {
+                if !security::is_token(&resume_id) {
                     return Ok(None);
                 }
                 let pending = PendingForm::find(conn, &resume_id, &old_owner)?;

@@ -59,7 +59,8 @@ impl BrowserId {
 #[derive(Clone)]
 struct SetBrowserId(String);
 
-fn valid_token(value: &str) -> bool {
+/// True for a value shaped like `random_token()`: 64 hex digits.
+pub fn is_token(value: &str) -> bool {
     value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -69,7 +70,7 @@ pub fn browser_id(req: &HttpRequest) -> BrowserId {
         return BrowserId { token: token.clone(), new: true };
     }
     match req.cookie(BROWSER_COOKIE) {
-        Some(cookie) if valid_token(cookie.value()) => BrowserId { token: cookie.value().to_string(), new: false },
+        Some(cookie) if is_token(cookie.value()) => BrowserId { token: cookie.value().to_string(), new: false },
         _ => {
             let token = random_token();
             req.extensions_mut().insert(SetBrowserId(token.clone()));

@@ -1,0 +1,25 @@
+//! Integration tests: the real application over HTTP, on SQLite and (with TEST_DATABASE_URL) on
+//! PostgreSQL. Each test body is an `async fn NAME(backend: Backend)`; `both_backends!(NAME)`
+//! makes `NAME::sqlite` and `NAME::postgres` out of it.
+//!
+//! Run: `cargo test --test app` (SQLite only; the postgres variants print
+//! "skipped: TEST_DATABASE_URL not set" and pass), or with PostgreSQL too:
+//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test --test app`.
+//! PostgreSQL tests clone a migrated template database `ct_tpl_<hash of migrations/postgres>`
+//! into `ct_test_<random>` per test and drop it afterwards.
+
+#[macro_use]
+mod helpers;
+
+mod audit;
+mod auth;
+mod basics;
+mod csrf;
+mod demo;
+mod i18n;
+mod locations;
+mod reference;
+mod roles;
+mod schema;
+mod users;
+mod validation;
