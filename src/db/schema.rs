@@ -141,6 +141,141 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    receipts (id) {
+        id -> Integer,
+        material_id -> Integer,
+        location_id -> Integer,
+        quantity -> Integer,
+        received_on -> Date,
+        supplier -> Text,
+        reference -> Text,
+        external_ref -> Nullable<Text>,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shipments (id) {
+        id -> Integer,
+        reference -> Text,
+        origin_id -> Integer,
+        destination_id -> Integer,
+        carrier -> Text,
+        expected_on -> Nullable<Date>,
+        status -> Text,
+        dispatched_on -> Nullable<Date>,
+        delivered_on -> Nullable<Date>,
+        received_by -> Text,
+        delivery_note -> Text,
+        note -> Text,
+        external_ref -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shipment_lines (id) {
+        id -> Integer,
+        shipment_id -> Integer,
+        material_id -> Integer,
+        quantity -> Integer,
+        quantity_received -> Nullable<Integer>,
+        shortfall_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    shipment_events (id) {
+        id -> Integer,
+        shipment_id -> Integer,
+        status -> Text,
+        at -> Timestamp,
+        user_id -> Nullable<Integer>,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Integer,
+        shipment_id -> Integer,
+        filename -> Text,
+        content_type -> Text,
+        data -> Binary,
+        uploaded_by -> Nullable<Integer>,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_counts (id) {
+        id -> Integer,
+        location_id -> Integer,
+        counted_on -> Date,
+        note -> Text,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    adjustments (id) {
+        id -> Integer,
+        material_id -> Integer,
+        location_id -> Integer,
+        kind -> Text,
+        quantity -> Integer,
+        effective_on -> Date,
+        reason -> Text,
+        stock_count_id -> Nullable<Integer>,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> Integer,
+        material_id -> Integer,
+        from_location_id -> Nullable<Integer>,
+        to_location_id -> Nullable<Integer>,
+        quantity -> Integer,
+        kind -> Text,
+        effective_on -> Date,
+        receipt_id -> Nullable<Integer>,
+        shipment_id -> Nullable<Integer>,
+        shipment_line_id -> Nullable<Integer>,
+        adjustment_id -> Nullable<Integer>,
+        reverses_id -> Nullable<Integer>,
+        reason -> Text,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_balances (id) {
+        id -> Integer,
+        material_id -> Integer,
+        location_id -> Integer,
+        on_hand -> Integer,
+    }
+}
+
+diesel::table! {
+    submissions (key) {
+        key -> Text,
+        user_id -> Integer,
+        fingerprint -> Text,
+        result_path -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(materials -> campaigns (campaign_id));
 diesel::joinable!(locations -> regions (region_id));
 diesel::joinable!(locations -> location_types (location_type_id));
@@ -148,6 +283,18 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(user_regions -> users (user_id));
 diesel::joinable!(user_regions -> regions (region_id));
 diesel::joinable!(audit_log -> users (user_id));
+diesel::joinable!(receipts -> materials (material_id));
+diesel::joinable!(receipts -> locations (location_id));
+diesel::joinable!(shipment_lines -> shipments (shipment_id));
+diesel::joinable!(shipment_lines -> materials (material_id));
+diesel::joinable!(shipment_events -> shipments (shipment_id));
+diesel::joinable!(attachments -> shipments (shipment_id));
+diesel::joinable!(adjustments -> materials (material_id));
+diesel::joinable!(adjustments -> locations (location_id));
+diesel::joinable!(stock_counts -> locations (location_id));
+diesel::joinable!(stock_movements -> materials (material_id));
+diesel::joinable!(stock_balances -> materials (material_id));
+diesel::joinable!(stock_balances -> locations (location_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -162,4 +309,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     materials,
     locations,
     audit_log,
+    receipts,
+    shipments,
+    shipment_lines,
+    shipment_events,
+    attachments,
+    stock_counts,
+    adjustments,
+    stock_movements,
+    stock_balances,
+    submissions,
 );

@@ -1,14 +1,18 @@
 //! Row structs and their queries, one module per table. Models never know about HTTP.
 
+pub mod adjustment;
 pub mod audit;
 pub mod campaign;
 pub mod location;
 pub mod location_type;
 pub mod material;
 pub mod pending_form;
+pub mod receipt;
 pub mod region;
 pub mod session;
 pub mod setting;
+pub mod shipment;
+pub mod submission;
 pub mod throttle;
 pub mod user;
 

@@ -6,6 +6,7 @@ use crate::domain::{Lang, Permission, Role};
 use crate::error::AppError;
 use crate::models::pending_form::PendingForm;
 use crate::models::session::Session;
+use crate::models::user::User;
 use crate::web::forms::PostForm;
 use crate::web::security::{self, BrowserId};
 use crate::web::AppState;
@@ -21,6 +22,18 @@ pub struct CurrentUser {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// The regions the user is limited to; empty means all.
+    pub region_ids: Vec<i32>,
+}
+
+impl CurrentUser {
+    /// Where this user may act on stock.
+    pub fn access(&self) -> crate::stock::Access {
+        crate::stock::Access {
+            user_id: Some(self.id),
+            regions: (!self.region_ids.is_empty()).then(|| self.region_ids.clone()),
+        }
+    }
 }
 
 /// A flash message carried across a redirect: a translation key and an optional argument.
@@ -90,12 +103,10 @@ impl Ctx {
 
     /// The values a person typed before their session expired, when this page is resumed.
     pub async fn resumed_form<T: serde::de::DeserializeOwned + Send + 'static>(&self) -> Result<Option<T>, AppError> {
-        let Some(id) = url::form_urlencoded::parse(self.query.as_bytes())
-            .find(|(k, _)| k == "resume")
-            .map(|(_, v)| v.into_owned())
-        else {
+        let id = crate::web::query_param(self, "resume");
+        if !security::is_token(&id) {
             return Ok(None);
-        };
+        }
         let owner = self.browser.hash();
         let path = self.path.clone();
         let pool = self.pool();
@@ -137,11 +148,16 @@ impl FromRequest for Ctx {
             } else {
                 web::block(move || -> Result<Option<CurrentUser>, AppError> {
                     let mut conn = pool.get()?;
-                    Ok(Session::resolve(&mut conn, &session_hash)?.map(|(_, user)| CurrentUser {
+                    let Some((_, user)) = Session::resolve(&mut conn, &session_hash)? else {
+                        return Ok(None);
+                    };
+                    let region_ids = User::region_ids(&mut conn, user.id())?;
+                    Ok(Some(CurrentUser {
                         id: user.id,
                         role: user.role(),
                         username: user.username,
                         display_name: user.display_name,
+                        region_ids,
                     }))
                 })
                 .await??

@@ -42,6 +42,11 @@ impl PostForm {
         out.finish()
     }
 
+    /// Every (name, value) pair as posted.
+    pub fn values_all(&self) -> Vec<(String, String)> {
+        self.pairs.clone()
+    }
+
     /// All fields as a map of first values, for re-rendering a form.
     pub fn values(&self) -> BTreeMap<String, String> {
         let mut map = BTreeMap::new();

@@ -11,6 +11,7 @@ pub mod home;
 pub mod locations;
 pub mod reference;
 pub mod security;
+pub mod submission;
 pub mod users;
 
 use crate::config::Config;
@@ -86,11 +87,12 @@ pub fn actor(ctx: &Ctx) -> Actor {
     }
 }
 
-/// A query-string parameter of the request, or "".
+/// A query-string parameter of the request, or "". Control characters are dropped: they mean
+/// nothing in a filter, and PostgreSQL refuses a NUL in text.
 pub fn query_param(ctx: &Ctx, name: &str) -> String {
     url::form_urlencoded::parse(ctx.query.as_bytes())
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_string())
+        .map(|(_, v)| v.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string())
         .unwrap_or_default()
 }
 

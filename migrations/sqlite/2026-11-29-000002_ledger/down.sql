@@ -1,0 +1,12 @@
+DROP TABLE submissions;
+DROP TABLE stock_balances;
+DROP TABLE stock_movements;
+DROP TABLE adjustments;
+DROP TABLE stock_counts;
+DROP TABLE attachments;
+DROP TABLE shipment_events;
+DROP TABLE shipment_lines;
+DROP TABLE shipments;
+DROP TABLE receipts;
+DELETE FROM locations WHERE code = 'TRANSIT';
+DELETE FROM location_types WHERE code = 'transit';

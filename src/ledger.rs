@@ -1,0 +1,415 @@
+//! THE single gate for every quantity change. Movements are appended and balances updated in the
+//! caller's write transaction; a balance is decremented only by a conditional UPDATE whose
+//! affected-row count is checked, so two requests can never both take the last units.
+//! Nothing else in the program writes `stock_movements` or `stock_balances`.
+
+use crate::db::schema::{stock_balances, stock_movements};
+use crate::db::DbConn;
+use crate::models::now;
+use crate::models::setting::Setting;
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+/// The app setting holding the lock date (YYYY-MM-DD): nothing on or before it may change.
+pub const LOCK_DATE_SETTING: &str = "lock_date";
+
+/// What a movement records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MovementKind {
+    /// From outside (printer, partner) into a depot.
+    Receipt,
+    /// From the origin depot into transit.
+    Dispatch,
+    /// From transit to the destination.
+    Delivery,
+    /// From transit to nowhere: sent but not received.
+    Shortfall,
+    /// From transit back to the origin: a dispatched shipment was cancelled.
+    Return,
+    /// From a depot to nowhere.
+    Loss,
+    Damage,
+    /// A count found more than the ledger: from nowhere into the depot.
+    CountUp,
+    /// A count found less: from the depot to nowhere.
+    CountDown,
+}
+
+impl MovementKind {
+    pub const ALL: [MovementKind; 9] = [
+        MovementKind::Receipt,
+        MovementKind::Dispatch,
+        MovementKind::Delivery,
+        MovementKind::Shortfall,
+        MovementKind::Return,
+        MovementKind::Loss,
+        MovementKind::Damage,
+        MovementKind::CountUp,
+        MovementKind::CountDown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovementKind::Receipt => "receipt",
+            MovementKind::Dispatch => "dispatch",
+            MovementKind::Delivery => "delivery",
+            MovementKind::Shortfall => "shortfall",
+            MovementKind::Return => "return",
+            MovementKind::Loss => "loss",
+            MovementKind::Damage => "damage",
+            MovementKind::CountUp => "count_up",
+            MovementKind::CountDown => "count_down",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<MovementKind> {
+        MovementKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+/// The record a movement belongs to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Source {
+    pub receipt_id: Option<i32>,
+    pub shipment_id: Option<i32>,
+    pub shipment_line_id: Option<i32>,
+    pub adjustment_id: Option<i32>,
+}
+
+/// One quantity moving from one place to another (None: outside the system).
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub material_id: i32,
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+    pub quantity: i32,
+    pub kind: MovementKind,
+    pub effective_on: NaiveDate,
+    pub source: Source,
+    pub reason: String,
+}
+
+/// Why the ledger refused; each is a message for the person, never a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("only {available} left of material {material_id} at location {location_id}; {requested} requested")]
+    Insufficient { material_id: i32, location_id: i32, requested: i32, available: i32 },
+    #[error("the period up to {lock_date} is closed")]
+    PeriodClosed { lock_date: NaiveDate },
+    #[error("the date {0} lies in the future")]
+    FutureDate(NaiveDate),
+    #[error("a quantity must be positive")]
+    NotPositive,
+    #[error("this movement was already reversed")]
+    AlreadyReversed,
+    #[error("a reversal cannot itself be reversed")]
+    ReversalOfReversal,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = stock_movements)]
+pub struct Movement {
+    pub id: i32,
+    pub material_id: i32,
+    pub from_location_id: Option<i32>,
+    pub to_location_id: Option<i32>,
+    pub quantity: i32,
+    pub kind: String,
+    pub effective_on: NaiveDate,
+    pub receipt_id: Option<i32>,
+    pub shipment_id: Option<i32>,
+    pub shipment_line_id: Option<i32>,
+    pub adjustment_id: Option<i32>,
+    pub reverses_id: Option<i32>,
+    pub reason: String,
+    pub recorded_by: Option<i32>,
+    pub recorded_at: chrono::NaiveDateTime,
+}
+
+/// The closed period's last day, if an administrator set one.
+pub fn lock_date(conn: &mut DbConn) -> QueryResult<Option<NaiveDate>> {
+    Ok(Setting::get(conn, LOCK_DATE_SETTING)?.and_then(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok()))
+}
+
+/// Refuses a date inside the closed period or beyond tomorrow (a day of slack for time zones).
+pub fn check_date(lock: Option<NaiveDate>, date: NaiveDate) -> Result<(), LedgerError> {
+    if let Some(lock_date) = lock {
+        if date <= lock_date {
+            return Err(LedgerError::PeriodClosed { lock_date });
+        }
+    }
+    if date > chrono::Utc::now().date_naive() + Duration::days(1) {
+        return Err(LedgerError::FutureDate(date));
+    }
+    Ok(())
+}
+
+/// Units of a material at a location, as the balance cache says.
+pub fn on_hand(conn: &mut DbConn, material_id: i32, location_id: i32) -> QueryResult<i32> {
+    Ok(stock_balances::table
+        .filter(stock_balances::material_id.eq(material_id))
+        .filter(stock_balances::location_id.eq(location_id))
+        .select(stock_balances::on_hand)
+        .first::<i32>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Takes `quantity` away only if that much is there; otherwise says how much is.
+fn decrement(conn: &mut DbConn, material_id: i32, location_id: i32, quantity: i32) -> Result<(), LedgerError> {
+    let updated = diesel::update(
+        stock_balances::table
+            .filter(stock_balances::material_id.eq(material_id))
+            .filter(stock_balances::location_id.eq(location_id))
+            .filter(stock_balances::on_hand.ge(quantity)),
+    )
+    .set(stock_balances::on_hand.eq(stock_balances::on_hand - quantity))
+    .execute(conn)?;
+    if updated == 1 {
+        return Ok(());
+    }
+    let available = on_hand(conn, material_id, location_id)?;
+    Err(LedgerError::Insufficient { material_id, location_id, requested: quantity, available })
+}
+
+/// Adds `quantity`, creating the balance row if it is the first. The upsert is written per
+/// backend (MultiConnection has no `on_conflict`); both speak `ON CONFLICT … DO UPDATE`.
+fn increment(conn: &mut DbConn, material_id: i32, location_id: i32, quantity: i32) -> Result<(), LedgerError> {
+    let query = match conn {
+        DbConn::Sqlite(_) => {
+            "INSERT INTO stock_balances (material_id, location_id, on_hand) VALUES (?, ?, ?) \
+             ON CONFLICT (material_id, location_id) DO UPDATE SET on_hand = stock_balances.on_hand + excluded.on_hand"
+        }
+        DbConn::Postgresql(_) => {
+            "INSERT INTO stock_balances (material_id, location_id, on_hand) VALUES ($1, $2, $3) \
+             ON CONFLICT (material_id, location_id) DO UPDATE SET on_hand = stock_balances.on_hand + excluded.on_hand"
+        }
+    };
+    diesel::sql_query(query)
+        .bind::<Integer, _>(material_id)
+        .bind::<Integer, _>(location_id)
+        .bind::<Integer, _>(quantity)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Posts movements: checks dates, moves the balances, appends the rows. Call inside a write
+/// transaction, together with the record the movements belong to; on any error the caller's
+/// transaction rolls back and nothing is written.
+pub fn post(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posting]) -> Result<Vec<i32>, LedgerError> {
+    let lock = lock_date(conn)?;
+    let mut ids = Vec::with_capacity(postings.len());
+    for p in postings {
+        ids.push(post_one(conn, recorded_by, lock, p, None)?);
+    }
+    Ok(ids)
+}
+
+fn post_one(
+    conn: &mut DbConn,
+    recorded_by: Option<i32>,
+    lock: Option<NaiveDate>,
+    p: &Posting,
+    reverses: Option<i32>,
+) -> Result<i32, LedgerError> {
+    if p.quantity <= 0 {
+        return Err(LedgerError::NotPositive);
+    }
+    check_date(lock, p.effective_on)?;
+    if let Some(from) = p.from {
+        decrement(conn, p.material_id, from, p.quantity)?;
+    }
+    if let Some(to) = p.to {
+        increment(conn, p.material_id, to, p.quantity)?;
+    }
+    let id = diesel::insert_into(stock_movements::table)
+        .values((
+            stock_movements::material_id.eq(p.material_id),
+            stock_movements::from_location_id.eq(p.from),
+            stock_movements::to_location_id.eq(p.to),
+            stock_movements::quantity.eq(p.quantity),
+            stock_movements::kind.eq(p.kind.as_str()),
+            stock_movements::effective_on.eq(p.effective_on),
+            stock_movements::receipt_id.eq(p.source.receipt_id),
+            stock_movements::shipment_id.eq(p.source.shipment_id),
+            stock_movements::shipment_line_id.eq(p.source.shipment_line_id),
+            stock_movements::adjustment_id.eq(p.source.adjustment_id),
+            stock_movements::reverses_id.eq(reverses),
+            stock_movements::reason.eq(&p.reason),
+            stock_movements::recorded_by.eq(recorded_by),
+            stock_movements::recorded_at.eq(now()),
+        ))
+        .returning(stock_movements::id)
+        .get_result(conn)?;
+    Ok(id)
+}
+
+/// Posts many movements at once for bulk loads: balances move by their net change per
+/// (material, location), decrements still conditional, and the rows go in multi-row inserts.
+/// The end state is checked, not each intermediate one, so call it only with a batch that is
+/// valid in order (the demo loader's history). Same transaction rules as `post`.
+pub fn post_batch(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posting]) -> Result<usize, LedgerError> {
+    use std::collections::BTreeMap;
+    let lock = lock_date(conn)?;
+    let mut net: BTreeMap<(i32, i32), i64> = BTreeMap::new();
+    for p in postings {
+        if p.quantity <= 0 {
+            return Err(LedgerError::NotPositive);
+        }
+        check_date(lock, p.effective_on)?;
+        if let Some(from) = p.from {
+            *net.entry((p.material_id, from)).or_default() -= i64::from(p.quantity);
+        }
+        if let Some(to) = p.to {
+            *net.entry((p.material_id, to)).or_default() += i64::from(p.quantity);
+        }
+    }
+    for ((material_id, location_id), delta) in net {
+        let amount = i32::try_from(delta.abs()).map_err(|_| LedgerError::NotPositive)?;
+        match delta.cmp(&0) {
+            std::cmp::Ordering::Less => decrement(conn, material_id, location_id, amount)?,
+            std::cmp::Ordering::Greater => increment(conn, material_id, location_id, amount)?,
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+    let at = now();
+    for chunk in postings.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|p| {
+                (
+                    stock_movements::material_id.eq(p.material_id),
+                    stock_movements::from_location_id.eq(p.from),
+                    stock_movements::to_location_id.eq(p.to),
+                    stock_movements::quantity.eq(p.quantity),
+                    stock_movements::kind.eq(p.kind.as_str()),
+                    stock_movements::effective_on.eq(p.effective_on),
+                    stock_movements::receipt_id.eq(p.source.receipt_id),
+                    stock_movements::shipment_id.eq(p.source.shipment_id),
+                    stock_movements::shipment_line_id.eq(p.source.shipment_line_id),
+                    stock_movements::adjustment_id.eq(p.source.adjustment_id),
+                    stock_movements::reason.eq(p.reason.as_str()),
+                    stock_movements::recorded_by.eq(recorded_by),
+                    stock_movements::recorded_at.eq(at),
+                )
+            })
+            .collect();
+        // MultiConnection cannot batch-insert; the inner connection is inside the same transaction.
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(stock_movements::table).values(&rows).execute(c)?,
+            DbConn::Postgresql(c) => diesel::insert_into(stock_movements::table).values(&rows).execute(c)?,
+        };
+    }
+    Ok(postings.len())
+}
+
+/// Undoes a movement with a new one that points at it: same kind and date, locations swapped.
+/// The original stays, marked reversed by the pointer.
+pub fn reverse(
+    conn: &mut DbConn,
+    recorded_by: Option<i32>,
+    movement_id: i32,
+    reason: &str,
+) -> Result<i32, LedgerError> {
+    let original: Movement = stock_movements::table.find(movement_id).select(Movement::as_select()).first(conn)?;
+    if original.reverses_id.is_some() {
+        return Err(LedgerError::ReversalOfReversal);
+    }
+    let already: i64 =
+        stock_movements::table.filter(stock_movements::reverses_id.eq(movement_id)).count().get_result(conn)?;
+    if already > 0 {
+        return Err(LedgerError::AlreadyReversed);
+    }
+    let kind = MovementKind::parse(&original.kind).ok_or(LedgerError::Database(diesel::result::Error::NotFound))?;
+    let lock = lock_date(conn)?;
+    let posting = Posting {
+        material_id: original.material_id,
+        from: original.to_location_id,
+        to: original.from_location_id,
+        quantity: original.quantity,
+        kind,
+        effective_on: original.effective_on,
+        source: Source {
+            receipt_id: original.receipt_id,
+            shipment_id: original.shipment_id,
+            shipment_line_id: original.shipment_line_id,
+            adjustment_id: original.adjustment_id,
+        },
+        reason: reason.to_string(),
+    };
+    post_one(conn, recorded_by, lock, &posting, Some(movement_id))
+}
+
+/// The movements of a record (receipt, shipment or adjustment), oldest first.
+pub fn movements_of(conn: &mut DbConn, source: Source) -> QueryResult<Vec<Movement>> {
+    let mut query = stock_movements::table.into_boxed();
+    if let Some(id) = source.receipt_id {
+        query = query.filter(stock_movements::receipt_id.eq(id));
+    }
+    if let Some(id) = source.shipment_id {
+        query = query.filter(stock_movements::shipment_id.eq(id));
+    }
+    if let Some(id) = source.adjustment_id {
+        query = query.filter(stock_movements::adjustment_id.eq(id));
+    }
+    query.order(stock_movements::id).select(Movement::as_select()).load(conn)
+}
+
+/// Balances whose cached value differs from the sum of their movements: (material, location,
+/// cached, from the ledger). Empty when the cache is true.
+pub fn mismatched_balances(conn: &mut DbConn) -> QueryResult<Vec<(i32, i32, i64, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        material_id: i32,
+        #[diesel(sql_type = Integer)]
+        location_id: i32,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        cached: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        derived: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "WITH flows AS ( \
+             SELECT material_id, to_location_id AS location_id, quantity AS delta FROM stock_movements WHERE to_location_id IS NOT NULL \
+             UNION ALL \
+             SELECT material_id, from_location_id, -quantity FROM stock_movements WHERE from_location_id IS NOT NULL), \
+         derived AS (SELECT material_id, location_id, SUM(delta) AS total FROM flows GROUP BY material_id, location_id), \
+         keys AS (SELECT material_id, location_id FROM derived UNION SELECT material_id, location_id FROM stock_balances) \
+         SELECT k.material_id, k.location_id, \
+                CAST(COALESCE(b.on_hand, 0) AS BIGINT) AS cached, CAST(COALESCE(d.total, 0) AS BIGINT) AS derived \
+         FROM keys k \
+         LEFT JOIN stock_balances b ON b.material_id = k.material_id AND b.location_id = k.location_id \
+         LEFT JOIN derived d ON d.material_id = k.material_id AND d.location_id = k.location_id \
+         WHERE COALESCE(b.on_hand, 0) <> COALESCE(d.total, 0)",
+    )
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.material_id, r.location_id, r.cached, r.derived)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in MovementKind::ALL {
+            assert_eq!(MovementKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(MovementKind::parse("gift"), None);
+    }
+
+    #[test]
+    fn dates_inside_the_closed_period_or_the_future_are_refused() {
+        let lock = NaiveDate::from_ymd_opt(2005, 12, 31);
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
+        assert!(matches!(check_date(lock, day(2005, 12, 31)), Err(LedgerError::PeriodClosed { .. })));
+        assert!(check_date(lock, day(2006, 1, 1)).is_ok());
+        assert!(check_date(None, day(1999, 1, 1)).is_ok());
+        let far = chrono::Utc::now().date_naive() + Duration::days(30);
+        assert!(matches!(check_date(None, far), Err(LedgerError::FutureDate(_))));
+    }
+}

@@ -1,0 +1,439 @@
+//! Shipments: a header (origin, destination, carrier, status) with lines, a status history and
+//! an optional scan of the signed delivery note.
+
+use crate::db::schema::{attachments, locations, materials, shipment_events, shipment_lines, shipments, users};
+use crate::db::DbConn;
+use crate::models::{like_pattern, now, Page};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+pub const STATUSES: [&str; 4] = ["draft", "dispatched", "delivered", "cancelled"];
+pub const SHORTFALL_REASONS: [&str; 4] = ["lost", "damaged", "stolen", "other"];
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = shipments)]
+pub struct Shipment {
+    pub id: i32,
+    pub reference: String,
+    pub origin_id: i32,
+    pub destination_id: i32,
+    pub carrier: String,
+    pub expected_on: Option<NaiveDate>,
+    pub status: String,
+    pub dispatched_on: Option<NaiveDate>,
+    pub delivered_on: Option<NaiveDate>,
+    pub received_by: String,
+    pub delivery_note: String,
+    pub note: String,
+    pub external_ref: Option<String>,
+    pub created_by: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = shipment_lines)]
+pub struct ShipmentLine {
+    pub id: i32,
+    pub shipment_id: i32,
+    pub material_id: i32,
+    pub quantity: i32,
+    pub quantity_received: Option<i32>,
+    pub shortfall_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = shipment_events)]
+pub struct ShipmentEvent {
+    pub id: i32,
+    pub shipment_id: i32,
+    pub status: String,
+    pub at: NaiveDateTime,
+    pub user_id: Option<i32>,
+    pub note: String,
+}
+
+/// The header fields a draft is created or edited with.
+#[derive(Debug, Clone)]
+pub struct ShipmentHeader {
+    pub origin_id: i32,
+    pub destination_id: i32,
+    pub carrier: String,
+    pub expected_on: Option<NaiveDate>,
+    pub note: String,
+    pub external_ref: Option<String>,
+}
+
+/// A list row: the shipment with its places' names and its total units.
+#[derive(Debug, Clone)]
+pub struct ShipmentRow {
+    pub shipment: Shipment,
+    pub origin_name: String,
+    pub destination_name: String,
+    pub units: i64,
+}
+
+/// Filters of the shipment list; every field optional.
+#[derive(Debug, Default, Clone)]
+pub struct ShipmentFilter {
+    pub status: Option<String>,
+    pub material_id: Option<i32>,
+    pub origin_id: Option<i32>,
+    pub destination_region_id: Option<i32>,
+    pub destination_type_id: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub text: Option<String>,
+    /// Only shipments whose origin or destination lies in these regions (a region-limited user).
+    pub regions: Option<Vec<i32>>,
+    pub sort: ShipmentSort,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ShipmentSort {
+    #[default]
+    Newest,
+    Oldest,
+    Reference,
+    Status,
+}
+
+impl ShipmentSort {
+    pub fn parse(raw: &str) -> ShipmentSort {
+        match raw {
+            "oldest" => ShipmentSort::Oldest,
+            "reference" => ShipmentSort::Reference,
+            "status" => ShipmentSort::Status,
+            _ => ShipmentSort::Newest,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShipmentSort::Newest => "newest",
+            ShipmentSort::Oldest => "oldest",
+            ShipmentSort::Reference => "reference",
+            ShipmentSort::Status => "status",
+        }
+    }
+}
+
+/// The date a shipment is filed under: delivered, else dispatched, else expected. (Both
+/// backends store dates as comparable values; a timestamp cast would differ between them.)
+fn effective_date_sql() -> &'static str {
+    "COALESCE(shipments.delivered_on, shipments.dispatched_on, shipments.expected_on)"
+}
+
+impl Shipment {
+    /// Inserts a draft with a temporary reference, then names it by its id: `SH-000042`.
+    pub fn insert_draft(
+        conn: &mut DbConn,
+        header: &ShipmentHeader,
+        created_by: Option<i32>,
+    ) -> QueryResult<(i32, String)> {
+        let at = now();
+        let temporary = format!("tmp-{}", crate::web::security::random_token());
+        let id: i32 = diesel::insert_into(shipments::table)
+            .values((
+                shipments::reference.eq(&temporary),
+                shipments::origin_id.eq(header.origin_id),
+                shipments::destination_id.eq(header.destination_id),
+                shipments::carrier.eq(&header.carrier),
+                shipments::expected_on.eq(header.expected_on),
+                shipments::status.eq("draft"),
+                shipments::note.eq(&header.note),
+                shipments::external_ref.eq(&header.external_ref),
+                shipments::created_by.eq(created_by),
+                shipments::created_at.eq(at),
+                shipments::updated_at.eq(at),
+            ))
+            .returning(shipments::id)
+            .get_result(conn)?;
+        let reference = format!("SH-{id:06}");
+        diesel::update(shipments::table.find(id)).set(shipments::reference.eq(&reference)).execute(conn)?;
+        Ok((id, reference))
+    }
+
+    pub fn update_header(conn: &mut DbConn, id: i32, header: &ShipmentHeader) -> QueryResult<usize> {
+        diesel::update(shipments::table.find(id))
+            .set((
+                shipments::origin_id.eq(header.origin_id),
+                shipments::destination_id.eq(header.destination_id),
+                shipments::carrier.eq(&header.carrier),
+                shipments::expected_on.eq(header.expected_on),
+                shipments::note.eq(&header.note),
+                shipments::updated_at.eq(now()),
+            ))
+            .execute(conn)
+    }
+
+    /// Moves the status on only from `expected`: a second concurrent attempt changes nothing.
+    pub fn transition(conn: &mut DbConn, id: i32, expected: &str, next: &str) -> QueryResult<bool> {
+        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(expected)))
+            .set((shipments::status.eq(next), shipments::updated_at.eq(now())))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    pub fn set_dispatched_on(conn: &mut DbConn, id: i32, date: NaiveDate) -> QueryResult<usize> {
+        diesel::update(shipments::table.find(id)).set(shipments::dispatched_on.eq(date)).execute(conn)
+    }
+
+    pub fn set_delivery(
+        conn: &mut DbConn,
+        id: i32,
+        date: Option<NaiveDate>,
+        received_by: &str,
+        note: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(shipments::table.find(id))
+            .set((
+                shipments::delivered_on.eq(date),
+                shipments::received_by.eq(received_by),
+                shipments::delivery_note.eq(note),
+            ))
+            .execute(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Shipment>> {
+        shipments::table.find(id).select(Shipment::as_select()).first(conn).optional()
+    }
+
+    pub fn find_by_external_ref(conn: &mut DbConn, external_ref: &str) -> QueryResult<Option<Shipment>> {
+        shipments::table
+            .filter(shipments::external_ref.eq(external_ref))
+            .select(Shipment::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn lines(conn: &mut DbConn, id: i32) -> QueryResult<Vec<ShipmentLine>> {
+        shipment_lines::table
+            .filter(shipment_lines::shipment_id.eq(id))
+            .order(shipment_lines::id)
+            .select(ShipmentLine::as_select())
+            .load(conn)
+    }
+
+    pub fn replace_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<()> {
+        // Draft lines are not business records yet: nothing has moved, so they may be replaced.
+        diesel::delete(shipment_lines::table.filter(shipment_lines::shipment_id.eq(id))).execute(conn)?;
+        for (material_id, quantity) in lines {
+            diesel::insert_into(shipment_lines::table)
+                .values((
+                    shipment_lines::shipment_id.eq(id),
+                    shipment_lines::material_id.eq(material_id),
+                    shipment_lines::quantity.eq(quantity),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    pub fn set_line_received(
+        conn: &mut DbConn,
+        line_id: i32,
+        received: Option<i32>,
+        reason: Option<&str>,
+    ) -> QueryResult<usize> {
+        diesel::update(shipment_lines::table.find(line_id))
+            .set((shipment_lines::quantity_received.eq(received), shipment_lines::shortfall_reason.eq(reason)))
+            .execute(conn)
+    }
+
+    pub fn add_event(conn: &mut DbConn, id: i32, status: &str, user_id: Option<i32>, note: &str) -> QueryResult<()> {
+        diesel::insert_into(shipment_events::table)
+            .values((
+                shipment_events::shipment_id.eq(id),
+                shipment_events::status.eq(status),
+                shipment_events::at.eq(now()),
+                shipment_events::user_id.eq(user_id),
+                shipment_events::note.eq(note),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The status history with who made each step.
+    pub fn events(conn: &mut DbConn, id: i32) -> QueryResult<Vec<(ShipmentEvent, Option<String>)>> {
+        shipment_events::table
+            .left_join(users::table.on(shipment_events::user_id.eq(users::id.nullable())))
+            .filter(shipment_events::shipment_id.eq(id))
+            .order(shipment_events::id)
+            .select((ShipmentEvent::as_select(), users::display_name.nullable()))
+            .load(conn)
+    }
+
+    pub fn page(
+        conn: &mut DbConn,
+        filter: &ShipmentFilter,
+        page: i64,
+        per_page: i64,
+    ) -> QueryResult<Page<ShipmentRow>> {
+        let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
+        let build = || {
+            let mut q = shipments::table
+                .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
+                .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
+                .into_boxed();
+            if let Some(status) = &filter.status {
+                q = q.filter(shipments::status.eq(status.clone()));
+            }
+            if let Some(material_id) = filter.material_id {
+                q = q.filter(
+                    shipments::id.eq_any(
+                        shipment_lines::table
+                            .filter(shipment_lines::material_id.eq(material_id))
+                            .select(shipment_lines::shipment_id),
+                    ),
+                );
+            }
+            if let Some(origin_id) = filter.origin_id {
+                q = q.filter(shipments::origin_id.eq(origin_id));
+            }
+            if let Some(region_id) = filter.destination_region_id {
+                q = q.filter(destinations.field(locations::region_id).eq(region_id));
+            }
+            if let Some(type_id) = filter.destination_type_id {
+                q = q.filter(destinations.field(locations::location_type_id).eq(type_id));
+            }
+            if let Some(from) = filter.from {
+                q = q.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{} >= ", effective_date_sql()))
+                        .bind::<diesel::sql_types::Date, _>(from),
+                );
+            }
+            if let Some(to) = filter.to {
+                q = q.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{} <= ", effective_date_sql()))
+                        .bind::<diesel::sql_types::Date, _>(to),
+                );
+            }
+            if let Some(regions) = &filter.regions {
+                q = q.filter(
+                    origins
+                        .field(locations::region_id)
+                        .eq_any(regions.clone())
+                        .or(destinations.field(locations::region_id).eq_any(regions.clone())),
+                );
+            }
+            if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                let pattern = like_pattern(text);
+                q = q.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(shipments.reference) LIKE ")
+                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                        .sql(" ESCAPE '\\' OR lower(origins.name) LIKE ")
+                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                        .sql(" ESCAPE '\\' OR lower(destinations.name) LIKE ")
+                        .bind::<diesel::sql_types::Text, _>(pattern)
+                        .sql(" ESCAPE '\\')"),
+                );
+            }
+            q
+        };
+        let total = build().count().get_result(conn)?;
+        let sorted = match filter.sort {
+            ShipmentSort::Newest => build().order((shipments::updated_at.desc(), shipments::id.desc())),
+            ShipmentSort::Oldest => build().order((shipments::updated_at.asc(), shipments::id.asc())),
+            ShipmentSort::Reference => build().order(shipments::reference.asc()),
+            ShipmentSort::Status => build().order((shipments::status.asc(), shipments::id.desc())),
+        };
+        let rows: Vec<(Shipment, String, String)> = sorted
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .select((Shipment::as_select(), origins.field(locations::name), destinations.field(locations::name)))
+            .load(conn)?;
+        let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
+        let units: Vec<(i32, Option<i64>)> = shipment_lines::table
+            .filter(shipment_lines::shipment_id.eq_any(&ids))
+            .group_by(shipment_lines::shipment_id)
+            .select((shipment_lines::shipment_id, diesel::dsl::sum(shipment_lines::quantity)))
+            .load(conn)?;
+        Ok(Page {
+            rows: rows
+                .into_iter()
+                .map(|(shipment, origin_name, destination_name)| ShipmentRow {
+                    units: units.iter().find(|u| u.0 == shipment.id).and_then(|u| u.1).unwrap_or(0),
+                    shipment,
+                    origin_name,
+                    destination_name,
+                })
+                .collect(),
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    /// Shipments dispatched on or before `date` and not yet delivered.
+    pub fn in_transit_since(conn: &mut DbConn, date: NaiveDate) -> QueryResult<Vec<Shipment>> {
+        shipments::table
+            .filter(shipments::status.eq("dispatched"))
+            .filter(shipments::dispatched_on.le(date))
+            .order(shipments::dispatched_on)
+            .select(Shipment::as_select())
+            .load(conn)
+    }
+
+    /// Material names of the lines, for pages.
+    pub fn line_materials(
+        conn: &mut DbConn,
+        id: i32,
+    ) -> QueryResult<Vec<(ShipmentLine, crate::models::material::Material)>> {
+        shipment_lines::table
+            .inner_join(materials::table)
+            .filter(shipment_lines::shipment_id.eq(id))
+            .order(shipment_lines::id)
+            .select((ShipmentLine::as_select(), crate::models::material::Material::as_select()))
+            .load(conn)
+    }
+}
+
+/// A scan or photo of the signed delivery note.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attachments)]
+pub struct Attachment {
+    pub id: i32,
+    pub shipment_id: i32,
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+    pub uploaded_by: Option<i32>,
+    pub uploaded_at: NaiveDateTime,
+}
+
+impl Attachment {
+    pub fn insert(
+        conn: &mut DbConn,
+        shipment_id: i32,
+        filename: &str,
+        content_type: &str,
+        data: &[u8],
+        by: Option<i32>,
+    ) -> QueryResult<i32> {
+        diesel::insert_into(attachments::table)
+            .values((
+                attachments::shipment_id.eq(shipment_id),
+                attachments::filename.eq(filename),
+                attachments::content_type.eq(content_type),
+                attachments::data.eq(data),
+                attachments::uploaded_by.eq(by),
+                attachments::uploaded_at.eq(now()),
+            ))
+            .returning(attachments::id)
+            .get_result(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Attachment>> {
+        attachments::table.find(id).select(Attachment::as_select()).first(conn).optional()
+    }
+
+    /// (id, filename, content type) of a shipment's attachments, without their bytes.
+    pub fn list(conn: &mut DbConn, shipment_id: i32) -> QueryResult<Vec<(i32, String, String)>> {
+        attachments::table
+            .filter(attachments::shipment_id.eq(shipment_id))
+            .order(attachments::id)
+            .select((attachments::id, attachments::filename, attachments::content_type))
+            .load(conn)
+    }
+}

@@ -1,0 +1,49 @@
+//! One-time submission keys: the same form, posted again, leads to what it recorded the first time.
+
+use crate::db::schema::submissions;
+use crate::db::DbConn;
+use crate::models::now;
+use chrono::Duration;
+use diesel::prelude::*;
+
+/// Spent keys are kept this long, then purged.
+const KEEP_FOR: Duration = Duration::days(7);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = submissions)]
+pub struct Submission {
+    pub key: String,
+    pub user_id: i32,
+    pub fingerprint: String,
+    pub result_path: String,
+}
+
+impl Submission {
+    pub fn find(conn: &mut DbConn, key: &str) -> QueryResult<Option<Submission>> {
+        submissions::table.find(key).select(Submission::as_select()).first(conn).optional()
+    }
+
+    /// Claims the key; a concurrent claim of the same key waits for this transaction and then fails
+    /// on the primary key.
+    pub fn claim(conn: &mut DbConn, key: &str, user_id: i32, fingerprint: &str) -> QueryResult<()> {
+        diesel::insert_into(submissions::table)
+            .values((
+                submissions::key.eq(key),
+                submissions::user_id.eq(user_id),
+                submissions::fingerprint.eq(fingerprint),
+                submissions::result_path.eq(""),
+                submissions::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn set_result(conn: &mut DbConn, key: &str, path: &str) -> QueryResult<()> {
+        diesel::update(submissions::table.find(key)).set(submissions::result_path.eq(path)).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn purge_old(conn: &mut DbConn) -> QueryResult<usize> {
+        diesel::delete(submissions::table.filter(submissions::created_at.lt(now() - KEEP_FOR))).execute(conn)
+    }
+}

@@ -1,0 +1,84 @@
+//! Stock work: receipts, shipments, adjustments and counts. Each operation checks its rules and
+//! the user's regions, writes its record and posts its movements through `ledger`, all inside the
+//! caller's write transaction.
+
+pub mod adjustments;
+pub mod receipts;
+pub mod shipments;
+
+use crate::db::schema::locations;
+use crate::db::DbConn;
+use crate::domain::Invalid;
+use crate::error::AppError;
+use crate::models::location::Location;
+use diesel::prelude::*;
+
+/// Who is acting, and where they may act.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub user_id: Option<i32>,
+    /// None: every region; Some: only these.
+    pub regions: Option<Vec<i32>>,
+}
+
+impl Access {
+    /// Unlimited access, for the command line and the demo loader.
+    pub fn everywhere(user_id: Option<i32>) -> Self {
+        Access { user_id, regions: None }
+    }
+
+    pub fn covers(&self, region_id: Option<i32>) -> bool {
+        match (&self.regions, region_id) {
+            (None, _) => true,
+            (Some(regions), Some(id)) => regions.contains(&id),
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Refuses with 403 when the location lies outside the user's regions.
+    pub fn check(&self, location: &Location) -> Result<(), AppError> {
+        if self.covers(location.region_id) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// The system location holding stock in transit.
+pub fn transit_location_id(conn: &mut DbConn) -> Result<i32, AppError> {
+    Ok(locations::table.filter(locations::code.eq("TRANSIT")).select(locations::id).first(conn)?)
+}
+
+/// A location row by id, or a refusal worded for the field that named it.
+pub fn location(conn: &mut DbConn, id: i32, missing: &'static str) -> Result<Location, AppError> {
+    locations::table
+        .find(id)
+        .select(Location::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::Refused(Invalid::new(missing)))
+}
+
+/// A depot that is active and that the user may act on.
+pub fn active_depot(conn: &mut DbConn, access: &Access, id: i32) -> Result<Location, AppError> {
+    let depot = location(conn, id, "err.unknown_depot")?;
+    if !depot.is_depot {
+        return Err(AppError::Refused(Invalid::new("err.not_a_depot")));
+    }
+    if !depot.is_active {
+        return Err(AppError::Refused(Invalid::new("err.inactive_location")));
+    }
+    access.check(&depot)?;
+    Ok(depot)
+}
+
+/// A material that can be stocked (broadcast spots are aired, not stocked).
+pub fn stocked_material(conn: &mut DbConn, id: i32) -> Result<crate::models::material::Material, AppError> {
+    let material = crate::models::material::Material::find(conn, id)?
+        .ok_or(AppError::Refused(Invalid::new("err.unknown_material")))?;
+    if material.is_broadcast() {
+        return Err(AppError::Refused(Invalid::new("err.broadcast_not_stocked")));
+    }
+    Ok(material)
+}

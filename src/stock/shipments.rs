@@ -1,0 +1,288 @@
+//! The shipment lifecycle: draft → dispatched → delivered, or cancelled; and reversing a delivery.
+
+use super::{active_depot, stocked_material, transit_location_id, Access};
+use crate::db::DbConn;
+use crate::domain::Invalid;
+use crate::error::AppError;
+use crate::ledger::{self, MovementKind, Posting, Source};
+use crate::models::audit::{Actor, AuditEntry};
+use crate::models::location::Location;
+use crate::models::shipment::{Shipment, ShipmentHeader, SHORTFALL_REASONS};
+use chrono::NaiveDate;
+
+/// A draft as typed: header and (material, quantity) lines.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub header: ShipmentHeader,
+    pub lines: Vec<(i32, i32)>,
+}
+
+/// What arrived, per line.
+#[derive(Debug, Clone)]
+pub struct LineReceipt {
+    pub line_id: i32,
+    pub received: i32,
+    pub shortfall_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub delivered_on: NaiveDate,
+    pub received_by: String,
+    pub note: String,
+    pub lines: Vec<LineReceipt>,
+}
+
+fn refused(key: &'static str) -> AppError {
+    AppError::Refused(Invalid::new(key))
+}
+
+/// Checks a draft: an active depot of the user's regions as origin, an active other place as
+/// destination, at least one line, each a stocked material once.
+fn check_draft(conn: &mut DbConn, access: &Access, draft: &Draft) -> Result<(Location, Location), AppError> {
+    let origin = active_depot(conn, access, draft.header.origin_id)?;
+    let destination = super::location(conn, draft.header.destination_id, "err.unknown_destination")?;
+    if destination.region_id.is_none() {
+        return Err(refused("err.unknown_destination"));
+    }
+    if !destination.is_active {
+        return Err(refused("err.inactive_location"));
+    }
+    if origin.id == destination.id {
+        return Err(refused("err.same_origin_destination"));
+    }
+    if draft.lines.is_empty() {
+        return Err(refused("err.no_lines"));
+    }
+    let mut seen = Vec::new();
+    for (material_id, quantity) in &draft.lines {
+        if *quantity <= 0 {
+            return Err(refused("err.zero"));
+        }
+        if seen.contains(material_id) {
+            return Err(refused("err.duplicate_line"));
+        }
+        seen.push(*material_id);
+        stocked_material(conn, *material_id)?;
+    }
+    Ok((origin, destination))
+}
+
+pub fn create(conn: &mut DbConn, access: &Access, actor: &Actor, draft: &Draft) -> Result<i32, AppError> {
+    let (origin, destination) = check_draft(conn, access, draft)?;
+    let (id, reference) = Shipment::insert_draft(conn, &draft.header, access.user_id)?;
+    Shipment::replace_lines(conn, id, &draft.lines)?;
+    Shipment::add_event(conn, id, "draft", access.user_id, "")?;
+    AuditEntry::record(
+        conn,
+        actor,
+        "create",
+        "shipment",
+        id,
+        &format!("{reference}: {} → {}", origin.code, destination.code),
+    )?;
+    Ok(id)
+}
+
+/// The shipment, if the user may act on it as its origin's region.
+fn as_origin(conn: &mut DbConn, access: &Access, id: i32) -> Result<(Shipment, Location), AppError> {
+    let shipment = Shipment::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let origin = super::location(conn, shipment.origin_id, "err.unknown_depot")?;
+    access.check(&origin)?;
+    Ok((shipment, origin))
+}
+
+pub fn update_draft(conn: &mut DbConn, access: &Access, actor: &Actor, id: i32, draft: &Draft) -> Result<(), AppError> {
+    let (shipment, _) = as_origin(conn, access, id)?;
+    if shipment.status != "draft" {
+        return Err(refused("err.not_draft"));
+    }
+    check_draft(conn, access, draft)?;
+    Shipment::update_header(conn, id, &draft.header)?;
+    Shipment::replace_lines(conn, id, &draft.lines)?;
+    AuditEntry::record(conn, actor, "update", "shipment", id, &shipment.reference)?;
+    Ok(())
+}
+
+/// Stock leaves the origin into transit. Refused, with what is left, if the origin lacks it.
+pub fn dispatch(conn: &mut DbConn, access: &Access, actor: &Actor, id: i32, date: NaiveDate) -> Result<(), AppError> {
+    let (shipment, origin) = as_origin(conn, access, id)?;
+    if !origin.is_active {
+        return Err(refused("err.inactive_location"));
+    }
+    // The conditional status change makes a second concurrent dispatch of one shipment a no-op.
+    if !Shipment::transition(conn, id, "draft", "dispatched")? {
+        return Err(refused("err.not_draft"));
+    }
+    let transit = transit_location_id(conn)?;
+    let lines = Shipment::lines(conn, id)?;
+    let postings: Vec<Posting> = lines
+        .iter()
+        .map(|line| Posting {
+            material_id: line.material_id,
+            from: Some(shipment.origin_id),
+            to: Some(transit),
+            quantity: line.quantity,
+            kind: MovementKind::Dispatch,
+            effective_on: date,
+            source: Source { shipment_id: Some(id), shipment_line_id: Some(line.id), ..Default::default() },
+            reason: String::new(),
+        })
+        .collect();
+    ledger::post(conn, access.user_id, &postings)?;
+    Shipment::set_dispatched_on(conn, id, date)?;
+    Shipment::add_event(conn, id, "dispatched", access.user_id, "")?;
+    AuditEntry::record(conn, actor, "dispatch", "shipment", id, &format!("{} on {date}", shipment.reference))?;
+    Ok(())
+}
+
+/// The destination confirms what arrived; a shortfall needs a reason and is posted as a loss.
+pub fn deliver(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    id: i32,
+    delivery: &Delivery,
+) -> Result<(), AppError> {
+    let shipment = Shipment::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let destination = super::location(conn, shipment.destination_id, "err.unknown_destination")?;
+    access.check(&destination)?;
+    if shipment.status != "dispatched" {
+        return Err(refused("err.not_dispatched"));
+    }
+    if shipment.dispatched_on.is_some_and(|d| delivery.delivered_on < d) {
+        return Err(refused("err.delivered_before_dispatch"));
+    }
+    let transit = transit_location_id(conn)?;
+    let lines = Shipment::lines(conn, id)?;
+    let mut postings = Vec::new();
+    for line in &lines {
+        let given = delivery.lines.iter().find(|l| l.line_id == line.id).ok_or(refused("err.line_missing"))?;
+        if given.received < 0 {
+            return Err(refused("err.negative"));
+        }
+        if given.received > line.quantity {
+            return Err(AppError::Refused(Invalid::with("err.more_than_sent", line.quantity)));
+        }
+        let shortfall = line.quantity - given.received;
+        let reason = given.shortfall_reason.as_deref().filter(|r| !r.is_empty());
+        if shortfall > 0 && !reason.is_some_and(|r| SHORTFALL_REASONS.contains(&r)) {
+            return Err(refused("err.shortfall_reason"));
+        }
+        let source = Source { shipment_id: Some(id), shipment_line_id: Some(line.id), ..Default::default() };
+        if given.received > 0 {
+            postings.push(Posting {
+                material_id: line.material_id,
+                from: Some(transit),
+                to: Some(shipment.destination_id),
+                quantity: given.received,
+                kind: MovementKind::Delivery,
+                effective_on: delivery.delivered_on,
+                source,
+                reason: String::new(),
+            });
+        }
+        if shortfall > 0 {
+            postings.push(Posting {
+                material_id: line.material_id,
+                from: Some(transit),
+                to: None,
+                quantity: shortfall,
+                kind: MovementKind::Shortfall,
+                effective_on: delivery.delivered_on,
+                source,
+                reason: reason.unwrap_or_default().to_string(),
+            });
+        }
+        Shipment::set_line_received(conn, line.id, Some(given.received), if shortfall > 0 { reason } else { None })?;
+    }
+    if !Shipment::transition(conn, id, "dispatched", "delivered")? {
+        return Err(refused("err.not_dispatched"));
+    }
+    ledger::post(conn, access.user_id, &postings)?;
+    Shipment::set_delivery(conn, id, Some(delivery.delivered_on), &delivery.received_by, &delivery.note)?;
+    Shipment::add_event(conn, id, "delivered", access.user_id, &delivery.note)?;
+    AuditEntry::record(
+        conn,
+        actor,
+        "deliver",
+        "shipment",
+        id,
+        &format!("{} on {}", shipment.reference, delivery.delivered_on),
+    )?;
+    Ok(())
+}
+
+/// A draft is cancelled with nothing moved; a dispatched shipment's stock returns to the origin.
+pub fn cancel(conn: &mut DbConn, access: &Access, actor: &Actor, id: i32, reason: &str) -> Result<(), AppError> {
+    let (shipment, _) = as_origin(conn, access, id)?;
+    if reason.trim().is_empty() {
+        return Err(refused("err.reason_required"));
+    }
+    match shipment.status.as_str() {
+        "draft" => {
+            if !Shipment::transition(conn, id, "draft", "cancelled")? {
+                return Err(refused("err.not_cancellable"));
+            }
+        }
+        "dispatched" => {
+            if !Shipment::transition(conn, id, "dispatched", "cancelled")? {
+                return Err(refused("err.not_cancellable"));
+            }
+            let transit = transit_location_id(conn)?;
+            let date = shipment.dispatched_on.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let postings: Vec<Posting> = Shipment::lines(conn, id)?
+                .iter()
+                .map(|line| Posting {
+                    material_id: line.material_id,
+                    from: Some(transit),
+                    to: Some(shipment.origin_id),
+                    quantity: line.quantity,
+                    kind: MovementKind::Return,
+                    effective_on: date,
+                    source: Source { shipment_id: Some(id), shipment_line_id: Some(line.id), ..Default::default() },
+                    reason: reason.trim().to_string(),
+                })
+                .collect();
+            ledger::post(conn, access.user_id, &postings)?;
+        }
+        _ => return Err(refused("err.not_cancellable")),
+    }
+    Shipment::add_event(conn, id, "cancelled", access.user_id, reason.trim())?;
+    AuditEntry::record(conn, actor, "cancel", "shipment", id, &format!("{}: {}", shipment.reference, reason.trim()))?;
+    Ok(())
+}
+
+/// Undoes a recorded delivery (wrong quantities, wrong place): its movements are reversed and
+/// the shipment is in transit again, ready for a correct delivery.
+pub fn reverse_delivery(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    id: i32,
+    reason: &str,
+) -> Result<(), AppError> {
+    let shipment = Shipment::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let destination = super::location(conn, shipment.destination_id, "err.unknown_destination")?;
+    access.check(&destination)?;
+    if reason.trim().is_empty() {
+        return Err(refused("err.reason_required"));
+    }
+    if !Shipment::transition(conn, id, "delivered", "dispatched")? {
+        return Err(refused("err.not_delivered"));
+    }
+    let movements = ledger::movements_of(conn, Source { shipment_id: Some(id), ..Default::default() })?;
+    let reversed: Vec<i32> = movements.iter().filter_map(|m| m.reverses_id).collect();
+    for m in movements.iter().filter(|m| m.reverses_id.is_none() && !reversed.contains(&m.id)) {
+        if m.kind == MovementKind::Delivery.as_str() || m.kind == MovementKind::Shortfall.as_str() {
+            ledger::reverse(conn, access.user_id, m.id, reason.trim())?;
+        }
+    }
+    for line in Shipment::lines(conn, id)? {
+        Shipment::set_line_received(conn, line.id, None, None)?;
+    }
+    Shipment::set_delivery(conn, id, None, "", "")?;
+    Shipment::add_event(conn, id, "delivery_reversed", access.user_id, reason.trim())?;
+    AuditEntry::record(conn, actor, "reverse", "shipment", id, &format!("{}: {}", shipment.reference, reason.trim()))?;
+    Ok(())
+}
