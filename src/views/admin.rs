@@ -6,7 +6,9 @@ use crate::models::location_type::LocationType;
 use crate::models::region::Region;
 use crate::models::user::User;
 use crate::models::Page;
-use crate::views::components::{checkbox, csrf, form_error, heading, input, pagination, select, status_badge};
+use crate::views::components::{
+    checkbox, csrf, form_error, heading, input, pagination, required_note, select, status_badge, table_region,
+};
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
 use crate::web::forms::FormState;
@@ -32,7 +34,7 @@ pub fn region_list(ctx: &Ctx, regions: &[Region]) -> Markup {
         &title,
         html! {
             (heading(&title, can_manage(ctx).then(|| ("/regions/new", ctx.t("region.new")))))
-            table {
+            (table_region(&title, html! { table {
                 thead { tr {
                     th scope="col" { (ctx.t("field.code")) }
                     th scope="col" { (ctx.t("field.name")) }
@@ -49,7 +51,7 @@ pub fn region_list(ctx: &Ctx, regions: &[Region]) -> Markup {
                         }
                     }
                 }
-            }
+            } }))
         },
     )
 }
@@ -63,6 +65,7 @@ pub fn region_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Ma
             (form_error(ctx, form))
             form.stacked method="post" action=(action) novalidate {
                 (csrf(ctx))
+                (required_note(ctx))
                 (input(ctx, form, "code", "field.code", "text", true))
                 (input(ctx, form, "name", "field.name", "text", true))
                 (input(ctx, form, "tile_col", "field.tile_col", "text", false))
@@ -81,7 +84,7 @@ pub fn type_list(ctx: &Ctx, types: &[LocationType]) -> Markup {
         &title,
         html! {
             (heading(&title, can_manage(ctx).then(|| ("/location-types/new", ctx.t("location_type.new")))))
-            table {
+            (table_region(&title, html! { table {
                 thead { tr {
                     th scope="col" { (ctx.t("field.code")) }
                     th scope="col" { (ctx.t("field.name_en")) }
@@ -100,7 +103,7 @@ pub fn type_list(ctx: &Ctx, types: &[LocationType]) -> Markup {
                         }
                     }
                 }
-            }
+            } }))
         },
     )
 }
@@ -114,6 +117,7 @@ pub fn type_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Mark
             (form_error(ctx, form))
             form.stacked method="post" action=(action) novalidate {
                 (csrf(ctx))
+                (required_note(ctx))
                 (input(ctx, form, "code", "field.code", "text", true))
                 (input(ctx, form, "name_en", "field.name_en", "text", true))
                 (input(ctx, form, "name_es", "field.name_es", "text", true))
@@ -135,7 +139,7 @@ pub fn user_list(ctx: &Ctx, users: &[User]) -> Markup {
         &title,
         html! {
             (heading(&title, Some(("/users/new", ctx.t("user.new")))))
-            table {
+            (table_region(&title, html! { table {
                 thead { tr {
                     th scope="col" { (ctx.t("field.username")) }
                     th scope="col" { (ctx.t("field.display_name")) }
@@ -152,7 +156,7 @@ pub fn user_list(ctx: &Ctx, users: &[User]) -> Markup {
                         }
                     }
                 }
-            }
+            } }))
         },
     )
 }
@@ -167,6 +171,7 @@ pub fn user_new(ctx: &Ctx, form: &FormState) -> Markup {
             (form_error(ctx, form))
             form.stacked method="post" action="/users/new" novalidate {
                 (csrf(ctx))
+                (required_note(ctx))
                 (input(ctx, form, "username", "field.username", "text", true))
                 (input(ctx, form, "display_name", "field.display_name", "text", false))
                 (select(ctx, form, "role", "field.role", &role_options(ctx), true))
@@ -197,6 +202,7 @@ pub fn user_edit(
             (form_error(ctx, form))
             form.stacked method="post" action=(format!("/users/{}/edit", user.id)) novalidate {
                 (csrf(ctx))
+                (required_note(ctx))
                 (input(ctx, form, "display_name", "field.display_name", "text", true))
                 (select(ctx, form, "role", "field.role", &role_options(ctx), true))
                 fieldset.regions {
@@ -267,7 +273,7 @@ pub fn audit(ctx: &Ctx, entries: &Page<AuditEntry>, entities: &[String], chosen:
                 }
                 button type="submit" { (ctx.t("filter.apply")) }
             }
-            div.table-wrap {
+            (table_region(&title, html! {
                 table {
                     thead { tr {
                         th scope="col" { (ctx.t("audit.when")) }
@@ -290,7 +296,7 @@ pub fn audit(ctx: &Ctx, entries: &Page<AuditEntry>, entities: &[String], chosen:
                         }
                     }
                 }
-            }
+            }))
             (pagination(ctx, &base_query, entries.page, entries.page_count(), entries.total))
         },
     )

@@ -1,6 +1,6 @@
 //! Sign-in and first-run setup pages.
 
-use crate::views::components::{csrf, form_error, input};
+use crate::views::components::{csrf, form_error, input, input_autocomplete, required_note};
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
 use crate::web::forms::FormState;
@@ -50,8 +50,9 @@ pub fn setup(ctx: &Ctx, form: &FormState, token: &str) -> Markup {
                 (form_error(ctx, form))
                 form method="post" action=(format!("/setup/{token}")) novalidate {
                     (csrf(ctx))
-                    (input(ctx, form, "username", "field.username", "text", true))
-                    (input(ctx, form, "display_name", "field.display_name", "text", false))
+                    (required_note(ctx))
+                    (input_autocomplete(ctx, form, "username", "field.username", "text", true, "username"))
+                    (input_autocomplete(ctx, form, "display_name", "field.display_name", "text", false, "name"))
                     (input(ctx, form, "password", "field.password", "password", true))
                     (input(ctx, form, "password_confirm", "field.password_confirm", "password", true))
                     button.primary type="submit" { (ctx.t("setup.submit")) }

@@ -4,7 +4,9 @@ use crate::domain::Permission;
 use crate::i18n::number;
 use crate::models::campaign::Campaign;
 use crate::models::material::{Material, MATERIAL_KINDS};
-use crate::views::components::{csrf, form_error, heading, input, input_with_hint, select, textarea};
+use crate::views::components::{
+    csrf, form_error, heading, input, input_with_hint, required_note, select, table_region, textarea,
+};
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
 use crate::web::forms::FormState;
@@ -22,7 +24,7 @@ pub fn campaign_list(ctx: &Ctx, campaigns: &[Campaign], material_counts: &[(i32,
         &title,
         html! {
             (heading(&title, action))
-            table {
+            (table_region(&title, html! { table {
                 thead { tr {
                     th scope="col" { (ctx.t("field.code")) }
                     th scope="col" { (ctx.t("field.name")) }
@@ -41,7 +43,7 @@ pub fn campaign_list(ctx: &Ctx, campaigns: &[Campaign], material_counts: &[(i32,
                         }
                     }
                 }
-            }
+            } }))
         },
     )
 }
@@ -67,14 +69,15 @@ pub fn campaign_detail(ctx: &Ctx, campaign: &Campaign, materials: &[Material]) -
                     a.button href=(format!("/materials/new?campaign={}", campaign.id)) { (ctx.t("material.new")) }
                 }
             }
-            (material_table(ctx, materials))
+            (material_table(ctx, &ctx.t("nav.materials"), materials))
         },
     )
 }
 
-fn material_table(ctx: &Ctx, materials: &[Material]) -> Markup {
-    html! {
-        table {
+fn material_table(ctx: &Ctx, label: &str, materials: &[Material]) -> Markup {
+    table_region(
+        label,
+        html! { table {
             thead { tr {
                 th scope="col" { (ctx.t("field.code")) }
                 th scope="col" { (ctx.t("field.name")) }
@@ -95,8 +98,8 @@ fn material_table(ctx: &Ctx, materials: &[Material]) -> Markup {
                     }
                 }
             }
-        }
-    }
+        } },
+    )
 }
 
 pub fn campaign_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Markup {
@@ -108,6 +111,7 @@ pub fn campaign_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> 
             (form_error(ctx, form))
             form.stacked method="post" action=(action) novalidate {
                 (csrf(ctx))
+                (required_note(ctx))
                 (input(ctx, form, "code", "field.code", "text", true))
                 (input(ctx, form, "name", "field.name", "text", true))
                 (input(ctx, form, "owner", "field.owner", "text", true))
@@ -147,7 +151,7 @@ pub fn material_list(ctx: &Ctx, campaigns: &[Campaign], chosen: Option<i32>, mat
                 }
                 button type="submit" { (ctx.t("filter.apply")) }
             }
-            (material_table(ctx, materials))
+            (material_table(ctx, &title, materials))
         },
     )
 }
@@ -192,6 +196,7 @@ pub fn material_form(ctx: &Ctx, form: &FormState, campaigns: &[Campaign], action
             (form_error(ctx, form))
             form.stacked method="post" action=(action) novalidate {
                 (csrf(ctx))
+                (required_note(ctx))
                 (select(ctx, form, "campaign_id", "field.campaign", &campaign_options, true))
                 (input(ctx, form, "code", "field.code", "text", true))
                 (input(ctx, form, "name", "field.name", "text", true))

@@ -37,6 +37,37 @@ pub fn input_with_hint(
     required: bool,
     hint_key: Option<&str>,
 ) -> Markup {
+    let autocomplete = match kind {
+        "password" => Some("new-password"),
+        _ => None,
+    };
+    field_input(ctx, form, Field { name, label_key, kind, required, hint_key, autocomplete })
+}
+
+/// Like `input`, with an `autocomplete` token (WCAG 1.3.5: fields about the person filling them in).
+pub fn input_autocomplete(
+    ctx: &Ctx,
+    form: &FormState,
+    name: &str,
+    label_key: &str,
+    kind: &str,
+    required: bool,
+    autocomplete: &str,
+) -> Markup {
+    field_input(ctx, form, Field { name, label_key, kind, required, hint_key: None, autocomplete: Some(autocomplete) })
+}
+
+struct Field<'a> {
+    name: &'a str,
+    label_key: &'a str,
+    kind: &'a str,
+    required: bool,
+    hint_key: Option<&'a str>,
+    autocomplete: Option<&'a str>,
+}
+
+fn field_input(ctx: &Ctx, form: &FormState, field: Field<'_>) -> Markup {
+    let Field { name, label_key, kind, required, hint_key, autocomplete } = field;
     let has_error = form.errors.get(name).is_some();
     let hint_id = format!("{name}-hint");
     let described = match (has_error, hint_key.is_some()) {
@@ -44,10 +75,6 @@ pub fn input_with_hint(
         (true, false) => Some(error_id(name)),
         (false, true) => Some(hint_id.clone()),
         (false, false) => None,
-    };
-    let autocomplete = match kind {
-        "password" => Some("new-password"),
-        _ => None,
     };
     html! {
         div.field.has-error[has_error] {
@@ -108,12 +135,31 @@ pub fn select(
 /// A labelled checkbox.
 pub fn checkbox(ctx: &Ctx, form: &FormState, name: &str, label_key: &str) -> Markup {
     let checked = crate::web::forms::checkbox(form.value(name));
+    let has_error = form.errors.get(name).is_some();
     html! {
-        div.field.checkbox {
-            input id=(name) name=(name) type="checkbox" checked[checked];
+        div.field.checkbox.has-error[has_error] {
+            input id=(name) name=(name) type="checkbox" checked[checked]
+                aria-invalid=[has_error.then_some("true")]
+                aria-describedby=[has_error.then(|| error_id(name))];
             label for=(name) { (ctx.t(label_key)) }
             (field_error(ctx, form, name))
         }
+    }
+}
+
+/// The line that explains the asterisk, for forms with required fields (WCAG 3.3.2).
+pub fn required_note(ctx: &Ctx) -> Markup {
+    html! {
+        p.hint.required-note { (ctx.t("form.required_note")) }
+    }
+}
+
+/// A table that scrolls sideways on its own on narrow screens instead of the whole page
+/// (WCAG 1.4.10): a named region that keyboard users can focus to scroll it (axe
+/// scrollable-region-focusable).
+pub fn table_region(label: &str, table: Markup) -> Markup {
+    html! {
+        div.table-wrap role="region" aria-label=(label) tabindex="0" { (table) }
     }
 }
 

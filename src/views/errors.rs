@@ -16,19 +16,20 @@ pub fn page(lang: Lang, status: u16, signed_in: bool) -> Markup {
         s if s >= 500 => "error.500",
         _ => "error.other",
     };
+    let title = tr(lang, &format!("{key}.title"));
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (status) " · " (tr(lang, "app.name")) }
+                title { (title) " (" (status) ") · " (tr(lang, "app.name")) }
                 link rel="stylesheet" href="/static/app.css";
             }
             body {
                 header.site-header { div.header-inner { a.brand href="/" { (tr(lang, "app.name")) } } }
                 main #main.error-page {
-                    h1 { (tr(lang, &format!("{key}.title"))) }
+                    h1 { (title) }
                     p { (tr(lang, &format!("{key}.body"))) }
                     p.error-code { (tr(lang, "error.code")) " " (status) }
                     p {

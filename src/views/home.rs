@@ -3,6 +3,7 @@
 use crate::i18n::number;
 use crate::models::campaign::Campaign;
 use crate::models::material::Material;
+use crate::views::components::table_region;
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
 use maud::{html, Markup};
@@ -21,7 +22,7 @@ pub fn home(ctx: &Ctx, campaigns: &[(Campaign, Vec<Material>)], location_count: 
                 section.card {
                     h2 { a href=(format!("/campaigns/{}", campaign.id)) { (campaign.name) } }
                     p.meta { (campaign.owner) " · " (campaign.starts_on) " – " (campaign.ends_on) }
-                    table {
+                    (table_region(&format!("{} · {}", ctx.t("nav.materials"), campaign.name), html! { table {
                         caption.visually-hidden { (ctx.t("nav.materials")) }
                         thead { tr {
                             th scope="col" { (ctx.t("field.name")) }
@@ -37,7 +38,7 @@ pub fn home(ctx: &Ctx, campaigns: &[(Campaign, Vec<Material>)], location_count: 
                                 }
                             }
                         }
-                    }
+                    } }))
                 }
             }
             p { a href="/locations" { (crate::i18n::tr_arg(ctx.lang, "home.locations", &number(ctx.lang, location_count))) } }

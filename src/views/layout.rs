@@ -15,6 +15,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (ctx.t("app.name")) }
                 link rel="stylesheet" href="/static/app.css";
+                script src="/static/app.js" defer {}
                 link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
             }
             body {
@@ -59,6 +60,9 @@ fn nav(ctx: &Ctx) -> Markup {
     let can = |p: Permission| ctx.user.as_ref().is_some_and(|u| u.role.can(p));
     let current = |prefix: &str| ctx.path == prefix || ctx.path.starts_with(&format!("{prefix}/"));
     let items: Vec<(&str, &str, bool)> = vec![
+        ("/stock", "nav.stock", can(Permission::Read)),
+        ("/shipments", "nav.shipments", can(Permission::Read)),
+        ("/receipts", "nav.receipts", can(Permission::Read)),
         ("/campaigns", "nav.campaigns", can(Permission::Read)),
         ("/materials", "nav.materials", can(Permission::Read)),
         ("/locations", "nav.locations", can(Permission::Read)),
@@ -66,6 +70,7 @@ fn nav(ctx: &Ctx) -> Markup {
         ("/location-types", "nav.location_types", can(Permission::Read)),
         ("/users", "nav.users", can(Permission::ManageUsers)),
         ("/audit", "nav.audit", can(Permission::ReadAudit)),
+        ("/settings/lock-date", "nav.lock_date", can(Permission::ManageReference)),
     ];
     html! {
         nav.main-nav aria-label=(ctx.t("nav.label")) {
@@ -92,6 +97,7 @@ fn language_switch(ctx: &Ctx) -> Markup {
         form.inline.lang-switch method="post" action="/lang" {
             input type="hidden" name="csrf_token" value=(ctx.csrf);
             input type="hidden" name="next" value=(ctx.here());
+            span.visually-hidden { (ctx.t("nav.language")) }
             @for lang in Lang::ALL {
                 @if lang == ctx.lang {
                     span.lang-current aria-current="true" lang=(lang.code()) { (lang.native_name()) }

@@ -5,7 +5,9 @@ use crate::models::location::{LocationRow, OWNERSHIPS};
 use crate::models::location_type::LocationType;
 use crate::models::region::Region;
 use crate::models::Page;
-use crate::views::components::{csrf, form_error, heading, input, input_with_hint, pagination, select, status_badge};
+use crate::views::components::{
+    csrf, form_error, heading, input, input_with_hint, pagination, required_note, select, status_badge, table_region,
+};
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
 use crate::web::forms::FormState;
@@ -87,7 +89,7 @@ pub fn list(
             @if rows.rows.is_empty() {
                 p.empty { (ctx.t("list.empty")) }
             } @else {
-                div.table-wrap {
+                (table_region(&title, html! {
                     table {
                         thead { tr {
                             th scope="col" { (ctx.t("field.code")) }
@@ -110,7 +112,7 @@ pub fn list(
                             }
                         }
                     }
-                }
+                }))
             }
             (pagination(ctx, &query.to_query_string(), rows.page, rows.page_count(), rows.total))
         },
@@ -172,6 +174,7 @@ pub fn form(
             (form_error(ctx, form))
             form.stacked method="post" action=(action) novalidate {
                 (csrf(ctx))
+                (required_note(ctx))
                 (input(ctx, form, "code", "field.code", "text", true))
                 (input(ctx, form, "name", "field.name", "text", true))
                 (select(ctx, form, "location_type_id", "field.location_type", &type_options, true))
