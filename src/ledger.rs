@@ -200,31 +200,64 @@ fn increment(conn: &mut DbConn, material_id: i32, location_id: i32, quantity: i3
 /// transaction, together with the record the movements belong to; on any error the caller's
 /// transaction rolls back and nothing is written.
 pub fn post(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posting]) -> Result<Vec<i32>, LedgerError> {
+    let pairs: Vec<(&Posting, Option<i32>)> = postings.iter().map(|p| (p, None)).collect();
+    post_pairs(conn, recorded_by, &pairs)
+}
+
+/// Checks every posting, then applies the net change per balance row in one fixed order
+/// (material, then location). Two transactions therefore lock shared rows in the same order:
+/// under PostgreSQL's row locks a dispatch (origin, then transit) and a return (transit, then
+/// origin) could otherwise wait on each other forever.
+fn post_pairs(
+    conn: &mut DbConn,
+    recorded_by: Option<i32>,
+    pairs: &[(&Posting, Option<i32>)],
+) -> Result<Vec<i32>, LedgerError> {
     let lock = lock_date(conn)?;
-    let mut ids = Vec::with_capacity(postings.len());
-    for p in postings {
-        ids.push(post_one(conn, recorded_by, lock, p, None)?);
+    for (p, _) in pairs {
+        if p.quantity <= 0 {
+            return Err(LedgerError::NotPositive);
+        }
+        check_date(lock, p.effective_on)?;
+    }
+    apply_net(conn, pairs.iter().map(|(p, _)| *p))?;
+    let mut ids = Vec::with_capacity(pairs.len());
+    for (p, reverses) in pairs {
+        ids.push(insert_movement(conn, recorded_by, p, *reverses)?);
     }
     Ok(ids)
 }
 
-fn post_one(
+/// Moves every touched balance by its net change, in (material, location) order. Decrements
+/// stay conditional, so the end state of every row is checked.
+fn apply_net<'a>(conn: &mut DbConn, postings: impl Iterator<Item = &'a Posting>) -> Result<(), LedgerError> {
+    use std::collections::BTreeMap;
+    let mut net: BTreeMap<(i32, i32), i64> = BTreeMap::new();
+    for p in postings {
+        if let Some(from) = p.from {
+            *net.entry((p.material_id, from)).or_default() -= i64::from(p.quantity);
+        }
+        if let Some(to) = p.to {
+            *net.entry((p.material_id, to)).or_default() += i64::from(p.quantity);
+        }
+    }
+    for ((material_id, location_id), delta) in net {
+        let amount = i32::try_from(delta.abs()).map_err(|_| LedgerError::NotPositive)?;
+        match delta.cmp(&0) {
+            std::cmp::Ordering::Less => decrement(conn, material_id, location_id, amount)?,
+            std::cmp::Ordering::Greater => increment(conn, material_id, location_id, amount)?,
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+    Ok(())
+}
+
+fn insert_movement(
     conn: &mut DbConn,
     recorded_by: Option<i32>,
-    lock: Option<NaiveDate>,
     p: &Posting,
     reverses: Option<i32>,
 ) -> Result<i32, LedgerError> {
-    if p.quantity <= 0 {
-        return Err(LedgerError::NotPositive);
-    }
-    check_date(lock, p.effective_on)?;
-    if let Some(from) = p.from {
-        decrement(conn, p.material_id, from, p.quantity)?;
-    }
-    if let Some(to) = p.to {
-        increment(conn, p.material_id, to, p.quantity)?;
-    }
     let id = diesel::insert_into(stock_movements::table)
         .values((
             stock_movements::material_id.eq(p.material_id),
@@ -252,29 +285,14 @@ fn post_one(
 /// The end state is checked, not each intermediate one, so call it only with a batch that is
 /// valid in order (the demo loader's history). Same transaction rules as `post`.
 pub fn post_batch(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posting]) -> Result<usize, LedgerError> {
-    use std::collections::BTreeMap;
     let lock = lock_date(conn)?;
-    let mut net: BTreeMap<(i32, i32), i64> = BTreeMap::new();
     for p in postings {
         if p.quantity <= 0 {
             return Err(LedgerError::NotPositive);
         }
         check_date(lock, p.effective_on)?;
-        if let Some(from) = p.from {
-            *net.entry((p.material_id, from)).or_default() -= i64::from(p.quantity);
-        }
-        if let Some(to) = p.to {
-            *net.entry((p.material_id, to)).or_default() += i64::from(p.quantity);
-        }
     }
-    for ((material_id, location_id), delta) in net {
-        let amount = i32::try_from(delta.abs()).map_err(|_| LedgerError::NotPositive)?;
-        match delta.cmp(&0) {
-            std::cmp::Ordering::Less => decrement(conn, material_id, location_id, amount)?,
-            std::cmp::Ordering::Greater => increment(conn, material_id, location_id, amount)?,
-            std::cmp::Ordering::Equal => {}
-        }
-    }
+    apply_net(conn, postings.iter())?;
     let at = now();
     for chunk in postings.chunks(500) {
         let rows: Vec<_> = chunk
@@ -314,33 +332,50 @@ pub fn reverse(
     movement_id: i32,
     reason: &str,
 ) -> Result<i32, LedgerError> {
-    let original: Movement = stock_movements::table.find(movement_id).select(Movement::as_select()).first(conn)?;
-    if original.reverses_id.is_some() {
-        return Err(LedgerError::ReversalOfReversal);
+    let ids = reverse_many(conn, recorded_by, &[movement_id], reason)?;
+    ids.first().copied().ok_or(LedgerError::Database(diesel::result::Error::NotFound))
+}
+
+/// Reverses several movements in one posting, so their balance rows are locked in one order.
+pub fn reverse_many(
+    conn: &mut DbConn,
+    recorded_by: Option<i32>,
+    movement_ids: &[i32],
+    reason: &str,
+) -> Result<Vec<i32>, LedgerError> {
+    let mut reversals = Vec::with_capacity(movement_ids.len());
+    for &movement_id in movement_ids {
+        let original: Movement = stock_movements::table.find(movement_id).select(Movement::as_select()).first(conn)?;
+        if original.reverses_id.is_some() {
+            return Err(LedgerError::ReversalOfReversal);
+        }
+        let already: i64 =
+            stock_movements::table.filter(stock_movements::reverses_id.eq(movement_id)).count().get_result(conn)?;
+        if already > 0 {
+            return Err(LedgerError::AlreadyReversed);
+        }
+        let kind = MovementKind::parse(&original.kind).ok_or(LedgerError::Database(diesel::result::Error::NotFound))?;
+        reversals.push((
+            Posting {
+                material_id: original.material_id,
+                from: original.to_location_id,
+                to: original.from_location_id,
+                quantity: original.quantity,
+                kind,
+                effective_on: original.effective_on,
+                source: Source {
+                    receipt_id: original.receipt_id,
+                    shipment_id: original.shipment_id,
+                    shipment_line_id: original.shipment_line_id,
+                    adjustment_id: original.adjustment_id,
+                },
+                reason: reason.to_string(),
+            },
+            movement_id,
+        ));
     }
-    let already: i64 =
-        stock_movements::table.filter(stock_movements::reverses_id.eq(movement_id)).count().get_result(conn)?;
-    if already > 0 {
-        return Err(LedgerError::AlreadyReversed);
-    }
-    let kind = MovementKind::parse(&original.kind).ok_or(LedgerError::Database(diesel::result::Error::NotFound))?;
-    let lock = lock_date(conn)?;
-    let posting = Posting {
-        material_id: original.material_id,
-        from: original.to_location_id,
-        to: original.from_location_id,
-        quantity: original.quantity,
-        kind,
-        effective_on: original.effective_on,
-        source: Source {
-            receipt_id: original.receipt_id,
-            shipment_id: original.shipment_id,
-            shipment_line_id: original.shipment_line_id,
-            adjustment_id: original.adjustment_id,
-        },
-        reason: reason.to_string(),
-    };
-    post_one(conn, recorded_by, lock, &posting, Some(movement_id))
+    let pairs: Vec<(&Posting, Option<i32>)> = reversals.iter().map(|(p, id)| (p, Some(*id))).collect();
+    post_pairs(conn, recorded_by, &pairs)
 }
 
 /// The movements of a record (receipt, shipment or adjustment), oldest first.

@@ -24,6 +24,7 @@ pub mod error;
 pub mod i18n;
 pub mod ledger;
 pub mod models;
+pub mod reports;
 pub mod startup;
 pub mod stock;
 pub mod views;

@@ -35,8 +35,13 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
-    /// Load the reference campaign (2005–2006), its locations and one demo user per role.
-    Demo,
+    /// Load the reference campaign (2005–2006), its locations, one demo user per role and its
+    /// distribution history.
+    Demo {
+        /// Multiply the distribution history for benchmarks (408 gives about 1,000,000 ledger rows).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=2000))]
+        scale: u32,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -89,7 +94,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(&cli.database_url, args),
         Some(Command::Migrate) => migrate(&cli.database_url),
         Some(Command::User(cmd)) => user(&cli.database_url, cmd),
-        Some(Command::Demo) => load_demo(&cli.database_url),
+        Some(Command::Demo { scale }) => load_demo(&cli.database_url, scale),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,13 +233,42 @@ fn user(database_url: &str, cmd: UserCommand) -> Result<(), String> {
     Ok(())
 }
 
-fn load_demo(database_url: &str) -> Result<(), String> {
+fn load_demo(database_url: &str, scale: u32) -> Result<(), String> {
     let mut conn = open(database_url)?;
     let s = demo::load(&mut conn).map_err(|e| e.to_string())?;
     println!(
-        "demo data loaded into {}: {} regions, {} location types, {} campaigns, {} materials, {} locations, {} users added",
-        redact_url(database_url), s.regions, s.location_types, s.campaigns, s.materials, s.locations, s.users
+        "reference data in {}: {} regions, {} location types, {} campaigns, {} materials, {} locations, {} users added",
+        redact_url(database_url),
+        s.regions,
+        s.location_types,
+        s.campaigns,
+        s.materials,
+        s.locations,
+        s.users
     );
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("history {bar:40} {pos}/{len} movements ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let history = demo::history::load_history(&mut conn, scale, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    if history.movements == 0 {
+        println!("history: already loaded, nothing added");
+    } else {
+        println!(
+            "history: {} receipts, {} shipments, {} ledger movements in {:.1} s",
+            history.receipts,
+            history.shipments,
+            history.movements,
+            started.elapsed().as_secs_f64()
+        );
+    }
     println!("demo users (username / password):");
     for (username, _, password, role) in demo::DEMO_USERS {
         println!("  {username:<10} / {password:<20} ({})", role.as_str());

@@ -320,3 +320,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_balances,
     submissions,
 );
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    stock_balances::material_id,
+    locations::is_depot,
+    location_types::code,
+);
+diesel::allow_columns_to_appear_in_same_group_by_clause!(shipments::destination_id, shipment_lines::material_id);

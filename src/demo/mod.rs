@@ -2,6 +2,8 @@
 //! regions, location types, the campaign and its six materials, the location registry and
 //! one user per role. Loading twice changes nothing the second time.
 
+pub mod history;
+
 use crate::accounts;
 use crate::db::DbConn;
 use crate::domain::{Password, Role};

@@ -167,6 +167,40 @@ impl Location {
             .execute(conn)
     }
 
+    /// Active depots, optionally only in some regions, by name.
+    pub fn depots(conn: &mut DbConn, regions: Option<&[i32]>) -> QueryResult<Vec<Location>> {
+        let mut q =
+            locations::table.filter(locations::is_depot.eq(true)).filter(locations::is_active.eq(true)).into_boxed();
+        if let Some(regions) = regions {
+            q = q.filter(locations::region_id.eq_any(regions.to_vec()));
+        }
+        q.order(locations::name).select(Location::as_select()).load(conn)
+    }
+
+    /// Every active location that can receive a shipment, grouped by region name.
+    pub fn destinations(conn: &mut DbConn) -> QueryResult<Vec<(String, Vec<Location>)>> {
+        let rows: Vec<(Location, String)> = locations::table
+            .inner_join(regions::table)
+            .filter(locations::is_active.eq(true))
+            .order((regions::name, locations::name))
+            .select((Location::as_select(), regions::name))
+            .load(conn)?;
+        let mut groups: Vec<(String, Vec<Location>)> = Vec::new();
+        for (location, region) in rows {
+            match groups.last_mut() {
+                Some((name, list)) if *name == region => list.push(location),
+                _ => groups.push((region, vec![location])),
+            }
+        }
+        groups.sort_by_cached_key(|(name, _)| crate::models::sort_key(name));
+        Ok(groups)
+    }
+
+    /// A location by id without joins (system locations included).
+    pub fn get(conn: &mut DbConn, id: i32) -> QueryResult<Option<Location>> {
+        locations::table.find(id).select(Location::as_select()).first(conn).optional()
+    }
+
     pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
         locations::table.count().get_result(conn)
     }

@@ -70,6 +70,15 @@ impl Material {
         query.order((materials::campaign_id, materials::id)).select(Material::as_select()).load(conn)
     }
 
+    /// Materials that are stocked (not broadcast spots), in campaign order.
+    pub fn stocked(conn: &mut DbConn) -> QueryResult<Vec<Material>> {
+        materials::table
+            .filter(materials::kind.ne("broadcast_spot"))
+            .order((materials::campaign_id, materials::id))
+            .select(Material::as_select())
+            .load(conn)
+    }
+
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Material>> {
         materials::table.find(id).select(Material::as_select()).first(conn).optional()
     }

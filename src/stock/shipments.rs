@@ -155,7 +155,9 @@ pub fn deliver(
     }
     let transit = transit_location_id(conn)?;
     let lines = Shipment::lines(conn, id)?;
+    // Everything is checked before anything is written.
     let mut postings = Vec::new();
+    let mut received = Vec::new();
     for line in &lines {
         let given = delivery.lines.iter().find(|l| l.line_id == line.id).ok_or(refused("err.line_missing"))?;
         if given.received < 0 {
@@ -194,10 +196,14 @@ pub fn deliver(
                 reason: reason.unwrap_or_default().to_string(),
             });
         }
-        Shipment::set_line_received(conn, line.id, Some(given.received), if shortfall > 0 { reason } else { None })?;
+        received.push((line.id, given.received, if shortfall > 0 { reason.map(str::to_string) } else { None }));
     }
+    // The status change claims the shipment: a concurrent delivery or cancellation finds it taken.
     if !Shipment::transition(conn, id, "dispatched", "delivered")? {
         return Err(refused("err.not_dispatched"));
+    }
+    for (line_id, quantity, reason) in &received {
+        Shipment::set_line_received(conn, *line_id, Some(*quantity), reason.as_deref())?;
     }
     ledger::post(conn, access.user_id, &postings)?;
     Shipment::set_delivery(conn, id, Some(delivery.delivered_on), &delivery.received_by, &delivery.note)?;
@@ -273,11 +279,13 @@ pub fn reverse_delivery(
     }
     let movements = ledger::movements_of(conn, Source { shipment_id: Some(id), ..Default::default() })?;
     let reversed: Vec<i32> = movements.iter().filter_map(|m| m.reverses_id).collect();
-    for m in movements.iter().filter(|m| m.reverses_id.is_none() && !reversed.contains(&m.id)) {
-        if m.kind == MovementKind::Delivery.as_str() || m.kind == MovementKind::Shortfall.as_str() {
-            ledger::reverse(conn, access.user_id, m.id, reason.trim())?;
-        }
-    }
+    let to_reverse: Vec<i32> = movements
+        .iter()
+        .filter(|m| m.reverses_id.is_none() && !reversed.contains(&m.id))
+        .filter(|m| m.kind == MovementKind::Delivery.as_str() || m.kind == MovementKind::Shortfall.as_str())
+        .map(|m| m.id)
+        .collect();
+    ledger::reverse_many(conn, access.user_id, &to_reverse, reason.trim())?;
     for line in Shipment::lines(conn, id)? {
         Shipment::set_line_received(conn, line.id, None, None)?;
     }

@@ -8,3 +8,6 @@ pub mod errors;
 pub mod home;
 pub mod layout;
 pub mod locations;
+pub mod shipments;
+pub mod stock;
+pub mod widgets;

@@ -11,6 +11,8 @@ pub mod home;
 pub mod locations;
 pub mod reference;
 pub mod security;
+pub mod shipments;
+pub mod stock;
 pub mod submission;
 pub mod users;
 
@@ -41,7 +43,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(locations::routes)
         .configure(reference::routes)
         .configure(users::routes)
-        .configure(audit::routes);
+        .configure(audit::routes)
+        .configure(stock::routes)
+        .configure(shipments::routes);
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.

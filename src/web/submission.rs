@@ -43,11 +43,25 @@ fn replay(existing: Submission, fingerprint: &str) -> Result<Submitted, AppError
     }
 }
 
+/// Attempts of a write transaction that PostgreSQL aborted as a deadlock or serialization
+/// failure; the ledger locks rows in a fixed order, so this is a backstop.
+const ATTEMPTS: u32 = 3;
+
+/// True for a failure that a new attempt of the same transaction may not meet.
+fn is_transient(e: &AppError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        AppError::Database(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+        AppError::Database(Error::DatabaseError(_, info)) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
 /// Runs `work` once per key, in one write transaction with the key's claim. `work` gives the
 /// path of what it recorded.
 pub async fn once<F>(ctx: &Ctx, form: &PostForm, user_id: i32, work: F) -> Result<Submitted, AppError>
 where
-    F: FnOnce(&mut DbConn) -> Result<String, AppError> + Send + 'static,
+    F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
 {
     let key = form.get(FIELD).trim().to_string();
     if key.len() < 16 || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
@@ -58,13 +72,24 @@ where
         if let Some(existing) = Submission::find(conn, &key)? {
             return replay(existing, &print);
         }
-        let result = conn.write_transaction(|conn| -> Result<String, AppError> {
-            // Claimed first: a concurrent request with the same key waits here, then fails.
-            Submission::claim(conn, &key, user_id, &print)?;
-            let path = work(conn)?;
-            Submission::set_result(conn, &key, &path)?;
-            Ok(path)
-        });
+        let mut attempt = 1;
+        let result = loop {
+            let result = conn.write_transaction(|conn| -> Result<String, AppError> {
+                // Claimed first: a concurrent request with the same key waits here, then fails.
+                Submission::claim(conn, &key, user_id, &print)?;
+                let path = work(conn)?;
+                Submission::set_result(conn, &key, &path)?;
+                Ok(path)
+            });
+            match result {
+                Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
+                    log::warn!("retrying a write transaction after: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(10 * u64::from(attempt)));
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
         match result {
             Ok(path) => Ok(Submitted::Recorded(path)),
             Err(e) => match Submission::find(conn, &key)? {
@@ -75,4 +100,26 @@ where
         }
     })
     .await
+}
+
+/// Runs stock work once per key and answers like Post/Redirect/Get: the record's page with a
+/// flash message, or — when a rule refused it — the refusal for the form to show.
+pub async fn record<F>(
+    ctx: &Ctx,
+    form: &PostForm,
+    user_id: i32,
+    flash_key: &str,
+    work: F,
+) -> Result<Result<actix_web::HttpResponse, Invalid>, AppError>
+where
+    F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
+{
+    match once(ctx, form, user_id, work).await {
+        Ok(Submitted::Recorded(path)) => Ok(Ok(crate::web::redirect_with_flash(ctx, &path, flash_key, None))),
+        Ok(Submitted::Replayed(path)) => {
+            Ok(Ok(crate::web::redirect_with_flash(ctx, &path, "flash.already_recorded", None)))
+        }
+        Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
+        Err(e) => Err(e),
+    }
 }

@@ -1,0 +1,3 @@
+//! Read models: stock positions, ledgers with running balances, and (later) coverage.
+
+pub mod stock;

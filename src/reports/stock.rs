@@ -1,0 +1,362 @@
+//! Stock positions derived from the ledger and its balance cache.
+//!
+//! Per material the books always balance:
+//! received + counted up − lost − counted down = in depots + in transit + distributed.
+
+use crate::db::schema::{
+    location_types, locations, materials, regions, shipment_lines, shipments, stock_balances, stock_movements,
+};
+use crate::db::DbConn;
+use crate::ledger::Movement;
+use crate::models::Page;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// One material's totals over the whole ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MaterialTotals {
+    pub material_id: i32,
+    pub received: i64,
+    pub counted_up: i64,
+    pub counted_down: i64,
+    /// Losses, damage and delivery shortfalls.
+    pub lost: i64,
+    pub in_depots: i64,
+    pub in_transit: i64,
+    /// Held by locations that are not depots: delivered to where it is used.
+    pub distributed: i64,
+}
+
+impl MaterialTotals {
+    /// True when the books balance (they always should).
+    pub fn balances(&self) -> bool {
+        self.received + self.counted_up - self.lost - self.counted_down
+            == self.in_depots + self.in_transit + self.distributed
+    }
+}
+
+/// Net quantity per (material, kind): a reversal counts against the kind it reverses.
+fn net_by_kind(conn: &mut DbConn) -> QueryResult<Vec<(i32, String, i64)>> {
+    let plain: Vec<(i32, String, Option<i64>)> = stock_movements::table
+        .filter(stock_movements::reverses_id.is_null())
+        .group_by((stock_movements::material_id, stock_movements::kind))
+        .select((stock_movements::material_id, stock_movements::kind, diesel::dsl::sum(stock_movements::quantity)))
+        .load(conn)?;
+    let reversals: Vec<(i32, String, Option<i64>)> = stock_movements::table
+        .filter(stock_movements::reverses_id.is_not_null())
+        .group_by((stock_movements::material_id, stock_movements::kind))
+        .select((stock_movements::material_id, stock_movements::kind, diesel::dsl::sum(stock_movements::quantity)))
+        .load(conn)?;
+    let mut net: HashMap<(i32, String), i64> = HashMap::new();
+    for (m, k, q) in plain {
+        *net.entry((m, k)).or_default() += q.unwrap_or(0);
+    }
+    for (m, k, q) in reversals {
+        *net.entry((m, k)).or_default() -= q.unwrap_or(0);
+    }
+    Ok(net.into_iter().map(|((m, k), q)| (m, k, q)).collect())
+}
+
+/// Totals for every material that has movements or balances.
+pub fn material_totals(conn: &mut DbConn) -> QueryResult<Vec<MaterialTotals>> {
+    let mut by_material: HashMap<i32, MaterialTotals> = HashMap::new();
+    for (material_id, kind, quantity) in net_by_kind(conn)? {
+        let t = by_material.entry(material_id).or_insert_with(|| MaterialTotals { material_id, ..Default::default() });
+        match kind.as_str() {
+            "receipt" => t.received += quantity,
+            "count_up" => t.counted_up += quantity,
+            "count_down" => t.counted_down += quantity,
+            "loss" | "damage" | "shortfall" => t.lost += quantity,
+            _ => {}
+        }
+    }
+    let held: Vec<(i32, bool, String, Option<i64>)> = stock_balances::table
+        .inner_join(locations::table.inner_join(location_types::table))
+        .group_by((stock_balances::material_id, locations::is_depot, location_types::code))
+        .select((
+            stock_balances::material_id,
+            locations::is_depot,
+            location_types::code,
+            diesel::dsl::sum(stock_balances::on_hand),
+        ))
+        .load(conn)?;
+    for (material_id, is_depot, type_code, quantity) in held {
+        let t = by_material.entry(material_id).or_insert_with(|| MaterialTotals { material_id, ..Default::default() });
+        let q = quantity.unwrap_or(0);
+        if type_code == "transit" {
+            t.in_transit += q;
+        } else if is_depot {
+            t.in_depots += q;
+        } else {
+            t.distributed += q;
+        }
+    }
+    let mut rows: Vec<MaterialTotals> = by_material.into_values().collect();
+    rows.sort_by_key(|t| t.material_id);
+    Ok(rows)
+}
+
+/// A location's position in one material.
+#[derive(Debug, Clone)]
+pub struct Holding {
+    pub location_id: i32,
+    pub location_code: String,
+    pub location_name: String,
+    pub is_depot: bool,
+    pub region_name: String,
+    pub material_id: i32,
+    pub material_name: String,
+    pub pack_size: Option<i32>,
+    pub on_hand: i64,
+    /// Dispatched to this location and not yet delivered.
+    pub incoming: i64,
+}
+
+/// Filters of the stock page.
+#[derive(Debug, Clone, Default)]
+pub struct HoldingFilter {
+    pub material_id: Option<i32>,
+    pub region_id: Option<i32>,
+    pub location_type_id: Option<i32>,
+    pub depots_only: bool,
+    pub regions: Option<Vec<i32>>,
+}
+
+/// Holdings with something on hand, by region and location.
+pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: i64) -> QueryResult<Page<Holding>> {
+    let build = || {
+        let mut q = stock_balances::table
+            .inner_join(locations::table.inner_join(regions::table))
+            .inner_join(materials::table)
+            .filter(stock_balances::on_hand.gt(0))
+            .into_boxed();
+        if let Some(id) = filter.material_id {
+            q = q.filter(stock_balances::material_id.eq(id));
+        }
+        if let Some(id) = filter.region_id {
+            q = q.filter(locations::region_id.eq(id));
+        }
+        if let Some(id) = filter.location_type_id {
+            q = q.filter(locations::location_type_id.eq(id));
+        }
+        if filter.depots_only {
+            q = q.filter(locations::is_depot.eq(true));
+        }
+        if let Some(regions) = &filter.regions {
+            q = q.filter(locations::region_id.eq_any(regions.clone()));
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    type Row = (i32, String, String, bool, String, i32, String, Option<i32>, i32);
+    let rows: Vec<Row> = build()
+        .order((locations::is_depot.desc(), regions::name, locations::name, materials::id))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .select((
+            locations::id,
+            locations::code,
+            locations::name,
+            locations::is_depot,
+            regions::name,
+            materials::id,
+            materials::name,
+            materials::pack_size,
+            stock_balances::on_hand,
+        ))
+        .load(conn)?;
+    let location_ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
+    let incoming = incoming_to(conn, &location_ids)?;
+    Ok(Page {
+        rows: rows
+            .into_iter()
+            .map(|r| Holding {
+                incoming: incoming.get(&(r.0, r.5)).copied().unwrap_or(0),
+                location_id: r.0,
+                location_code: r.1,
+                location_name: r.2,
+                is_depot: r.3,
+                region_name: r.4,
+                material_id: r.5,
+                material_name: r.6,
+                pack_size: r.7,
+                on_hand: i64::from(r.8),
+            })
+            .collect(),
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// Units dispatched to these locations and not yet delivered, by (location, material).
+pub fn incoming_to(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<HashMap<(i32, i32), i64>> {
+    let rows: Vec<(i32, i32, Option<i64>)> = shipment_lines::table
+        .inner_join(shipments::table)
+        .filter(shipments::status.eq("dispatched"))
+        .filter(shipments::destination_id.eq_any(location_ids))
+        .group_by((shipments::destination_id, shipment_lines::material_id))
+        .select((shipments::destination_id, shipment_lines::material_id, diesel::dsl::sum(shipment_lines::quantity)))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(l, m, q)| ((l, m), q.unwrap_or(0))).collect())
+}
+
+/// One material's balance at a location.
+#[derive(Debug, Clone)]
+pub struct MaterialBalance {
+    pub material_id: i32,
+    pub material_name: String,
+    pub pack_size: Option<i32>,
+    pub on_hand: i64,
+}
+
+/// What one location holds, per material (including zero balances it once had).
+pub fn location_balances(conn: &mut DbConn, location_id: i32) -> QueryResult<Vec<MaterialBalance>> {
+    let rows: Vec<(i32, String, Option<i32>, i32)> = stock_balances::table
+        .inner_join(materials::table)
+        .filter(stock_balances::location_id.eq(location_id))
+        .order(materials::id)
+        .select((materials::id, materials::name, materials::pack_size, stock_balances::on_hand))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(material_id, material_name, pack_size, q)| MaterialBalance {
+            material_id,
+            material_name,
+            pack_size,
+            on_hand: i64::from(q),
+        })
+        .collect())
+}
+
+/// A ledger line: the movement, its effect on the balance shown, and the balance after it.
+#[derive(Debug, Clone)]
+pub struct LedgerLine {
+    pub movement: Movement,
+    pub delta: i64,
+    pub balance: i64,
+    pub reversed: bool,
+    pub recorded_by: Option<String>,
+    pub from_name: Option<String>,
+    pub to_name: Option<String>,
+    pub shipment_reference: Option<String>,
+}
+
+/// The change a movement makes: at `location` if given, else to the stock in the system.
+fn delta_of(m: &Movement, location: Option<i32>) -> i64 {
+    let q = i64::from(m.quantity);
+    match location {
+        Some(l) => {
+            let mut d = 0;
+            if m.to_location_id == Some(l) {
+                d += q;
+            }
+            if m.from_location_id == Some(l) {
+                d -= q;
+            }
+            d
+        }
+        None => match (m.from_location_id, m.to_location_id) {
+            (None, Some(_)) => q,
+            (Some(_), None) => -q,
+            _ => 0,
+        },
+    }
+}
+
+/// A material's movements, oldest first, with the running balance at `location` (or, without
+/// one, of all the material in the system).
+pub fn material_ledger(
+    conn: &mut DbConn,
+    material_id: i32,
+    location: Option<i32>,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<Page<LedgerLine>> {
+    use crate::db::schema::users;
+    let build = || {
+        let mut q = stock_movements::table.filter(stock_movements::material_id.eq(material_id)).into_boxed();
+        if let Some(l) = location {
+            q = q.filter(stock_movements::from_location_id.eq(l).or(stock_movements::to_location_id.eq(l)));
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let movements: Vec<Movement> = build()
+        .order((stock_movements::effective_on, stock_movements::id))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .select(Movement::as_select())
+        .load(conn)?;
+    // The balance before this page: the signed sum of every earlier movement, in the database.
+    let opening: i64 = match movements.first() {
+        None => 0,
+        Some(first) => {
+            let delta_sql = match location {
+                Some(l) => format!(
+                    "CASE WHEN to_location_id = {l} THEN quantity ELSE 0 END - CASE WHEN from_location_id = {l} THEN quantity ELSE 0 END"
+                ),
+                None => "CASE WHEN from_location_id IS NULL THEN quantity WHEN to_location_id IS NULL THEN -quantity ELSE 0 END".into(),
+            };
+            build()
+                .filter(
+                    stock_movements::effective_on
+                        .lt(first.effective_on)
+                        .or(stock_movements::effective_on.eq(first.effective_on).and(stock_movements::id.lt(first.id))),
+                )
+                .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(&format!(
+                    "CAST(SUM({delta_sql}) AS BIGINT)"
+                )))
+                .first::<Option<i64>>(conn)?
+                .unwrap_or(0)
+        }
+    };
+    let ids: Vec<i32> = movements.iter().map(|m| m.id).collect();
+    let reversed: Vec<i32> = stock_movements::table
+        .filter(stock_movements::reverses_id.eq_any(&ids))
+        .select(stock_movements::reverses_id.assume_not_null())
+        .load(conn)?;
+    let mut place_ids: Vec<i32> =
+        movements.iter().flat_map(|m| [m.from_location_id, m.to_location_id]).flatten().collect();
+    place_ids.sort_unstable();
+    place_ids.dedup();
+    let names: HashMap<i32, String> = locations::table
+        .filter(locations::id.eq_any(&place_ids))
+        .select((locations::id, locations::name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let user_ids: Vec<i32> = movements.iter().filter_map(|m| m.recorded_by).collect();
+    let people: HashMap<i32, String> = users::table
+        .filter(users::id.eq_any(&user_ids))
+        .select((users::id, users::display_name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let shipment_ids: Vec<i32> = movements.iter().filter_map(|m| m.shipment_id).collect();
+    let references: HashMap<i32, String> = shipments::table
+        .filter(shipments::id.eq_any(&shipment_ids))
+        .select((shipments::id, shipments::reference))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut balance = opening;
+    let rows = movements
+        .into_iter()
+        .map(|m| {
+            let delta = delta_of(&m, location);
+            balance += delta;
+            LedgerLine {
+                delta,
+                balance,
+                reversed: reversed.contains(&m.id),
+                recorded_by: m.recorded_by.and_then(|u| people.get(&u).cloned()),
+                from_name: m.from_location_id.and_then(|l| names.get(&l).cloned()),
+                to_name: m.to_location_id.and_then(|l| names.get(&l).cloned()),
+                shipment_reference: m.shipment_id.and_then(|s| references.get(&s).cloned()),
+                movement: m,
+            }
+        })
+        .collect();
+    Ok(Page { rows, total, page, per_page })
+}

@@ -1,0 +1,513 @@
+//! Shipment pages: the filtered list, the draft form, the shipment with its actions and
+//! history, the delivery form and the printable delivery note (waybill).
+
+use crate::domain::Permission;
+use crate::i18n::number;
+use crate::models::location::Location;
+use crate::models::location_type::LocationType;
+use crate::models::material::Material;
+use crate::models::region::Region;
+use crate::models::shipment::{Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS, STATUSES};
+use crate::models::Page;
+use crate::views::components::{csrf, form_error, input, input_with_hint, pagination, select, textarea};
+use crate::views::layout::page;
+use crate::views::stock::{location_options, reason_form};
+use crate::views::widgets::{shipment_status, submission_key, units};
+use crate::web::ctx::Ctx;
+use crate::web::forms::FormState;
+use maud::{html, Markup};
+
+/// Draft forms offer this many line slots.
+pub const LINE_SLOTS: usize = 6;
+
+fn can_record(ctx: &Ctx) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
+}
+
+/// The list's filters as typed.
+#[derive(Default)]
+pub struct ListQuery {
+    pub status: String,
+    pub material: String,
+    pub origin: String,
+    pub region: String,
+    pub location_type: String,
+    pub from: String,
+    pub to: String,
+    pub text: String,
+    pub sort: String,
+}
+
+impl ListQuery {
+    pub fn to_query_string(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.status),
+            ("material", &self.material),
+            ("origin", &self.origin),
+            ("region", &self.region),
+            ("type", &self.location_type),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.text),
+            ("sort", &self.sort),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        s.finish()
+    }
+}
+
+pub struct ListChoices<'a> {
+    pub materials: &'a [Material],
+    pub depots: &'a [Location],
+    pub regions: &'a [Region],
+    pub types: &'a [LocationType],
+}
+
+fn filter_select(ctx: &Ctx, id: &str, label_key: &str, chosen: &str, options: &[(String, String)]) -> Markup {
+    html! {
+        div.field {
+            label for=(id) { (ctx.t(label_key)) }
+            select id=(id) name=(id) {
+                option value="" { (ctx.t("filter.all")) }
+                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
+            }
+        }
+    }
+}
+
+pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &ListChoices) -> Markup {
+    let title = ctx.t("nav.shipments");
+    let statuses: Vec<(String, String)> =
+        STATUSES.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
+    let materials: Vec<(String, String)> =
+        choices.materials.iter().map(|m| (m.id.to_string(), m.name.clone())).collect();
+    let regions: Vec<(String, String)> = choices.regions.iter().map(|r| (r.id.to_string(), r.name.clone())).collect();
+    let types: Vec<(String, String)> =
+        choices.types.iter().map(|t| (t.id.to_string(), t.name(ctx.lang).to_string())).collect();
+    let sorts: Vec<(String, String)> = ["newest", "oldest", "reference", "status"]
+        .iter()
+        .map(|s| (s.to_string(), ctx.t(&format!("sort.{s}"))))
+        .collect();
+    page(
+        ctx,
+        &title,
+        html! {
+            div.page-heading {
+                h1 { (title) }
+                @if can_record(ctx) { a.button href="/shipments/new" { (ctx.t("shipment.new")) } }
+            }
+            form.filters method="get" action="/shipments" role="search" {
+                (filter_select(ctx, "status", "field.status", &query.status, &statuses))
+                (filter_select(ctx, "material", "field.material", &query.material, &materials))
+                (filter_select(ctx, "origin", "field.origin", &query.origin, &location_options(choices.depots)))
+                (filter_select(ctx, "region", "field.destination_region", &query.region, &regions))
+                (filter_select(ctx, "type", "field.destination_type", &query.location_type, &types))
+                div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(query.from); }
+                div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
+                div.field { label for="q" { (ctx.t("filter.shipment_text")) } input #q name="q" type="search" value=(query.text); }
+                div.field {
+                    label for="sort" { (ctx.t("filter.sort")) }
+                    select #sort name="sort" {
+                        @for (value, text) in &sorts { option value=(value) selected[query.sort == *value || (query.sort.is_empty() && value == "newest")] { (text) } }
+                    }
+                }
+                button type="submit" { (ctx.t("filter.apply")) }
+            }
+            @if rows.rows.is_empty() {
+                p.empty { (ctx.t("list.empty")) }
+            } @else {
+                div.table-wrap role="region" aria-label=(title) tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("field.reference")) }
+                            th scope="col" { (ctx.t("field.status")) }
+                            th scope="col" { (ctx.t("field.origin")) }
+                            th scope="col" { (ctx.t("field.destination")) }
+                            th scope="col" { (ctx.t("field.date")) }
+                            th scope="col" .num { (ctx.t("field.units")) }
+                        } }
+                        tbody {
+                            @for r in &rows.rows {
+                                @let s = &r.shipment;
+                                tr {
+                                    td { a href=(format!("/shipments/{}", s.id)) { (s.reference) } }
+                                    td { (shipment_status(ctx, &s.status)) }
+                                    td { (r.origin_name) }
+                                    td { (r.destination_name) }
+                                    td {
+                                        @if let Some(d) = s.delivered_on { (d) }
+                                        @else if let Some(d) = s.dispatched_on { (d) }
+                                        @else if let Some(d) = s.expected_on { (ctx.t("shipment.expected")) " " (d) }
+                                        @else { "—" }
+                                    }
+                                    td.num { (number(ctx.lang, r.units)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(ctx, &query.to_query_string(), rows.page, rows.page_count(), rows.total))
+        },
+    )
+}
+
+/// Destinations grouped by region, for a long select that stays usable.
+pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[(String, Vec<Location>)]) -> Markup {
+    let name = "destination_id";
+    let chosen = form.value(name);
+    let error = form.errors.get(name);
+    html! {
+        div.field.has-error[error.is_some()] {
+            label for=(name) { (ctx.t("field.destination")) " " abbr.req title=(ctx.t("form.required")) { "*" } }
+            p.hint id="destination_id-hint" { (ctx.t("hint.destination")) }
+            @if let Some(e) = error { p.field-error id="destination_id-error" { (crate::i18n::invalid(ctx.lang, e)) } }
+            select id=(name) name=(name) required aria-describedby=(if error.is_some() { "destination_id-error destination_id-hint" } else { "destination_id-hint" }) {
+                option value="" { (ctx.t("form.choose")) }
+                @for (region, locations) in groups {
+                    optgroup label=(region) {
+                        @for l in locations {
+                            option value=(l.id) selected[chosen == l.id.to_string()] { (l.name) " (" (l.city) ")" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub struct DraftChoices<'a> {
+    pub depots: &'a [Location],
+    pub destinations: &'a [(String, Vec<Location>)],
+    pub materials: &'a [Material],
+}
+
+pub fn draft_form(
+    ctx: &Ctx,
+    form: &FormState,
+    choices: &DraftChoices,
+    action: &str,
+    title: &str,
+    allow_dispatch: bool,
+) -> Markup {
+    let material_options: Vec<(String, String)> =
+        choices.materials.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name))).collect();
+    page(
+        ctx,
+        title,
+        html! {
+            h1 { (title) }
+            (form_error(ctx, form))
+            form.stacked.wide method="post" action=(action) novalidate {
+                (csrf(ctx))
+                (submission_key(form))
+                (select(ctx, form, "origin_id", "field.origin", &location_options(choices.depots), true))
+                (destination_select(ctx, form, choices.destinations))
+                (input(ctx, form, "carrier", "field.carrier", "text", false))
+                (input(ctx, form, "expected_on", "field.expected_on", "date", false))
+                fieldset {
+                    legend { (ctx.t("shipment.lines")) }
+                    @if let Some(e) = form.errors.get("lines") { p.field-error id="lines-error" { (crate::i18n::invalid(ctx.lang, e)) } }
+                    p.hint { (ctx.t("hint.lines")) }
+                    table.lines {
+                        thead { tr { th scope="col" { (ctx.t("field.material")) } th scope="col" { (ctx.t("field.quantity")) } } }
+                        tbody {
+                            @for i in 0..LINE_SLOTS {
+                                @let m = format!("line_material_{i}");
+                                @let q = format!("line_quantity_{i}");
+                                tr {
+                                    td {
+                                        label.visually-hidden for=(m) { (ctx.t("field.material")) " " (i + 1) }
+                                        select id=(m) name=(m) {
+                                            option value="" { "—" }
+                                            @for (value, text) in &material_options { option value=(value) selected[form.value(&m) == value] { (text) } }
+                                        }
+                                    }
+                                    td {
+                                        label.visually-hidden for=(q) { (ctx.t("field.quantity")) " " (i + 1) }
+                                        @if let Some(e) = form.errors.get(&q) { p.field-error id=(format!("{q}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
+                                        input id=(q) name=(q) type="text" inputmode="numeric" value=(form.value(&q))
+                                            aria-invalid=[form.errors.get(&q).map(|_| "true")]
+                                            aria-describedby=[form.errors.get(&q).map(|_| format!("{q}-error"))];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                (textarea(ctx, form, "note", "field.note"))
+                @if allow_dispatch {
+                    (input_with_hint(ctx, form, "dispatched_on", "field.dispatched_on", "date", false, Some("hint.dispatch_now")))
+                }
+                div.actions {
+                    button.primary type="submit" name="action" value="draft" { (ctx.t("shipment.save_draft")) }
+                    @if allow_dispatch {
+                        button.primary type="submit" name="action" value="dispatch" { (ctx.t("shipment.save_dispatch")) }
+                    }
+                    a href="/shipments" { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+/// What the shipment page shows and which actions the user may take.
+pub struct Detail<'a> {
+    pub shipment: &'a Shipment,
+    pub origin: &'a Location,
+    pub destination: &'a Location,
+    pub lines: &'a [(ShipmentLine, Material)],
+    pub events: &'a [(ShipmentEvent, Option<String>)],
+    pub attachments: &'a [(i32, String, String)],
+    pub may_act_as_origin: bool,
+    pub may_act_as_destination: bool,
+}
+
+pub fn detail(ctx: &Ctx, d: &Detail, form: &FormState) -> Markup {
+    let s = d.shipment;
+    let writer = can_record(ctx);
+    let today = chrono::Utc::now().date_naive().to_string();
+    page(
+        ctx,
+        &s.reference,
+        html! {
+            div.page-heading {
+                h1 { (ctx.t("shipment.title")) " " (s.reference) " " (shipment_status(ctx, &s.status)) }
+                a.button.secondary-button href=(format!("/shipments/{}/waybill", s.id)) { (ctx.t("shipment.waybill")) }
+            }
+            (form_error(ctx, form))
+            dl.facts {
+                dt { (ctx.t("field.origin")) } dd { a href=(format!("/stock/locations/{}", d.origin.id)) { (d.origin.name) } }
+                dt { (ctx.t("field.destination")) } dd {
+                    a href=(format!("/stock/locations/{}", d.destination.id)) { (d.destination.name) }
+                    @if d.destination.is_depot { " " span.badge { (ctx.t("shipment.transfer")) } }
+                }
+                dt { (ctx.t("field.carrier")) } dd { @if s.carrier.is_empty() { "—" } @else { (s.carrier) } }
+                @if let Some(e) = s.expected_on { dt { (ctx.t("field.expected_on")) } dd { (e) } }
+                @if let Some(e) = s.dispatched_on { dt { (ctx.t("field.dispatched_on")) } dd { (e) } }
+                @if let Some(e) = s.delivered_on { dt { (ctx.t("field.delivered_on")) } dd { (e) } }
+                @if !s.received_by.is_empty() { dt { (ctx.t("field.received_by")) } dd { (s.received_by) } }
+                @if !s.delivery_note.is_empty() { dt { (ctx.t("field.delivery_note")) } dd { (s.delivery_note) } }
+                @if !s.note.is_empty() { dt { (ctx.t("field.note")) } dd { (s.note) } }
+            }
+            h2 { (ctx.t("shipment.lines")) }
+            table {
+                thead { tr {
+                    th scope="col" { (ctx.t("field.material")) }
+                    th scope="col" .num { (ctx.t("shipment.sent")) }
+                    th scope="col" .num { (ctx.t("shipment.received")) }
+                    th scope="col" { (ctx.t("shipment.shortfall")) }
+                } }
+                tbody {
+                    @for (line, m) in d.lines {
+                        tr {
+                            td { a href=(format!("/stock/materials/{}", m.id)) { (m.name) } }
+                            td.num { (units(ctx.lang, i64::from(line.quantity), m.pack_size)) }
+                            td.num { @if let Some(r) = line.quantity_received { (units(ctx.lang, i64::from(r), m.pack_size)) } @else { "—" } }
+                            td {
+                                @if let (Some(r), Some(reason)) = (line.quantity_received, &line.shortfall_reason) {
+                                    (number(ctx.lang, i64::from(line.quantity - r))) " · " (ctx.t(&format!("shortfall.{reason}")))
+                                } @else { "—" }
+                            }
+                        }
+                    }
+                }
+            }
+            @if writer {
+                div.action-cards {
+                    @if s.status == "draft" && d.may_act_as_origin {
+                        section.card {
+                            h2 { (ctx.t("shipment.dispatch")) }
+                            form.stacked method="post" action=(format!("/shipments/{}/dispatch", s.id)) novalidate {
+                                (csrf(ctx))
+                                (submission_key(form))
+                                div.field {
+                                    label for="dispatched_on" { (ctx.t("field.dispatched_on")) }
+                                    input #dispatched_on name="dispatched_on" type="date" value=(if form.value("dispatched_on").is_empty() { today.as_str() } else { form.value("dispatched_on") });
+                                }
+                                button.primary type="submit" { (ctx.t("shipment.dispatch")) }
+                            }
+                            p { a href=(format!("/shipments/{}/edit", s.id)) { (ctx.t("shipment.edit")) } }
+                        }
+                    }
+                    @if s.status == "dispatched" && d.may_act_as_destination {
+                        section.card {
+                            h2 { (ctx.t("shipment.deliver")) }
+                            p { (ctx.t("shipment.deliver_hint")) }
+                            a.button href=(format!("/shipments/{}/deliver", s.id)) { (ctx.t("shipment.deliver")) }
+                        }
+                    }
+                    @if (s.status == "draft" || s.status == "dispatched") && d.may_act_as_origin {
+                        section.card {
+                            h2 { (ctx.t("shipment.cancel")) }
+                            (reason_form(ctx, form, &format!("/shipments/{}/cancel", s.id), "shipment.cancel",
+                                if s.status == "draft" { "shipment.cancel_draft_hint" } else { "shipment.cancel_dispatched_hint" }))
+                        }
+                    }
+                    @if s.status == "delivered" && d.may_act_as_destination {
+                        section.card {
+                            h2 { (ctx.t("shipment.reverse_delivery")) }
+                            (reason_form(ctx, form, &format!("/shipments/{}/reverse-delivery", s.id), "shipment.reverse_delivery", "shipment.reverse_delivery_hint"))
+                        }
+                    }
+                    @if (s.status == "dispatched" || s.status == "delivered") && (d.may_act_as_destination || d.may_act_as_origin) {
+                        section.card {
+                            h2 { (ctx.t("shipment.proof")) }
+                            form.stacked method="post" action=(format!("/shipments/{}/proof", s.id)) enctype="multipart/form-data" {
+                                (csrf(ctx))
+                                div.field {
+                                    label for="proof" { (ctx.t("shipment.proof_file")) }
+                                    p.hint id="proof-hint" { (ctx.t("hint.proof")) }
+                                    input #proof name="proof" type="file" accept="image/jpeg,image/png,application/pdf" aria-describedby="proof-hint" required;
+                                }
+                                button type="submit" { (ctx.t("shipment.attach")) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !d.attachments.is_empty() {
+                h2 { (ctx.t("shipment.attachments")) }
+                ul {
+                    @for (id, name, _) in d.attachments { li { a href=(format!("/attachments/{id}")) { (name) } } }
+                }
+            }
+            h2 { (ctx.t("shipment.history")) }
+            ol.history {
+                @for (e, who) in d.events {
+                    li {
+                        time datetime=(e.at.format("%Y-%m-%dT%H:%M:%SZ")) { (e.at.format("%Y-%m-%d %H:%M")) }
+                        " · " (ctx.t(&format!("shipment.event.{}", e.status)))
+                        " · " (who.as_deref().unwrap_or("—"))
+                        @if !e.note.is_empty() { " · " em { (e.note) } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn deliver_form(ctx: &Ctx, shipment: &Shipment, lines: &[(ShipmentLine, Material)], form: &FormState) -> Markup {
+    let title = format!("{} · {}", ctx.t("shipment.deliver"), shipment.reference);
+    let reasons: Vec<(String, String)> =
+        SHORTFALL_REASONS.iter().map(|r| (r.to_string(), ctx.t(&format!("shortfall.{r}")))).collect();
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            p { (ctx.t("shipment.deliver_intro")) }
+            (form_error(ctx, form))
+            form.stacked.wide method="post" action=(format!("/shipments/{}/deliver", shipment.id)) novalidate {
+                (csrf(ctx))
+                (submission_key(form))
+                table.lines {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.material")) }
+                        th scope="col" .num { (ctx.t("shipment.sent")) }
+                        th scope="col" { (ctx.t("shipment.received")) }
+                        th scope="col" { (ctx.t("shipment.shortfall_reason")) }
+                    } }
+                    tbody {
+                        @for (line, m) in lines {
+                            @let rq = format!("received_{}", line.id);
+                            @let rr = format!("reason_{}", line.id);
+                            tr {
+                                th scope="row" { (m.name) }
+                                td.num { (units(ctx.lang, i64::from(line.quantity), m.pack_size)) }
+                                td {
+                                    label.visually-hidden for=(rq) { (ctx.t("shipment.received")) " " (m.name) }
+                                    @if let Some(e) = form.errors.get(&rq) { p.field-error id=(format!("{rq}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
+                                    input id=(rq) name=(rq) type="text" inputmode="numeric" value=(form.value(&rq))
+                                        aria-invalid=[form.errors.get(&rq).map(|_| "true")]
+                                        aria-describedby=[form.errors.get(&rq).map(|_| format!("{rq}-error"))];
+                                }
+                                td {
+                                    label.visually-hidden for=(rr) { (ctx.t("shipment.shortfall_reason")) " " (m.name) }
+                                    @if let Some(e) = form.errors.get(&rr) { p.field-error id=(format!("{rr}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
+                                    select id=(rr) name=(rr) aria-describedby=[form.errors.get(&rr).map(|_| format!("{rr}-error"))] {
+                                        option value="" { (ctx.t("shortfall.none")) }
+                                        @for (value, text) in &reasons { option value=(value) selected[form.value(&rr) == value] { (text) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                (input(ctx, form, "delivered_on", "field.delivered_on", "date", true))
+                (input(ctx, form, "received_by", "field.received_by", "text", true))
+                (textarea(ctx, form, "note", "field.delivery_note"))
+                div.actions {
+                    button.primary type="submit" { (ctx.t("shipment.confirm_delivery")) }
+                    a href=(format!("/shipments/{}", shipment.id)) { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+/// The delivery note printed to travel with the shipment and be signed on arrival.
+pub fn waybill(
+    ctx: &Ctx,
+    shipment: &Shipment,
+    origin: &Location,
+    destination: &Location,
+    lines: &[(ShipmentLine, Material)],
+) -> Markup {
+    let title = format!("{} {}", ctx.t("shipment.waybill"), shipment.reference);
+    page(
+        ctx,
+        &title,
+        html! {
+            article.waybill {
+                header {
+                    h1 { (ctx.t("shipment.waybill")) " " (shipment.reference) }
+                    p.no-print { button.secondary type="button" data-print="" { (ctx.t("action.print")) } }
+                }
+                dl.facts {
+                    dt { (ctx.t("field.origin")) } dd { (origin.name) " — " (origin.city) }
+                    dt { (ctx.t("field.destination")) } dd { (destination.name) " — " (destination.city) ", " (destination.country) }
+                    dt { (ctx.t("field.carrier")) } dd { @if shipment.carrier.is_empty() { "—" } @else { (shipment.carrier) } }
+                    dt { (ctx.t("field.dispatched_on")) } dd { @if let Some(d) = shipment.dispatched_on { (d) } @else { "—" } }
+                }
+                table {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.code")) }
+                        th scope="col" { (ctx.t("field.material")) }
+                        th scope="col" .num { (ctx.t("field.units")) }
+                        th scope="col" .num { (ctx.t("field.packs")) }
+                        th scope="col" { (ctx.t("shipment.received")) }
+                    } }
+                    tbody {
+                        @for (line, m) in lines {
+                            tr {
+                                td { code { (m.code) } }
+                                td { (m.name) }
+                                td.num { (number(ctx.lang, i64::from(line.quantity))) }
+                                td.num {
+                                    @match m.pack_size {
+                                        Some(p) if p > 1 => {
+                                            (number(ctx.lang, i64::from(line.quantity / p)))
+                                            @if line.quantity % p != 0 { " + " (number(ctx.lang, i64::from(line.quantity % p))) }
+                                        }
+                                        _ => { "—" }
+                                    }
+                                }
+                                td.write-in { "" }
+                            }
+                        }
+                    }
+                }
+                div.signatures {
+                    p { (ctx.t("waybill.receiver_name")) ": ______________________________" }
+                    p { (ctx.t("waybill.signature")) ": ______________________________" }
+                    p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
+                }
+            }
+        },
+    )
+}

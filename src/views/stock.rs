@@ -1,0 +1,514 @@
+//! Stock pages: the overview, a material's ledger, a location's stock, receipts, adjustments,
+//! whole-depot counts and the period lock.
+
+use crate::domain::Permission;
+use crate::i18n::number;
+use crate::models::location::Location;
+use crate::models::material::Material;
+use crate::models::receipt::{Receipt, ReceiptRow};
+use crate::models::region::Region;
+use crate::models::Page;
+use crate::reports::stock::{Holding, LedgerLine, MaterialBalance, MaterialTotals};
+use crate::views::components::{csrf, form_error, heading, input, input_with_hint, pagination, select, textarea};
+use crate::views::layout::page;
+use crate::views::widgets::{movement_kind, submission_key, units};
+use crate::web::ctx::Ctx;
+use crate::web::forms::FormState;
+use chrono::NaiveDate;
+use maud::{html, Markup};
+
+fn can_record(ctx: &Ctx) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
+}
+
+pub fn material_options(materials: &[Material]) -> Vec<(String, String)> {
+    materials.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name))).collect()
+}
+
+pub fn location_options(locations: &[Location]) -> Vec<(String, String)> {
+    locations.iter().map(|l| (l.id.to_string(), format!("{} — {}", l.code, l.name))).collect()
+}
+
+/// The stock overview: totals per material, then what each place holds.
+pub struct OverviewQuery {
+    pub material: String,
+    pub region: String,
+    pub depots: bool,
+}
+
+pub fn overview(
+    ctx: &Ctx,
+    totals: &[(Material, MaterialTotals)],
+    holdings: &Page<Holding>,
+    query: &OverviewQuery,
+    materials: &[Material],
+    regions: &[Region],
+) -> Markup {
+    let title = ctx.t("nav.stock");
+    let mut base = url::form_urlencoded::Serializer::new(String::new());
+    if !query.material.is_empty() {
+        base.append_pair("material", &query.material);
+    }
+    if !query.region.is_empty() {
+        base.append_pair("region", &query.region);
+    }
+    if query.depots {
+        base.append_pair("depots", "1");
+    }
+    let base = base.finish();
+    page(
+        ctx,
+        &title,
+        html! {
+            div.page-heading {
+                h1 { (title) }
+                @if can_record(ctx) {
+                    div.button-row {
+                        a.button href="/receipts/new" { (ctx.t("receipt.new")) }
+                        a.button href="/shipments/new" { (ctx.t("shipment.new")) }
+                        a.button.secondary-button href="/adjustments/new" { (ctx.t("adjustment.new")) }
+                    }
+                }
+            }
+            h2 { (ctx.t("stock.by_material")) }
+            div.table-wrap role="region" aria-label=(ctx.t("stock.by_material")) tabindex="0" {
+                table {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.material")) }
+                        th scope="col" .num { (ctx.t("stock.received")) }
+                        th scope="col" .num { (ctx.t("stock.in_depots")) }
+                        th scope="col" .num { (ctx.t("stock.in_transit")) }
+                        th scope="col" .num { (ctx.t("stock.distributed")) }
+                        th scope="col" .num { (ctx.t("stock.lost")) }
+                        th scope="col" .num { (ctx.t("stock.corrections")) }
+                    } }
+                    tbody {
+                        @for (m, t) in totals {
+                            tr {
+                                th scope="row" { a href=(format!("/stock/materials/{}", m.id)) { (m.name) } }
+                                td.num { (number(ctx.lang, t.received)) }
+                                td.num { a href=(format!("/stock?material={}&depots=1", m.id)) { (number(ctx.lang, t.in_depots)) } }
+                                td.num { a href=(format!("/shipments?status=dispatched&material={}", m.id)) { (number(ctx.lang, t.in_transit)) } }
+                                td.num { a href=(format!("/stock?material={}", m.id)) { (number(ctx.lang, t.distributed)) } }
+                                td.num { (number(ctx.lang, t.lost)) }
+                                td.num { "+" (number(ctx.lang, t.counted_up)) " / −" (number(ctx.lang, t.counted_down)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 #holdings { (ctx.t("stock.by_location")) }
+            form.filters method="get" action="/stock" {
+                div.field {
+                    label for="material" { (ctx.t("field.material")) }
+                    select #material name="material" {
+                        option value="" { (ctx.t("filter.all")) }
+                        @for m in materials { option value=(m.id) selected[query.material == m.id.to_string()] { (m.name) } }
+                    }
+                }
+                div.field {
+                    label for="region" { (ctx.t("field.region")) }
+                    select #region name="region" {
+                        option value="" { (ctx.t("filter.all")) }
+                        @for r in regions { option value=(r.id) selected[query.region == r.id.to_string()] { (r.name) } }
+                    }
+                }
+                div.field.checkbox {
+                    input #depots type="checkbox" name="depots" value="1" checked[query.depots];
+                    label for="depots" { (ctx.t("stock.depots_only")) }
+                }
+                button type="submit" { (ctx.t("filter.apply")) }
+            }
+            @if holdings.rows.is_empty() {
+                p.empty { (ctx.t("list.empty")) }
+            } @else {
+                div.table-wrap role="region" aria-label=(ctx.t("stock.by_location")) tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("field.location")) }
+                            th scope="col" { (ctx.t("field.region")) }
+                            th scope="col" { (ctx.t("field.material")) }
+                            th scope="col" .num { (ctx.t("stock.on_hand")) }
+                            th scope="col" .num { (ctx.t("stock.incoming")) }
+                        } }
+                        tbody {
+                            @for h in &holdings.rows {
+                                tr {
+                                    td {
+                                        a href=(format!("/stock/locations/{}", h.location_id)) { (h.location_name) }
+                                        @if h.is_depot { " " span.badge { (ctx.t("stock.depot")) } }
+                                    }
+                                    td { (h.region_name) }
+                                    td { a href=(format!("/stock/materials/{}?location={}", h.material_id, h.location_id)) { (h.material_name) } }
+                                    td.num { (units(ctx.lang, h.on_hand, h.pack_size)) }
+                                    td.num { @if h.incoming > 0 { (number(ctx.lang, h.incoming)) } @else { "—" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(ctx, &base, holdings.page, holdings.page_count(), holdings.total))
+        },
+    )
+}
+
+/// Every movement of a material with the running balance.
+pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines: &Page<LedgerLine>) -> Markup {
+    let title = format!("{} · {}", ctx.t("stock.ledger"), material.name);
+    let base = location.map(|l| format!("location={}", l.id)).unwrap_or_default();
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            p.meta {
+                @if let Some(l) = location {
+                    (crate::i18n::tr_arg(ctx.lang, "stock.balance_at", &l.name)) " · "
+                    a href=(format!("/stock/materials/{}", material.id)) { (ctx.t("stock.all_locations")) }
+                } @else {
+                    (ctx.t("stock.balance_system"))
+                }
+            }
+            div.table-wrap role="region" aria-label=(title) tabindex="0" {
+                table {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.date")) }
+                        th scope="col" { (ctx.t("movement.kind")) }
+                        th scope="col" { (ctx.t("movement.from")) }
+                        th scope="col" { (ctx.t("movement.to")) }
+                        th scope="col" .num { (ctx.t("field.quantity")) }
+                        th scope="col" .num { (ctx.t("movement.change")) }
+                        th scope="col" .num { (ctx.t("movement.balance")) }
+                        th scope="col" { (ctx.t("movement.record")) }
+                        th scope="col" { (ctx.t("audit.who")) }
+                    } }
+                    tbody {
+                        @for line in &lines.rows {
+                            @let m = &line.movement;
+                            tr.reversed[line.reversed] {
+                                td { (m.effective_on) }
+                                td {
+                                    (movement_kind(ctx.lang, &m.kind, m.reverses_id.is_some()))
+                                    @if line.reversed { " " span.badge.off { (ctx.t("movement.reversed")) } }
+                                    @if !m.reason.is_empty() { br; span.meta { (m.reason) } }
+                                }
+                                td { (line.from_name.as_deref().unwrap_or("—")) }
+                                td { (line.to_name.as_deref().unwrap_or("—")) }
+                                td.num { (number(ctx.lang, i64::from(m.quantity))) }
+                                td.num { @if line.delta > 0 { "+" } (number(ctx.lang, line.delta)) }
+                                td.num { (number(ctx.lang, line.balance)) }
+                                td {
+                                    @if let (Some(id), Some(reference)) = (m.shipment_id, &line.shipment_reference) {
+                                        a href=(format!("/shipments/{id}")) { (reference) }
+                                    } @else if let Some(id) = m.receipt_id {
+                                        a href=(format!("/receipts/{id}")) { (ctx.t("receipt.title")) " #" (id) }
+                                    } @else if let Some(id) = m.adjustment_id {
+                                        a href=(format!("/adjustments/{id}")) { (ctx.t("adjustment.title")) " #" (id) }
+                                    }
+                                }
+                                td { (line.recorded_by.as_deref().unwrap_or("—")) " · " (m.recorded_at.format("%Y-%m-%d %H:%M")) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(ctx, &base, lines.page, lines.page_count(), lines.total))
+        },
+    )
+}
+
+/// What a location holds and what is on its way to it.
+pub fn location_stock(
+    ctx: &Ctx,
+    location: &Location,
+    balances: &[MaterialBalance],
+    incoming: &[(i32, String, i64)],
+) -> Markup {
+    let title = format!("{} · {}", ctx.t("nav.stock"), location.name);
+    page(
+        ctx,
+        &title,
+        html! {
+            div.page-heading {
+                h1 { (title) }
+                div.button-row {
+                    a.button.secondary-button href=(format!("/locations/{}", location.id)) { (ctx.t("stock.location_details")) }
+                    @if location.is_depot && can_record(ctx) {
+                        a.button href=(format!("/counts/new?location={}", location.id)) { (ctx.t("count.new")) }
+                    }
+                }
+            }
+            h2 { (if location.is_depot { ctx.t("stock.holds") } else { ctx.t("stock.received_here") }) }
+            @if balances.is_empty() {
+                p.empty { (ctx.t("stock.nothing")) }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.material")) }
+                        th scope="col" .num { (ctx.t("stock.on_hand")) }
+                    } }
+                    tbody {
+                        @for b in balances {
+                            tr {
+                                td { a href=(format!("/stock/materials/{}?location={}", b.material_id, location.id)) { (b.material_name) } }
+                                td.num { (units(ctx.lang, b.on_hand, b.pack_size)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !incoming.is_empty() {
+                h2 { (ctx.t("stock.incoming")) }
+                table {
+                    thead { tr { th scope="col" { (ctx.t("field.material")) } th scope="col" .num { (ctx.t("field.quantity")) } } }
+                    tbody {
+                        @for (_, name, q) in incoming { tr { td { (name) } td.num { (number(ctx.lang, *q)) } } }
+                    }
+                }
+                p { a href=(format!("/shipments?status=dispatched&q={}", crate::web::security::encode(&location.name))) { (ctx.t("stock.incoming_shipments")) } }
+            }
+        },
+    )
+}
+
+pub fn receipt_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots: &[Location]) -> Markup {
+    let title = ctx.t("receipt.new");
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            (form_error(ctx, form))
+            form.stacked method="post" action="/receipts/new" novalidate {
+                (csrf(ctx))
+                (submission_key(form))
+                (select(ctx, form, "material_id", "field.material", &material_options(materials), true))
+                (select(ctx, form, "location_id", "field.depot", &location_options(depots), true))
+                (input_with_hint(ctx, form, "quantity", "field.quantity", "text", true, Some("hint.units")))
+                (input(ctx, form, "received_on", "field.received_on", "date", true))
+                (input(ctx, form, "supplier", "field.supplier", "text", false))
+                (input_with_hint(ctx, form, "reference", "field.delivery_reference", "text", false, Some("hint.delivery_reference")))
+                div.actions {
+                    button.primary type="submit" { (ctx.t("receipt.record")) }
+                    a href="/receipts" { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn receipt_list(ctx: &Ctx, receipts: &Page<ReceiptRow>) -> Markup {
+    let title = ctx.t("nav.receipts");
+    page(
+        ctx,
+        &title,
+        html! {
+            (heading(&title, can_record(ctx).then(|| ("/receipts/new", ctx.t("receipt.new")))))
+            div.table-wrap role="region" aria-label=(title) tabindex="0" {
+                table {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.received_on")) }
+                        th scope="col" { (ctx.t("field.material")) }
+                        th scope="col" { (ctx.t("field.depot")) }
+                        th scope="col" .num { (ctx.t("field.quantity")) }
+                        th scope="col" { (ctx.t("field.supplier")) }
+                        th scope="col" { (ctx.t("field.delivery_reference")) }
+                    } }
+                    tbody {
+                        @for r in &receipts.rows {
+                            tr.reversed[r.reversed] {
+                                td { a href=(format!("/receipts/{}", r.receipt.id)) { (r.receipt.received_on) } }
+                                td { (r.material_name) }
+                                td { (r.location_name) }
+                                td.num { (number(ctx.lang, i64::from(r.receipt.quantity))) @if r.reversed { " " span.badge.off { (ctx.t("movement.reversed")) } } }
+                                td { (r.receipt.supplier) }
+                                td { (r.receipt.reference) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pagination(ctx, "", receipts.page, receipts.page_count(), receipts.total))
+        },
+    )
+}
+
+/// A form asking for the reason of a reversal or cancellation.
+pub fn reason_form(ctx: &Ctx, form: &FormState, action: &str, button_key: &str, hint_key: &str) -> Markup {
+    html! {
+        form.stacked.reason-form method="post" action=(action) novalidate {
+            (csrf(ctx))
+            (submission_key(form))
+            p.hint { (ctx.t(hint_key)) }
+            (textarea(ctx, form, "reason", "field.reason"))
+            button.danger type="submit" { (ctx.t(button_key)) }
+        }
+    }
+}
+
+pub fn receipt_detail(
+    ctx: &Ctx,
+    receipt: &Receipt,
+    material: &Material,
+    depot: &Location,
+    reversed: bool,
+    form: &FormState,
+) -> Markup {
+    let title = format!("{} #{}", ctx.t("receipt.title"), receipt.id);
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) @if reversed { " " span.badge.off { (ctx.t("movement.reversed")) } } }
+            (form_error(ctx, form))
+            dl.facts {
+                dt { (ctx.t("field.material")) } dd { a href=(format!("/stock/materials/{}", material.id)) { (material.name) } }
+                dt { (ctx.t("field.depot")) } dd { a href=(format!("/stock/locations/{}", depot.id)) { (depot.name) } }
+                dt { (ctx.t("field.quantity")) } dd { (units(ctx.lang, i64::from(receipt.quantity), material.pack_size)) }
+                dt { (ctx.t("field.received_on")) } dd { (receipt.received_on) }
+                dt { (ctx.t("field.supplier")) } dd { (receipt.supplier) }
+                dt { (ctx.t("field.delivery_reference")) } dd { (receipt.reference) }
+                dt { (ctx.t("audit.when")) } dd { (receipt.recorded_at.format("%Y-%m-%d %H:%M")) }
+            }
+            @if can_record(ctx) && !reversed {
+                section.card {
+                    h2 { (ctx.t("receipt.reverse")) }
+                    (reason_form(ctx, form, &format!("/receipts/{}/reverse", receipt.id), "receipt.reverse", "reverse.hint"))
+                }
+            }
+        },
+    )
+}
+
+pub fn adjustment_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots: &[Location]) -> Markup {
+    let title = ctx.t("adjustment.new");
+    let kinds: Vec<(String, String)> = crate::models::adjustment::ADJUSTMENT_KINDS
+        .iter()
+        .map(|k| (k.to_string(), ctx.t(&format!("movement.{k}"))))
+        .collect();
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            (form_error(ctx, form))
+            form.stacked method="post" action="/adjustments/new" novalidate {
+                (csrf(ctx))
+                (submission_key(form))
+                (select(ctx, form, "location_id", "field.depot", &location_options(depots), true))
+                (select(ctx, form, "material_id", "field.material", &material_options(materials), true))
+                (select(ctx, form, "kind", "field.adjustment_kind", &kinds, true))
+                (input_with_hint(ctx, form, "quantity", "field.quantity", "text", true, Some("hint.units")))
+                (input(ctx, form, "effective_on", "field.date", "date", true))
+                (textarea(ctx, form, "reason", "field.reason"))
+                div.actions {
+                    button.primary type="submit" { (ctx.t("adjustment.record")) }
+                    a href="/stock" { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn adjustment_detail(
+    ctx: &Ctx,
+    adjustment: &crate::models::adjustment::Adjustment,
+    material: &Material,
+    depot: &Location,
+    reversed: bool,
+    form: &FormState,
+) -> Markup {
+    let title = format!("{} #{}", ctx.t("adjustment.title"), adjustment.id);
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) @if reversed { " " span.badge.off { (ctx.t("movement.reversed")) } } }
+            (form_error(ctx, form))
+            dl.facts {
+                dt { (ctx.t("field.adjustment_kind")) } dd { (ctx.t(&format!("movement.{}", adjustment.kind))) }
+                dt { (ctx.t("field.material")) } dd { a href=(format!("/stock/materials/{}", material.id)) { (material.name) } }
+                dt { (ctx.t("field.depot")) } dd { a href=(format!("/stock/locations/{}", depot.id)) { (depot.name) } }
+                dt { (ctx.t("field.quantity")) } dd { (units(ctx.lang, i64::from(adjustment.quantity), material.pack_size)) }
+                dt { (ctx.t("field.date")) } dd { (adjustment.effective_on) }
+                dt { (ctx.t("field.reason")) } dd { (adjustment.reason) }
+            }
+            @if can_record(ctx) && !reversed {
+                section.card {
+                    h2 { (ctx.t("adjustment.reverse")) }
+                    (reason_form(ctx, form, &format!("/adjustments/{}/reverse", adjustment.id), "adjustment.reverse", "reverse.hint"))
+                }
+            }
+        },
+    )
+}
+
+/// The count sheet: what the ledger says is at the depot, with a box for what was counted.
+/// Printed, it is the paper the counters fill in.
+pub fn count_form(ctx: &Ctx, depot: &Location, rows: &[(Material, i64)], form: &FormState, today: NaiveDate) -> Markup {
+    let title = format!("{} · {}", ctx.t("count.new"), depot.name);
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            p.meta { (ctx.t("count.intro")) " " (crate::i18n::tr_arg(ctx.lang, "count.printed_on", &today.to_string())) }
+            (form_error(ctx, form))
+            form method="post" action=(format!("/counts/new?location={}", depot.id)) novalidate {
+                (csrf(ctx))
+                (submission_key(form))
+                input type="hidden" name="location_id" value=(depot.id);
+                table.count-sheet {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.material")) }
+                        th scope="col" .num { (ctx.t("count.book")) }
+                        th scope="col" { (ctx.t("count.counted")) }
+                    } }
+                    tbody {
+                        @for (m, book) in rows {
+                            @let name = format!("counted_{}", m.id);
+                            tr {
+                                th scope="row" { label for=(name) { (m.code) " — " (m.name) } }
+                                td.num { (units(ctx.lang, *book, m.pack_size)) }
+                                td {
+                                    @if let Some(e) = form.errors.get(&name) { p.field-error id=(format!("{name}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
+                                    input.count-input id=(name) name=(name) type="text" inputmode="numeric" value=(form.value(&name))
+                                        aria-describedby=[form.errors.get(&name).map(|_| format!("{name}-error"))];
+                                }
+                            }
+                        }
+                    }
+                }
+                div.count-footer {
+                    (input(ctx, form, "counted_on", "field.date", "date", true))
+                    (textarea(ctx, form, "note", "field.note"))
+                    p.print-only { (ctx.t("count.signature")) " ______________________" }
+                }
+                div.actions {
+                    button.primary type="submit" { (ctx.t("count.post")) }
+                    button.secondary type="button" data-print="" { (ctx.t("action.print")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn lock_date_form(ctx: &Ctx, form: &FormState, current: Option<NaiveDate>) -> Markup {
+    let title = ctx.t("lock.title");
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            p { (ctx.t("lock.intro")) }
+            p { strong { (ctx.t("lock.current")) ": " } @if let Some(d) = current { (d) } @else { (ctx.t("lock.none")) } }
+            (form_error(ctx, form))
+            form.stacked method="post" action="/settings/lock-date" novalidate {
+                (csrf(ctx))
+                (input_with_hint(ctx, form, "lock_date", "field.lock_date", "date", false, Some("hint.lock_date")))
+                button.primary type="submit" { (ctx.t("action.save")) }
+            }
+        },
+    )
+}

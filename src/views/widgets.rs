@@ -1,0 +1,67 @@
+//! Pieces of the stock pages: submission keys, quantities with packs, status badges.
+
+use crate::domain::Lang;
+use crate::i18n::{number, tr, tr_arg};
+use crate::web::ctx::Ctx;
+use crate::web::forms::FormState;
+use maud::{html, Markup};
+
+/// The hidden one-time key of a stock form; kept when the form is shown again.
+pub fn submission_key(form: &FormState) -> Markup {
+    let key = match form.value(crate::web::submission::FIELD) {
+        "" => crate::web::submission::new_key(),
+        kept => kept.to_string(),
+    };
+    html! { input type="hidden" name=(crate::web::submission::FIELD) value=(key); }
+}
+
+/// "12,000" or, with a pack size, "12,000 (120 packs)"; less than a pack shows units only.
+pub fn units(lang: Lang, units: i64, pack_size: Option<i32>) -> String {
+    match pack_size {
+        Some(size) if size > 1 && units >= i64::from(size) => {
+            let size = i64::from(size);
+            let packs = units / size;
+            let rest = units % size;
+            let mut text = format!("{} ({}", number(lang, units), tr_arg(lang, "material.packs", &number(lang, packs)));
+            if rest != 0 {
+                text.push_str(&format!(" + {}", number(lang, rest)));
+            }
+            text.push(')');
+            text
+        }
+        _ => number(lang, units),
+    }
+}
+
+pub fn shipment_status(ctx: &Ctx, status: &str) -> Markup {
+    let class = match status {
+        "delivered" => "badge ok",
+        "dispatched" => "badge transit",
+        "cancelled" => "badge off",
+        _ => "badge",
+    };
+    html! { span class=(class) { (ctx.t(&format!("shipment.status.{status}"))) } }
+}
+
+/// A movement kind in words, "reversal of …" for a reversal.
+pub fn movement_kind(lang: Lang, kind: &str, is_reversal: bool) -> String {
+    let name = tr(lang, &format!("movement.{kind}"));
+    if is_reversal {
+        tr_arg(lang, "movement.reversal_of", &name)
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_show_whole_packs_only_when_there_are_some() {
+        assert_eq!(units(Lang::En, 12_000, Some(100)), "12,000 (120 packs)");
+        assert_eq!(units(Lang::En, 12_040, Some(100)), "12,040 (120 packs + 40)");
+        assert_eq!(units(Lang::En, 40, Some(100)), "40");
+        assert_eq!(units(Lang::Es, 84, None), "84");
+    }
+}

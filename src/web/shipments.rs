@@ -1,0 +1,675 @@
+//! Shipments: list, drafts, dispatch, delivery, cancellation, reversal, waybill and proof.
+
+use crate::domain::{Invalid, OptionalText, Permission, Quantity};
+use crate::error::AppError;
+use crate::models::location::Location;
+use crate::models::location_type::LocationType;
+use crate::models::material::Material;
+use crate::models::region::Region;
+use crate::models::shipment::{Attachment, Shipment, ShipmentFilter, ShipmentHeader, ShipmentSort};
+use crate::stock::shipments::{Delivery, Draft, LineReceipt};
+use crate::stock::{self, Access};
+use crate::views;
+use crate::views::shipments::{Detail, DraftChoices, ListChoices, ListQuery, LINE_SLOTS};
+use crate::web::ctx::Ctx;
+use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm};
+use crate::web::stock::parse_reason;
+use crate::web::{db, html, page_param, parse_id, query_param, submission, unprocessable};
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/shipments", web::get().to(list))
+        .route("/shipments/new", web::get().to(new_form))
+        .route("/shipments/new", web::post().to(create))
+        .route("/shipments/{id}", web::get().to(detail))
+        .route("/shipments/{id}/edit", web::get().to(edit_form))
+        .route("/shipments/{id}/edit", web::post().to(update))
+        .route("/shipments/{id}/dispatch", web::post().to(dispatch))
+        .route("/shipments/{id}/deliver", web::get().to(deliver_form))
+        .route("/shipments/{id}/deliver", web::post().to(deliver))
+        .route("/shipments/{id}/cancel", web::post().to(cancel))
+        .route("/shipments/{id}/reverse-delivery", web::post().to(reverse_delivery))
+        .route("/shipments/{id}/waybill", web::get().to(waybill))
+        .route("/shipments/{id}/proof", web::post().to(upload_proof))
+        .route("/attachments/{id}", web::get().to(attachment));
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn parse_optional_date(raw: &str) -> Result<Option<NaiveDate>, Invalid> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        required_date(raw).map(Some)
+    }
+}
+
+async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let q = ListQuery {
+        status: query_param(&ctx, "status"),
+        material: query_param(&ctx, "material"),
+        origin: query_param(&ctx, "origin"),
+        region: query_param(&ctx, "region"),
+        location_type: query_param(&ctx, "type"),
+        from: query_param(&ctx, "from"),
+        to: query_param(&ctx, "to"),
+        text: query_param(&ctx, "q"),
+        sort: query_param(&ctx, "sort"),
+    };
+    let filter = ShipmentFilter {
+        status: crate::models::shipment::STATUSES.contains(&q.status.as_str()).then(|| q.status.clone()),
+        material_id: q.material.parse().ok(),
+        origin_id: q.origin.parse().ok(),
+        destination_region_id: q.region.parse().ok(),
+        destination_type_id: q.location_type.parse().ok(),
+        from: NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").ok(),
+        to: NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").ok(),
+        text: Some(q.text.chars().take(100).collect()),
+        regions: user.access().regions,
+        sort: ShipmentSort::parse(&q.sort),
+    };
+    let page = page_param(&ctx);
+    let (rows, materials, depots, regions, types) = db(&ctx, move |conn| {
+        Ok((
+            Shipment::page(conn, &filter, page, 50)?,
+            Material::stocked(conn)?,
+            Location::depots(conn, None)?,
+            Region::all(conn)?,
+            LocationType::all(conn)?,
+        ))
+    })
+    .await?;
+    let choices = ListChoices { materials: &materials, depots: &depots, regions: &regions, types: &types };
+    Ok(html(views::shipments::list(&ctx, &q, &rows, &choices)))
+}
+
+struct Choices {
+    depots: Vec<Location>,
+    destinations: Vec<(String, Vec<Location>)>,
+    materials: Vec<Material>,
+}
+
+async fn draft_choices(ctx: &Ctx, access: &Access) -> Result<Choices, AppError> {
+    let regions = access.regions.clone();
+    db(ctx, move |conn| {
+        Ok(Choices {
+            depots: Location::depots(conn, regions.as_deref())?,
+            destinations: Location::destinations(conn)?,
+            materials: Material::stocked(conn)?,
+        })
+    })
+    .await
+}
+
+fn render_draft(
+    ctx: &Ctx,
+    form: &FormState,
+    c: &Choices,
+    action: &str,
+    title: &str,
+    allow_dispatch: bool,
+) -> maud::Markup {
+    let choices = DraftChoices { depots: &c.depots, destinations: &c.destinations, materials: &c.materials };
+    views::shipments::draft_form(ctx, form, &choices, action, title, allow_dispatch)
+}
+
+/// A draft as typed; the dispatch date too when "save and dispatch" was pressed.
+fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldErrors> {
+    let mut e = FieldErrors::new();
+    let origin_id = e.check("origin_id", required_id(form.get("origin_id")));
+    let destination_id = e.check("destination_id", required_id(form.get("destination_id")));
+    if origin_id.is_some() && origin_id == destination_id {
+        e.add("destination_id", Invalid::new("err.same_origin_destination"));
+    }
+    let carrier = e.check("carrier", OptionalText::parse(form.get("carrier"), 120));
+    let expected_on = e.check("expected_on", parse_optional_date(form.get("expected_on")));
+    let note = e.check("note", OptionalText::parse(form.get("note"), 1000));
+    let mut lines: Vec<(i32, i32)> = Vec::new();
+    for i in 0..LINE_SLOTS {
+        let material = form.get(&format!("line_material_{i}"));
+        let quantity_field = format!("line_quantity_{i}");
+        let quantity = form.get(&quantity_field);
+        if material.trim().is_empty() && quantity.trim().is_empty() {
+            continue;
+        }
+        let Some(material_id) = e.check(&format!("line_material_{i}"), required_id(material)) else { continue };
+        let Some(q) = e.check(&quantity_field, Quantity::parse_positive(quantity)) else { continue };
+        if lines.iter().any(|(m, _)| *m == material_id) {
+            e.add(&quantity_field, Invalid::new("err.duplicate_line"));
+            continue;
+        }
+        lines.push((material_id, q.get()));
+    }
+    if lines.is_empty() && e.get("lines").is_none() {
+        e.add("lines", Invalid::new("err.no_lines"));
+    }
+    let dispatch_on = if form.get("action") == "dispatch" {
+        match form.get("dispatched_on").trim() {
+            "" => Some(today()),
+            raw => e.check("dispatched_on", required_date(raw)),
+        }
+    } else {
+        None
+    };
+    match (origin_id, destination_id, carrier, expected_on, note) {
+        (Some(origin_id), Some(destination_id), Some(carrier), Some(expected_on), Some(note)) if e.is_empty() => Ok((
+            Draft {
+                header: ShipmentHeader {
+                    origin_id,
+                    destination_id,
+                    carrier: carrier.into_inner(),
+                    expected_on,
+                    note: note.into_inner(),
+                    external_ref: None,
+                },
+                lines,
+            },
+            dispatch_on,
+        )),
+        _ => Err(e),
+    }
+}
+
+fn state_with(form: &PostForm, errors: FieldErrors, refusal: Option<Invalid>) -> FormState {
+    let mut state = FormState::from_values(form.values());
+    state.errors = errors;
+    state.form_error = refusal;
+    state
+}
+
+async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::RecordStock)?;
+    let choices = draft_choices(&ctx, &user.access()).await?;
+    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    if form.value("origin_id").is_empty() {
+        let origin = query_param(&ctx, "origin");
+        if !origin.is_empty() {
+            form.set("origin_id", origin);
+        } else if choices.depots.len() == 1 {
+            form.set("origin_id", choices.depots[0].id.to_string());
+        }
+    }
+    if form.value("dispatched_on").is_empty() {
+        form.set("dispatched_on", today().to_string());
+    }
+    Ok(html(render_draft(&ctx, &form, &choices, "/shipments/new", &ctx.t("shipment.new"), true)))
+}
+
+async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let choices = draft_choices(&ctx, &access).await?;
+    let title = ctx.t("shipment.new");
+    let (draft, dispatch_on) = match parse_draft(&form) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            return Ok(unprocessable(render_draft(
+                &ctx,
+                &state_with(&form, errors, None),
+                &choices,
+                "/shipments/new",
+                &title,
+                true,
+            )))
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let flash = if dispatch_on.is_some() { "flash.dispatched" } else { "flash.draft_saved" };
+    let outcome = submission::record(&ctx, &form, user.id, flash, move |conn| {
+        let id = stock::shipments::create(conn, &access, &actor, &draft)?;
+        if let Some(date) = dispatch_on {
+            stock::shipments::dispatch(conn, &access, &actor, id, date)?;
+        }
+        Ok(format!("/shipments/{id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(|invalid| {
+        unprocessable(render_draft(
+            &ctx,
+            &state_with(&form, FieldErrors::new(), Some(invalid)),
+            &choices,
+            "/shipments/new",
+            &title,
+            true,
+        ))
+    }))
+}
+
+/// Everything the shipment page shows, if the user may see it (origin or destination in their
+/// regions; otherwise 404).
+async fn load(ctx: &Ctx, access: Access, id: i32) -> Result<LoadedShipment, AppError> {
+    db(ctx, move |conn| {
+        let shipment = Shipment::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let origin = Location::get(conn, shipment.origin_id)?.ok_or(AppError::NotFound)?;
+        let destination = Location::get(conn, shipment.destination_id)?.ok_or(AppError::NotFound)?;
+        let as_origin = access.covers(origin.region_id);
+        let as_destination = access.covers(destination.region_id);
+        if !as_origin && !as_destination {
+            return Err(AppError::NotFound);
+        }
+        Ok(LoadedShipment {
+            lines: Shipment::line_materials(conn, id)?,
+            events: Shipment::events(conn, id)?,
+            attachments: Attachment::list(conn, id)?,
+            shipment,
+            origin,
+            destination,
+            as_origin,
+            as_destination,
+        })
+    })
+    .await
+}
+
+struct LoadedShipment {
+    shipment: Shipment,
+    origin: Location,
+    destination: Location,
+    lines: Vec<(crate::models::shipment::ShipmentLine, Material)>,
+    events: Vec<(crate::models::shipment::ShipmentEvent, Option<String>)>,
+    attachments: Vec<(i32, String, String)>,
+    as_origin: bool,
+    as_destination: bool,
+}
+
+fn render_detail(ctx: &Ctx, s: &LoadedShipment, form: &FormState) -> maud::Markup {
+    views::shipments::detail(
+        ctx,
+        &Detail {
+            shipment: &s.shipment,
+            origin: &s.origin,
+            destination: &s.destination,
+            lines: &s.lines,
+            events: &s.events,
+            attachments: &s.attachments,
+            may_act_as_origin: s.as_origin,
+            may_act_as_destination: s.as_destination,
+        },
+        form,
+    )
+}
+
+async fn detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let loaded = load(&ctx, user.access(), id).await?;
+    Ok(html(render_detail(&ctx, &loaded, &FormState::default())))
+}
+
+fn draft_values(s: &LoadedShipment) -> FormState {
+    let mut f = FormState::default();
+    f.set("origin_id", s.shipment.origin_id.to_string());
+    f.set("destination_id", s.shipment.destination_id.to_string());
+    f.set("carrier", &s.shipment.carrier);
+    f.set("expected_on", s.shipment.expected_on.map(|d| d.to_string()).unwrap_or_default());
+    f.set("note", &s.shipment.note);
+    for (i, (line, _)) in s.lines.iter().enumerate().take(LINE_SLOTS) {
+        f.set(&format!("line_material_{i}"), line.material_id.to_string());
+        f.set(&format!("line_quantity_{i}"), line.quantity.to_string());
+    }
+    f
+}
+
+async fn edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::RecordStock)?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let loaded = load(&ctx, access.clone(), id).await?;
+    if !loaded.as_origin {
+        return Err(AppError::Forbidden);
+    }
+    if loaded.shipment.status != "draft" {
+        return Ok(crate::web::redirect(&format!("/shipments/{id}")));
+    }
+    let choices = draft_choices(&ctx, &access).await?;
+    let form = match ctx.resumed_form().await? {
+        Some(v) => FormState::from_values(v),
+        None => draft_values(&loaded),
+    };
+    let title = format!("{} {}", ctx.t("shipment.edit"), loaded.shipment.reference);
+    Ok(html(render_draft(&ctx, &form, &choices, &format!("/shipments/{id}/edit"), &title, false)))
+}
+
+async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let loaded = load(&ctx, access.clone(), id).await?;
+    let choices = draft_choices(&ctx, &access).await?;
+    let title = format!("{} {}", ctx.t("shipment.edit"), loaded.shipment.reference);
+    let action = format!("/shipments/{id}/edit");
+    let (draft, _) = match parse_draft(&form) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            return Ok(unprocessable(render_draft(
+                &ctx,
+                &state_with(&form, errors, None),
+                &choices,
+                &action,
+                &title,
+                false,
+            )))
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let outcome = submission::record(&ctx, &form, user.id, "flash.draft_saved", move |conn| {
+        stock::shipments::update_draft(conn, &access, &actor, id, &draft)?;
+        Ok(format!("/shipments/{id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(|invalid| {
+        unprocessable(render_draft(
+            &ctx,
+            &state_with(&form, FieldErrors::new(), Some(invalid)),
+            &choices,
+            &action,
+            &title,
+            false,
+        ))
+    }))
+}
+
+/// Runs a shipment action under the form's submission key; a refusal shows the shipment page
+/// again with the message (422).
+async fn act<F>(
+    ctx: &Ctx,
+    form: &PostForm,
+    id: i32,
+    user_id: i32,
+    access: Access,
+    flash: &str,
+    work: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: Fn(&mut crate::db::DbConn) -> Result<(), AppError> + Send + 'static,
+{
+    let outcome = submission::record(ctx, form, user_id, flash, move |conn| {
+        work(conn)?;
+        Ok(format!("/shipments/{id}"))
+    })
+    .await?;
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(invalid) => {
+            let loaded = load(ctx, access, id).await?;
+            Ok(unprocessable(render_detail(ctx, &loaded, &state_with(form, FieldErrors::new(), Some(invalid)))))
+        }
+    }
+}
+
+async fn dispatch(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let date = match form.get("dispatched_on").trim() {
+        "" => Ok(today()),
+        raw => required_date(raw),
+    };
+    let date = match date {
+        Ok(d) => d,
+        Err(invalid) => {
+            let loaded = load(&ctx, access, id).await?;
+            let mut state = state_with(&form, FieldErrors::new(), Some(invalid.clone()));
+            state.errors.add("dispatched_on", invalid);
+            return Ok(unprocessable(render_detail(&ctx, &loaded, &state)));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let a = access.clone();
+    act(&ctx, &form, id, user.id, access, "flash.dispatched", move |conn| {
+        stock::shipments::dispatch(conn, &a, &actor, id, date)
+    })
+    .await
+}
+
+async fn cancel(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let reason = match parse_reason(&form) {
+        Ok(r) => r,
+        Err(invalid) => {
+            let loaded = load(&ctx, access, id).await?;
+            return Ok(unprocessable(render_detail(
+                &ctx,
+                &loaded,
+                &state_with(&form, FieldErrors::new(), Some(invalid)),
+            )));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let a = access.clone();
+    act(&ctx, &form, id, user.id, access, "flash.cancelled", move |conn| {
+        stock::shipments::cancel(conn, &a, &actor, id, &reason)
+    })
+    .await
+}
+
+async fn reverse_delivery(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let reason = match parse_reason(&form) {
+        Ok(r) => r,
+        Err(invalid) => {
+            let loaded = load(&ctx, access, id).await?;
+            return Ok(unprocessable(render_detail(
+                &ctx,
+                &loaded,
+                &state_with(&form, FieldErrors::new(), Some(invalid)),
+            )));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let a = access.clone();
+    act(&ctx, &form, id, user.id, access, "flash.reversed", move |conn| {
+        stock::shipments::reverse_delivery(conn, &a, &actor, id, &reason)
+    })
+    .await
+}
+
+async fn deliver_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::RecordStock)?;
+    let id = parse_id(&id)?;
+    let loaded = load(&ctx, user.access(), id).await?;
+    if !loaded.as_destination {
+        return Err(AppError::Forbidden);
+    }
+    if loaded.shipment.status != "dispatched" {
+        return Ok(crate::web::redirect(&format!("/shipments/{id}")));
+    }
+    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    if form.value("delivered_on").is_empty() {
+        form.set("delivered_on", today().to_string());
+    }
+    for (line, _) in &loaded.lines {
+        let field = format!("received_{}", line.id);
+        if form.value(&field).is_empty() {
+            form.set(&field, line.quantity.to_string());
+        }
+    }
+    Ok(html(views::shipments::deliver_form(&ctx, &loaded.shipment, &loaded.lines, &form)))
+}
+
+async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let loaded = load(&ctx, access.clone(), id).await?;
+    let mut e = FieldErrors::new();
+    let delivered_on = e.check("delivered_on", required_date(form.get("delivered_on")));
+    let received_by = e.check("received_by", crate::domain::RequiredText::parse(form.get("received_by"), 120));
+    let note = e.check("note", OptionalText::parse(form.get("note"), 1000));
+    let mut lines = Vec::new();
+    for (line, _) in &loaded.lines {
+        let field = format!("received_{}", line.id);
+        let reason_field = format!("reason_{}", line.id);
+        let Some(received) = e.check(&field, Quantity::parse(form.get(&field))) else { continue };
+        if received.get() > line.quantity {
+            e.add(&field, Invalid::with("err.more_than_sent", line.quantity));
+            continue;
+        }
+        let reason = form.get(&reason_field).trim().to_string();
+        if received.get() < line.quantity && !crate::models::shipment::SHORTFALL_REASONS.contains(&reason.as_str()) {
+            e.add(&reason_field, Invalid::new("err.shortfall_reason"));
+            continue;
+        }
+        lines.push(LineReceipt {
+            line_id: line.id,
+            received: received.get(),
+            shortfall_reason: (!reason.is_empty()).then_some(reason),
+        });
+    }
+    let (Some(delivered_on), Some(received_by), Some(note), true) = (delivered_on, received_by, note, e.is_empty())
+    else {
+        return Ok(unprocessable(views::shipments::deliver_form(
+            &ctx,
+            &loaded.shipment,
+            &loaded.lines,
+            &state_with(&form, e, None),
+        )));
+    };
+    let delivery = Delivery { delivered_on, received_by: received_by.into_inner(), note: note.into_inner(), lines };
+    let actor = crate::web::actor(&ctx);
+    let a = access.clone();
+    let outcome = submission::record(&ctx, &form, user.id, "flash.delivered", move |conn| {
+        stock::shipments::deliver(conn, &a, &actor, id, &delivery)?;
+        Ok(format!("/shipments/{id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(|invalid| {
+        unprocessable(views::shipments::deliver_form(
+            &ctx,
+            &loaded.shipment,
+            &loaded.lines,
+            &state_with(&form, FieldErrors::new(), Some(invalid)),
+        ))
+    }))
+}
+
+async fn waybill(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let s = load(&ctx, user.access(), id).await?;
+    Ok(html(views::shipments::waybill(&ctx, &s.shipment, &s.origin, &s.destination, &s.lines)))
+}
+
+/// Largest accepted scan of a signed delivery note.
+pub const MAX_PROOF_BYTES: usize = 5 * 1024 * 1024;
+
+/// The file type by its first bytes, not by what the browser claims.
+fn sniff(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+async fn upload_proof(
+    ctx: Ctx,
+    id: web::Path<String>,
+    req: actix_web::HttpRequest,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    use futures_util::StreamExt;
+    let user = ctx.require(Permission::RecordStock)?.clone();
+    let id = parse_id(&id)?;
+    if !crate::web::security::origin_allowed(&req, ctx.state.config.public_url.as_deref()) {
+        return Err(AppError::Forbidden);
+    }
+    let mut payload = payload;
+    let mut token = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut received = 0usize;
+    let mut too_large = false;
+    'fields: while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("proof").to_string();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
+            received += chunk.len();
+            // Stop reading at the limit: the rest of a huge body is never held in memory.
+            if received > MAX_PROOF_BYTES + 64 * 1024 {
+                too_large = true;
+                break 'fields;
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => token = String::from_utf8_lossy(&data).into_owned(),
+            "proof" => file = Some((filename, data)),
+            _ => {}
+        }
+    }
+    // The CSRF check comes before anything is stored, as for every other form.
+    let expected = crate::web::security::csrf_token(&ctx.state.session_key, &ctx.browser);
+    if !crate::web::security::tokens_match(&token, &expected) {
+        return Err(AppError::Forbidden);
+    }
+    let access = user.access();
+    let loaded = load(&ctx, access, id).await?;
+    let refuse = |invalid: Invalid| unprocessable(render_detail(&ctx, &loaded, &state_with_refusal(invalid)));
+    if too_large {
+        return Ok(refuse(Invalid::with("err.file_too_large", MAX_PROOF_BYTES / (1024 * 1024))));
+    }
+    let Some((filename, data)) = file.filter(|(_, d)| !d.is_empty()) else {
+        return Ok(refuse(Invalid::new("err.file_missing")));
+    };
+    if data.len() > MAX_PROOF_BYTES {
+        return Ok(refuse(Invalid::with("err.file_too_large", MAX_PROOF_BYTES / (1024 * 1024))));
+    }
+    let Some(content_type) = sniff(&data) else { return Ok(refuse(Invalid::new("err.file_type"))) };
+    if !(loaded.as_origin || loaded.as_destination)
+        || !(loaded.shipment.status == "dispatched" || loaded.shipment.status == "delivered")
+    {
+        return Ok(refuse(Invalid::new("err.not_dispatched")));
+    }
+    let filename: String = filename.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
+    let actor = crate::web::actor(&ctx);
+    let user_id = user.id;
+    db(&ctx, move |conn| {
+        conn.write_transaction(|conn| -> Result<(), AppError> {
+            let attachment = Attachment::insert(conn, id, &filename, content_type, &data, Some(user_id))?;
+            Shipment::add_event(conn, id, "proof_attached", Some(user_id), &filename)?;
+            crate::models::audit::AuditEntry::record(
+                conn,
+                &actor,
+                "attach",
+                "shipment",
+                id,
+                &format!("attachment #{attachment}: {filename}"),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(crate::web::redirect_with_flash(&ctx, &format!("/shipments/{id}"), "flash.attached", None))
+}
+
+fn state_with_refusal(invalid: Invalid) -> FormState {
+    FormState { form_error: Some(invalid), ..Default::default() }
+}
+
+async fn attachment(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let a = db(&ctx, move |conn| Ok(Attachment::find(conn, id)?)).await?.ok_or(AppError::NotFound)?;
+    // The attachment is visible exactly when its shipment is.
+    load(&ctx, user.access(), a.shipment_id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(a.content_type.as_str())
+        .insert_header(("Content-Disposition", format!("inline; filename=\"{}\"", a.filename.replace('"', ""))))
+        .insert_header(("Cache-Control", "private, max-age=3600"))
+        .body(a.data))
+}

@@ -1,0 +1,534 @@
+//! Stock pages and stock work other than shipments: the overview, ledgers, receipts,
+//! adjustments, whole-depot counts and the period lock.
+
+use crate::domain::{Invalid, OptionalText, Permission, Quantity};
+use crate::error::AppError;
+use crate::ledger;
+use crate::models::adjustment::{Adjustment, NewAdjustment, ADJUSTMENT_KINDS};
+use crate::models::audit::AuditEntry;
+use crate::models::location::Location;
+use crate::models::material::Material;
+use crate::models::receipt::{NewReceipt, Receipt};
+use crate::models::region::Region;
+use crate::models::setting::Setting;
+use crate::reports::stock::{self as report, HoldingFilter};
+use crate::stock::{self, Access};
+use crate::views;
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm};
+use crate::web::{db, html, page_param, parse_id, query_param, redirect_with_flash, submission, unprocessable};
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stock", web::get().to(overview))
+        .route("/stock/materials/{id}", web::get().to(material_ledger))
+        .route("/stock/locations/{id}", web::get().to(location_stock))
+        .route("/receipts", web::get().to(receipt_list))
+        .route("/receipts/new", web::get().to(receipt_new_form))
+        .route("/receipts/new", web::post().to(receipt_create))
+        .route("/receipts/{id}", web::get().to(receipt_detail))
+        .route("/receipts/{id}/reverse", web::post().to(receipt_reverse))
+        .route("/adjustments/new", web::get().to(adjustment_new_form))
+        .route("/adjustments/new", web::post().to(adjustment_create))
+        .route("/adjustments/{id}", web::get().to(adjustment_detail))
+        .route("/adjustments/{id}/reverse", web::post().to(adjustment_reverse))
+        .route("/counts/new", web::get().to(count_form))
+        .route("/counts/new", web::post().to(count_post))
+        .route("/settings/lock-date", web::get().to(lock_date_form))
+        .route("/settings/lock-date", web::post().to(lock_date_save));
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The regions a list is limited to for this user (None: all).
+fn scope(user: &CurrentUser) -> Option<Vec<i32>> {
+    user.access().regions
+}
+
+/// 404 for a record outside the user's regions: its existence is not theirs to know.
+fn visible(access: &Access, location: &Location) -> Result<(), AppError> {
+    if access.covers(location.region_id) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Form values of a refused submission, with the refusal shown above the form.
+fn refused_state(form: &PostForm, invalid: Invalid) -> FormState {
+    let mut state = FormState::from_values(form.values());
+    state.form_error = Some(invalid);
+    state
+}
+
+// ---- overview and ledgers ----
+
+async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let query = views::stock::OverviewQuery {
+        material: query_param(&ctx, "material"),
+        region: query_param(&ctx, "region"),
+        depots: query_param(&ctx, "depots") == "1",
+    };
+    let filter = HoldingFilter {
+        material_id: query.material.parse().ok(),
+        region_id: query.region.parse().ok(),
+        location_type_id: None,
+        depots_only: query.depots,
+        regions: scope(user),
+    };
+    let page = page_param(&ctx);
+    let (totals, holdings, materials, regions) = db(&ctx, move |conn| {
+        let materials = Material::stocked(conn)?;
+        let totals = report::material_totals(conn)?;
+        let joined = materials
+            .iter()
+            .map(|m| {
+                let t = totals
+                    .iter()
+                    .find(|t| t.material_id == m.id)
+                    .cloned()
+                    .unwrap_or(report::MaterialTotals { material_id: m.id, ..Default::default() });
+                (m.clone(), t)
+            })
+            .collect::<Vec<_>>();
+        Ok((joined, report::holdings(conn, &filter, page, 50)?, materials, Region::all(conn)?))
+    })
+    .await?;
+    Ok(html(views::stock::overview(&ctx, &totals, &holdings, &query, &materials, &regions)))
+}
+
+async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let location_id = query_param(&ctx, "location").parse::<i32>().ok();
+    // A region-limited user reads the ledger of one of their places, not the whole system's.
+    if access.regions.is_some() && location_id.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let page = page_param(&ctx);
+    let (material, location, lines) = db(&ctx, move |conn| {
+        let material = Material::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let location = match location_id {
+            Some(l) => {
+                let location = Location::get(conn, l)?.ok_or(AppError::NotFound)?;
+                if location.code != "TRANSIT" {
+                    visible(&access, &location)?;
+                } else if access.regions.is_some() {
+                    return Err(AppError::NotFound);
+                }
+                Some(location)
+            }
+            None => None,
+        };
+        let lines = report::material_ledger(conn, material.id, location.as_ref().map(|l| l.id), page, 100)?;
+        Ok((material, location, lines))
+    })
+    .await?;
+    Ok(html(views::stock::ledger(&ctx, &material, location.as_ref(), &lines)))
+}
+
+async fn location_stock(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let (location, balances, incoming) = db(&ctx, move |conn| {
+        let location = Location::get(conn, id)?.ok_or(AppError::NotFound)?;
+        visible(&access, &location)?;
+        let balances = report::location_balances(conn, id)?;
+        let materials = Material::all(conn, None)?;
+        let incoming = report::incoming_to(conn, &[id])?
+            .into_iter()
+            .filter_map(|((_, m), q)| materials.iter().find(|x| x.id == m).map(|x| (m, x.name.clone(), q)))
+            .collect::<Vec<_>>();
+        Ok((location, balances, incoming))
+    })
+    .await?;
+    Ok(html(views::stock::location_stock(&ctx, &location, &balances, &incoming)))
+}
+
+// ---- receipts ----
+
+async fn stock_choices(ctx: &Ctx, access: &Access) -> Result<(Vec<Material>, Vec<Location>), AppError> {
+    let regions = access.regions.clone();
+    db(ctx, move |conn| Ok((Material::stocked(conn)?, Location::depots(conn, regions.as_deref())?))).await
+}
+
+fn parse_receipt(form: &PostForm) -> Result<NewReceipt, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let material_id = e.check("material_id", required_id(form.get("material_id")));
+    let location_id = e.check("location_id", required_id(form.get("location_id")));
+    let quantity = e.check("quantity", Quantity::parse_positive(form.get("quantity")));
+    let received_on = e.check("received_on", required_date(form.get("received_on")));
+    let supplier = e.check("supplier", OptionalText::parse(form.get("supplier"), 160));
+    let reference = e.check("reference", OptionalText::parse(form.get("reference"), 80));
+    match (material_id, location_id, quantity, received_on, supplier, reference) {
+        (Some(material_id), Some(location_id), Some(q), Some(received_on), Some(supplier), Some(reference))
+            if e.is_empty() =>
+        {
+            Ok(NewReceipt {
+                material_id,
+                location_id,
+                quantity: q.get(),
+                received_on,
+                supplier: supplier.into_inner(),
+                reference: reference.into_inner(),
+                external_ref: None,
+            })
+        }
+        _ => Err(e),
+    }
+}
+
+async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let regions = scope(user);
+    let page = page_param(&ctx);
+    let rows = db(&ctx, move |conn| Ok(Receipt::page(conn, regions.as_deref(), page, 50)?)).await?;
+    Ok(html(views::stock::receipt_list(&ctx, &rows)))
+}
+
+async fn receipt_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::RecordStock)?;
+    let (materials, depots) = stock_choices(&ctx, &user.access()).await?;
+    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    if form.value("received_on").is_empty() {
+        form.set("received_on", today().to_string());
+    }
+    if form.value("location_id").is_empty() && depots.len() == 1 {
+        form.set("location_id", depots[0].id.to_string());
+    }
+    Ok(html(views::stock::receipt_form(&ctx, &form, &materials, &depots)))
+}
+
+async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let (materials, depots) = stock_choices(&ctx, &access).await?;
+    let new = match parse_receipt(&form) {
+        Ok(new) => new,
+        Err(errors) => {
+            let mut state = FormState::from_values(form.values());
+            state.errors = errors;
+            return Ok(unprocessable(views::stock::receipt_form(&ctx, &state, &materials, &depots)));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let outcome = submission::record(&ctx, &form, user.id, "flash.receipt_recorded", move |conn| {
+        let id = stock::receipts::record(conn, &access, &actor, &new)?;
+        Ok(format!("/receipts/{id}"))
+    })
+    .await?;
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(invalid) => {
+            Ok(unprocessable(views::stock::receipt_form(&ctx, &refused_state(&form, invalid), &materials, &depots)))
+        }
+    }
+}
+
+async fn load_receipt(ctx: &Ctx, access: Access, id: i32) -> Result<(Receipt, Material, Location, bool), AppError> {
+    db(ctx, move |conn| {
+        let receipt = Receipt::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let depot = Location::get(conn, receipt.location_id)?.ok_or(AppError::NotFound)?;
+        visible(&access, &depot)?;
+        let material = Material::find(conn, receipt.material_id)?.ok_or(AppError::NotFound)?;
+        let movements = ledger::movements_of(conn, ledger::Source { receipt_id: Some(id), ..Default::default() })?;
+        let reversed = movements.iter().any(|m| m.reverses_id.is_some());
+        Ok((receipt, material, depot, reversed))
+    })
+    .await
+}
+
+async fn receipt_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let (receipt, material, depot, reversed) = load_receipt(&ctx, user.access(), id).await?;
+    Ok(html(views::stock::receipt_detail(&ctx, &receipt, &material, &depot, reversed, &FormState::default())))
+}
+
+/// The reason typed for a reversal or cancellation.
+pub fn parse_reason(form: &PostForm) -> Result<String, Invalid> {
+    let reason = crate::domain::RequiredText::parse(form.get("reason"), 500).map_err(|e| {
+        if e.key == "err.required" {
+            Invalid::new("err.reason_required")
+        } else {
+            e
+        }
+    })?;
+    Ok(reason.into_inner())
+}
+
+async fn receipt_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let loaded = load_receipt(&ctx, access.clone(), id).await?;
+    let refuse = |invalid: Invalid| {
+        let (receipt, material, depot, reversed) = &loaded;
+        unprocessable(views::stock::receipt_detail(
+            &ctx,
+            receipt,
+            material,
+            depot,
+            *reversed,
+            &refused_state(&form, invalid),
+        ))
+    };
+    let reason = match parse_reason(&form) {
+        Ok(r) => r,
+        Err(invalid) => return Ok(refuse(invalid)),
+    };
+    let actor = crate::web::actor(&ctx);
+    let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
+        stock::receipts::reverse(conn, &access, &actor, id, &reason)?;
+        Ok(format!("/receipts/{id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(refuse))
+}
+
+// ---- adjustments ----
+
+fn parse_adjustment(form: &PostForm) -> Result<NewAdjustment, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let location_id = e.check("location_id", required_id(form.get("location_id")));
+    let material_id = e.check("material_id", required_id(form.get("material_id")));
+    let kind = e.check(
+        "kind",
+        ADJUSTMENT_KINDS.iter().find(|k| **k == form.get("kind")).copied().ok_or(Invalid::new("err.unknown_choice")),
+    );
+    let quantity = e.check("quantity", Quantity::parse_positive(form.get("quantity")));
+    let effective_on = e.check("effective_on", required_date(form.get("effective_on")));
+    let reason = e.check("reason", parse_reason(form));
+    match (location_id, material_id, kind, quantity, effective_on, reason) {
+        (Some(location_id), Some(material_id), Some(kind), Some(q), Some(effective_on), Some(reason))
+            if e.is_empty() =>
+        {
+            Ok(NewAdjustment {
+                material_id,
+                location_id,
+                kind,
+                quantity: q.get(),
+                effective_on,
+                reason,
+                stock_count_id: None,
+            })
+        }
+        _ => Err(e),
+    }
+}
+
+async fn adjustment_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::RecordStock)?;
+    let (materials, depots) = stock_choices(&ctx, &user.access()).await?;
+    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    if form.value("effective_on").is_empty() {
+        form.set("effective_on", today().to_string());
+    }
+    if form.value("location_id").is_empty() {
+        form.set("location_id", query_param(&ctx, "location"));
+    }
+    Ok(html(views::stock::adjustment_form(&ctx, &form, &materials, &depots)))
+}
+
+async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let (materials, depots) = stock_choices(&ctx, &access).await?;
+    let new = match parse_adjustment(&form) {
+        Ok(new) => new,
+        Err(errors) => {
+            let mut state = FormState::from_values(form.values());
+            state.errors = errors;
+            return Ok(unprocessable(views::stock::adjustment_form(&ctx, &state, &materials, &depots)));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let outcome = submission::record(&ctx, &form, user.id, "flash.adjustment_recorded", move |conn| {
+        let id = stock::adjustments::adjust(conn, &access, &actor, &new)?;
+        Ok(format!("/adjustments/{id}"))
+    })
+    .await?;
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(invalid) => {
+            Ok(unprocessable(views::stock::adjustment_form(&ctx, &refused_state(&form, invalid), &materials, &depots)))
+        }
+    }
+}
+
+async fn load_adjustment(
+    ctx: &Ctx,
+    access: Access,
+    id: i32,
+) -> Result<(Adjustment, Material, Location, bool), AppError> {
+    db(ctx, move |conn| {
+        let adjustment = Adjustment::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let depot = Location::get(conn, adjustment.location_id)?.ok_or(AppError::NotFound)?;
+        visible(&access, &depot)?;
+        let material = Material::find(conn, adjustment.material_id)?.ok_or(AppError::NotFound)?;
+        let movements = ledger::movements_of(conn, ledger::Source { adjustment_id: Some(id), ..Default::default() })?;
+        Ok((adjustment, material, depot, movements.iter().any(|m| m.reverses_id.is_some())))
+    })
+    .await
+}
+
+async fn adjustment_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let (a, material, depot, reversed) = load_adjustment(&ctx, user.access(), id).await?;
+    Ok(html(views::stock::adjustment_detail(&ctx, &a, &material, &depot, reversed, &FormState::default())))
+}
+
+async fn adjustment_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let loaded = load_adjustment(&ctx, access.clone(), id).await?;
+    let refuse = |invalid: Invalid| {
+        let (a, material, depot, reversed) = &loaded;
+        unprocessable(views::stock::adjustment_detail(
+            &ctx,
+            a,
+            material,
+            depot,
+            *reversed,
+            &refused_state(&form, invalid),
+        ))
+    };
+    let reason = match parse_reason(&form) {
+        Ok(r) => r,
+        Err(invalid) => return Ok(refuse(invalid)),
+    };
+    let actor = crate::web::actor(&ctx);
+    let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
+        stock::adjustments::reverse(conn, &access, &actor, id, &reason)?;
+        Ok(format!("/adjustments/{id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(refuse))
+}
+
+// ---- counts ----
+
+async fn count_sheet(
+    ctx: &Ctx,
+    access: Access,
+    location_id: i32,
+) -> Result<(Location, Vec<(Material, i64)>), AppError> {
+    db(ctx, move |conn| {
+        let depot = stock::active_depot(conn, &access, location_id).map_err(|e| match e {
+            AppError::Refused(_) => AppError::NotFound,
+            other => other,
+        })?;
+        let mut rows = Vec::new();
+        for m in Material::stocked(conn)? {
+            let book = i64::from(ledger::on_hand(conn, m.id, depot.id)?);
+            rows.push((m, book));
+        }
+        Ok((depot, rows))
+    })
+    .await
+}
+
+async fn count_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::RecordStock)?;
+    let Ok(location_id) = query_param(&ctx, "location").parse::<i32>() else {
+        return Ok(crate::web::redirect("/stock?depots=1"));
+    };
+    let (depot, rows) = count_sheet(&ctx, user.access(), location_id).await?;
+    let mut form = FormState::default();
+    form.set("counted_on", today().to_string());
+    Ok(html(views::stock::count_form(&ctx, &depot, &rows, &form, today())))
+}
+
+async fn count_post(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    // The depot comes with the form; the page's own address names it too.
+    let location_id = match form.get("location_id") {
+        "" => parse_id(&query_param(&ctx, "location"))?,
+        raw => parse_id(raw)?,
+    };
+    let (depot, rows) = count_sheet(&ctx, access.clone(), location_id).await?;
+    let mut e = FieldErrors::new();
+    let counted_on = e.check("counted_on", required_date(form.get("counted_on")));
+    let note = e.check("note", OptionalText::parse(form.get("note"), 500));
+    let mut counted = Vec::new();
+    for (m, _) in &rows {
+        let field = format!("counted_{}", m.id);
+        // A blank box means "not counted": that material is left as it is.
+        if form.get(&field).trim().is_empty() {
+            continue;
+        }
+        if let Some(q) = e.check(&field, Quantity::parse(form.get(&field))) {
+            counted.push((m.id, q.get()));
+        }
+    }
+    if counted.is_empty() && e.is_empty() {
+        e.add("counted_on", Invalid::new("err.nothing_counted"));
+    }
+    let show = |state: FormState| unprocessable(views::stock::count_form(&ctx, &depot, &rows, &state, today()));
+    let (Some(counted_on), Some(note), true) = (counted_on, note, e.is_empty()) else {
+        let mut state = FormState::from_values(form.values());
+        state.errors = e;
+        return Ok(show(state));
+    };
+    let actor = crate::web::actor(&ctx);
+    let note = note.into_inner();
+    let outcome = submission::record(&ctx, &form, user.id, "flash.count_posted", move |conn| {
+        stock::adjustments::count(conn, &access, &actor, location_id, counted_on, &note, &counted)?;
+        Ok(format!("/stock/locations/{location_id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(|invalid| show(refused_state(&form, invalid))))
+}
+
+// ---- period lock ----
+
+async fn lock_date_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    ctx.require(Permission::ManageReference)?;
+    let current = db(&ctx, |conn| Ok(ledger::lock_date(conn)?)).await?;
+    let mut form = FormState::default();
+    form.set("lock_date", current.map(|d| d.to_string()).unwrap_or_default());
+    Ok(html(views::stock::lock_date_form(&ctx, &form, current)))
+}
+
+async fn lock_date_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
+    ctx.require_post(Permission::ManageReference, &form).await?;
+    let raw = form.get("lock_date").trim();
+    // Empty reopens every period; a date closes everything up to it, never the future.
+    let date = match raw {
+        "" => Ok(None),
+        _ => required_date(raw)
+            .and_then(|d| if d <= today() { Ok(Some(d)) } else { Err(Invalid::new("err.future_date")) }),
+    };
+    let date = match date {
+        Ok(date) => date,
+        Err(invalid) => {
+            let mut state = FormState::from_values(form.values());
+            state.errors.add("lock_date", invalid);
+            let current = db(&ctx, |conn| Ok(ledger::lock_date(conn)?)).await?;
+            return Ok(unprocessable(views::stock::lock_date_form(&ctx, &state, current)));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    db(&ctx, move |conn| {
+        conn.write_transaction(|conn| -> Result<(), AppError> {
+            match date {
+                Some(d) => Setting::set(conn, ledger::LOCK_DATE_SETTING, &d.to_string())?,
+                None => Setting::delete(conn, ledger::LOCK_DATE_SETTING)?,
+            }
+            let summary = date.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
+            AuditEntry::record(conn, &actor, "set_lock_date", "setting", ledger::LOCK_DATE_SETTING, &summary)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(redirect_with_flash(&ctx, "/settings/lock-date", "flash.saved", None))
+}
