@@ -779,3 +779,136 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Viewer => "viewer",
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stock: submission keys, dates, ids, balances, signed-in browsers with one CSRF token
+// ---------------------------------------------------------------------------------------------
+
+/// A fresh one-time submission key (34 characters of [a-z0-9-]).
+pub fn submission_key() -> String {
+    format!("k-{}{}", random_suffix(), random_suffix())
+}
+
+/// Today (UTC), the application's notion of "today".
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The date `offset` days from today as YYYY-MM-DD (negative: in the past).
+pub fn day(offset: i64) -> String {
+    (today() + chrono::Duration::days(offset)).format("%Y-%m-%d").to_string()
+}
+
+/// The id at the end of a local path such as `/receipts/12` (None when it is not a number).
+pub fn id_in(path: &str, prefix: &str) -> Option<i64> {
+    path.split(['?', '#']).next()?.strip_prefix(prefix)?.parse().ok()
+}
+
+/// One part of a multipart form: name, (filename, content type) for a file, and the bytes.
+pub type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
+
+/// A signed-in browser with the CSRF token of its session (valid for every form of the session).
+pub struct Browser {
+    pub client: Client,
+    pub token: String,
+}
+
+impl TestApp {
+    /// Signs in as `username` and scrapes the session's CSRF token once.
+    pub async fn browser(&self, username: &str, password: &str) -> Browser {
+        let client = self.signed_in(username, password).await;
+        let token = self.csrf_token(&client, "/").await;
+        Browser { client, token }
+    }
+
+    /// POSTs `fields` with the browser's CSRF token.
+    pub async fn send(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_raw(&b.client, path, fields, Some(&b.token), &[]).await
+    }
+
+    /// POSTs `fields` with the browser's CSRF token and, unless given, a fresh submission key.
+    pub async fn send_once(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+        let key = submission_key();
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        if !fields.iter().any(|(k, _)| *k == "submission_key") {
+            all.push(("submission_key", &key));
+        }
+        self.post_raw(&b.client, path, &all, Some(&b.token), &[]).await
+    }
+
+    pub fn location_id(&self, code: &str) -> i64 {
+        self.scalar(&format!("SELECT id FROM locations WHERE code = {}", lit(code)))
+    }
+
+    pub fn material_id(&self, code: &str) -> i64 {
+        self.scalar(&format!("SELECT id FROM materials WHERE code = {}", lit(code)))
+    }
+
+    pub fn region_id(&self, code: &str) -> i64 {
+        self.scalar(&format!("SELECT id FROM regions WHERE code = {}", lit(code)))
+    }
+
+    pub fn transit_id(&self) -> i64 {
+        self.location_id("TRANSIT")
+    }
+
+    /// Units of `material` at `location` according to `stock_balances` (0 without a row).
+    pub fn on_hand(&self, material: i64, location: i64) -> i64 {
+        self.scalar(&format!(
+            "SELECT COALESCE(SUM(on_hand), 0) FROM stock_balances WHERE material_id = {material} AND location_id = {location}"
+        ))
+    }
+
+    /// The signed sum of the movements of `material` at `location` (to adds, from subtracts).
+    pub fn ledger_sum(&self, material: i64, location: i64) -> i64 {
+        self.scalar(&format!(
+            "SELECT COALESCE(SUM(CASE WHEN to_location_id = {location} THEN quantity ELSE 0 END), 0) \
+                  - COALESCE(SUM(CASE WHEN from_location_id = {location} THEN quantity ELSE 0 END), 0) \
+             FROM stock_movements WHERE material_id = {material}"
+        ))
+    }
+
+    /// A multipart/form-data POST built by hand: (name, filename and content type for files, bytes).
+    pub async fn post_multipart(&self, client: &Client, path: &str, parts: &[Part<'_>]) -> Page {
+        let boundary = format!("----ctboundary{}", random_suffix());
+        let mut body: Vec<u8> = Vec::new();
+        for (name, file, data) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some((filename, content_type)) => {
+                    body.extend_from_slice(
+                        format!(
+                            "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    );
+                }
+                None => {
+                    body.extend_from_slice(
+                        format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                    );
+                }
+            }
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let response = client
+            .post(self.url(path))
+            .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path} failed: {e}"));
+        Page::from_response("POST", path, response).await
+    }
+
+    /// GET returning the raw bytes and content type (for attachments).
+    pub async fn get_bytes(&self, client: &Client, path: &str) -> (u16, Option<String>, Vec<u8>) {
+        let response = client.get(self.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path} failed: {e}"));
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let bytes = response.bytes().await.expect("read body").to_vec();
+        (status, content_type, bytes)
+    }
+}
