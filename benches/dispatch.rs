@@ -15,6 +15,8 @@ const CLIENTS: usize = 64;
 struct Figures {
     requests: usize,
     errors: usize,
+    /// Unexpected answers by status (0: no answer).
+    error_statuses: std::collections::BTreeMap<u16, usize>,
     seconds: f64,
     latencies_ms: Vec<f64>,
 }
@@ -32,12 +34,17 @@ impl Figures {
 
     fn line(&self, what: &str) -> String {
         format!(
-            "{what:<28} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors)",
+            "{what:<28} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors{})",
             self.requests as f64 / self.seconds,
             self.percentile(0.50),
             self.percentile(0.99),
             self.requests,
-            self.errors
+            self.errors,
+            if self.error_statuses.is_empty() {
+                String::new()
+            } else {
+                format!(" by status {:?}", self.error_statuses)
+            }
         )
     }
 }
@@ -71,13 +78,15 @@ async fn client(base: &str) -> (reqwest::Client, String) {
         .await
         .expect("login");
     assert_eq!(r.status().as_u16(), 303, "login failed");
-    (c, token)
+    // Signing in issues a new browser id, and with it a new CSRF token.
+    let page = c.get(format!("{base}/stock")).send().await.expect("page").text().await.expect("body");
+    (c, csrf(&page))
 }
 
 async fn run<F, Fut>(seconds: u64, clients: &[(reqwest::Client, String)], request: F) -> Figures
 where
     F: Fn(reqwest::Client, String, usize) -> Fut + Send + Sync + 'static + Clone,
-    Fut: std::future::Future<Output = bool> + Send,
+    Fut: std::future::Future<Output = Result<(), u16>> + Send,
 {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
@@ -86,12 +95,12 @@ where
         let (c, token, request) = (c.clone(), token.clone(), request.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            let mut errors = 0;
+            let mut errors: Vec<u16> = Vec::new();
             let mut n = 0;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                if !request(c.clone(), token.clone(), i * 1_000_000 + n).await {
-                    errors += 1;
+                if let Err(status) = request(c.clone(), token.clone(), i * 1_000_000 + n).await {
+                    errors.push(status);
                 }
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 n += 1;
@@ -99,11 +108,15 @@ where
             (latencies, errors)
         }));
     }
-    let mut figures = Figures { requests: 0, errors: 0, seconds: 0.0, latencies_ms: Vec::new() };
+    let mut figures =
+        Figures { requests: 0, errors: 0, error_statuses: Default::default(), seconds: 0.0, latencies_ms: Vec::new() };
     for task in tasks {
         let (latencies, errors) = task.await.expect("task");
         figures.requests += latencies.len();
-        figures.errors += errors;
+        figures.errors += errors.len();
+        for status in errors {
+            *figures.error_statuses.entry(status).or_default() += 1;
+        }
         figures.latencies_ms.extend(latencies);
     }
     figures.seconds = start.elapsed().as_secs_f64();
@@ -155,7 +168,13 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
     let health_base = base.clone();
     let health = run(seconds, &clients, move |c, _, _| {
         let url = format!("{health_base}/healthz");
-        async move { c.get(url).send().await.map(|r| r.status().is_success()).unwrap_or(false) }
+        async move {
+            match c.get(url).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(r.status().as_u16()),
+                Err(_) => Err(0),
+            }
+        }
     })
     .await;
 
@@ -165,7 +184,7 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
         let url = format!("{dispatch_base}/shipments/new");
         let (material, depot, destination) = (material.clone(), depot.clone(), destination.clone());
         async move {
-            let key = format!("bench-{run_id}-{n}");
+            let key = format!("bench-{run_id:08}-{n:010}");
             let response = c
                 .post(url)
                 .form(&[
@@ -180,7 +199,11 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
                 ])
                 .send()
                 .await;
-            response.map(|r| r.status().as_u16() == 303).unwrap_or(false)
+            match response {
+                Ok(r) if r.status().as_u16() == 303 => Ok(()),
+                Ok(r) => Err(r.status().as_u16()),
+                Err(_) => Err(0),
+            }
         }
     })
     .await;
