@@ -221,6 +221,7 @@ fn post_pairs(
         check_date(lock, p.effective_on)?;
     }
     apply_net(conn, pairs.iter().map(|(p, _)| *p))?;
+    apply_flows(conn, pairs.iter().map(|(p, reverses)| (*p, reverses.is_some())))?;
     let mut ids = Vec::with_capacity(pairs.len());
     for (p, reverses) in pairs {
         ids.push(insert_movement(conn, recorded_by, p, *reverses)?);
@@ -248,6 +249,72 @@ fn apply_net<'a>(conn: &mut DbConn, postings: impl Iterator<Item = &'a Posting>)
             std::cmp::Ordering::Greater => increment(conn, material_id, location_id, amount)?,
             std::cmp::Ordering::Equal => {}
         }
+    }
+    Ok(())
+}
+
+/// The summary flow a movement of `kind` counts in, at a place that is or is not a depot.
+/// Dispatches and returns move stock within the system and count in no flow.
+pub fn flow_of(kind: MovementKind, at_depot: bool) -> Option<&'static str> {
+    match kind {
+        MovementKind::Receipt => Some("received"),
+        MovementKind::Delivery if at_depot => Some("transferred"),
+        MovementKind::Delivery => Some("distributed"),
+        MovementKind::Loss | MovementKind::Damage | MovementKind::Shortfall => Some("lost"),
+        MovementKind::CountUp => Some("count_up"),
+        MovementKind::CountDown => Some("count_down"),
+        MovementKind::Dispatch | MovementKind::Return => None,
+    }
+}
+
+/// Keeps `daily_flows` in step with the movements being posted, in the same transaction and in
+/// one fixed key order. A movement's place is where it arrives, or where it leaves for an outward
+/// one; a reversal (locations swapped) is placed at its origin and subtracts.
+fn apply_flows<'a>(conn: &mut DbConn, postings: impl Iterator<Item = (&'a Posting, bool)>) -> Result<(), LedgerError> {
+    use crate::db::schema::locations;
+    use std::collections::{BTreeMap, HashMap};
+    let postings: Vec<(&Posting, bool)> = postings.collect();
+    let place = |p: &Posting, reversal: bool| if reversal { p.from.or(p.to) } else { p.to.or(p.from) };
+    let mut ids: Vec<i32> = postings.iter().filter_map(|(p, r)| place(p, *r)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut places: HashMap<i32, (Option<i32>, i32, bool)> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i32, Option<i32>, i32, bool)> = locations::table
+            .filter(locations::id.eq_any(chunk))
+            .select((locations::id, locations::region_id, locations::location_type_id, locations::is_depot))
+            .load(conn)?;
+        places.extend(rows.into_iter().map(|(id, region, kind, depot)| (id, (region, kind, depot))));
+    }
+    let mut net: BTreeMap<(i32, &'static str, i32, i32, NaiveDate), i64> = BTreeMap::new();
+    for (p, reversal) in postings {
+        let Some(&(region, location_type, depot)) = place(p, reversal).and_then(|id| places.get(&id)) else { continue };
+        let Some(flow) = flow_of(p.kind, depot) else { continue };
+        let signed = if reversal { -i64::from(p.quantity) } else { i64::from(p.quantity) };
+        *net.entry((p.material_id, flow, region.unwrap_or(0), location_type, p.effective_on)).or_default() += signed;
+    }
+    let query = match conn {
+        DbConn::Sqlite(_) => {
+            "INSERT INTO daily_flows (material_id, flow, region_id, location_type_id, day, quantity) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (material_id, flow, region_id, location_type_id, day) DO UPDATE SET quantity = daily_flows.quantity + excluded.quantity"
+        }
+        DbConn::Postgresql(_) => {
+            "INSERT INTO daily_flows (material_id, flow, region_id, location_type_id, day, quantity) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (material_id, flow, region_id, location_type_id, day) DO UPDATE SET quantity = daily_flows.quantity + excluded.quantity"
+        }
+    };
+    for ((material_id, flow, region_id, location_type_id, day), quantity) in net {
+        if quantity == 0 {
+            continue;
+        }
+        diesel::sql_query(query)
+            .bind::<Integer, _>(material_id)
+            .bind::<diesel::sql_types::Text, _>(flow)
+            .bind::<Integer, _>(region_id)
+            .bind::<Integer, _>(location_type_id)
+            .bind::<diesel::sql_types::Date, _>(day)
+            .bind::<diesel::sql_types::BigInt, _>(quantity)
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -293,6 +360,7 @@ pub fn post_batch(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posti
         check_date(lock, p.effective_on)?;
     }
     apply_net(conn, postings.iter())?;
+    apply_flows(conn, postings.iter().map(|p| (p, false)))?;
     let at = now();
     for chunk in postings.chunks(500) {
         let rows: Vec<_> = chunk

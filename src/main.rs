@@ -269,6 +269,14 @@ fn load_demo(database_url: &str, scale: u32) -> Result<(), String> {
             started.elapsed().as_secs_f64()
         );
     }
+    let targets = demo::targets::load_targets(&mut conn).map_err(|e| e.to_string())?;
+    if targets > 0 {
+        println!("allocation plan: {targets} targets");
+    }
+    let airings = demo::airings::load_airings(&mut conn).map_err(|e| e.to_string())?;
+    if airings > 0 {
+        println!("broadcast: {airings} airing records");
+    }
     println!("demo users (username / password):");
     for (username, _, password, role) in demo::DEMO_USERS {
         println!("  {username:<10} / {password:<20} ({})", role.as_str());

@@ -276,6 +276,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    airings (id) {
+        id -> Integer,
+        material_id -> Integer,
+        location_id -> Integer,
+        aired_on -> Date,
+        times -> Integer,
+        time_slot -> Text,
+        programme -> Text,
+        external_ref -> Nullable<Text>,
+        reverses_id -> Nullable<Integer>,
+        reason -> Text,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    targets (id) {
+        id -> Integer,
+        material_id -> Integer,
+        region_id -> Integer,
+        location_type_id -> Integer,
+        quantity -> Integer,
+        updated_by -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    daily_flows (id) {
+        id -> Integer,
+        material_id -> Integer,
+        flow -> Text,
+        region_id -> Integer,
+        location_type_id -> Integer,
+        day -> Date,
+        quantity -> BigInt,
+    }
+}
+
 diesel::joinable!(materials -> campaigns (campaign_id));
 diesel::joinable!(locations -> regions (region_id));
 diesel::joinable!(locations -> location_types (location_type_id));
@@ -284,6 +325,12 @@ diesel::joinable!(user_regions -> users (user_id));
 diesel::joinable!(user_regions -> regions (region_id));
 diesel::joinable!(audit_log -> users (user_id));
 diesel::joinable!(receipts -> materials (material_id));
+diesel::joinable!(airings -> materials (material_id));
+diesel::joinable!(airings -> locations (location_id));
+diesel::joinable!(targets -> materials (material_id));
+diesel::joinable!(targets -> regions (region_id));
+diesel::joinable!(targets -> location_types (location_type_id));
+diesel::joinable!(daily_flows -> materials (material_id));
 diesel::joinable!(receipts -> locations (location_id));
 diesel::joinable!(shipment_lines -> shipments (shipment_id));
 diesel::joinable!(shipment_lines -> materials (material_id));
@@ -319,6 +366,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_movements,
     stock_balances,
     submissions,
+    airings,
+    targets,
+    daily_flows,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(
@@ -327,3 +377,4 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     location_types::code,
 );
 diesel::allow_columns_to_appear_in_same_group_by_clause!(shipments::destination_id, shipment_lines::material_id);
+diesel::allow_columns_to_appear_in_same_group_by_clause!(shipment_lines::material_id, locations::location_type_id);

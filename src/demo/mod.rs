@@ -2,7 +2,9 @@
 //! regions, location types, the campaign and its six materials, the location registry and
 //! one user per role. Loading twice changes nothing the second time.
 
+pub mod airings;
 pub mod history;
+pub mod targets;
 
 use crate::accounts;
 use crate::db::DbConn;

@@ -1,6 +1,7 @@
 //! Row structs and their queries, one module per table. Models never know about HTTP.
 
 pub mod adjustment;
+pub mod airing;
 pub mod audit;
 pub mod campaign;
 pub mod location;
@@ -13,6 +14,7 @@ pub mod session;
 pub mod setting;
 pub mod shipment;
 pub mod submission;
+pub mod target;
 pub mod throttle;
 pub mod user;
 

@@ -86,6 +86,8 @@ pub struct ShipmentFilter {
     pub text: Option<String>,
     /// Only shipments whose origin or destination lies in these regions (a region-limited user).
     pub regions: Option<Vec<i32>>,
+    /// Only shipments to places that are not depots: distribution, not transfers.
+    pub points_only: bool,
     pub sort: ShipmentSort,
 }
 
@@ -293,6 +295,9 @@ impl Shipment {
             }
             if let Some(region_id) = filter.destination_region_id {
                 q = q.filter(destinations.field(locations::region_id).eq(region_id));
+            }
+            if filter.points_only {
+                q = q.filter(destinations.field(locations::is_depot).eq(false));
             }
             if let Some(type_id) = filter.destination_type_id {
                 q = q.filter(destinations.field(locations::location_type_id).eq(type_id));

@@ -1,3 +1,5 @@
 //! Read models: stock positions, ledgers with running balances, and (later) coverage.
 
+pub mod campaign;
+pub mod coverage;
 pub mod stock;

@@ -60,9 +60,12 @@ fn nav(ctx: &Ctx) -> Markup {
     let can = |p: Permission| ctx.user.as_ref().is_some_and(|u| u.role.can(p));
     let current = |prefix: &str| ctx.path == prefix || ctx.path.starts_with(&format!("{prefix}/"));
     let items: Vec<(&str, &str, bool)> = vec![
+        ("/dashboard", "nav.dashboard", can(Permission::Read)),
         ("/stock", "nav.stock", can(Permission::Read)),
         ("/shipments", "nav.shipments", can(Permission::Read)),
         ("/receipts", "nav.receipts", can(Permission::Read)),
+        ("/targets", "nav.targets", can(Permission::Read)),
+        ("/airings", "nav.airings", can(Permission::Read)),
         ("/campaigns", "nav.campaigns", can(Permission::Read)),
         ("/materials", "nav.materials", can(Permission::Read)),
         ("/locations", "nav.locations", can(Permission::Read)),

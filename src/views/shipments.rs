@@ -36,6 +36,8 @@ pub struct ListQuery {
     pub to: String,
     pub text: String,
     pub sort: String,
+    /// "points": distribution points only (no transfers between depots).
+    pub points_only: String,
 }
 
 impl ListQuery {
@@ -51,6 +53,7 @@ impl ListQuery {
             ("to", &self.to),
             ("q", &self.text),
             ("sort", &self.sort),
+            ("dest", &self.points_only),
         ] {
             if !v.is_empty() {
                 s.append_pair(k, v);
@@ -109,6 +112,10 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
                 div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(query.from); }
                 div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
                 div.field { label for="q" { (ctx.t("filter.shipment_text")) } input #q name="q" type="search" value=(query.text); }
+                div.field.checkbox {
+                    input #dest type="checkbox" name="dest" value="points" checked[query.points_only == "points"];
+                    label for="dest" { (ctx.t("filter.points_only")) }
+                }
                 div.field {
                     label for="sort" { (ctx.t("filter.sort")) }
                     select #sort name="sort" {

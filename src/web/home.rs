@@ -15,7 +15,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
-    ctx.require(Permission::Read)?;
+    let user = ctx.require(Permission::Read)?;
+    // Managers and viewers come to read coverage: the dashboard is their start page.
+    if matches!(user.role, crate::domain::Role::Manager | crate::domain::Role::Viewer) {
+        return Ok(crate::web::redirect("/dashboard"));
+    }
     let (campaigns, locations) = db(&ctx, |conn| {
         let campaigns = Campaign::all(conn)?;
         let materials = Material::all(conn, None)?;

@@ -1,10 +1,12 @@
 //! HTTP: routes per area, the request context, forms, security middleware and error pages.
 //! Handlers are thin: extract, authorize, one model call, render or redirect.
 
+pub mod airings;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod ctx;
+pub mod dashboard;
 pub mod errors;
 pub mod forms;
 pub mod home;
@@ -14,6 +16,7 @@ pub mod security;
 pub mod shipments;
 pub mod stock;
 pub mod submission;
+pub mod targets;
 pub mod users;
 
 use crate::config::Config;
@@ -45,7 +48,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(users::routes)
         .configure(audit::routes)
         .configure(stock::routes)
-        .configure(shipments::routes);
+        .configure(shipments::routes)
+        .configure(airings::routes)
+        .configure(targets::routes)
+        .configure(dashboard::routes);
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.

@@ -59,6 +59,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
         to: query_param(&ctx, "to"),
         text: query_param(&ctx, "q"),
         sort: query_param(&ctx, "sort"),
+        points_only: query_param(&ctx, "dest"),
     };
     let filter = ShipmentFilter {
         status: crate::models::shipment::STATUSES.contains(&q.status.as_str()).then(|| q.status.clone()),
@@ -70,6 +71,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
         to: NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").ok(),
         text: Some(q.text.chars().take(100).collect()),
         regions: user.access().regions,
+        points_only: q.points_only == "points",
         sort: ShipmentSort::parse(&q.sort),
     };
     let page = page_param(&ctx);

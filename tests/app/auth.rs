@@ -58,7 +58,7 @@ async fn login_and_logout(backend: Backend) {
     assert_ne!(before, after, "ct_sid must change at login");
     assert_eq!(app.count("sessions"), 1);
 
-    let home = app.get(&browser, "/").await;
+    let home = app.get(&browser, "/dashboard").await;
     home.assert_status(200);
     assert!(
         home.lang().as_deref() == Some("en") || home.lang().as_deref() == Some("es"),
@@ -126,12 +126,12 @@ async fn session_timeouts(backend: Backend) {
 
     // Idle: 1 h 40 min quiet is fine, 2 h 1 min is not.
     let browser = app.signed_in(&user, &password).await;
-    app.get(&browser, "/").await.assert_status(200);
+    app.get(&browser, "/dashboard").await.assert_status(200);
     app.exec(&format!(
         "UPDATE sessions SET last_seen_at = {} WHERE user_id = {uid}",
         lit(&ts_from_now(-Duration::minutes(100)))
     ));
-    app.get(&browser, "/").await.assert_status(200);
+    app.get(&browser, "/dashboard").await.assert_status(200);
     app.exec(&format!(
         "UPDATE sessions SET last_seen_at = {} WHERE user_id = {uid}",
         lit(&ts_from_now(-Duration::minutes(121)))
@@ -152,7 +152,7 @@ async fn session_timeouts(backend: Backend) {
         lit(&ts_from_now(-Duration::hours(11))),
         lit(&ts_from_now(-Duration::minutes(1)))
     ));
-    app.get(&browser, "/").await.assert_status(200);
+    app.get(&browser, "/dashboard").await.assert_status(200);
     app.exec(&format!(
         "UPDATE sessions SET created_at = {}, last_seen_at = {} WHERE user_id = {uid}",
         lit(&ts_from_now(-Duration::minutes(12 * 60 + 1))),

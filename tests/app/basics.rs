@@ -55,7 +55,7 @@ async fn security_headers(backend: Backend) {
 
     // A page, signed in.
     let viewer = app.signed_in(VIEWER.0, VIEWER.1).await;
-    let home = app.get(&viewer, "/").await;
+    let home = app.get(&viewer, "/dashboard").await;
     home.assert_status(200);
     assert_security_headers(&home);
 
@@ -117,7 +117,7 @@ async fn first_run_setup(backend: Backend) {
     assert_eq!(done.assert_see_other(), "/", "{}", done.describe());
     assert_eq!(app.count("users"), 1);
     assert_eq!(app.strings("SELECT role AS s FROM users"), vec!["admin".to_string()]);
-    app.get(&browser, "/").await.assert_status(200);
+    app.get(&browser, "/dashboard").await.assert_status(200);
     // The admin can sign in with the chosen password (username stored lower-case).
     app.signed_in("founder", "a-very-long-setup-password").await;
 

@@ -682,9 +682,10 @@ impl TestApp {
         Page::from_response("GET", path, response).await
     }
 
-    /// A CSRF token for this browser: from `page` when it has a form, else from `/`, else `/login`.
+    /// A CSRF token for this browser: from `page` when it has a form, else from `/campaigns` (any
+    /// signed-in role reads it; `/` redirects managers and viewers), else `/login`.
     pub async fn csrf_token(&self, client: &Client, page: &str) -> String {
-        for path in [page, "/", "/login"] {
+        for path in [page, "/campaigns", "/login"] {
             let p = self.get(client, path).await;
             if p.status == 200 {
                 if let Some(token) = p.csrf() {
@@ -692,7 +693,7 @@ impl TestApp {
                 }
             }
         }
-        panic!("no csrf_token found on {page}, / or /login");
+        panic!("no csrf_token found on {page}, /campaigns or /login");
     }
 
     /// POSTs `fields` plus `csrf_token` exactly as given (no token added when `token` is None).
@@ -817,7 +818,8 @@ impl TestApp {
     /// Signs in as `username` and scrapes the session's CSRF token once.
     pub async fn browser(&self, username: &str, password: &str) -> Browser {
         let client = self.signed_in(username, password).await;
-        let token = self.csrf_token(&client, "/").await;
+        // Every page a signed-in user may read carries the header forms, and with them the token.
+        let token = self.csrf_token(&client, "/campaigns").await;
         Browser { client, token }
     }
 

@@ -37,7 +37,7 @@ async fn both_languages(backend: Backend) {
 
     // Signed-in pages follow it too, and the choice survives sign-in.
     app.login_ok(&browser, VIEWER.0, VIEWER.1).await;
-    let home = app.get(&browser, "/").await;
+    let home = app.get(&browser, "/dashboard").await;
     home.assert_status(200);
     assert_eq!(home.lang().as_deref(), Some("es"), "{}", home.describe());
     let campaigns = app.get(&browser, "/campaigns").await;
@@ -49,7 +49,7 @@ async fn both_languages(backend: Backend) {
     let location = page.assert_see_other();
     assert!(location.starts_with('/') && !location.starts_with("//"), "lang next stays local: {location}");
     assert!(!page.raw_location().unwrap_or_default().contains("evil.example"));
-    let home = app.get_with(&browser, "/", &[("Accept-Language", "es")]).await;
+    let home = app.get_with(&browser, "/dashboard", &[("Accept-Language", "es")]).await;
     assert_eq!(home.lang().as_deref(), Some("en"), "{}", home.describe());
 
     // An unknown language is not a 500.

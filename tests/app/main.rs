@@ -11,11 +11,14 @@
 #[macro_use]
 mod helpers;
 
+mod airings;
 mod audit;
 mod auth;
 mod basics;
+mod browser;
 mod concurrency;
 mod csrf;
+mod dashboard;
 mod demo;
 mod i18n;
 mod invariant;
@@ -25,5 +28,6 @@ mod roles;
 mod schema;
 mod shipments;
 mod stock;
+mod targets;
 mod users;
 mod validation;

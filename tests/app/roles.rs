@@ -17,6 +17,8 @@ enum Who {
 const ALL: &[Who] = &[Who::Admin, Who::Manager, Who::Logistics, Who::Viewer];
 const ADMIN_ONLY: &[Who] = &[Who::Admin];
 const AUDIT: &[Who] = &[Who::Admin, Who::Manager];
+const STOCK: &[Who] = &[Who::Admin, Who::Logistics];
+const PLAN: &[Who] = &[Who::Admin, Who::Manager];
 
 struct Ids {
     campaign: i64,
@@ -35,7 +37,23 @@ fn routes(ids: &Ids) -> Vec<(&'static str, String, &'static [Who])> {
     let t = ids.location_type;
     let u = ids.target_user;
     vec![
-        ("GET", "/".into(), ALL),
+        ("GET", "/dashboard".into(), ALL),
+        ("GET", "/report".into(), ALL),
+        ("GET", "/stock".into(), ALL),
+        ("GET", "/shipments".into(), ALL),
+        ("GET", "/receipts".into(), ALL),
+        ("GET", "/targets".into(), ALL),
+        ("GET", "/airings".into(), ALL),
+        ("GET", "/receipts/new".into(), STOCK),
+        ("POST", "/receipts/new".into(), STOCK),
+        ("GET", "/shipments/new".into(), STOCK),
+        ("POST", "/shipments/new".into(), STOCK),
+        ("GET", "/adjustments/new".into(), STOCK),
+        ("POST", "/adjustments/new".into(), STOCK),
+        ("GET", "/airings/new".into(), STOCK),
+        ("POST", "/airings/new".into(), STOCK),
+        ("GET", format!("/targets/edit?material={m}"), PLAN),
+        ("GET", "/settings/lock-date".into(), ADMIN_ONLY),
         ("GET", "/campaigns".into(), ALL),
         ("GET", format!("/campaigns/{c}"), ALL),
         ("GET", "/campaigns/new".into(), ADMIN_ONLY),
@@ -143,6 +161,19 @@ async fn role_route_matrix(backend: Backend) {
         }
     }
     assert!(failures.is_empty(), "role matrix failures:\n{}", failures.join("\n"));
+
+    // The start page: managers and viewers land on the dashboard, the others on the home page.
+    for (user, password, dashboard) in
+        [ADMIN, MANAGER, LOGISTICS, VIEWER].iter().map(|(u, p)| (*u, *p, *u == MANAGER.0 || *u == VIEWER.0))
+    {
+        let browser = app.signed_in(user, password).await;
+        let home = app.get(&browser, "/").await;
+        if dashboard {
+            assert_eq!(home.location().as_deref(), Some("/dashboard"), "{user}: {}", home.describe());
+        } else {
+            home.assert_status(200);
+        }
+    }
 
     // Empty POSTs create nothing.
     let counts_after: Vec<i64> = ["campaigns", "materials", "locations", "regions", "location_types", "users"]

@@ -1,0 +1,3 @@
+DROP TABLE daily_flows;
+DROP TABLE targets;
+DROP TABLE airings;

@@ -1,0 +1,433 @@
+//! Airings: a media outlet broadcasting the campaign's information spots on a day, some number
+//! of times. Spots are aired, not stocked: airings never touch the stock ledger. A correction is
+//! a new row pointing at the one it reverses (same times, counted negatively); nothing is
+//! deleted or edited.
+
+use crate::db::connection::MultiBackend;
+use crate::db::schema::{airings, location_types, locations, materials};
+use crate::db::DbConn;
+use crate::models::location::Location;
+use crate::models::material::Material;
+use crate::models::{now, Page};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::dsl::sum;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use std::collections::{BTreeMap, HashMap};
+
+/// The location type code of the places that air spots.
+pub const MEDIA_OUTLET: &str = "media_outlet";
+/// The material kind of the spots.
+pub const BROADCAST_SPOT: &str = "broadcast_spot";
+/// The most times one airing row may record (one outlet, one day, one slot).
+pub const MAX_TIMES: i32 = 10_000;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = airings)]
+pub struct Airing {
+    pub id: i32,
+    pub material_id: i32,
+    pub location_id: i32,
+    pub aired_on: NaiveDate,
+    pub times: i32,
+    pub time_slot: String,
+    pub programme: String,
+    pub external_ref: Option<String>,
+    /// Set on a correction: the airing it cancels.
+    pub reverses_id: Option<i32>,
+    pub reason: String,
+    pub recorded_by: Option<i32>,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAiring {
+    pub material_id: i32,
+    pub location_id: i32,
+    pub aired_on: NaiveDate,
+    pub times: i32,
+    pub time_slot: String,
+    pub programme: String,
+    pub external_ref: Option<String>,
+}
+
+/// Filters of the airing list and of its totals. Every field narrows; `regions` is the
+/// signed-in user's scope (None: every region).
+#[derive(Debug, Clone, Default)]
+pub struct AiringFilter {
+    pub material_id: Option<i32>,
+    pub location_id: Option<i32>,
+    /// "state" or "private".
+    pub ownership: Option<String>,
+    pub region_id: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub regions: Option<Vec<i32>>,
+}
+
+/// An airing with the names a list shows.
+#[derive(Debug, Clone)]
+pub struct AiringRow {
+    pub airing: Airing,
+    pub material_code: String,
+    pub material_name: String,
+    pub location_name: String,
+    pub ownership: Option<String>,
+    /// The correction that reversed this airing, if any.
+    pub reversed_by: Option<i32>,
+}
+
+/// Net times one spot material was aired by one outlet (corrections subtracted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutletTotal {
+    pub material_id: i32,
+    pub material_code: String,
+    pub material_name: String,
+    pub location_id: i32,
+    pub location_code: String,
+    pub location_name: String,
+    pub ownership: Option<String>,
+    /// Net broadcasts: the sum of `times`, corrections counted negatively.
+    pub times: i64,
+    /// Net airing records: originals minus corrections.
+    pub records: i64,
+}
+
+type Predicate = Box<dyn BoxableExpression<airings::table, MultiBackend, SqlType = Bool>>;
+
+impl Airing {
+    pub fn is_reversal(&self) -> bool {
+        self.reverses_id.is_some()
+    }
+
+    /// What this row adds to the totals: its times, negative for a correction.
+    pub fn signed_times(&self) -> i64 {
+        if self.is_reversal() {
+            -i64::from(self.times)
+        } else {
+            i64::from(self.times)
+        }
+    }
+
+    pub fn insert(conn: &mut DbConn, new: &NewAiring, recorded_by: Option<i32>) -> QueryResult<i32> {
+        diesel::insert_into(airings::table)
+            .values((
+                airings::material_id.eq(new.material_id),
+                airings::location_id.eq(new.location_id),
+                airings::aired_on.eq(new.aired_on),
+                airings::times.eq(new.times),
+                airings::time_slot.eq(&new.time_slot),
+                airings::programme.eq(&new.programme),
+                airings::external_ref.eq(&new.external_ref),
+                airings::reason.eq(""),
+                airings::recorded_by.eq(recorded_by),
+                airings::recorded_at.eq(now()),
+            ))
+            .returning(airings::id)
+            .get_result(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Airing>> {
+        airings::table.find(id).select(Airing::as_select()).first(conn).optional()
+    }
+
+    /// The correction of airing `id`, if it was reversed.
+    pub fn reversal_of(conn: &mut DbConn, id: i32) -> QueryResult<Option<Airing>> {
+        airings::table.filter(airings::reverses_id.eq(id)).select(Airing::as_select()).first(conn).optional()
+    }
+
+    /// Inserts the correcting row of `original`: same spot, outlet, day, slot and times, pointing
+    /// at it. The UNIQUE reverses_id refuses a second correction of the same airing; the caller
+    /// checks the rules (not already reversed, not itself a correction) first.
+    pub fn reverse(conn: &mut DbConn, original: &Airing, reason: &str, recorded_by: Option<i32>) -> QueryResult<i32> {
+        diesel::insert_into(airings::table)
+            .values((
+                airings::material_id.eq(original.material_id),
+                airings::location_id.eq(original.location_id),
+                airings::aired_on.eq(original.aired_on),
+                airings::times.eq(original.times),
+                airings::time_slot.eq(&original.time_slot),
+                airings::programme.eq(&original.programme),
+                airings::reverses_id.eq(Some(original.id)),
+                airings::reason.eq(reason),
+                airings::recorded_by.eq(recorded_by),
+                airings::recorded_at.eq(now()),
+            ))
+            .returning(airings::id)
+            .get_result(conn)
+    }
+
+    pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+        airings::table.count().get_result(conn)
+    }
+
+    /// Airings and corrections, newest day first.
+    pub fn page(conn: &mut DbConn, filter: &AiringFilter, page: i64, per_page: i64) -> QueryResult<Page<AiringRow>> {
+        let places = place_ids(conn, filter)?;
+        let total = airings::table.filter(predicate(filter, places.clone())).count().get_result(conn)?;
+        let rows: Vec<Airing> = airings::table
+            .filter(predicate(filter, places))
+            .order((airings::aired_on.desc(), airings::id.desc()))
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .select(Airing::as_select())
+            .load(conn)?;
+        let ids: Vec<i32> = rows.iter().map(|a| a.id).collect();
+        let reversals: Vec<(i32, Option<i32>)> = airings::table
+            .filter(airings::reverses_id.eq_any(&ids))
+            .select((airings::id, airings::reverses_id))
+            .load(conn)?;
+        let reversed: HashMap<i32, i32> = reversals.into_iter().filter_map(|(id, of)| of.map(|of| (of, id))).collect();
+        let names = Names::load(conn, rows.iter().map(|a| (a.material_id, a.location_id)))?;
+        let rows = rows
+            .into_iter()
+            .map(|airing| {
+                let (material_code, material_name) = names.material(airing.material_id);
+                let (_, location_name, ownership) = names.location(airing.location_id);
+                AiringRow {
+                    reversed_by: reversed.get(&airing.id).copied(),
+                    material_code,
+                    material_name,
+                    location_name,
+                    ownership,
+                    airing,
+                }
+            })
+            .collect();
+        Ok(Page { rows, total, page, per_page })
+    }
+
+    /// Net times per spot material and outlet, largest first; outlets whose airings were all
+    /// corrected stay, with 0.
+    pub fn totals_by_outlet(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Vec<OutletTotal>> {
+        let places = place_ids(conn, filter)?;
+        let mut net: BTreeMap<(i32, i32), (i64, i64)> = BTreeMap::new();
+        for reversals in [false, true] {
+            let sign = if reversals { -1 } else { 1 };
+            let rows: Vec<(i32, i32, Option<i64>, i64)> = airings::table
+                .filter(predicate(filter, places.clone()))
+                .filter(kind(reversals))
+                .group_by((airings::material_id, airings::location_id))
+                .select((airings::material_id, airings::location_id, sum(airings::times), diesel::dsl::count_star()))
+                .load(conn)?;
+            for (m, l, times, records) in rows {
+                let entry = net.entry((m, l)).or_default();
+                entry.0 += sign * times.unwrap_or(0);
+                entry.1 += sign * records;
+            }
+        }
+        let names = Names::load(conn, net.keys().copied())?;
+        let mut totals: Vec<OutletTotal> = net
+            .into_iter()
+            .map(|((material_id, location_id), (times, records))| {
+                let (material_code, material_name) = names.material(material_id);
+                let (location_code, location_name, ownership) = names.location(location_id);
+                OutletTotal {
+                    material_id,
+                    material_code,
+                    material_name,
+                    location_id,
+                    location_code,
+                    location_name,
+                    ownership,
+                    times,
+                    records,
+                }
+            })
+            .collect();
+        totals.sort_by(|a, b| {
+            b.times
+                .cmp(&a.times)
+                .then_with(|| crate::models::sort_key(&a.location_name).cmp(&crate::models::sort_key(&b.location_name)))
+                .then_with(|| a.material_id.cmp(&b.material_id))
+        });
+        Ok(totals)
+    }
+
+    /// Net times per month ("YYYY-MM"), oldest first, every month from the first to the last
+    /// (months without airings show 0). Grouped in Rust: no backend-specific date functions.
+    pub fn by_month(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Vec<(String, i64)>> {
+        let places = place_ids(conn, filter)?;
+        let mut months: BTreeMap<(i32, u32), i64> = BTreeMap::new();
+        for reversals in [false, true] {
+            let sign = if reversals { -1 } else { 1 };
+            let rows: Vec<(NaiveDate, Option<i64>)> = airings::table
+                .filter(predicate(filter, places.clone()))
+                .filter(kind(reversals))
+                .group_by(airings::aired_on)
+                .select((airings::aired_on, sum(airings::times)))
+                .load(conn)?;
+            for (day, times) in rows {
+                *months.entry((day.year(), day.month())).or_default() += sign * times.unwrap_or(0);
+            }
+        }
+        let (Some(first), Some(last)) = (months.keys().next().copied(), months.keys().last().copied()) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let (mut y, mut m) = first;
+        while (y, m) <= last {
+            out.push((format!("{y:04}-{m:02}"), months.get(&(y, m)).copied().unwrap_or(0)));
+            (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        }
+        Ok(out)
+    }
+
+    /// Net times aired and how many distinct outlets aired at least once (net), for one spot
+    /// material (None: all) between two days (inclusive; None: open).
+    pub fn summary(
+        conn: &mut DbConn,
+        material_id: Option<i32>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> QueryResult<(i64, i64)> {
+        let filter = AiringFilter { material_id, from, to, ..Default::default() };
+        let totals = Self::totals_by_outlet(conn, &filter)?;
+        let times = totals.iter().map(|t| t.times).sum();
+        let mut per_outlet: HashMap<i32, i64> = HashMap::new();
+        for t in &totals {
+            *per_outlet.entry(t.location_id).or_default() += t.times;
+        }
+        let outlets = per_outlet.values().filter(|n| **n > 0).count() as i64;
+        Ok((times, outlets))
+    }
+
+    /// Net times aired (see `summary`).
+    pub fn net_total(
+        conn: &mut DbConn,
+        material_id: Option<i32>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> QueryResult<i64> {
+        Ok(Self::summary(conn, material_id, from, to)?.0)
+    }
+
+    /// Distinct outlets that aired (net) at least once (see `summary`).
+    pub fn outlets_count(
+        conn: &mut DbConn,
+        material_id: Option<i32>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> QueryResult<i64> {
+        Ok(Self::summary(conn, material_id, from, to)?.1)
+    }
+}
+
+/// The spot materials (kind broadcast_spot), in campaign order.
+pub fn spots(conn: &mut DbConn) -> QueryResult<Vec<Material>> {
+    materials::table
+        .filter(materials::kind.eq(BROADCAST_SPOT))
+        .order((materials::campaign_id, materials::id))
+        .select(Material::as_select())
+        .load(conn)
+}
+
+/// Media outlets by name, optionally only active ones and only in some regions.
+pub fn media_outlets(conn: &mut DbConn, active_only: bool, regions: Option<&[i32]>) -> QueryResult<Vec<Location>> {
+    let mut q =
+        locations::table.inner_join(location_types::table).filter(location_types::code.eq(MEDIA_OUTLET)).into_boxed();
+    if active_only {
+        q = q.filter(locations::is_active.eq(true));
+    }
+    if let Some(regions) = regions {
+        q = q.filter(locations::region_id.eq_any(regions.to_vec()));
+    }
+    let mut outlets: Vec<Location> = q.select(Location::as_select()).load(conn)?;
+    outlets.sort_by_cached_key(|l| crate::models::sort_key(&l.name));
+    Ok(outlets)
+}
+
+/// True when `location` is of the media outlet type.
+pub fn is_media_outlet(conn: &mut DbConn, location: &Location) -> QueryResult<bool> {
+    let code: Option<String> =
+        location_types::table.find(location.location_type_id).select(location_types::code).first(conn).optional()?;
+    Ok(code.as_deref() == Some(MEDIA_OUTLET))
+}
+
+fn kind(reversals: bool) -> Predicate {
+    if reversals {
+        Box::new(airings::reverses_id.is_not_null())
+    } else {
+        Box::new(airings::reverses_id.is_null())
+    }
+}
+
+/// The locations a filter allows, when it narrows them (None: any location).
+fn place_ids(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Option<Vec<i32>>> {
+    if filter.location_id.is_none()
+        && filter.ownership.is_none()
+        && filter.region_id.is_none()
+        && filter.regions.is_none()
+    {
+        return Ok(None);
+    }
+    let mut q = locations::table.into_boxed();
+    if let Some(id) = filter.location_id {
+        q = q.filter(locations::id.eq(id));
+    }
+    if let Some(ownership) = &filter.ownership {
+        q = q.filter(locations::ownership.eq(ownership.clone()));
+    }
+    if let Some(region) = filter.region_id {
+        q = q.filter(locations::region_id.eq(region));
+    }
+    if let Some(regions) = &filter.regions {
+        q = q.filter(locations::region_id.eq_any(regions.clone()));
+    }
+    Ok(Some(q.select(locations::id).load(conn)?))
+}
+
+/// The filter as one boolean expression over `airings` alone, so it serves plain, paged and
+/// grouped queries alike.
+fn predicate(filter: &AiringFilter, places: Option<Vec<i32>>) -> Predicate {
+    let mut parts: Vec<Predicate> = Vec::new();
+    if let Some(m) = filter.material_id {
+        parts.push(Box::new(airings::material_id.eq(m)));
+    }
+    if let Some(places) = places {
+        parts.push(Box::new(airings::location_id.eq_any(places)));
+    }
+    if let Some(from) = filter.from {
+        parts.push(Box::new(airings::aired_on.ge(from)));
+    }
+    if let Some(to) = filter.to {
+        parts.push(Box::new(airings::aired_on.le(to)));
+    }
+    parts.into_iter().fold(Box::new(airings::id.is_not_null()), |acc, p| Box::new(acc.and(p)))
+}
+
+/// Codes and names of the materials and locations some rows refer to.
+struct Names {
+    materials: HashMap<i32, (String, String)>,
+    locations: HashMap<i32, (String, String, Option<String>)>,
+}
+
+impl Names {
+    fn load(conn: &mut DbConn, pairs: impl Iterator<Item = (i32, i32)>) -> QueryResult<Names> {
+        let (mut material_ids, mut location_ids): (Vec<i32>, Vec<i32>) = pairs.unzip();
+        material_ids.sort_unstable();
+        material_ids.dedup();
+        location_ids.sort_unstable();
+        location_ids.dedup();
+        let materials: Vec<(i32, String, String)> = materials::table
+            .filter(materials::id.eq_any(&material_ids))
+            .select((materials::id, materials::code, materials::name))
+            .load(conn)?;
+        let locations: Vec<(i32, String, String, Option<String>)> = locations::table
+            .filter(locations::id.eq_any(&location_ids))
+            .select((locations::id, locations::code, locations::name, locations::ownership))
+            .load(conn)?;
+        Ok(Names {
+            materials: materials.into_iter().map(|(id, code, name)| (id, (code, name))).collect(),
+            locations: locations.into_iter().map(|(id, code, name, o)| (id, (code, name, o))).collect(),
+        })
+    }
+
+    fn material(&self, id: i32) -> (String, String) {
+        self.materials.get(&id).cloned().unwrap_or_default()
+    }
+
+    fn location(&self, id: i32) -> (String, String, Option<String>) {
+        self.locations.get(&id).cloned().unwrap_or_default()
+    }
+}

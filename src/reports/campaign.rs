@@ -1,0 +1,154 @@
+//! The campaign report: what a ministry sends its partners, computed for a date range.
+
+use crate::db::schema::{airings, daily_flows, location_types, locations, regions, shipment_lines, shipments};
+use crate::db::DbConn;
+use crate::models::material::Material;
+use crate::reports::coverage::DashboardQuery;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// Distributed units and places reached, for one location type.
+#[derive(Debug, Clone)]
+pub struct TypeLine {
+    pub code: String,
+    pub name_en: String,
+    pub name_es: String,
+    pub places: i64,
+    pub units: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MaterialReport {
+    pub material: Material,
+    pub received: i64,
+    pub distributed: i64,
+    pub by_type: Vec<TypeLine>,
+    /// (region name, units), largest first.
+    pub by_region: Vec<(String, i64)>,
+    pub airings: i64,
+    pub outlets_state: i64,
+    pub outlets_private: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CampaignReport {
+    pub materials: Vec<MaterialReport>,
+}
+
+pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignReport> {
+    let materials = Material::all(conn, Some(q.campaign_id))?;
+    let ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
+    let flows: Vec<(i32, String, i32, i32, Option<i64>)> = daily_flows::table
+        .filter(daily_flows::day.between(q.from, q.to))
+        .filter(daily_flows::material_id.eq_any(&ids))
+        .filter(daily_flows::flow.eq_any(["received", "distributed"]))
+        .group_by((daily_flows::material_id, daily_flows::flow, daily_flows::region_id, daily_flows::location_type_id))
+        .select((
+            daily_flows::material_id,
+            daily_flows::flow,
+            daily_flows::region_id,
+            daily_flows::location_type_id,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "CAST(SUM(daily_flows.quantity) AS BIGINT)",
+            ),
+        ))
+        .load(conn)?;
+    let region_names: HashMap<i32, String> =
+        regions::table.select((regions::id, regions::name)).load(conn)?.into_iter().collect();
+    let types: Vec<(i32, String, String, String)> = location_types::table
+        .select((location_types::id, location_types::code, location_types::name_en, location_types::name_es))
+        .load(conn)?;
+    // Places reached: distinct destinations of deliveries in the range, per material and type.
+    let places: Vec<(i32, i32, i64)> = shipments::table
+        .inner_join(shipment_lines::table)
+        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
+        .filter(shipments::status.eq("delivered"))
+        .filter(shipments::delivered_on.between(q.from, q.to))
+        .filter(locations::is_depot.eq(false))
+        .filter(shipment_lines::quantity_received.gt(0))
+        .filter(shipment_lines::material_id.eq_any(&ids))
+        .group_by((shipment_lines::material_id, locations::location_type_id))
+        .select((
+            shipment_lines::material_id,
+            locations::location_type_id,
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT shipments.destination_id)"),
+        ))
+        .load(conn)?;
+    type Aired = (i32, i32, i32, Option<i32>, Option<String>);
+    let aired: Vec<Aired> = airings::table
+        .inner_join(locations::table)
+        .filter(airings::aired_on.between(q.from, q.to))
+        .filter(airings::material_id.eq_any(&ids))
+        .select((
+            airings::material_id,
+            airings::location_id,
+            airings::times,
+            airings::reverses_id,
+            locations::ownership,
+        ))
+        .load(conn)?;
+
+    let mut out = Vec::new();
+    for material in materials {
+        let mut received = 0;
+        let mut distributed = 0;
+        let mut by_type_units: HashMap<i32, i64> = HashMap::new();
+        let mut by_region: HashMap<i32, i64> = HashMap::new();
+        for (m, flow, region, kind, quantity) in &flows {
+            if *m != material.id {
+                continue;
+            }
+            let q = quantity.unwrap_or(0);
+            if flow == "received" {
+                received += q;
+            } else {
+                distributed += q;
+                *by_type_units.entry(*kind).or_default() += q;
+                *by_region.entry(*region).or_default() += q;
+            }
+        }
+        let mut by_type: Vec<TypeLine> = types
+            .iter()
+            .filter_map(|(id, code, en, es)| {
+                let units = by_type_units.get(id).copied().unwrap_or(0);
+                let places = places.iter().find(|(m, t, _)| *m == material.id && t == id).map(|p| p.2).unwrap_or(0);
+                (units != 0 || places != 0).then(|| TypeLine {
+                    code: code.clone(),
+                    name_en: en.clone(),
+                    name_es: es.clone(),
+                    places,
+                    units,
+                })
+            })
+            .collect();
+        by_type.sort_by_key(|t| std::cmp::Reverse(t.units));
+        let mut by_region: Vec<(String, i64)> = by_region
+            .into_iter()
+            .filter(|(_, q)| *q != 0)
+            .map(|(r, q)| (region_names.get(&r).cloned().unwrap_or_default(), q))
+            .collect();
+        by_region.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut outlet_net: HashMap<i32, (i64, Option<String>)> = HashMap::new();
+        for (m, location, times, reverses, ownership) in &aired {
+            if *m == material.id {
+                let entry = outlet_net.entry(*location).or_insert((0, ownership.clone()));
+                entry.0 += if reverses.is_some() { -i64::from(*times) } else { i64::from(*times) };
+            }
+        }
+        let airings_total = outlet_net.values().map(|v| v.0).sum();
+        let active = outlet_net.values().filter(|v| v.0 > 0);
+        let outlets_state = active.clone().filter(|v| v.1.as_deref() == Some("state")).count() as i64;
+        let outlets_private = active.filter(|v| v.1.as_deref() != Some("state")).count() as i64;
+        out.push(MaterialReport {
+            material,
+            received,
+            distributed,
+            by_type,
+            by_region,
+            airings: airings_total,
+            outlets_state,
+            outlets_private,
+        });
+    }
+    Ok(CampaignReport { materials: out })
+}

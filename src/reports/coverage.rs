@@ -1,0 +1,443 @@
+//! The dashboard's read model. Flows within a date range come from `daily_flows` (kept by the
+//! ledger in each movement's transaction); stock on hand and in transit, and reach, come from
+//! the balance cache as of today. Nothing here scans the ledger itself.
+
+use crate::db::schema::{
+    airings, daily_flows, location_types, locations, materials, regions, shipments, stock_balances, targets,
+};
+use crate::db::DbConn;
+use crate::models::location_type::LocationType;
+use crate::models::material::Material;
+use crate::models::region::Region;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// What the dashboard is asked for.
+#[derive(Debug, Clone)]
+pub struct DashboardQuery {
+    pub campaign_id: i32,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The material the map, heat table, reach and chart show.
+    pub material_id: i32,
+    /// Shipments in transit longer than this are flagged.
+    pub transit_days: i64,
+}
+
+/// One material's line in the summary table.
+#[derive(Debug, Clone, Default)]
+pub struct MaterialLine {
+    pub received: i64,
+    pub distributed: i64,
+    pub lost: i64,
+    pub in_depots: i64,
+    pub in_transit: i64,
+    /// Distributed since the start, for the share of the print run.
+    pub distributed_ever: i64,
+    pub airings: i64,
+    pub outlets: i64,
+}
+
+/// A region's coverage for the chosen material.
+#[derive(Debug, Clone)]
+pub struct RegionCoverage {
+    pub region: Region,
+    pub distributed: i64,
+    pub target: i64,
+}
+
+impl RegionCoverage {
+    /// Share of the target distributed, when there is a target.
+    pub fn percent(&self) -> Option<f64> {
+        (self.target > 0).then(|| self.distributed as f64 * 100.0 / self.target as f64)
+    }
+}
+
+/// A region × type cell: distributed in the range, target, places reached and registered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cell {
+    pub distributed: i64,
+    pub target: i64,
+    pub reached: i64,
+    pub registered: i64,
+}
+
+/// A depot whose stock of a material falls short of its region's open targets.
+#[derive(Debug, Clone)]
+pub struct DepotShortfall {
+    pub depot_id: i32,
+    pub depot_name: String,
+    pub material_id: i32,
+    pub material_name: String,
+    pub on_hand: i64,
+    pub open_target: i64,
+}
+
+/// A shipment in transit for longer than the threshold.
+#[derive(Debug, Clone)]
+pub struct LateShipment {
+    pub id: i32,
+    pub reference: String,
+    pub dispatched_on: NaiveDate,
+    pub destination: String,
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub materials: Vec<(Material, MaterialLine)>,
+    pub regions: Vec<RegionCoverage>,
+    pub types: Vec<LocationType>,
+    /// (region id, type id) → cell, for the chosen material.
+    pub cells: HashMap<(i32, i32), Cell>,
+    /// Distributed per day in the range, per material.
+    pub daily: Vec<(i32, NaiveDate, i64)>,
+    /// Distributed before the range starts, per material (for cumulative progress).
+    pub before_range: HashMap<i32, i64>,
+    /// Total target per material.
+    pub target_totals: HashMap<i32, i64>,
+    pub depot_shortfalls: Vec<DepotShortfall>,
+    pub late_shipments: Vec<LateShipment>,
+}
+
+/// SUM over a BIGINT column: PostgreSQL widens it to NUMERIC, so it is cast back.
+fn sum_flows() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql("CAST(SUM(daily_flows.quantity) AS BIGINT)")
+}
+
+fn sum_i64(value: Option<i64>) -> i64 {
+    value.unwrap_or(0)
+}
+
+pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard> {
+    let materials_list = Material::all(conn, Some(q.campaign_id))?;
+    let ids: Vec<i32> = materials_list.iter().map(|m| m.id).collect();
+
+    // Flows in the range other than distribution (which comes from the daily series below).
+    let mut lines: HashMap<i32, MaterialLine> = HashMap::new();
+    let flows: Vec<(i32, String, Option<i64>)> = daily_flows::table
+        .filter(daily_flows::material_id.eq_any(&ids))
+        .filter(daily_flows::flow.eq_any(["received", "lost"]))
+        .filter(daily_flows::day.between(q.from, q.to))
+        .group_by((daily_flows::material_id, daily_flows::flow))
+        .select((daily_flows::material_id, daily_flows::flow, sum_flows()))
+        .load(conn)?;
+    for (material_id, flow, quantity) in flows {
+        let line = lines.entry(material_id).or_default();
+        match flow.as_str() {
+            "received" => line.received += sum_i64(quantity),
+            _ => line.lost += sum_i64(quantity),
+        }
+    }
+    // Distribution since the start, before the range, and per region, in one pass.
+    let per_region: Vec<(i32, i32, Option<i64>, Option<i64>)> = daily_flows::table
+        .filter(daily_flows::material_id.eq_any(&ids))
+        .filter(daily_flows::flow.eq("distributed"))
+        .group_by((daily_flows::material_id, daily_flows::region_id))
+        .select((
+            daily_flows::material_id,
+            daily_flows::region_id,
+            sum_flows(),
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "CAST(SUM(CASE WHEN daily_flows.day < ",
+            )
+            .bind::<diesel::sql_types::Date, _>(q.from)
+            .sql(" THEN daily_flows.quantity ELSE 0 END) AS BIGINT)"),
+        ))
+        .load(conn)?;
+    let mut before_range: HashMap<i32, i64> = HashMap::new();
+    let mut distributed_by_region: HashMap<(i32, i32), i64> = HashMap::new();
+    for (material_id, region_id, ever, before) in per_region {
+        lines.entry(material_id).or_default().distributed_ever += sum_i64(ever);
+        *before_range.entry(material_id).or_default() += sum_i64(before);
+        distributed_by_region.insert((material_id, region_id), sum_i64(ever));
+    }
+
+    // Stock as of today: depots and transit from the balance cache.
+    let held: Vec<(i32, bool, String, Option<i64>)> = stock_balances::table
+        .inner_join(locations::table.inner_join(location_types::table))
+        .filter(stock_balances::material_id.eq_any(&ids))
+        .group_by((stock_balances::material_id, locations::is_depot, location_types::code))
+        .select((
+            stock_balances::material_id,
+            locations::is_depot,
+            location_types::code,
+            diesel::dsl::sum(stock_balances::on_hand),
+        ))
+        .load(conn)?;
+    for (material_id, is_depot, type_code, quantity) in held {
+        let line = lines.entry(material_id).or_default();
+        if type_code == "transit" {
+            line.in_transit += sum_i64(quantity);
+        } else if is_depot {
+            line.in_depots += sum_i64(quantity);
+        }
+    }
+
+    // Airings in the range, net of corrections, and the outlets that aired.
+    let aired: Vec<(i32, i32, i32, Option<i32>)> = airings::table
+        .filter(airings::aired_on.between(q.from, q.to))
+        .filter(airings::material_id.eq_any(&ids))
+        .select((airings::material_id, airings::location_id, airings::times, airings::reverses_id))
+        .load(conn)?;
+    let mut outlet_net: HashMap<(i32, i32), i64> = HashMap::new();
+    for (material_id, location_id, times, reverses) in aired {
+        let signed = if reverses.is_some() { -i64::from(times) } else { i64::from(times) };
+        *outlet_net.entry((material_id, location_id)).or_default() += signed;
+    }
+    for ((material_id, _), net) in &outlet_net {
+        let line = lines.entry(*material_id).or_default();
+        line.airings += net;
+        if *net > 0 {
+            line.outlets += 1;
+        }
+    }
+
+    // The chosen material: by region, by region × type, reach.
+    let all_regions = Region::all(conn)?;
+    let types: Vec<LocationType> =
+        LocationType::all(conn)?.into_iter().filter(|t| !t.is_depot && t.code != "transit").collect();
+    let mut cells: HashMap<(i32, i32), Cell> = HashMap::new();
+    let distributed: Vec<(i32, i32, Option<i64>)> = daily_flows::table
+        .filter(daily_flows::flow.eq("distributed"))
+        .filter(daily_flows::material_id.eq(q.material_id))
+        .filter(daily_flows::day.between(q.from, q.to))
+        .group_by((daily_flows::region_id, daily_flows::location_type_id))
+        .select((daily_flows::region_id, daily_flows::location_type_id, sum_flows()))
+        .load(conn)?;
+    for (region, kind, quantity) in distributed {
+        cells.entry((region, kind)).or_default().distributed += sum_i64(quantity);
+    }
+    let planned: Vec<(i32, i32, i32)> = targets::table
+        .filter(targets::material_id.eq(q.material_id))
+        .select((targets::region_id, targets::location_type_id, targets::quantity))
+        .load(conn)?;
+    for (region, kind, quantity) in planned {
+        cells.entry((region, kind)).or_default().target += i64::from(quantity);
+    }
+    let reached: Vec<(Option<i32>, i32, i64)> = stock_balances::table
+        .inner_join(locations::table)
+        .filter(stock_balances::material_id.eq(q.material_id))
+        .filter(stock_balances::on_hand.gt(0))
+        .filter(locations::is_depot.eq(false))
+        .filter(locations::region_id.is_not_null())
+        .group_by((locations::region_id, locations::location_type_id))
+        .select((locations::region_id, locations::location_type_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (region, kind, count) in reached {
+        cells.entry((region.unwrap_or(0), kind)).or_default().reached += count;
+    }
+    let registered: Vec<(Option<i32>, i32, i64)> = locations::table
+        .filter(locations::is_active.eq(true))
+        .filter(locations::is_depot.eq(false))
+        .filter(locations::region_id.is_not_null())
+        .group_by((locations::region_id, locations::location_type_id))
+        .select((locations::region_id, locations::location_type_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (region, kind, count) in registered {
+        cells.entry((region.unwrap_or(0), kind)).or_default().registered += count;
+    }
+    let regions = all_regions
+        .into_iter()
+        .map(|region| {
+            let (distributed, target) = cells
+                .iter()
+                .filter(|((r, _), _)| *r == region.id)
+                .fold((0, 0), |(d, t), (_, c)| (d + c.distributed, t + c.target));
+            RegionCoverage { region, distributed, target }
+        })
+        .collect();
+
+    // Over time: distributed per day in the range, every material.
+    let daily_rows: Vec<(i32, NaiveDate, Option<i64>)> = daily_flows::table
+        .filter(daily_flows::flow.eq("distributed"))
+        .filter(daily_flows::material_id.eq_any(&ids))
+        .filter(daily_flows::day.between(q.from, q.to))
+        .group_by((daily_flows::material_id, daily_flows::day))
+        .select((daily_flows::material_id, daily_flows::day, sum_flows()))
+        .order(daily_flows::day)
+        .load(conn)?;
+    let daily: Vec<(i32, NaiveDate, i64)> = daily_rows.into_iter().map(|(m, d, s)| (m, d, sum_i64(s))).collect();
+    let totals: Vec<(i32, Option<i64>)> = targets::table
+        .filter(targets::material_id.eq_any(&ids))
+        .group_by(targets::material_id)
+        .select((targets::material_id, diesel::dsl::sum(targets::quantity)))
+        .load(conn)?;
+    let target_totals = totals.into_iter().map(|(m, s)| (m, sum_i64(s))).collect();
+    for (material_id, _, quantity) in &daily {
+        lines.entry(*material_id).or_default().distributed += quantity;
+    }
+    let materials: Vec<(Material, MaterialLine)> = materials_list
+        .into_iter()
+        .map(|m| {
+            let line = lines.remove(&m.id).unwrap_or_default();
+            (m, line)
+        })
+        .collect();
+
+    let depot_shortfalls = depot_shortfalls(conn, &ids, &distributed_by_region)?;
+    let late_shipments = late_shipments(conn, q.to.min(chrono::Utc::now().date_naive()), q.transit_days)?;
+    Ok(Dashboard {
+        materials,
+        regions,
+        types,
+        cells,
+        daily,
+        before_range,
+        target_totals,
+        depot_shortfalls,
+        late_shipments,
+    })
+}
+
+/// Depots holding less of a material than their region still has to distribute: the region's
+/// target for it less what was distributed there since the start.
+fn depot_shortfalls(
+    conn: &mut DbConn,
+    material_ids: &[i32],
+    done: &HashMap<(i32, i32), i64>,
+) -> QueryResult<Vec<DepotShortfall>> {
+    let planned: Vec<(i32, i32, Option<i64>)> = targets::table
+        .filter(targets::material_id.eq_any(material_ids))
+        .group_by((targets::material_id, targets::region_id))
+        .select((targets::material_id, targets::region_id, diesel::dsl::sum(targets::quantity)))
+        .load(conn)?;
+    let depots: Vec<(i32, String, Option<i32>)> = locations::table
+        .filter(locations::is_depot.eq(true))
+        .filter(locations::is_active.eq(true))
+        .select((locations::id, locations::name, locations::region_id))
+        .load(conn)?;
+    let stock: Vec<(i32, i32, i32)> = stock_balances::table
+        .inner_join(locations::table)
+        .filter(locations::is_depot.eq(true))
+        .filter(stock_balances::material_id.eq_any(material_ids))
+        .select((stock_balances::material_id, stock_balances::location_id, stock_balances::on_hand))
+        .load(conn)?;
+    let names: HashMap<i32, String> = materials::table
+        .filter(materials::id.eq_any(material_ids))
+        .select((materials::id, materials::name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut out = Vec::new();
+    for (material_id, region_id, target) in planned {
+        let open = sum_i64(target) - done.get(&(material_id, region_id)).copied().unwrap_or(0);
+        if open <= 0 {
+            continue;
+        }
+        for (depot_id, depot_name, depot_region) in depots.iter().filter(|d| d.2 == Some(region_id)) {
+            let on_hand =
+                stock.iter().find(|(m, l, _)| *m == material_id && l == depot_id).map(|s| i64::from(s.2)).unwrap_or(0);
+            if on_hand < open {
+                let _ = depot_region;
+                out.push(DepotShortfall {
+                    depot_id: *depot_id,
+                    depot_name: depot_name.clone(),
+                    material_id,
+                    material_name: names.get(&material_id).cloned().unwrap_or_default(),
+                    on_hand,
+                    open_target: open,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|s| std::cmp::Reverse(s.open_target - s.on_hand));
+    Ok(out)
+}
+
+fn late_shipments(conn: &mut DbConn, today: NaiveDate, days: i64) -> QueryResult<Vec<LateShipment>> {
+    let cutoff = today - chrono::Duration::days(days.max(0));
+    let rows: Vec<(i32, String, Option<NaiveDate>, String)> = shipments::table
+        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
+        .filter(shipments::status.eq("dispatched"))
+        .filter(shipments::dispatched_on.lt(cutoff))
+        .order(shipments::dispatched_on)
+        .limit(50)
+        .select((shipments::id, shipments::reference, shipments::dispatched_on, locations::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, reference, dispatched_on, destination)| {
+            dispatched_on.map(|dispatched_on| LateShipment { id, reference, dispatched_on, destination })
+        })
+        .collect())
+}
+
+/// A summary row that differs from what the ledger says it should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryMismatch {
+    pub material_id: i32,
+    pub flow: String,
+    pub region_id: i32,
+    pub location_type_id: i32,
+    pub day: NaiveDate,
+    pub summary: i64,
+    pub ledger: i64,
+}
+
+/// Summary rows that differ from the ledger. Empty when the summary is true; a test keeps it so.
+pub fn summary_mismatches(conn: &mut DbConn) -> QueryResult<Vec<SummaryMismatch>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        material_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        flow: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        region_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        location_type_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Date)]
+        day: NaiveDate,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        summary: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        ledger: i64,
+    }
+    // The same derivation as the migration's backfill, compared row by row.
+    let derived = "SELECT material_id, flow, region_id, location_type_id, effective_on AS day, CAST(SUM(signed) AS BIGINT) AS total FROM ( \
+        SELECT m.material_id, \
+               CASE WHEN m.kind = 'receipt' THEN 'received' \
+                    WHEN m.kind = 'delivery' AND l.is_depot THEN 'transferred' \
+                    WHEN m.kind = 'delivery' THEN 'distributed' \
+                    WHEN m.kind IN ('loss', 'damage', 'shortfall') THEN 'lost' \
+                    ELSE m.kind END AS flow, \
+               COALESCE(l.region_id, 0) AS region_id, l.location_type_id, m.effective_on, \
+               CASE WHEN m.reverses_id IS NULL THEN m.quantity ELSE -m.quantity END AS signed \
+        FROM stock_movements m JOIN locations l ON l.id = CASE WHEN m.reverses_id IS NULL \
+             THEN COALESCE(m.to_location_id, m.from_location_id) ELSE COALESCE(m.from_location_id, m.to_location_id) END \
+        WHERE m.kind IN ('receipt', 'delivery', 'loss', 'damage', 'shortfall', 'count_up', 'count_down')) f \
+        GROUP BY material_id, flow, region_id, location_type_id, effective_on";
+    let sql = format!(
+        "WITH derived AS ({derived}), \
+         keys AS (SELECT material_id, flow, region_id, location_type_id, day FROM derived \
+                  UNION SELECT material_id, flow, region_id, location_type_id, day FROM daily_flows) \
+         SELECT k.material_id, k.flow, k.region_id, k.location_type_id, k.day, \
+                CAST(COALESCE(s.quantity, 0) AS BIGINT) AS summary, CAST(COALESCE(d.total, 0) AS BIGINT) AS ledger \
+         FROM keys k \
+         LEFT JOIN daily_flows s ON s.material_id = k.material_id AND s.flow = k.flow AND s.region_id = k.region_id \
+              AND s.location_type_id = k.location_type_id AND s.day = k.day \
+         LEFT JOIN derived d ON d.material_id = k.material_id AND d.flow = k.flow AND d.region_id = k.region_id \
+              AND d.location_type_id = k.location_type_id AND d.day = k.day \
+         WHERE COALESCE(s.quantity, 0) <> COALESCE(d.total, 0)"
+    );
+    let rows: Vec<Row> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SummaryMismatch {
+            material_id: r.material_id,
+            flow: r.flow,
+            region_id: r.region_id,
+            location_type_id: r.location_type_id,
+            day: r.day,
+            summary: r.summary,
+            ledger: r.ledger,
+        })
+        .collect())
+}
+
+/// The regions with a list of their names, for pickers.
+pub fn region_names(conn: &mut DbConn) -> QueryResult<HashMap<i32, String>> {
+    Ok(regions::table.select((regions::id, regions::name)).load(conn)?.into_iter().collect())
+}

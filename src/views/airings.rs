@@ -1,0 +1,430 @@
+//! Airing pages: the list with its totals per spot and outlet and per month, the form that
+//! records an airing, and an airing's page with its reversal.
+
+use crate::domain::Permission;
+use crate::i18n::{invalid, number, tr_arg};
+use crate::models::airing::{Airing, AiringRow, OutletTotal};
+use crate::models::location::Location;
+use crate::models::material::Material;
+use crate::models::region::Region;
+use crate::models::Page;
+use crate::views::components::{
+    csrf, form_error, input, input_with_hint, pagination, required_note, select, table_region,
+};
+use crate::views::layout::page;
+use crate::views::stock::reason_form;
+use crate::views::widgets::submission_key;
+use crate::web::ctx::Ctx;
+use crate::web::forms::FormState;
+use chrono::NaiveDate;
+use maud::{html, Markup};
+
+fn can_record(ctx: &Ctx) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
+}
+
+fn ownership(ctx: &Ctx, value: Option<&str>) -> String {
+    match value {
+        Some(o) if !o.is_empty() => ctx.t(&format!("ownership.{o}")),
+        _ => "—".into(),
+    }
+}
+
+fn ownership_badge(ctx: &Ctx, value: Option<&str>) -> Markup {
+    html! {
+        @match value {
+            Some("state") => span.badge { (ctx.t("ownership.state")) },
+            Some("private") => span.badge.transit { (ctx.t("ownership.private")) },
+            _ => "—",
+        }
+    }
+}
+
+/// "2005-03" as "March 2005" / "marzo 2005".
+pub fn month_label(ctx: &Ctx, month: &str) -> String {
+    match month.split_once('-') {
+        Some((year, m)) if m.len() == 2 => format!("{}\u{a0}{year}", ctx.t(&format!("airing.month.{m}"))),
+        _ => month.to_string(),
+    }
+}
+
+/// The list's filters as typed.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    pub spot: String,
+    pub outlet: String,
+    pub ownership: String,
+    pub region: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl ListQuery {
+    pub fn to_query_string(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("spot", &self.spot),
+            ("outlet", &self.outlet),
+            ("ownership", &self.ownership),
+            ("region", &self.region),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        s.finish()
+    }
+}
+
+/// What the list page shows.
+pub struct ListData {
+    pub rows: Page<AiringRow>,
+    pub totals: Vec<OutletTotal>,
+    pub months: Vec<(String, i64)>,
+    pub spots: Vec<Material>,
+    pub outlets: Vec<Location>,
+    pub regions: Vec<Region>,
+}
+
+fn filter_select(ctx: &Ctx, id: &str, label_key: &str, chosen: &str, options: &[(String, String)]) -> Markup {
+    html! {
+        div.field {
+            label for=(id) { (ctx.t(label_key)) }
+            select id=(id) name=(id) {
+                option value="" { (ctx.t("filter.all")) }
+                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
+            }
+        }
+    }
+}
+
+pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
+    let title = ctx.t("nav.airings");
+    let spots: Vec<(String, String)> = data.spots.iter().map(|m| (m.id.to_string(), m.name.clone())).collect();
+    let outlets: Vec<(String, String)> = data.outlets.iter().map(|l| (l.id.to_string(), l.name.clone())).collect();
+    let ownerships: Vec<(String, String)> =
+        ["state", "private"].iter().map(|o| (o.to_string(), ctx.t(&format!("ownership.{o}")))).collect();
+    let regions: Vec<(String, String)> = data.regions.iter().map(|r| (r.id.to_string(), r.name.clone())).collect();
+    let total_times: i64 = data.totals.iter().map(|t| t.times).sum();
+    let mut aired_outlets: Vec<i32> = data.totals.iter().filter(|t| t.times > 0).map(|t| t.location_id).collect();
+    aired_outlets.sort_unstable();
+    aired_outlets.dedup();
+    page(
+        ctx,
+        &title,
+        html! {
+            div.page-heading {
+                h1 { (title) }
+                @if can_record(ctx) { a.button href="/airings/new" { (ctx.t("airing.new")) } }
+            }
+            p.meta { (ctx.t("airing.intro")) }
+            form.filters method="get" action="/airings" role="search" {
+                (filter_select(ctx, "spot", "field.spot", &query.spot, &spots))
+                (filter_select(ctx, "outlet", "field.outlet", &query.outlet, &outlets))
+                (filter_select(ctx, "ownership", "field.ownership", &query.ownership, &ownerships))
+                (filter_select(ctx, "region", "field.region", &query.region, &regions))
+                div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(query.from); }
+                div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
+                button type="submit" { (ctx.t("filter.apply")) }
+            }
+            @if data.rows.total == 0 {
+                p.empty { (ctx.t("list.empty")) }
+            } @else {
+                p.summary-line {
+                    strong { (tr_arg(ctx.lang, "airing.summary_times", &number(ctx.lang, total_times))) }
+                    " · "
+                    (tr_arg(ctx.lang, "airing.summary_outlets", &number(ctx.lang, aired_outlets.len() as i64)))
+                }
+                h2 #by-outlet { (ctx.t("airing.by_outlet")) }
+                (outlet_table(ctx, &data.totals))
+                h2 #by-month { (ctx.t("airing.by_month")) }
+                (month_table(ctx, &data.months))
+                h2 #records { (ctx.t("airing.records")) }
+                (record_table(ctx, &data.rows.rows))
+                (pagination(ctx, &query.to_query_string(), data.rows.page, data.rows.page_count(), data.rows.total))
+            }
+        },
+    )
+}
+
+/// Net times per outlet (rows) and spot (columns), with totals.
+fn outlet_table(ctx: &Ctx, totals: &[OutletTotal]) -> Markup {
+    let mut spots: Vec<(i32, String, String)> = Vec::new();
+    let mut outlets: Vec<(i32, String, Option<String>)> = Vec::new();
+    for t in totals {
+        if !spots.iter().any(|(id, _, _)| *id == t.material_id) {
+            spots.push((t.material_id, t.material_code.clone(), t.material_name.clone()));
+        }
+        if !outlets.iter().any(|(id, _, _)| *id == t.location_id) {
+            outlets.push((t.location_id, t.location_name.clone(), t.ownership.clone()));
+        }
+    }
+    spots.sort_by_key(|(id, _, _)| *id);
+    let cell = |outlet: i32, spot: i32| {
+        totals.iter().filter(|t| t.location_id == outlet && t.material_id == spot).map(|t| t.times).sum::<i64>()
+    };
+    let several = spots.len() > 1;
+    let label = ctx.t("airing.by_outlet");
+    table_region(
+        &label,
+        html! {
+            table {
+                thead { tr {
+                    th scope="col" { (ctx.t("field.outlet")) }
+                    th scope="col" { (ctx.t("field.ownership")) }
+                    @for (_, code, name) in &spots { th scope="col" .num title=(name) { (code) } }
+                    @if several { th scope="col" .num { (ctx.t("airing.total")) } }
+                } }
+                tbody {
+                    @for (id, name, owner) in &outlets {
+                        tr {
+                            th scope="row" { a href=(format!("/airings?outlet={id}")) { (name) } }
+                            td { (ownership_badge(ctx, owner.as_deref())) }
+                            @for (spot, _, _) in &spots { td.num { (number(ctx.lang, cell(*id, *spot))) } }
+                            @if several {
+                                td.num { (number(ctx.lang, spots.iter().map(|(s, _, _)| cell(*id, *s)).sum())) }
+                            }
+                        }
+                    }
+                }
+                tfoot { tr {
+                    th scope="row" { (ctx.t("airing.total")) }
+                    td {}
+                    @for (spot, _, _) in &spots {
+                        td.num { strong { (number(ctx.lang, totals.iter().filter(|t| t.material_id == *spot).map(|t| t.times).sum())) } }
+                    }
+                    @if several { td.num { strong { (number(ctx.lang, totals.iter().map(|t| t.times).sum())) } } }
+                } }
+            }
+        },
+    )
+}
+
+/// Net times per month, with a bar drawn by the browser (`meter`, no styles needed).
+fn month_table(ctx: &Ctx, months: &[(String, i64)]) -> Markup {
+    let max = months.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let label = ctx.t("airing.by_month");
+    table_region(
+        &label,
+        html! {
+            table.months {
+                thead { tr {
+                    th scope="col" { (ctx.t("airing.month")) }
+                    th scope="col" .num { (ctx.t("field.times")) }
+                    th scope="col" { span.visually-hidden { (ctx.t("airing.chart")) } }
+                } }
+                tbody {
+                    @for (month, n) in months {
+                        tr {
+                            th scope="row" { (month_label(ctx, month)) }
+                            td.num { (number(ctx.lang, *n)) }
+                            td { meter min="0" max=(max) value=((*n).max(0)) aria-hidden="true" {} }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn record_table(ctx: &Ctx, rows: &[AiringRow]) -> Markup {
+    let label = ctx.t("airing.records");
+    table_region(
+        &label,
+        html! {
+            table {
+                thead { tr {
+                    th scope="col" { (ctx.t("field.aired_on")) }
+                    th scope="col" { (ctx.t("field.outlet")) }
+                    th scope="col" { (ctx.t("field.spot")) }
+                    th scope="col" { (ctx.t("field.time_slot")) }
+                    th scope="col" { (ctx.t("field.programme")) }
+                    th scope="col" .num { (ctx.t("field.times")) }
+                } }
+                tbody {
+                    @for r in rows {
+                        @let a = &r.airing;
+                        tr.reversed[r.reversed_by.is_some()] {
+                            td { a href=(format!("/airings/{}", a.id)) { (day(a.aired_on)) } }
+                            td { (r.location_name) " " span.meta { "(" (ownership(ctx, r.ownership.as_deref())) ")" } }
+                            td { abbr title=(r.material_name) { (r.material_code) } }
+                            td { (a.time_slot) }
+                            td { (a.programme) }
+                            td.num {
+                                @if a.is_reversal() {
+                                    span.badge.off { (ctx.t("airing.correction")) } " "
+                                } @else if r.reversed_by.is_some() {
+                                    span.badge.off { (ctx.t("movement.reversed")) } " "
+                                }
+                                (signed(ctx, a.signed_times()))
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A day that never breaks across lines (non-breaking hyphens), machine-readable too.
+fn day(date: NaiveDate) -> Markup {
+    html! { time datetime=(date) { (date.format("%Y\u{2011}%m\u{2011}%d")) } }
+}
+
+/// A count with a true minus sign when negative.
+fn signed(ctx: &Ctx, n: i64) -> String {
+    if n < 0 {
+        format!("−{}", number(ctx.lang, -n))
+    } else {
+        number(ctx.lang, n)
+    }
+}
+
+/// The outlet select, grouped by ownership; the typed value stays selected.
+fn outlet_select(ctx: &Ctx, form: &FormState, outlets: &[Location]) -> Markup {
+    let name = "location_id";
+    let has_error = form.errors.get(name).is_some();
+    let chosen = form.value(name);
+    let hint_id = format!("{name}-hint");
+    let described = if has_error { format!("{name}-error {hint_id}") } else { hint_id.clone() };
+    let groups: Vec<(String, Vec<&Location>)> = ["state", "private", ""]
+        .iter()
+        .map(|o| {
+            let members: Vec<&Location> =
+                outlets.iter().filter(|l| l.ownership.as_deref().unwrap_or("") == *o).collect();
+            let label = if o.is_empty() { ctx.t("airing.ownership_unknown") } else { ctx.t(&format!("ownership.{o}")) };
+            (label, members)
+        })
+        .filter(|(_, members)| !members.is_empty())
+        .collect();
+    html! {
+        div.field.has-error[has_error] {
+            label for=(name) { (ctx.t("field.outlet")) " " abbr.req title=(ctx.t("form.required")) { "*" } }
+            p.hint id=(hint_id) { (ctx.t("hint.outlet")) }
+            @if let Some(e) = form.errors.get(name) { p.field-error id=(format!("{name}-error")) { (invalid(ctx.lang, e)) } }
+            select id=(name) name=(name) required
+                aria-invalid=[has_error.then_some("true")]
+                aria-describedby=(described) {
+                option value="" { (ctx.t("form.choose")) }
+                @for (label, members) in &groups {
+                    optgroup label=(label) {
+                        @for l in members {
+                            @let value = l.id.to_string();
+                            option value=(value) selected[value == chosen] {
+                                (l.name) " · " (ownership(ctx, l.ownership.as_deref()))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn form(ctx: &Ctx, form: &FormState, spots: &[Material], outlets: &[Location], today: NaiveDate) -> Markup {
+    let title = ctx.t("airing.new");
+    let spot_options: Vec<(String, String)> =
+        spots.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name))).collect();
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            p.meta { (ctx.t("airing.form_intro")) }
+            (form_error(ctx, form))
+            form.stacked method="post" action="/airings/new" novalidate {
+                (csrf(ctx))
+                (submission_key(form))
+                (required_note(ctx))
+                (select(ctx, form, "material_id", "field.spot", &spot_options, true))
+                (outlet_select(ctx, form, outlets))
+                (date_input(ctx, form, today))
+                (input_with_hint(ctx, form, "times", "field.times", "text", true, Some("hint.times")))
+                (input_with_hint(ctx, form, "time_slot", "field.time_slot", "text", false, Some("hint.time_slot")))
+                (input(ctx, form, "programme", "field.programme", "text", false))
+                div.actions {
+                    button.primary type="submit" { (ctx.t("airing.record")) }
+                    a href="/airings" { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+/// The day of the airing: a date box that offers no day after today.
+fn date_input(ctx: &Ctx, form: &FormState, today: NaiveDate) -> Markup {
+    let name = "aired_on";
+    let has_error = form.errors.get(name).is_some();
+    html! {
+        div.field.has-error[has_error] {
+            label for=(name) { (ctx.t("field.aired_on")) " " abbr.req title=(ctx.t("form.required")) { "*" } }
+            @if let Some(e) = form.errors.get(name) { p.field-error id=(format!("{name}-error")) { (invalid(ctx.lang, e)) } }
+            input id=(name) name=(name) type="date" value=(form.value(name)) max=(today) required
+                aria-invalid=[has_error.then_some("true")]
+                aria-describedby=[has_error.then(|| format!("{name}-error"))];
+        }
+    }
+}
+
+/// What an airing's page shows.
+pub struct AiringPage {
+    pub airing: Airing,
+    pub material: Material,
+    pub outlet: Location,
+    /// The correction that reversed it.
+    pub correction: Option<Airing>,
+    /// For a correction: the airing it reverses.
+    pub original: Option<Airing>,
+}
+
+pub fn detail(ctx: &Ctx, p: &AiringPage, form: &FormState) -> Markup {
+    let a = &p.airing;
+    let title = if a.is_reversal() {
+        format!("{} #{}", ctx.t("airing.correction"), a.id)
+    } else {
+        format!("{} #{}", ctx.t("airing.title"), a.id)
+    };
+    page(
+        ctx,
+        &title,
+        html! {
+            p.meta { a href="/airings" { "← " (ctx.t("nav.airings")) } }
+            h1 { (title) @if p.correction.is_some() { " " span.badge.off { (ctx.t("movement.reversed")) } } }
+            (form_error(ctx, form))
+            dl.facts {
+                dt { (ctx.t("field.spot")) } dd { (p.material.code) " — " (p.material.name) }
+                dt { (ctx.t("field.outlet")) } dd {
+                    a href=(format!("/locations/{}", p.outlet.id)) { (p.outlet.name) } " "
+                    (ownership_badge(ctx, p.outlet.ownership.as_deref()))
+                }
+                dt { (ctx.t("field.aired_on")) } dd { (a.aired_on) }
+                dt { (ctx.t("field.times")) } dd { (signed(ctx, a.signed_times())) }
+                dt { (ctx.t("field.time_slot")) } dd { @if a.time_slot.is_empty() { "—" } @else { (a.time_slot) } }
+                dt { (ctx.t("field.programme")) } dd { @if a.programme.is_empty() { "—" } @else { (a.programme) } }
+                @if let Some(r) = &a.external_ref { dt { (ctx.t("field.reference")) } dd { (r) } }
+                @if let Some(of) = a.reverses_id {
+                    dt { (ctx.t("airing.corrects")) } dd {
+                        a href=(format!("/airings/{of}")) { (ctx.t("airing.title")) " #" (of) }
+                        @if let Some(o) = &p.original { " · " (o.aired_on) }
+                    }
+                    dt { (ctx.t("field.reason")) } dd { (a.reason) }
+                }
+                @if let Some(c) = &p.correction {
+                    dt { (ctx.t("airing.reversed_by")) } dd {
+                        a href=(format!("/airings/{}", c.id)) { (ctx.t("airing.correction")) " #" (c.id) }
+                        " · " (c.reason)
+                    }
+                }
+                dt { (ctx.t("audit.when")) } dd { (a.recorded_at.format("%Y-%m-%d %H:%M")) }
+            }
+            @if can_record(ctx) && p.correction.is_none() && !a.is_reversal() {
+                section.card {
+                    h2 { (ctx.t("airing.reverse")) }
+                    (reason_form(ctx, form, &format!("/airings/{}/reverse", a.id), "airing.reverse", "airing.reverse_hint"))
+                }
+            }
+        },
+    )
+}

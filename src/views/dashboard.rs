@@ -1,0 +1,569 @@
+//! The managers' dashboard: materials at a glance, the coverage map, the type × region heat
+//! table, reach, progress over time and the gaps to act on. Every number links to its rows.
+
+use crate::i18n::{number, tr, tr_arg};
+use crate::models::campaign::Campaign;
+use crate::reports::coverage::{Cell, Dashboard, DashboardQuery, RegionCoverage};
+use crate::views::charts::{line_chart, Series};
+use crate::views::layout::page;
+use crate::web::ctx::Ctx;
+use chrono::{Datelike, Duration, NaiveDate};
+use maud::{html, Markup, PreEscaped};
+
+/// The colour band of a coverage percentage: (css class, fill, text colour). Fills are a
+/// sequential blue scale with a warm band for "target, nothing delivered"; text colours keep
+/// 4.5:1 contrast on every fill. The map uses the colours as SVG attributes; tables use the
+/// `heat-*` classes of app.css (the CSP allows no inline styles), which repeat them.
+pub fn band(percent: Option<f64>) -> (&'static str, &'static str, &'static str) {
+    match percent {
+        None => ("none", "#e5e7eb", "#1b2430"),
+        Some(p) if p <= 0.0 => ("zero", "#f6d5d9", "#5c0f19"),
+        Some(p) if p < 25.0 => ("low", "#deebf7", "#1b2430"),
+        Some(p) if p < 50.0 => ("mid", "#9ecae1", "#1b2430"),
+        Some(p) if p < 75.0 => ("high", "#2468a2", "#ffffff"),
+        Some(p) if p < 100.0 => ("higher", "#1a4f80", "#ffffff"),
+        Some(_) => ("full", "#0b2f55", "#ffffff"),
+    }
+}
+
+const LEGEND: [(&str, Option<f64>); 7] = [
+    ("dashboard.legend.none", None),
+    ("dashboard.legend.zero", Some(0.0)),
+    ("dashboard.legend.low", Some(10.0)),
+    ("dashboard.legend.mid", Some(30.0)),
+    ("dashboard.legend.high", Some(60.0)),
+    ("dashboard.legend.higher", Some(80.0)),
+    ("dashboard.legend.full", Some(100.0)),
+];
+
+fn percent_text(ctx: &Ctx, p: Option<f64>) -> String {
+    match p {
+        Some(p) => format!("{} %", number(ctx.lang, p.round() as i64)),
+        None => "—".into(),
+    }
+}
+
+/// Links to the rows behind a number.
+pub struct Links<'a> {
+    pub q: &'a DashboardQuery,
+}
+
+impl Links<'_> {
+    fn range(&self) -> String {
+        format!("from={}&to={}", self.q.from, self.q.to)
+    }
+
+    /// Delivered shipments to distribution points, narrowed to a region and type.
+    pub fn distributed(&self, material: i32, region: Option<i32>, kind: Option<i32>) -> String {
+        let mut s = format!("/shipments?status=delivered&dest=points&material={material}&{}", self.range());
+        if let Some(r) = region {
+            s.push_str(&format!("&region={r}"));
+        }
+        if let Some(t) = kind {
+            s.push_str(&format!("&type={t}"));
+        }
+        s
+    }
+}
+
+pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &DashboardQuery, d: &Dashboard) -> Markup {
+    let title = ctx.t("dashboard.title");
+    let links = Links { q };
+    let chosen = d.materials.iter().find(|(m, _)| m.id == q.material_id).map(|(m, _)| m.clone());
+    let chosen_name = chosen.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+    page(
+        ctx,
+        &title,
+        html! {
+            div.page-heading {
+                h1 { (title) }
+                a.button.secondary-button href=(format!("/report?campaign={}&from={}&to={}", campaign.id, q.from, q.to)) { (ctx.t("report.title")) }
+            }
+            (filters(ctx, campaigns, campaign, q, d))
+            p.meta { (tr_arg(ctx.lang, "dashboard.range_note", &format!("{} – {}", q.from, q.to))) }
+            (materials_table(ctx, q, d, &links))
+            section.card #coverage aria-labelledby="coverage-heading" {
+                h2 #coverage-heading { (tr_arg(ctx.lang, "dashboard.coverage_for", &chosen_name)) }
+                div.map-and-table {
+                    (tile_map(ctx, q, &d.regions, &links))
+                    (legend(ctx))
+                }
+                details {
+                    summary { (ctx.t("dashboard.map_as_table")) }
+                    (region_table(ctx, q, &d.regions, &links))
+                }
+            }
+            (heat_table(ctx, q, d, &links))
+            (reach(ctx, d))
+            (over_time(ctx, q, d))
+            (alerts(ctx, q, d, &links))
+        },
+    )
+}
+
+fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &DashboardQuery, d: &Dashboard) -> Markup {
+    html! {
+        form.filters method="get" action="/dashboard" {
+            div.field {
+                label for="campaign" { (ctx.t("field.campaign")) }
+                select #campaign name="campaign" {
+                    @for c in campaigns { option value=(c.id) selected[c.id == campaign.id] { (c.name) } }
+                }
+            }
+            div.field {
+                label for="material" { (ctx.t("dashboard.material_shown")) }
+                select #material name="material" {
+                    @for (m, _) in &d.materials {
+                        @if !m.is_broadcast() { option value=(m.id) selected[m.id == q.material_id] { (m.name) } }
+                    }
+                }
+            }
+            div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(q.from); }
+            div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(q.to); }
+            div.field { label for="days" { (ctx.t("dashboard.transit_days")) } input #days name="days" type="number" min="1" max="365" value=(q.transit_days); }
+            button type="submit" { (ctx.t("filter.apply")) }
+        }
+    }
+}
+
+fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
+    let range = format!("from={}&to={}", q.from, q.to);
+    html! {
+        section {
+            h2 #materials-heading { (ctx.t("dashboard.by_material")) }
+            div.table-wrap role="region" aria-labelledby="materials-heading" tabindex="0" {
+                table.dashboard-materials {
+                    thead { tr {
+                        th scope="col" { (ctx.t("field.material")) }
+                        th scope="col" .num { (ctx.t("field.planned_quantity")) }
+                        th scope="col" .num { (ctx.t("stock.received")) }
+                        th scope="col" .num { (ctx.t("stock.in_depots")) }
+                        th scope="col" .num { (ctx.t("stock.in_transit")) }
+                        th scope="col" .num { (ctx.t("stock.distributed")) }
+                        th scope="col" .num { (ctx.t("stock.lost")) }
+                        th scope="col" .num { (ctx.t("dashboard.share_distributed")) }
+                    } }
+                    tbody {
+                        @for (m, line) in &d.materials {
+                            tr {
+                                th scope="row" { (m.name) }
+                                td.num { (number(ctx.lang, i64::from(m.planned_quantity))) }
+                                @if m.is_broadcast() {
+                                    td.num colspan="6" {
+                                        a href=(format!("/airings?spot={}&{range}", m.id)) {
+                                            (tr_arg(ctx.lang, "dashboard.airings", &number(ctx.lang, line.airings)))
+                                            " · "
+                                            (tr_arg(ctx.lang, "dashboard.outlets", &number(ctx.lang, line.outlets)))
+                                        }
+                                    }
+                                } @else {
+                                    td.num { a href=(format!("/stock/materials/{}", m.id)) { (number(ctx.lang, line.received)) } }
+                                    td.num { a href=(format!("/stock?material={}&depots=1", m.id)) { (number(ctx.lang, line.in_depots)) } }
+                                    td.num { a href=(format!("/shipments?status=dispatched&material={}", m.id)) { (number(ctx.lang, line.in_transit)) } }
+                                    td.num { a href=(links.distributed(m.id, None, None)) { (number(ctx.lang, line.distributed)) } }
+                                    td.num { a href=(format!("/stock/materials/{}", m.id)) { (number(ctx.lang, line.lost)) } }
+                                    td.num {
+                                        @if m.planned_quantity > 0 {
+                                            (percent_text(ctx, Some(line.distributed as f64 * 100.0 / f64::from(m.planned_quantity))))
+                                        } @else { "—" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each region a square where it lies, "abroad" beside the country; coloured by % of target.
+fn tile_map(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
+    const SIZE: i32 = 78;
+    const GAP: i32 = 4;
+    let cols = regions.iter().filter_map(|r| r.region.tile_col).max().unwrap_or(9) + 1;
+    let rows = regions.iter().filter_map(|r| r.region.tile_row).max().unwrap_or(5) + 1;
+    let width = cols * (SIZE + GAP);
+    let height = rows * (SIZE + GAP);
+    html! {
+        svg #coverage-map viewBox=(format!("0 0 {width} {height}")) role="group" aria-label=(ctx.t("dashboard.map_label")) class="tile-map" {
+            @for r in regions {
+                @if let (Some(col), Some(row)) = (r.region.tile_col, r.region.tile_row) {
+                    @let (class, fill, text) = band(r.percent());
+                    @let x = col * (SIZE + GAP);
+                    @let y = row * (SIZE + GAP);
+                    @let visible = format!("{} {}", short_name(&r.region.name), percent_text(ctx, r.percent()));
+                    // The accessible name starts with what the tile shows (WCAG 2.5.3), then says it in full.
+                    @let label = format!("{visible} — {}: {}", r.region.name, match r.percent() {
+                        Some(_) => tr_arg(ctx.lang, "dashboard.tile_label", &format!("{} / {}", number(ctx.lang, r.distributed), number(ctx.lang, r.target))),
+                        None => format!("{} · {}", number(ctx.lang, r.distributed), tr(ctx.lang, "dashboard.legend.none")),
+                    });
+                    a href=(links.distributed(q.material_id, Some(r.region.id), None)) aria-label=(label) {
+                        title { (label) }
+                        rect class=(format!("tile {class}")) x=(x) y=(y) width=(SIZE) height=(SIZE) rx="6" fill=(fill) {}
+                        // One text with two lines and a space between them: its words read as they look.
+                        text x=(x + SIZE / 2) y=(y + 30) fill=(text) text-anchor="middle" {
+                            tspan.tile-name x=(x + SIZE / 2) { (short_name(&r.region.name)) }
+                            " "
+                            tspan.tile-value x=(x + SIZE / 2) dy="24" { (percent_text(ctx, r.percent())) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Region names cut to fit a tile: "Distrito Capital" → "Distrito C.", "Nueva Esparta" → "Nueva Esp.".
+fn short_name(name: &str) -> String {
+    let name = name.split(" (").next().unwrap_or(name);
+    if name.chars().count() <= 9 {
+        return name.to_string();
+    }
+    let mut words = name.split_whitespace();
+    let first = words.next().unwrap_or("");
+    match words.next() {
+        // "Distrito Capital" → "Distrito C.", "Nueva Esparta" → "Nueva E."
+        Some(second) if first.chars().count() <= 8 => format!("{first} {}.", second.chars().next().unwrap_or(' ')),
+        _ => format!("{}.", first.chars().take(8).collect::<String>()),
+    }
+}
+
+fn legend(ctx: &Ctx) -> Markup {
+    html! {
+        div.legend {
+            h3 { (ctx.t("dashboard.legend")) }
+            ul {
+                @for (key, sample) in LEGEND {
+                    @let (class, _, _) = band(sample);
+                    li { span class=(format!("swatch heat-{class}")) aria-hidden="true" {} (ctx.t(key)) }
+                }
+            }
+        }
+    }
+}
+
+fn region_table(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
+    html! {
+        div.table-wrap role="region" aria-label=(ctx.t("dashboard.map_as_table")) tabindex="0" {
+            table {
+                thead { tr {
+                    th scope="col" { (ctx.t("field.region")) }
+                    th scope="col" .num { (ctx.t("stock.distributed")) }
+                    th scope="col" .num { (ctx.t("dashboard.target")) }
+                    th scope="col" .num { (ctx.t("dashboard.percent_of_target")) }
+                } }
+                tbody {
+                    @for r in regions {
+                        tr {
+                            th scope="row" { (r.region.name) }
+                            td.num { a href=(links.distributed(q.material_id, Some(r.region.id), None)) { (number(ctx.lang, r.distributed)) } }
+                            td.num { a href=(format!("/targets?material={}", q.material_id)) { (number(ctx.lang, r.target)) } }
+                            td.num { (percent_text(ctx, r.percent())) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Types that have a target or a delivery for the chosen material: the heat table's columns.
+fn active_types(d: &Dashboard) -> Vec<&crate::models::location_type::LocationType> {
+    d.types
+        .iter()
+        .filter(|t| d.cells.iter().any(|((_, k), c)| *k == t.id && (c.target > 0 || c.distributed > 0)))
+        .collect()
+}
+
+fn heat_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
+    let types = active_types(d);
+    let cell = |region: i32, kind: i32| d.cells.get(&(region, kind)).copied().unwrap_or_default();
+    html! {
+        section.card {
+            h2 #heat-heading { (ctx.t("dashboard.heat")) }
+            p.hint { (ctx.t("dashboard.heat_hint")) }
+            @if types.is_empty() {
+                p.empty { (ctx.t("dashboard.nothing_planned")) }
+            } @else {
+                div.table-wrap role="region" aria-labelledby="heat-heading" tabindex="0" {
+                    table.heat {
+                        thead { tr {
+                            th scope="col" { (ctx.t("field.region")) }
+                            @for t in &types { th scope="col" .num { (t.name(ctx.lang)) } }
+                        } }
+                        tbody {
+                            @for r in &d.regions {
+                                @if types.iter().any(|t| { let c = cell(r.region.id, t.id); c.target > 0 || c.distributed > 0 }) {
+                                    tr {
+                                        th scope="row" { (r.region.name) }
+                                        @for t in &types {
+                                            @let c = cell(r.region.id, t.id);
+                                            @let percent = (c.target > 0).then(|| c.distributed as f64 * 100.0 / c.target as f64);
+                                            @let (class, _, _) = band(percent);
+                                            td class=(format!("num heat-{class}")) {
+                                                @if c.target == 0 && c.distributed == 0 {
+                                                    span.visually-hidden { (ctx.t("dashboard.nothing")) } "·"
+                                                } @else {
+                                                    a href=(links.distributed(q.material_id, Some(r.region.id), Some(t.id))) {
+                                                        (number(ctx.lang, c.distributed))
+                                                    }
+                                                    @if c.target > 0 {
+                                                        br; span.small { (tr_arg(ctx.lang, "dashboard.of_target", &number(ctx.lang, c.target))) " · " (percent_text(ctx, percent)) }
+                                                    }
+                                                    @if c.target > 0 && c.distributed == 0 { " " span.flag title=(ctx.t("dashboard.gap")) { "⚠" span.visually-hidden { (ctx.t("dashboard.gap")) } } }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn reach(ctx: &Ctx, d: &Dashboard) -> Markup {
+    let by_type: Vec<(&str, Cell)> = d
+        .types
+        .iter()
+        .map(|t| {
+            let total = d.cells.iter().filter(|((_, k), _)| *k == t.id).fold(Cell::default(), |acc, (_, c)| Cell {
+                reached: acc.reached + c.reached,
+                registered: acc.registered + c.registered,
+                ..acc
+            });
+            (t.name(ctx.lang), total)
+        })
+        .filter(|(_, c)| c.registered > 0)
+        .collect();
+    let by_region: Vec<(&RegionCoverage, Cell)> = d
+        .regions
+        .iter()
+        .map(|r| {
+            let total = d.cells.iter().filter(|((g, _), _)| *g == r.region.id).fold(Cell::default(), |acc, (_, c)| {
+                Cell { reached: acc.reached + c.reached, registered: acc.registered + c.registered, ..acc }
+            });
+            (r, total)
+        })
+        .filter(|(_, c)| c.registered > 0)
+        .collect();
+    let pct = |c: &Cell| percent_text(ctx, (c.registered > 0).then(|| c.reached as f64 * 100.0 / c.registered as f64));
+    html! {
+        section.card aria-labelledby="reach-heading" {
+            h2 #reach-heading { (ctx.t("dashboard.reach")) }
+            p.hint { (ctx.t("dashboard.reach_hint")) }
+            div.two-columns {
+                div.table-wrap role="region" aria-label=(ctx.t("dashboard.reach_by_type")) tabindex="0" {
+                    table {
+                        caption { (ctx.t("dashboard.reach_by_type")) }
+                        thead { tr { th scope="col" { (ctx.t("field.location_type")) } th scope="col" .num { (ctx.t("dashboard.reached")) } th scope="col" .num { "%" } } }
+                        tbody {
+                            @for (name, c) in &by_type {
+                                tr { th scope="row" { (name) } td.num { (number(ctx.lang, c.reached)) " / " (number(ctx.lang, c.registered)) } td.num { (pct(c)) } }
+                            }
+                        }
+                    }
+                }
+                div.table-wrap role="region" aria-label=(ctx.t("dashboard.reach_by_region")) tabindex="0" {
+                    table {
+                        caption { (ctx.t("dashboard.reach_by_region")) }
+                        thead { tr { th scope="col" { (ctx.t("field.region")) } th scope="col" .num { (ctx.t("dashboard.reached")) } th scope="col" .num { "%" } } }
+                        tbody {
+                            @for (r, c) in &by_region {
+                                tr {
+                                    th scope="row" { a href=(format!("/locations?region={}", r.region.id)) { (r.region.name) } }
+                                    td.num { (number(ctx.lang, c.reached)) " / " (number(ctx.lang, c.registered)) }
+                                    td.num { (pct(c)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+const SERIES_COLOURS: [(u8, u8, u8); 6] =
+    [(29, 79, 122), (200, 82, 0), (0, 128, 96), (153, 51, 153), (110, 110, 110), (180, 30, 60)];
+
+/// The Monday of a date's week.
+fn week_of(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
+    let epoch = week_of(q.from);
+    let weeks = ((q.to - epoch).num_days() / 7 + 1).clamp(1, 2_000) as usize;
+    let stocked: Vec<_> = d.materials.iter().filter(|(m, _)| !m.is_broadcast()).collect();
+    // Weekly distributed per material, and cumulative share of target.
+    let mut weekly: Vec<Vec<i64>> = vec![vec![0; weeks]; stocked.len()];
+    for (i, (m, _)) in stocked.iter().enumerate() {
+        for (material, day, quantity) in &d.daily {
+            if *material == m.id {
+                let w = ((week_of(*day) - epoch).num_days() / 7) as usize;
+                if let Some(slot) = weekly[i].get_mut(w) {
+                    *slot += quantity;
+                }
+            }
+        }
+    }
+    let label = move |x: &i32| (epoch + Duration::days(i64::from(*x))).format("%Y-%m").to_string();
+    let mut cumulative_series = Vec::new();
+    let mut y_max: f64 = 100.0;
+    for (i, (m, _)) in stocked.iter().enumerate() {
+        let target = d.target_totals.get(&m.id).copied().unwrap_or(0);
+        if target <= 0 {
+            continue;
+        }
+        let mut running = d.before_range.get(&m.id).copied().unwrap_or(0);
+        let points: Vec<(i32, f64)> = weekly[i]
+            .iter()
+            .enumerate()
+            .map(|(w, q)| {
+                running += q;
+                ((w * 7) as i32, running as f64 * 100.0 / target as f64)
+            })
+            .collect();
+        y_max = y_max.max(points.iter().map(|p| p.1).fold(0.0, f64::max));
+        let (r, g, b) = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+        cumulative_series.push(Series { name: &m.name, colour: plotters::style::RGBColor(r, g, b), points });
+    }
+    let chosen = stocked.iter().position(|(m, _)| m.id == q.material_id);
+    let weekly_chart = chosen.map(|i| {
+        let (r, g, b) = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+        let points: Vec<(i32, f64)> = weekly[i].iter().enumerate().map(|(w, q)| ((w * 7) as i32, *q as f64)).collect();
+        let max = points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.1;
+        line_chart(
+            &[Series { name: &stocked[i].0.name, colour: plotters::style::RGBColor(r, g, b), points }],
+            &label,
+            max,
+            &ctx.t("dashboard.units_per_week"),
+        )
+    });
+    let cumulative_chart = line_chart(&cumulative_series, &label, y_max * 1.05, &ctx.t("dashboard.percent_of_target"));
+    html! {
+        section.card aria-labelledby="time-heading" {
+            h2 #time-heading { (ctx.t("dashboard.over_time")) }
+            h3 #cumulative-heading { (ctx.t("dashboard.cumulative")) }
+            figure.chart role="img" aria-labelledby="cumulative-heading" {
+                (PreEscaped(cumulative_chart))
+            }
+            @if let Some(chart) = weekly_chart {
+                h3 #weekly-heading { (ctx.t("dashboard.weekly")) }
+                figure.chart role="img" aria-labelledby="weekly-heading" {
+                    (PreEscaped(chart))
+                }
+            }
+            details {
+                summary { (ctx.t("dashboard.chart_as_table")) }
+                div.table-wrap role="region" aria-label=(ctx.t("dashboard.chart_as_table")) tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("dashboard.week_of")) }
+                            @for (m, _) in &stocked { th scope="col" .num { (m.name) } }
+                        } }
+                        tbody {
+                            @for w in 0..weeks {
+                                @if weekly.iter().any(|series| series[w] != 0) {
+                                    tr {
+                                        th scope="row" { (epoch + Duration::days((w * 7) as i64)) }
+                                        @for series in &weekly { td.num { (number(ctx.lang, series[w])) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn alerts(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
+    // Gaps grouped by type: "3 regions: 0 hospitals".
+    let mut gaps: Vec<(&crate::models::location_type::LocationType, Vec<&RegionCoverage>)> = Vec::new();
+    for t in &d.types {
+        let regions: Vec<&RegionCoverage> = d
+            .regions
+            .iter()
+            .filter(|r| d.cells.get(&(r.region.id, t.id)).is_some_and(|c| c.target > 0 && c.distributed == 0))
+            .collect();
+        if !regions.is_empty() {
+            gaps.push((t, regions));
+        }
+    }
+    html! {
+        section.card #alerts aria-labelledby="alerts-heading" {
+            h2 #alerts-heading { (ctx.t("dashboard.alerts")) }
+            h3 { (ctx.t("dashboard.gaps")) }
+            @if gaps.is_empty() {
+                p { (ctx.t("dashboard.no_gaps")) }
+            } @else {
+                ul.gaps {
+                    @for (t, regions) in &gaps {
+                        li {
+                            strong { (tr_arg(ctx.lang, "dashboard.gap_line", &regions.len().to_string()).replace("%{type}", t.name(ctx.lang))) }
+                            ": "
+                            @for (i, r) in regions.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                a href=(links.distributed(q.material_id, Some(r.region.id), Some(t.id))) { (r.region.name) }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { (ctx.t("dashboard.depot_shortfalls")) }
+            @if d.depot_shortfalls.is_empty() {
+                p { (ctx.t("dashboard.no_depot_shortfalls")) }
+            } @else {
+                ul {
+                    @for s in d.depot_shortfalls.iter().take(20) {
+                        li {
+                            a href=(format!("/stock/locations/{}", s.depot_id)) { (s.depot_name) } ": "
+                            (s.material_name) " — "
+                            (tr_arg(ctx.lang, "dashboard.depot_shortfall", &number(ctx.lang, s.on_hand)).replace("%{open}", &number(ctx.lang, s.open_target)))
+                        }
+                    }
+                }
+            }
+            h3 { (tr_arg(ctx.lang, "dashboard.late", &q.transit_days.to_string())) }
+            @if d.late_shipments.is_empty() {
+                p { (ctx.t("dashboard.no_late")) }
+            } @else {
+                ul {
+                    @for s in &d.late_shipments {
+                        li { a href=(format!("/shipments/{}", s.id)) { (s.reference) } " → " (s.destination) " · " (ctx.t("field.dispatched_on")) " " (s.dispatched_on) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_follow_the_percentage() {
+        assert_eq!(band(None).0, "none");
+        assert_eq!(band(Some(0.0)).0, "zero");
+        assert_eq!(band(Some(24.9)).0, "low");
+        assert_eq!(band(Some(50.0)).0, "high");
+        assert_eq!(band(Some(130.0)).0, "full");
+    }
+
+    #[test]
+    fn names_fit_a_tile() {
+        assert_eq!(short_name("Lara"), "Lara");
+        assert_eq!(short_name("Distrito Capital"), "Distrito C.");
+        assert_eq!(short_name("La Guaira (Vargas)"), "La Guaira");
+        assert_eq!(short_name("Anzoátegui"), "Anzoáteg.");
+        assert!(short_name("Dependencias Federales").chars().count() <= 11);
+    }
+}

@@ -1,0 +1,348 @@
+//! Airings of the information spots by media outlets: the list with its totals, recording an
+//! airing, its page, and its reversal. Spots are aired, not stocked: nothing here touches the
+//! stock ledger, but the period lock applies all the same.
+
+use crate::db::DbConn;
+use crate::domain::{Invalid, OptionalText, Permission, Quantity};
+use crate::error::AppError;
+use crate::ledger;
+use crate::models::airing::{self, Airing, AiringFilter, NewAiring, MAX_TIMES};
+use crate::models::audit::{Actor, AuditEntry};
+use crate::models::location::{Location, OWNERSHIPS};
+use crate::models::material::Material;
+use crate::models::region::Region;
+use crate::stock::Access;
+use crate::views;
+use crate::views::airings::{AiringPage, ListData, ListQuery};
+use crate::web::ctx::Ctx;
+use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm};
+use crate::web::stock::parse_reason;
+use crate::web::{db, html, page_param, parse_id, query_param, submission, unprocessable};
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+
+/// Rows per page of the airing list.
+const PER_PAGE: i64 = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/airings", web::get().to(list))
+        .route("/airings/new", web::get().to(new_form))
+        .route("/airings/new", web::post().to(create))
+        .route("/airings/{id}", web::get().to(detail))
+        .route("/airings/{id}/reverse", web::post().to(reverse));
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+// ---- rules (each inside the caller's write transaction) ----
+
+/// Records an airing after checking the spot, the outlet, the user's regions and the period
+/// lock; audited in the same transaction.
+pub fn record(conn: &mut DbConn, access: &Access, actor: &Actor, new: &NewAiring) -> Result<i32, AppError> {
+    let material = Material::find(conn, new.material_id)?.ok_or(AppError::Refused(Invalid::new("err.not_a_spot")))?;
+    if !material.is_broadcast() {
+        return Err(AppError::Refused(Invalid::new("err.not_a_spot")));
+    }
+    let outlet =
+        Location::get(conn, new.location_id)?.ok_or(AppError::Refused(Invalid::new("err.not_a_media_outlet")))?;
+    if !airing::is_media_outlet(conn, &outlet)? {
+        return Err(AppError::Refused(Invalid::new("err.not_a_media_outlet")));
+    }
+    if !outlet.is_active {
+        return Err(AppError::Refused(Invalid::new("err.inactive_location")));
+    }
+    access.check(&outlet)?;
+    if !(1..=MAX_TIMES).contains(&new.times) {
+        return Err(AppError::Refused(Invalid::new("err.too_many_times")));
+    }
+    check_date(conn, new.aired_on)?;
+    let id = Airing::insert(conn, new, access.user_id)?;
+    let summary = format!("{} × {} on {} ({})", new.times, material.code, outlet.code, new.aired_on);
+    AuditEntry::record(conn, actor, "create", "airing", id, &summary)?;
+    Ok(id)
+}
+
+/// Reverses airing `id` with a correcting row; refused for a correction, for an airing already
+/// reversed, and inside the closed period. Gives the correction's id.
+pub fn reverse_airing(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    id: i32,
+    reason: &str,
+) -> Result<i32, AppError> {
+    let original = Airing::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let outlet = Location::get(conn, original.location_id)?.ok_or(AppError::NotFound)?;
+    access.check(&outlet)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::Refused(Invalid::new("err.reason_required")));
+    }
+    if original.is_reversal() {
+        return Err(AppError::Refused(Invalid::new("err.reversal_of_reversal")));
+    }
+    if Airing::reversal_of(conn, id)?.is_some() {
+        return Err(AppError::Refused(Invalid::new("err.already_reversed")));
+    }
+    if let Some(lock) = ledger::lock_date(conn)? {
+        if original.aired_on <= lock {
+            return Err(AppError::Refused(Invalid::with("err.period_closed", lock)));
+        }
+    }
+    let correction = Airing::reverse(conn, &original, reason, access.user_id).map_err(|e| {
+        // A concurrent reversal of the same airing won: UNIQUE (reverses_id).
+        if crate::models::is_unique_violation(&e) {
+            AppError::Refused(Invalid::new("err.already_reversed"))
+        } else {
+            AppError::Database(e)
+        }
+    })?;
+    AuditEntry::record(conn, actor, "reverse", "airing", id, &format!("correction #{correction}: {reason}"))?;
+    Ok(correction)
+}
+
+/// Refuses a day inside the closed period or after today.
+fn check_date(conn: &mut DbConn, day: NaiveDate) -> Result<(), AppError> {
+    if let Some(lock) = ledger::lock_date(conn)? {
+        if day <= lock {
+            return Err(AppError::Refused(Invalid::with("err.period_closed", lock)));
+        }
+    }
+    if day > today() {
+        return Err(AppError::Refused(Invalid::new("err.future_date")));
+    }
+    Ok(())
+}
+
+// ---- list ----
+
+async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let query = ListQuery {
+        spot: query_param(&ctx, "spot"),
+        outlet: query_param(&ctx, "outlet"),
+        ownership: query_param(&ctx, "ownership"),
+        region: query_param(&ctx, "region"),
+        from: query_param(&ctx, "from"),
+        to: query_param(&ctx, "to"),
+    };
+    let scope = user.access().regions;
+    let filter = AiringFilter {
+        material_id: query.spot.parse().ok(),
+        location_id: query.outlet.parse().ok(),
+        ownership: OWNERSHIPS.iter().find(|o| **o == query.ownership).map(|o| o.to_string()),
+        region_id: query.region.parse().ok(),
+        from: NaiveDate::parse_from_str(&query.from, "%Y-%m-%d").ok(),
+        to: NaiveDate::parse_from_str(&query.to, "%Y-%m-%d").ok(),
+        regions: scope.clone(),
+    };
+    let page = page_param(&ctx);
+    let data = db(&ctx, move |conn| {
+        let outlets = airing::media_outlets(conn, false, scope.as_deref())?;
+        let regions: Vec<Region> =
+            Region::all(conn)?.into_iter().filter(|r| outlets.iter().any(|o| o.region_id == Some(r.id))).collect();
+        Ok(ListData {
+            rows: Airing::page(conn, &filter, page, PER_PAGE)?,
+            totals: Airing::totals_by_outlet(conn, &filter)?,
+            months: Airing::by_month(conn, &filter)?,
+            spots: airing::spots(conn)?,
+            outlets,
+            regions,
+        })
+    })
+    .await?;
+    Ok(html(views::airings::list(&ctx, &query, &data)))
+}
+
+// ---- recording ----
+
+/// The spots, and every active outlet with those this user may record for.
+async fn choices(ctx: &Ctx, access: &Access) -> Result<(Vec<Material>, Vec<Location>, Vec<Location>), AppError> {
+    let access = access.clone();
+    db(ctx, move |conn| {
+        let active = airing::media_outlets(conn, true, None)?;
+        let mine = active.iter().filter(|l| access.covers(l.region_id)).cloned().collect();
+        Ok((airing::spots(conn)?, active, mine))
+    })
+    .await
+}
+
+fn parse_times(raw: &str) -> Result<i32, Invalid> {
+    let too_large = || Invalid::new("err.too_many_times");
+    match Quantity::parse_positive(raw) {
+        Ok(q) if q.get() <= MAX_TIMES => Ok(q.get()),
+        Ok(_) => Err(too_large()),
+        Err(e) if e.key == "err.too_large" => Err(too_large()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Parses the form; the spot and the outlet must be among `spots` and the `active` outlets (the
+/// write checks them again, with the user's regions, inside its transaction).
+fn parse_airing(form: &PostForm, spots: &[Material], active: &[Location]) -> Result<NewAiring, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let material_id = e.check(
+        "material_id",
+        required_id(form.get("material_id")).and_then(|id| {
+            if spots.iter().any(|m| m.id == id) {
+                Ok(id)
+            } else {
+                Err(Invalid::new("err.not_a_spot"))
+            }
+        }),
+    );
+    let location_id = e.check(
+        "location_id",
+        required_id(form.get("location_id")).and_then(|id| {
+            if active.iter().any(|l| l.id == id) {
+                Ok(id)
+            } else {
+                Err(Invalid::new("err.not_a_media_outlet"))
+            }
+        }),
+    );
+    let aired_on = e.check(
+        "aired_on",
+        required_date(form.get("aired_on")).and_then(|d| {
+            if d <= today() {
+                Ok(d)
+            } else {
+                Err(Invalid::new("err.future_date"))
+            }
+        }),
+    );
+    let times = e.check("times", parse_times(form.get("times")));
+    let time_slot = e.check("time_slot", OptionalText::parse(form.get("time_slot"), 40));
+    let programme = e.check("programme", OptionalText::parse(form.get("programme"), 120));
+    match (material_id, location_id, aired_on, times, time_slot, programme) {
+        (Some(material_id), Some(location_id), Some(aired_on), Some(times), Some(time_slot), Some(programme))
+            if e.is_empty() =>
+        {
+            Ok(NewAiring {
+                material_id,
+                location_id,
+                aired_on,
+                times,
+                time_slot: time_slot.into_inner(),
+                programme: programme.into_inner(),
+                external_ref: None,
+            })
+        }
+        _ => Err(e),
+    }
+}
+
+/// The field a refusal is about, so the message shows beside it as well as above the form.
+fn field_of(invalid: &Invalid) -> Option<&'static str> {
+    match invalid.key {
+        "err.not_a_spot" | "err.unknown_material" => Some("material_id"),
+        "err.not_a_media_outlet" | "err.inactive_location" => Some("location_id"),
+        "err.period_closed" | "err.future_date" => Some("aired_on"),
+        "err.too_many_times" | "err.zero" => Some("times"),
+        _ => None,
+    }
+}
+
+fn refused_state(form: &PostForm, invalid: Invalid) -> FormState {
+    let mut state = FormState::from_values(form.values());
+    if let Some(field) = field_of(&invalid) {
+        state.errors.add(field, invalid.clone());
+    }
+    state.form_error = Some(invalid);
+    state
+}
+
+async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::RecordStock)?;
+    let (spots, _, outlets) = choices(&ctx, &user.access()).await?;
+    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    if form.value("aired_on").is_empty() {
+        form.set("aired_on", today().to_string());
+    }
+    if form.value("material_id").is_empty() && spots.len() == 1 {
+        form.set("material_id", spots[0].id.to_string());
+    }
+    if form.value("location_id").is_empty() {
+        form.set("location_id", query_param(&ctx, "outlet"));
+    }
+    Ok(html(views::airings::form(&ctx, &form, &spots, &outlets, today())))
+}
+
+async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let (spots, active, outlets) = choices(&ctx, &access).await?;
+    let show = |state: FormState| unprocessable(views::airings::form(&ctx, &state, &spots, &outlets, today()));
+    let new = match parse_airing(&form, &spots, &active) {
+        Ok(new) => new,
+        Err(errors) => {
+            let mut state = FormState::from_values(form.values());
+            state.errors = errors;
+            return Ok(show(state));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let outcome = submission::record(&ctx, &form, user.id, "flash.airing_recorded", move |conn| {
+        let id = record(conn, &access, &actor, &new)?;
+        Ok(format!("/airings/{id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(|invalid| show(refused_state(&form, invalid))))
+}
+
+// ---- one airing ----
+
+async fn load(ctx: &Ctx, access: Access, id: i32) -> Result<AiringPage, AppError> {
+    db(ctx, move |conn| {
+        let airing = Airing::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let outlet = Location::get(conn, airing.location_id)?.ok_or(AppError::NotFound)?;
+        // An airing outside the user's regions is not theirs to know of.
+        if !access.covers(outlet.region_id) {
+            return Err(AppError::NotFound);
+        }
+        let material = Material::find(conn, airing.material_id)?.ok_or(AppError::NotFound)?;
+        let correction = Airing::reversal_of(conn, id)?;
+        let original = match airing.reverses_id {
+            Some(of) => Airing::find(conn, of)?,
+            None => None,
+        };
+        Ok(AiringPage { airing, material, outlet, correction, original })
+    })
+    .await
+}
+
+async fn detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let loaded = load(&ctx, user.access(), id).await?;
+    Ok(html(views::airings::detail(&ctx, &loaded, &FormState::default())))
+}
+
+async fn reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let access = user.access();
+    let id = parse_id(&id)?;
+    let loaded = load(&ctx, access.clone(), id).await?;
+    let refuse = |invalid: Invalid| {
+        let mut state = FormState::from_values(form.values());
+        state.form_error = Some(invalid);
+        unprocessable(views::airings::detail(&ctx, &loaded, &state))
+    };
+    let reason = match parse_reason(&form) {
+        Ok(r) => r,
+        Err(invalid) => {
+            let mut state = FormState::from_values(form.values());
+            state.errors.add("reason", invalid);
+            return Ok(unprocessable(views::airings::detail(&ctx, &loaded, &state)));
+        }
+    };
+    let actor = crate::web::actor(&ctx);
+    let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
+        reverse_airing(conn, &access, &actor, id, &reason)?;
+        Ok(format!("/airings/{id}"))
+    })
+    .await?;
+    Ok(outcome.unwrap_or_else(refuse))
+}
