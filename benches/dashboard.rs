@@ -135,25 +135,19 @@ fn queries(kind: Kind, p: &Params) -> Vec<(&'static str, String)> {
         // reports::coverage::dashboard
         ("materials of campaign", format!("SELECT * FROM materials WHERE campaign_id = {c} ORDER BY campaign_id, id")),
         (
-            "flows in range",
+            "flows in range (received, lost)",
             format!(
-                "SELECT material_id, flow, {sum} FROM daily_flows WHERE day BETWEEN {from} AND {to} \
-                 GROUP BY material_id, flow"
-            ),
-        ),
-        (
-            "distributed ever",
-            format!(
-                "SELECT material_id, {sum} FROM daily_flows WHERE flow = 'distributed' AND {} \
-                 GROUP BY material_id",
+                "SELECT material_id, flow, {sum} FROM daily_flows WHERE {} AND flow IN ('received', 'lost') \
+                 AND day BETWEEN {from} AND {to} GROUP BY material_id, flow",
                 in_ids("material_id")
             ),
         ),
         (
-            "distributed before range",
+            "distributed ever, before range, by region",
             format!(
-                "SELECT material_id, {sum} FROM daily_flows WHERE flow = 'distributed' AND day < {from} AND {} \
-                 GROUP BY material_id",
+                "SELECT material_id, region_id, {sum}, CAST(SUM(CASE WHEN daily_flows.day < {from} \
+                 THEN daily_flows.quantity ELSE 0 END) AS BIGINT) FROM daily_flows WHERE {} AND flow = 'distributed' \
+                 GROUP BY material_id, region_id",
                 in_ids("material_id")
             ),
         ),
@@ -175,7 +169,7 @@ fn queries(kind: Kind, p: &Params) -> Vec<(&'static str, String)> {
                 in_ids("material_id")
             ),
         ),
-        ("regions", "SELECT * FROM regions ORDER BY is_abroad, name".to_string()),
+        ("regions", "SELECT * FROM regions".to_string()),
         ("location types", "SELECT * FROM location_types ORDER BY code".to_string()),
         (
             "region×type distributed",
@@ -223,14 +217,6 @@ fn queries(kind: Kind, p: &Params) -> Vec<(&'static str, String)> {
             "shortfall: targets by region",
             format!(
                 "SELECT material_id, region_id, SUM(quantity) FROM targets WHERE {} GROUP BY material_id, region_id",
-                in_ids("material_id")
-            ),
-        ),
-        (
-            "shortfall: distributed by region",
-            format!(
-                "SELECT material_id, region_id, {sum} FROM daily_flows WHERE flow = 'distributed' AND {} \
-                 GROUP BY material_id, region_id",
                 in_ids("material_id")
             ),
         ),

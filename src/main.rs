@@ -42,6 +42,57 @@ enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=2000))]
         scale: u32,
     },
+    /// Export rows as CSV (to standard output, or --output) or XLSX (needs --output), with the
+    /// filters of the page: distributions, shipments or locations.
+    Export(Box<ExportArgs>),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// What to export: distributions, shipments or locations.
+    kind: String,
+    /// Campaign code.
+    #[arg(long)]
+    campaign: Option<String>,
+    /// Material code.
+    #[arg(long)]
+    material: Option<String>,
+    /// Region code (of the destination, for distributions).
+    #[arg(long)]
+    region: Option<String>,
+    /// Location type code.
+    #[arg(long = "type")]
+    location_type: Option<String>,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long)]
+    to: Option<String>,
+    /// Shipments: origin depot code.
+    #[arg(long)]
+    origin: Option<String>,
+    /// Shipments: only those to distribution points (no transfers between depots).
+    #[arg(long)]
+    points_only: bool,
+    /// Locations: text in the name, code or city; shipments: in the reference or a place's name.
+    #[arg(long)]
+    search: Option<String>,
+    /// Locations: active (default), inactive or all; shipments: draft, dispatched, delivered or cancelled.
+    #[arg(long)]
+    status: Option<String>,
+    /// csv or xlsx.
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// The file to write (standard output when absent, for CSV).
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+    /// CSV for Excel: a UTF-8 BOM, and ';' as separator with --lang es.
+    #[arg(long)]
+    excel: bool,
+    /// Language of translated cells and of the Excel separator: en or es.
+    #[arg(long, default_value = "en")]
+    lang: String,
 }
 
 #[derive(Args, Clone)]
@@ -95,6 +146,7 @@ fn main() -> ExitCode {
         Some(Command::Migrate) => migrate(&cli.database_url),
         Some(Command::User(cmd)) => user(&cli.database_url, cmd),
         Some(Command::Demo { scale }) => load_demo(&cli.database_url, scale),
+        Some(Command::Export(args)) => export(&cli.database_url, *args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -281,5 +333,33 @@ fn load_demo(database_url: &str, scale: u32) -> Result<(), String> {
     for (username, _, password, role) in demo::DEMO_USERS {
         println!("  {username:<10} / {password:<20} ({})", role.as_str());
     }
+    Ok(())
+}
+
+fn export(database_url: &str, args: ExportArgs) -> Result<(), String> {
+    let lang = campaign_tracker::domain::Lang::parse(&args.lang)
+        .ok_or_else(|| format!("unknown language {:?}: use en or es", args.lang))?;
+    let request = campaign_tracker::exchange::cli::Request {
+        kind: args.kind,
+        params: campaign_tracker::exchange::export::Params {
+            campaign: args.campaign.unwrap_or_default(),
+            material: args.material.unwrap_or_default(),
+            region: args.region.unwrap_or_default(),
+            location_type: args.location_type.unwrap_or_default(),
+            from: args.from.unwrap_or_default(),
+            to: args.to.unwrap_or_default(),
+            text: args.search.unwrap_or_default(),
+            status: args.status.unwrap_or_default(),
+            origin: args.origin.unwrap_or_default(),
+            dest: if args.points_only { "points".into() } else { String::new() },
+        },
+        format: args.format,
+        output: args.output,
+        excel: args.excel,
+        lang,
+    };
+    let mut conn = open(database_url)?;
+    let summary = campaign_tracker::exchange::cli::run(&mut conn, request)?;
+    eprintln!("{summary}");
     Ok(())
 }

@@ -131,6 +131,11 @@ fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) 
     html! {
         section {
             h2 #materials-heading { (ctx.t("dashboard.by_material")) }
+            (crate::exchange::web::download_links(
+                ctx,
+                crate::exchange::export::Kind::Distributions,
+                &format!("campaign={}&{range}", q.campaign_id),
+            ))
             div.table-wrap role="region" aria-labelledby="materials-heading" tabindex="0" {
                 table.dashboard-materials {
                     thead { tr {

@@ -86,6 +86,7 @@ pub fn list(
                 }
                 button type="submit" { (ctx.t("filter.apply")) }
             }
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Locations, &query.to_query_string()))
             @if rows.rows.is_empty() {
                 p.empty { (ctx.t("list.empty")) }
             } @else {

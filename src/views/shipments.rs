@@ -124,6 +124,7 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
                 }
                 button type="submit" { (ctx.t("filter.apply")) }
             }
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Shipments, &query.to_query_string()))
             @if rows.rows.is_empty() {
                 p.empty { (ctx.t("list.empty")) }
             } @else {

@@ -51,7 +51,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(shipments::routes)
         .configure(airings::routes)
         .configure(targets::routes)
-        .configure(dashboard::routes);
+        .configure(dashboard::routes)
+        .configure(crate::exchange::web::routes);
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.

@@ -20,6 +20,7 @@ mod concurrency;
 mod csrf;
 mod dashboard;
 mod demo;
+mod exports;
 mod i18n;
 mod invariant;
 mod locations;

@@ -1,0 +1,13 @@
+//! Data exchange: CSV and XLSX exports, streamed in keyset-paginated chunks so memory stays flat.
+//!
+//! - `export`  the kinds of export, their filters and row sources (one chunk per query)
+//! - `csv`     CSV encoding: RFC 4180, ISO dates, formula neutralization, the Excel flavour
+//! - `xlsx`    XLSX written in constant memory to a temporary file
+//! - `web`     `GET /export/{kind}.csv|.xlsx` and the download links pages show
+//! - `cli`     `campaign-tracker export KIND …`
+
+pub mod cli;
+pub mod csv;
+pub mod export;
+pub mod web;
+pub mod xlsx;
