@@ -428,7 +428,18 @@ async fn dispatch(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Htt
     .await
 }
 
-async fn cancel(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+/// A shipment workflow that needs a reason: cancellation, delivery reversal.
+type ReasonedAction =
+    fn(&mut crate::db::DbConn, &Access, &crate::models::audit::Actor, i32, &str) -> Result<(), AppError>;
+
+/// Runs `action` with the reason typed; a missing reason shows the shipment page again (422).
+async fn act_with_reason(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: PostForm,
+    flash: &str,
+    action: ReasonedAction,
+) -> Result<HttpResponse, AppError> {
     let user = ctx.require_post(Permission::RecordStock, &form).await?;
     let access = user.access();
     let id = parse_id(&id)?;
@@ -445,33 +456,15 @@ async fn cancel(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
     };
     let actor = crate::web::actor(&ctx);
     let a = access.clone();
-    act(&ctx, &form, id, user.id, access, "flash.cancelled", move |conn| {
-        stock::shipments::cancel(conn, &a, &actor, id, &reason)
-    })
-    .await
+    act(&ctx, &form, id, user.id, access, flash, move |conn| action(conn, &a, &actor, id, &reason)).await
+}
+
+async fn cancel(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    act_with_reason(ctx, id, form, "flash.cancelled", stock::shipments::cancel).await
 }
 
 async fn reverse_delivery(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
-    let user = ctx.require_post(Permission::RecordStock, &form).await?;
-    let access = user.access();
-    let id = parse_id(&id)?;
-    let reason = match parse_reason(&form) {
-        Ok(r) => r,
-        Err(invalid) => {
-            let loaded = load(&ctx, access, id).await?;
-            return Ok(unprocessable(render_detail(
-                &ctx,
-                &loaded,
-                &state_with(&form, FieldErrors::new(), Some(invalid)),
-            )));
-        }
-    };
-    let actor = crate::web::actor(&ctx);
-    let a = access.clone();
-    act(&ctx, &form, id, user.id, access, "flash.reversed", move |conn| {
-        stock::shipments::reverse_delivery(conn, &a, &actor, id, &reason)
-    })
-    .await
+    act_with_reason(ctx, id, form, "flash.reversed", stock::shipments::reverse_delivery).await
 }
 
 async fn deliver_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
