@@ -18,11 +18,11 @@ use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{
     location_types, locations, receipts, shipment_events, shipment_lines, shipments, stock_movements,
 };
@@ -64,8 +64,6 @@ const SHORTFALLS: std::ops::RangeInclusive<usize> = 3..=6;
 /// Movements per `ledger::post_batch` call, and per transaction of a bulk load.
 const POST_CHUNK: usize = 10_000;
 const TRANSACTION_MOVEMENTS: usize = 250_000;
-/// Bound parameters stay far below SQLite's 32 766 and PostgreSQL's 65 535.
-const INSERT_PARAMETERS: usize = 15_000;
 
 /// Which material goes to which kind of place, and how much one shipment carries.
 struct Channel {
@@ -903,50 +901,6 @@ fn backdate(conn: &mut DbConn, plan: &Plan, ids: &[i32]) -> QueryResult<()> {
 
 /// Runs one multi-row insert on the inner connection (MultiConnection cannot batch-insert);
 /// it shares the outer connection's transaction.
-macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c)?,
-            DbConn::Postgresql(c) => diesel::insert_into($table).values($rows).execute(c)?,
-        }
-    };
-}
-
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-/// Reserves `n` fresh ids of a table, so that records and their movements can be written in
-/// bulk without reading ids back: PostgreSQL draws them from the sequence; SQLite continues
-/// after the highest id ever used (the write transaction holds the only write lock).
-fn reserve_ids(conn: &mut DbConn, table: &str, n: usize) -> Result<Vec<i32>, AppError> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let overflow = || AppError::Invalid(format!("{table}: ids beyond the integer range"));
-    match conn {
-        DbConn::Sqlite(_) => {
-            let base = diesel::sql_query(format!(
-                "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), \
-                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)) AS id"
-            ))
-            .get_result::<IdRow>(conn)?
-            .id;
-            let last = i32::try_from(base + n as i64).map_err(|_| overflow())?;
-            Ok(((last - n as i32 + 1)..=last).collect())
-        }
-        DbConn::Postgresql(_) => {
-            let rows = diesel::sql_query(format!(
-                "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, {n})"
-            ))
-            .load::<IdRow>(conn)?;
-            rows.into_iter().map(|r| i32::try_from(r.id).map_err(|_| overflow())).collect()
-        }
-    }
-}
-
 /// Ids given to the plan's records as they are written.
 struct Ids {
     receipts: Vec<i32>,
@@ -1227,6 +1181,7 @@ fn shipment_postings(world: &World, s: &PlanShipment, id: i32, line_ids: &[i32],
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::bulk::IdRow;
     use crate::db::schema::stock_balances;
     use crate::db::{connect_pool, run_migrations, Pool};
     use diesel::dsl::{count_star, sum};
