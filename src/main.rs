@@ -45,6 +45,12 @@ enum Command {
     /// Export rows as CSV (to standard output, or --output) or XLSX (needs --output), with the
     /// filters of the page: distributions, shipments or locations.
     Export(Box<ExportArgs>),
+    /// Copy the SQLite database to FILE, consistently, while the server runs (VACUUM INTO); FILE
+    /// must not exist. For PostgreSQL use pg_dump.
+    Backup {
+        /// The new file to write.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -147,6 +153,7 @@ fn main() -> ExitCode {
         Some(Command::User(cmd)) => user(&cli.database_url, cmd),
         Some(Command::Demo { scale }) => load_demo(&cli.database_url, scale),
         Some(Command::Export(args)) => export(&cli.database_url, *args),
+        Some(Command::Backup { file }) => backup(&cli.database_url, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -181,7 +188,9 @@ fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
             link
         );
     }
-    actix_web::rt::System::new().block_on(app.run()).map_err(|e| format!("server stopped: {e}"))
+    actix_web::rt::System::new().block_on(app.run()).map_err(|e| format!("server stopped: {e}"))?;
+    log::info!("server stopped");
+    Ok(())
 }
 
 fn open(database_url: &str) -> Result<campaign_tracker::db::PooledConn, String> {
@@ -361,5 +370,17 @@ fn export(database_url: &str, args: ExportArgs) -> Result<(), String> {
     let mut conn = open(database_url)?;
     let summary = campaign_tracker::exchange::cli::run(&mut conn, request)?;
     eprintln!("{summary}");
+    Ok(())
+}
+
+fn backup(database_url: &str, file: &std::path::Path) -> Result<(), String> {
+    let report = campaign_tracker::db::backup::backup(database_url, file).map_err(|e| e.to_string())?;
+    println!(
+        "backup of {} written to {}: {:.1} MB in {:.2} s",
+        redact_url(database_url),
+        report.path.display(),
+        report.bytes as f64 / 1_000_000.0,
+        report.elapsed.as_secs_f64()
+    );
     Ok(())
 }

@@ -62,6 +62,10 @@ impl Application {
                 .default_service(aw::to(not_found))
         })
         .workers(workers)
+        // SIGTERM and Ctrl-C both stop gracefully (actix alone stops at once on SIGINT): no new
+        // connections, and the requests in flight get SHUTDOWN_TIMEOUT_SECS to finish.
+        .shutdown_signal(stop_requested())
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)
         .map_err(|e| StartupError::Bind { addr: format!("port {port}"), reason: e.to_string() })?
         .run();
@@ -71,6 +75,35 @@ impl Application {
     /// The running server; await it (or spawn it) to serve.
     pub fn run(self) -> actix_web::dev::Server {
         self.server
+    }
+}
+
+/// Seconds the requests in flight get after SIGTERM or Ctrl-C before they are dropped. Every write
+/// is one transaction, so a dropped request leaves nothing half written.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// Resolves at the first SIGTERM or SIGINT.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{signal, SignalKind};
+        use futures_util::future::{select, Either};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            log::error!("cannot listen for SIGTERM and SIGINT: the server stops only when killed");
+            return std::future::pending().await;
+        };
+        let name = match select(std::pin::pin!(term.recv()), std::pin::pin!(int.recv())).await {
+            Either::Left(_) => "SIGTERM",
+            Either::Right(_) => "SIGINT",
+        };
+        log::info!(
+            "{name} received: no new connections; finishing the requests in flight (at most {SHUTDOWN_TIMEOUT_SECS} s)"
+        );
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = actix_web::rt::signal::ctrl_c().await;
+        log::info!("Ctrl-C received: finishing the requests in flight (at most {SHUTDOWN_TIMEOUT_SECS} s)");
     }
 }
 

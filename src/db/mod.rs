@@ -1,5 +1,6 @@
 //! Database access for both backends: the connection enum, the pool, migrations and schema.
 
+pub mod backup;
 pub mod bulk;
 pub mod connection;
 pub mod schema;
