@@ -1,5 +1,7 @@
 //! Settings from flags and the environment.
 
+use std::net::IpAddr;
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -18,6 +20,8 @@ pub struct Config {
     pub workers: usize,
     /// Database connections in the pool.
     pub pool_size: u32,
+    /// Reverse proxies (load balancers) whose `X-Forwarded-For` is believed; empty: none.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "campaign-tracker.db";
@@ -34,6 +38,114 @@ impl Config {
             public_url: None,
             workers: 2,
             pool_size: 8,
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+/// An IP network: an address and a prefix length (`10.0.0.0/8`, `::1/128`); a bare address is a
+/// network of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// True when `ip` is inside this network (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<IpNet, String> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| format!("{text:?} is not an IP address or CIDR network"))?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => match p.parse::<u8>() {
+                Ok(p) if p <= max => p,
+                _ => return Err(format!("{text:?}: the prefix length must be 0 to {max}")),
+            },
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+impl std::fmt::Display for IpNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Parses `TRUSTED_PROXIES`: IPs or CIDR networks separated by commas (spaces allowed); empty
+/// means none.
+pub fn parse_trusted_proxies(text: &str) -> Result<Vec<IpNet>, String> {
+    text.split(',').map(str::trim).filter(|part| !part.is_empty()).map(str::parse).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an IP")
+    }
+
+    #[test]
+    fn trusted_proxies_parse() {
+        assert_eq!(parse_trusted_proxies("").expect("empty"), vec![]);
+        assert_eq!(parse_trusted_proxies(" , ").expect("blank"), vec![]);
+        let nets = parse_trusted_proxies("127.0.0.1, 10.0.0.0/8,::1,fd00::/8").expect("valid");
+        assert_eq!(
+            nets.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"]
+        );
+        for bad in ["10.0.0.0/33", "::/129", "10.0.0/8", "proxy.local", "10.0.0.1/x", "10.0.0.1/-1", "1.2.3.4:80"] {
+            assert!(parse_trusted_proxies(bad).is_err(), "{bad} is refused");
+        }
+        assert!(parse_trusted_proxies("127.0.0.1,nope").is_err(), "one bad entry refuses the list");
+    }
+
+    #[test]
+    fn networks_contain_their_addresses() {
+        let net: IpNet = "10.1.0.0/16".parse().expect("net");
+        assert!(net.contains(ip("10.1.0.1")));
+        assert!(net.contains(ip("10.1.255.255")));
+        assert!(!net.contains(ip("10.2.0.1")));
+        assert!(net.contains(ip("::ffff:10.1.2.3")), "IPv4-mapped IPv6 is the IPv4 address");
+        assert!(!net.contains(ip("::1")));
+        let one: IpNet = "192.0.2.7".parse().expect("one address");
+        assert!(one.contains(ip("192.0.2.7")));
+        assert!(!one.contains(ip("192.0.2.8")));
+        let all: IpNet = "0.0.0.0/0".parse().expect("all IPv4");
+        assert!(all.contains(ip("203.0.113.9")));
+        assert!(!all.contains(ip("2001:db8::1")));
+        let v6: IpNet = "2001:db8::/32".parse().expect("v6 net");
+        assert!(v6.contains(ip("2001:db8:ffff::1")));
+        assert!(!v6.contains(ip("2001:db9::1")));
+        let mapped: IpNet = "::ffff:127.0.0.1".parse().expect("mapped");
+        assert!(mapped.contains(ip("127.0.0.1")), "a mapped address in the list is its IPv4 address");
+        let all6: IpNet = "::/0".parse().expect("all IPv6");
+        assert!(all6.contains(ip("2001:db8::1")));
     }
 }

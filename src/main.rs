@@ -121,6 +121,10 @@ struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "POOL_SIZE", default_value_t = 16)]
     pool_size: u32,
+    /// Reverse proxies whose X-Forwarded-For gives the client's address: IPs or CIDR networks,
+    /// comma-separated, e.g. 10.0.0.0/8,127.0.0.1 (default: none, the peer address is the client).
+    #[arg(long, env = "TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -170,16 +174,28 @@ fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
         bind: args.bind.clone(),
         session_key: args.session_key.filter(|k| !k.is_empty()),
         secure_cookies: args.secure_cookies,
-        public_url: args.public_url,
+        public_url: args.public_url.filter(|u| !u.trim().is_empty()),
+        trusted_proxies: campaign_tracker::config::parse_trusted_proxies(args.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
         workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
         pool_size: args.pool_size.max(2),
     };
     if config.session_key.as_ref().is_some_and(|k| k.len() < 32) {
         return Err("SESSION_KEY must be at least 32 characters".into());
     }
+    if let Some(public) = &config.public_url {
+        let origin = url::Url::parse(public).ok().map(|u| u.origin()).filter(|o| o.is_tuple());
+        if origin.is_none() {
+            return Err(format!("PUBLIC_URL {public:?} is not an origin such as https://tracker.example.org"));
+        }
+    }
     let public = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+    let trusted = config.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let app = Application::build(config).map_err(|e| e.to_string())?;
     log::info!("database: {}", redact_url(database_url));
+    if !trusted.is_empty() {
+        log::info!("client addresses from X-Forwarded-For when the peer is one of: {trusted}");
+    }
     log::info!("listening on http://{} (port {})", args.bind, app.port);
     if let Some(link) = &app.setup_link {
         log::warn!(

@@ -914,3 +914,35 @@ impl TestApp {
         (status, content_type, bytes)
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Several instances on one database (tests/app/instances.rs)
+// ---------------------------------------------------------------------------------------------
+
+impl TestApp {
+    /// A second instance of the application on this one's database, as a second server behind a
+    /// load balancer: its own port, pool, workers and configuration (`adjust`), nothing shared in
+    /// memory. It does not own the database; drop it before (or with) the first instance.
+    pub async fn another_instance(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::for_tests(&self.database_url);
+        adjust(&mut config);
+        let app = Application::build(config).unwrap_or_else(|e| panic!("second Application::build failed: {e:?}"));
+        let port = app.port;
+        let setup_link = app.setup_link.clone();
+        let server = app.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let pool = connect_pool(&self.database_url, 3).expect("test pool");
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            backend: self.backend,
+            database_url: self.database_url.clone(),
+            pool,
+            setup_link,
+            handle,
+            _dir: None,
+            pg: None,
+        }
+    }
+}
