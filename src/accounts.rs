@@ -30,6 +30,32 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
 }
 
+/// Password checks run at most on half the cores at once (at least one): argon2id is slow on
+/// purpose, and a flood of sign-ins (a password spray) must queue here rather than take the
+/// CPU, the workers and the database connections from the people already signed in.
+fn hashing_gate() -> &'static tokio::sync::Semaphore {
+    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    GATE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    })
+}
+
+/// How long a sign-in waits for its turn to check a password before "busy, try again".
+pub const HASH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Verifies a password on the blocking pool, holding no database connection, once a turn at
+/// the hashing gate is free; None when no turn came within `HASH_QUEUE_WAIT`.
+pub async fn verify_password_queued(password: String, stored: String) -> Result<Option<bool>, AppError> {
+    let permit = match actix_web::rt::time::timeout(HASH_QUEUE_WAIT, hashing_gate().acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => return Ok(None),
+    };
+    let verified = actix_web::web::block(move || verify_password(&password, &stored)).await?;
+    drop(permit);
+    Ok(Some(verified))
+}
+
 /// A hash to verify against when the username is unknown, so both failures take the same time.
 pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();

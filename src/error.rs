@@ -46,6 +46,8 @@ impl ResponseError for AppError {
             AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Database(diesel::result::Error::NotFound) => StatusCode::NOT_FOUND,
+            // Every connection stayed busy past the pool's timeout: a moment of overload, not a bug.
+            AppError::Pool(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -13,6 +13,7 @@ pub fn page(lang: Lang, status: u16, signed_in: bool) -> Markup {
         405 => "error.405",
         413 => "error.413",
         429 => "error.429",
+        503 => "error.503",
         s if s >= 500 => "error.500",
         _ => "error.other",
     };

@@ -48,6 +48,8 @@ enum LoginOutcome {
     Ok(User),
     Refused,
     Wait(i64),
+    /// Too many sign-ins are checking passwords at this moment.
+    Busy,
 }
 
 async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
@@ -55,37 +57,45 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
     let password = form.get("password").to_string();
     let resume = form.get("resume").to_string();
     let keys = vec![LoginThrottle::user_key(&username), LoginThrottle::ip_key(&ctx.ip)];
-    let outcome = db(&ctx, move |conn| {
-        // The throttle is checked before any hash is computed.
-        let wait = LoginThrottle::wait_seconds(conn, &keys)?;
+    // The throttle is checked and the user read first; the hash is checked with no database
+    // connection held, then the outcome is written.
+    let lookup_keys = keys.clone();
+    let found = db(&ctx, move |conn| {
+        let wait = LoginThrottle::wait_seconds(conn, &lookup_keys)?;
         if wait > 0 {
-            return Ok(LoginOutcome::Wait(wait));
+            return Ok(Err(wait));
         }
         // A name that cannot exist is not looked up (PostgreSQL refuses a NUL in text).
-        let user = match crate::domain::Username::parse(&username) {
+        Ok(Ok(match crate::domain::Username::parse(&username) {
             Ok(name) => User::find_by_username(conn, name.as_str())?,
             Err(_) => None,
-        };
-        let verified = match &user {
-            Some(u) => accounts::verify_password(&password, &u.password_hash) && u.is_active,
-            None => {
-                // Same work as a real check, so timing does not reveal which usernames exist.
-                accounts::verify_password(&password, accounts::dummy_hash());
-                false
-            }
-        };
-        match user {
-            Some(u) if verified => {
-                LoginThrottle::clear(conn, &keys[0])?;
-                Ok(LoginOutcome::Ok(u))
-            }
-            _ => {
-                LoginThrottle::record_failure(conn, &keys)?;
-                Ok(LoginOutcome::Refused)
-            }
-        }
+        }))
     })
     .await?;
+    let outcome = match found {
+        Err(wait) => LoginOutcome::Wait(wait),
+        Ok(user) => {
+            // An unknown name is checked against a dummy hash: the same work, so timing does not
+            // reveal which usernames exist.
+            let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| accounts::dummy_hash().into());
+            match accounts::verify_password_queued(password, stored).await? {
+                None => LoginOutcome::Busy,
+                Some(verified) => {
+                    db(&ctx, move |conn| match user {
+                        Some(u) if verified && u.is_active => {
+                            LoginThrottle::clear(conn, &keys[0])?;
+                            Ok(LoginOutcome::Ok(u))
+                        }
+                        _ => {
+                            LoginThrottle::record_failure(conn, &keys)?;
+                            Ok(LoginOutcome::Refused)
+                        }
+                    })
+                    .await?
+                }
+            }
+        }
+    };
 
     let next = form.get("next").to_string();
     let mut state = FormState::default();
@@ -96,6 +106,14 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             let body = views::auth::login(&ctx, &state, &next, &resume).into_string();
             Ok(HttpResponse::TooManyRequests()
                 .insert_header(("Retry-After", seconds.to_string()))
+                .content_type("text/html; charset=utf-8")
+                .body(body))
+        }
+        LoginOutcome::Busy => {
+            state.form_error = Some(Invalid::with("auth.busy", accounts::HASH_QUEUE_WAIT.as_secs()));
+            let body = views::auth::login(&ctx, &state, &next, &resume).into_string();
+            Ok(HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", accounts::HASH_QUEUE_WAIT.as_secs().to_string()))
                 .content_type("text/html; charset=utf-8")
                 .body(body))
         }
