@@ -55,7 +55,7 @@ enum Command {
 
 #[derive(Args)]
 struct ExportArgs {
-    /// What to export: distributions, shipments or locations.
+    /// What to export: distributions, shipments, locations, receipts, airings, targets, stock, ledger or coverage.
     kind: String,
     /// Campaign code.
     #[arg(long)]

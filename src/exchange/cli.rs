@@ -59,7 +59,7 @@ impl Drop for Progress {
 pub fn run(conn: &mut DbConn, request: Request) -> Result<String, String> {
     let kind = Kind::parse(&request.kind).ok_or_else(|| {
         let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-        format!("unknown export {:?}: use {}", request.kind, kinds.join(" or "))
+        format!("unknown export {:?}: use one of {}", request.kind, kinds.join(", "))
     })?;
     let xlsx_format = match request.format.as_str() {
         "csv" => false,

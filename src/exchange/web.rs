@@ -20,19 +20,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/export/{file}", web::get().to(export));
 }
 
-/// The page filters an export understands.
-fn params(ctx: &Ctx) -> Params {
+/// The page filters an export understands, under the names the kind's page uses: the airing
+/// list's `spot`, `outlet` and `ownership`; the stock pages' `location` and `depots=1`.
+fn params(ctx: &Ctx, kind: Kind) -> Params {
+    let first = |names: &[&str]| names.iter().map(|n| query_param(ctx, n)).find(|v| !v.is_empty()).unwrap_or_default();
+    let depots = matches!(kind, Kind::Stock) && query_param(ctx, "depots") == "1";
     Params {
         campaign: query_param(ctx, "campaign"),
-        material: query_param(ctx, "material"),
+        material: first(if kind == Kind::Airings { &["material", "spot"] } else { &["material"] }),
         region: query_param(ctx, "region"),
         location_type: query_param(ctx, "type"),
         from: query_param(ctx, "from"),
         to: query_param(ctx, "to"),
         text: query_param(ctx, "q"),
-        status: query_param(ctx, "status"),
-        origin: query_param(ctx, "origin"),
-        dest: query_param(ctx, "dest"),
+        status: first(if kind == Kind::Airings { &["status", "ownership"] } else { &["status"] }),
+        origin: match kind {
+            Kind::Airings => first(&["origin", "outlet", "location"]),
+            Kind::Shipments => query_param(ctx, "origin"),
+            _ => first(&["origin", "location"]),
+        },
+        dest: if depots { "depots".into() } else { query_param(ctx, "dest") },
     }
 }
 
@@ -66,7 +73,7 @@ async fn export(ctx: Ctx, file: web::Path<String>) -> Result<HttpResponse, AppEr
     if !matches!(extension, "csv" | "xlsx") {
         return Err(AppError::NotFound);
     }
-    let params = params(&ctx);
+    let params = params(&ctx, kind);
     let regions = user.access().regions;
     let lang = ctx.lang;
     let resolved = crate::web::db(&ctx, move |conn| Ok(Filter::resolve(conn, kind, &params, regions)?)).await?;

@@ -129,6 +129,7 @@ pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
                 div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
                 button type="submit" { (ctx.t("filter.apply")) }
             }
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Airings, &query.to_query_string()))
             @if data.rows.total == 0 {
                 p.empty { (ctx.t("list.empty")) }
             } @else {

@@ -64,6 +64,12 @@ impl Links<'_> {
         }
         s
     }
+
+    /// The dashboard's filters as a coverage export's query.
+    fn coverage_export(&self, ctx: &Ctx) -> Markup {
+        let query = format!("campaign={}&material={}&{}", self.q.campaign_id, self.q.material_id, self.range());
+        crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Coverage, &query)
+    }
 }
 
 pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &DashboardQuery, d: &Dashboard) -> Markup {
@@ -84,6 +90,7 @@ pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Das
             (materials_table(ctx, q, d, &links))
             section.card #coverage aria-labelledby="coverage-heading" {
                 h2 #coverage-heading { (tr_arg(ctx.lang, "dashboard.coverage_for", &chosen_name)) }
+                (links.coverage_export(ctx))
                 div.map-and-table {
                     (tile_map(ctx, q, &d.regions, &links))
                     (legend(ctx))
@@ -94,7 +101,7 @@ pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Das
                 }
             }
             (heat_table(ctx, q, d, &links))
-            (reach(ctx, d))
+            (reach(ctx, d, &links))
             (over_time(ctx, q, d))
             (alerts(ctx, q, d, &links))
         },
@@ -288,6 +295,7 @@ fn heat_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Ma
         section.card {
             h2 #heat-heading { (ctx.t("dashboard.heat")) }
             p.hint { (ctx.t("dashboard.heat_hint")) }
+            (links.coverage_export(ctx))
             @if types.is_empty() {
                 p.empty { (ctx.t("dashboard.nothing_planned")) }
             } @else {
@@ -331,7 +339,7 @@ fn heat_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Ma
     }
 }
 
-fn reach(ctx: &Ctx, d: &Dashboard) -> Markup {
+fn reach(ctx: &Ctx, d: &Dashboard, links: &Links) -> Markup {
     let by_type: Vec<(&str, Cell)> = d
         .types
         .iter()
@@ -361,6 +369,7 @@ fn reach(ctx: &Ctx, d: &Dashboard) -> Markup {
         section.card aria-labelledby="reach-heading" {
             h2 #reach-heading { (ctx.t("dashboard.reach")) }
             p.hint { (ctx.t("dashboard.reach_hint")) }
+            (links.coverage_export(ctx))
             div.two-columns {
                 div.table-wrap role="region" aria-label=(ctx.t("dashboard.reach_by_type")) tabindex="0" {
                     table {

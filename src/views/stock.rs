@@ -119,6 +119,7 @@ pub fn overview(
                 }
                 button type="submit" { (ctx.t("filter.apply")) }
             }
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Stock, &base))
             @if holdings.rows.is_empty() {
                 p.empty { (ctx.t("list.empty")) }
             } @else {
@@ -170,6 +171,8 @@ pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines
                     (ctx.t("stock.balance_system"))
                 }
             }
+            @let export_query = [format!("material={}", material.id), base.clone()].join("&");
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Ledger, export_query.trim_end_matches('&')))
             div.table-wrap role="region" aria-label=(title) tabindex="0" {
                 table {
                     thead { tr {
@@ -240,6 +243,7 @@ pub fn location_stock(
                 }
             }
             h2 { (if location.is_depot { ctx.t("stock.holds") } else { ctx.t("stock.received_here") }) }
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Stock, &format!("location={}", location.id)))
             @if balances.is_empty() {
                 p.empty { (ctx.t("stock.nothing")) }
             } @else {
@@ -305,6 +309,7 @@ pub fn receipt_list(ctx: &Ctx, receipts: &Page<ReceiptRow>) -> Markup {
         &title,
         html! {
             (heading(&title, can_record(ctx).then(|| ("/receipts/new", ctx.t("receipt.new")))))
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Receipts, ""))
             div.table-wrap role="region" aria-label=(title) tabindex="0" {
                 table {
                     thead { tr {

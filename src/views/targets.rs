@@ -147,6 +147,7 @@ pub fn plan_page(ctx: &Ctx, plan: &Plan) -> Markup {
             }
             p.meta { (ctx.t("target.intro")) }
             (picker(ctx, plan, "/targets"))
+            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Targets, &format!("material={}", m.id)))
             h2 { (m.code) " — " (m.name) }
             (summary(ctx, m, planned))
             @if planned == 0 {

@@ -1,0 +1,404 @@
+//! The kinds of export, their filters (the same as the pages'), and row sources that read
+//! keyset-paginated chunks (`WHERE id > last ORDER BY id LIMIT n`): diesel loads a whole result
+//! set, so a chunk at a time keeps memory flat however large the export.
+//!
+//! One file per kind, each with its columns, a `count` and a `chunk`:
+//! `distributions`, `locations`, `shipments`, `receipts`, `airings`, `targets`, `stock`
+//! (balances), `ledger` (movements) and `coverage` (the dashboard's region × type figures).
+
+mod airings;
+mod coverage;
+mod distributions;
+mod ledger;
+mod locations;
+mod receipts;
+mod shipments;
+mod stock;
+mod targets;
+
+use crate::db::schema::{campaigns, location_types, locations as places, materials, regions};
+use crate::db::DbConn;
+use crate::domain::Lang;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+pub use airings::AIRING_COLUMNS;
+pub use coverage::COVERAGE_COLUMNS;
+pub use distributions::DISTRIBUTION_COLUMNS;
+pub use ledger::LEDGER_COLUMNS;
+pub use locations::LOCATION_COLUMNS;
+pub use receipts::RECEIPT_COLUMNS;
+pub use shipments::SHIPMENT_COLUMNS;
+pub use stock::STOCK_COLUMNS;
+pub use targets::TARGET_COLUMNS;
+
+/// Rows read per query.
+pub const CHUNK: i64 = 5000;
+
+/// Excel's row limit, header included.
+pub const XLSX_MAX_ROWS: u64 = 1_048_576;
+
+/// What can be exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Distributions,
+    Locations,
+    Shipments,
+    Receipts,
+    Airings,
+    Targets,
+    /// Balances: what each place holds of each material.
+    Stock,
+    /// Movements of the stock ledger.
+    Ledger,
+    /// The dashboard's region × location type figures for a campaign, material and range.
+    Coverage,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::Distributions,
+        Kind::Locations,
+        Kind::Shipments,
+        Kind::Receipts,
+        Kind::Airings,
+        Kind::Targets,
+        Kind::Stock,
+        Kind::Ledger,
+        Kind::Coverage,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Distributions => "distributions",
+            Kind::Locations => "locations",
+            Kind::Shipments => "shipments",
+            Kind::Receipts => "receipts",
+            Kind::Airings => "airings",
+            Kind::Targets => "targets",
+            Kind::Stock => "stock",
+            Kind::Ledger => "ledger",
+            Kind::Coverage => "coverage",
+        }
+    }
+
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::Distributions => &DISTRIBUTION_COLUMNS,
+            Kind::Locations => &LOCATION_COLUMNS,
+            Kind::Shipments => &SHIPMENT_COLUMNS,
+            Kind::Receipts => &RECEIPT_COLUMNS,
+            Kind::Airings => &AIRING_COLUMNS,
+            Kind::Targets => &TARGET_COLUMNS,
+            Kind::Stock => &STOCK_COLUMNS,
+            Kind::Ledger => &LEDGER_COLUMNS,
+            Kind::Coverage => &COVERAGE_COLUMNS,
+        }
+    }
+}
+
+/// One value of an export row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Date(NaiveDate),
+    Bool(bool),
+    Empty,
+}
+
+impl From<Option<String>> for Cell {
+    fn from(value: Option<String>) -> Self {
+        value.map(Cell::Text).unwrap_or(Cell::Empty)
+    }
+}
+
+impl Cell {
+    fn date(value: Option<NaiveDate>) -> Cell {
+        value.map(Cell::Date).unwrap_or(Cell::Empty)
+    }
+
+    fn int(value: Option<i32>) -> Cell {
+        value.map(|n| Cell::Int(i64::from(n))).unwrap_or(Cell::Empty)
+    }
+}
+
+/// The filters as typed (page query or command line); codes or ids, empty means any.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pub campaign: String,
+    pub material: String,
+    pub region: String,
+    pub location_type: String,
+    pub from: String,
+    pub to: String,
+    /// Locations: text search over name, code and city.
+    pub text: String,
+    /// Locations: "active" (default), "inactive" or "all"; shipments: a shipment status;
+    /// airings: the outlet's ownership ("state" or "private").
+    pub status: String,
+    /// Shipments: the origin depot; stock and ledger: the place; airings: the outlet.
+    pub origin: String,
+    /// Shipments and stock: "points" for distribution points only; stock: "depots" for depots only.
+    pub dest: String,
+}
+
+/// A filter that could not be understood: a translation key and the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub key: &'static str,
+    pub arg: String,
+}
+
+impl Refusal {
+    fn new(key: &'static str, arg: &str) -> Refusal {
+        Refusal { key, arg: arg.to_string() }
+    }
+
+    /// The message in a language.
+    pub fn message(&self, lang: Lang) -> String {
+        crate::i18n::tr_arg(lang, self.key, &self.arg)
+    }
+}
+
+/// Filters resolved to ids, plus what the user may see.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub campaign_id: Option<i32>,
+    pub material_id: Option<i32>,
+    pub region_id: Option<i32>,
+    pub type_id: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub text: Option<String>,
+    pub active: Option<bool>,
+    /// Shipments: one status; airings: the outlet's ownership.
+    pub status: Option<String>,
+    /// Shipments: the origin depot; stock and ledger: the place; airings: the outlet.
+    pub origin_id: Option<i32>,
+    /// Shipments and stock: distribution points only.
+    pub points_only: bool,
+    /// Stock: depots only.
+    pub depots_only: bool,
+    /// A region-limited user's regions.
+    pub regions: Option<Vec<i32>>,
+    /// The campaign code for the file name.
+    pub campaign_code: Option<String>,
+}
+
+fn date(raw: &str, key: &'static str) -> Result<Option<NaiveDate>, Refusal> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| Refusal::new(key, raw))
+}
+
+/// Looks a code up, else takes a numeric id (the pages' selects send ids).
+macro_rules! lookup {
+    ($conn:expr, $table:ident, $raw:expr, $key:expr) => {{
+        let raw = $raw.trim();
+        if raw.is_empty() {
+            Ok(None)
+        } else {
+            let by_code: Option<i32> =
+                $table::table.filter($table::code.eq(raw)).select($table::id).first::<i32>(&mut *$conn).optional()?;
+            let found = match by_code {
+                Some(id) => Some(id),
+                None => match raw.parse::<i32>() {
+                    Ok(id) => $table::table.find(id).select($table::id).first::<i32>(&mut *$conn).optional()?,
+                    Err(_) => None,
+                },
+            };
+            found.map(Some).ok_or_else(|| Refusal::new($key, raw))
+        }
+    }};
+}
+
+impl Filter {
+    /// Resolves typed filters; `Ok(Err(_))` is a filter the person must correct.
+    pub fn resolve(
+        conn: &mut DbConn,
+        kind: Kind,
+        params: &Params,
+        regions: Option<Vec<i32>>,
+    ) -> QueryResult<Result<Filter, Refusal>> {
+        let campaign_id = match lookup!(conn, campaigns, &params.campaign, "export.err.campaign") {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let material_id = match lookup!(conn, materials, &params.material, "export.err.material") {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let region_id = match lookup!(conn, regions, &params.region, "export.err.region") {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let type_id = match lookup!(conn, location_types, &params.location_type, "export.err.location_type") {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let (from, to) = match (date(&params.from, "export.err.date"), date(&params.to, "export.err.date")) {
+            (Ok(f), Ok(t)) => (f, t),
+            (Err(r), _) | (_, Err(r)) => return Ok(Err(r)),
+        };
+        let place_key = if kind == Kind::Shipments { "export.err.origin" } else { "export.err.location" };
+        let origin_id = match lookup!(conn, places, &params.origin, place_key) {
+            Ok(v) => v,
+            Err(r) => return Ok(Err(r)),
+        };
+        let raw_status = params.status.trim();
+        let (active, status) = match kind {
+            Kind::Locations => match raw_status {
+                "" | "active" => (Some(true), None),
+                "inactive" => (Some(false), None),
+                "all" => (None, None),
+                other => return Ok(Err(Refusal::new("export.err.status", other))),
+            },
+            Kind::Shipments if raw_status.is_empty() => (None, None),
+            Kind::Shipments => match crate::models::shipment::STATUSES.iter().find(|s| **s == raw_status) {
+                Some(s) => (None, Some(s.to_string())),
+                None => return Ok(Err(Refusal::new("export.err.shipment_status", raw_status))),
+            },
+            Kind::Airings if raw_status.is_empty() => (None, None),
+            Kind::Airings => match crate::models::location::OWNERSHIPS.iter().find(|s| **s == raw_status) {
+                Some(s) => (None, Some(s.to_string())),
+                None => return Ok(Err(Refusal::new("export.err.ownership", raw_status))),
+            },
+            _ => (None, None),
+        };
+        let dest = params.dest.trim();
+        let points_only = dest == "points";
+        let depots_only = dest == "depots";
+        let campaign_code = match (campaign_id, material_id) {
+            (Some(id), _) => campaigns::table.find(id).select(campaigns::code).first::<String>(conn).optional()?,
+            (None, Some(id)) => materials::table
+                .inner_join(campaigns::table)
+                .filter(materials::id.eq(id))
+                .select(campaigns::code)
+                .first::<String>(conn)
+                .optional()?,
+            (None, None) => {
+                let codes: Vec<String> = campaigns::table.select(campaigns::code).limit(2).load(conn)?;
+                (codes.len() == 1).then(|| codes[0].clone())
+            }
+        };
+        let text = Some(params.text.trim().chars().take(100).collect::<String>()).filter(|t| !t.is_empty());
+        Ok(Ok(Filter {
+            campaign_id,
+            material_id,
+            region_id,
+            type_id,
+            from,
+            to,
+            text,
+            active,
+            status,
+            origin_id,
+            points_only,
+            depots_only,
+            regions,
+            campaign_code,
+        }))
+    }
+
+    /// `VE-TIP-2005-distributions-2026-11-29.csv`: campaign, kind and today's date.
+    pub fn file_name(&self, kind: Kind, extension: &str, today: NaiveDate) -> String {
+        let campaign = self.campaign_code.as_deref().unwrap_or("campaign-tracker");
+        let safe: String =
+            campaign.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+        format!("{safe}-{}-{}.{extension}", kind.as_str(), today.format("%Y-%m-%d"))
+    }
+}
+
+fn is_sqlite(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Sqlite(_))
+}
+
+/// A translated name: Spanish or English.
+fn in_lang(lang: Lang, en: String, es: String) -> String {
+    if lang == Lang::Es {
+        es
+    } else {
+        en
+    }
+}
+
+/// The username of a `recorded_by` column, as a correlated subquery.
+fn username_of(column: &str) -> String {
+    format!("(SELECT users.username FROM users WHERE users.id = {column})")
+}
+
+/// A chunk as read: the last keyset id (None when empty) and the rows.
+type Chunk = (Option<i32>, Vec<Vec<Cell>>);
+
+/// Reads an export a chunk at a time, remembering the last id read.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub kind: Kind,
+    pub filter: Filter,
+    pub lang: Lang,
+    last_id: i32,
+    done: bool,
+}
+
+impl Source {
+    pub fn new(kind: Kind, filter: Filter, lang: Lang) -> Source {
+        Source { kind, filter, lang, last_id: 0, done: false }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// How many rows the export has.
+    pub fn count(&self, conn: &mut DbConn) -> QueryResult<i64> {
+        let f = &self.filter;
+        match self.kind {
+            Kind::Distributions => distributions::count(conn, f),
+            Kind::Locations => locations::count(conn, f),
+            Kind::Shipments => shipments::count(conn, f),
+            Kind::Receipts => receipts::count(conn, f),
+            Kind::Airings => airings::count(conn, f),
+            Kind::Targets => targets::count(conn, f),
+            Kind::Stock => stock::count(conn, f),
+            Kind::Ledger => ledger::count(conn, f),
+            Kind::Coverage => Ok(coverage::rows(conn, f, self.lang)?.len() as i64),
+        }
+    }
+
+    /// The next chunk of rows; empty once everything was read.
+    pub fn next_chunk(&mut self, conn: &mut DbConn) -> QueryResult<Vec<Vec<Cell>>> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let (f, after, lang) = (&self.filter, self.last_id, self.lang);
+        let (last, rows) = match self.kind {
+            Kind::Distributions => distributions::chunk(conn, f, after)?,
+            Kind::Locations => locations::chunk(conn, f, after, lang)?,
+            Kind::Shipments => shipments::chunk(conn, f, after)?,
+            Kind::Receipts => receipts::chunk(conn, f, after)?,
+            Kind::Airings => airings::chunk(conn, f, after)?,
+            Kind::Targets => targets::chunk(conn, f, after, lang)?,
+            Kind::Stock => stock::chunk(conn, f, after)?,
+            Kind::Ledger => ledger::chunk(conn, f, after)?,
+            // A few hundred cells at most: one chunk.
+            Kind::Coverage => {
+                self.done = true;
+                (None, coverage::rows(conn, f, lang)?)
+            }
+        };
+        if rows.len() < CHUNK as usize {
+            self.done = true;
+        }
+        if let Some(last) = last {
+            self.last_id = last;
+        }
+        Ok(rows)
+    }
+}
