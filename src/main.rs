@@ -45,6 +45,20 @@ enum Command {
     /// Export rows as CSV (to standard output, or --output) or XLSX (needs --output), with the
     /// filters of the page: distributions, shipments or locations.
     Export(Box<ExportArgs>),
+    /// Import a CSV file (locations, receipts, distributions, airings or targets): every row is
+    /// checked first, then all rows are written or none. --dry-run only checks.
+    Import {
+        /// What the file holds: locations, receipts, distributions, airings or targets.
+        kind: String,
+        /// The CSV file (comma or semicolon; UTF-8 or Windows-1252; at most 20 MB and 200,000 rows).
+        file: std::path::PathBuf,
+        /// Check every row and show what would be written, without writing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Distributions: the code of the depot every row was sent from (instead of an origin_code column).
+        #[arg(long)]
+        origin: Option<String>,
+    },
     /// Copy the SQLite database to FILE, consistently, while the server runs (VACUUM INTO); FILE
     /// must not exist. For PostgreSQL use pg_dump.
     Backup {
@@ -157,6 +171,9 @@ fn main() -> ExitCode {
         Some(Command::User(cmd)) => user(&cli.database_url, cmd),
         Some(Command::Demo { scale }) => load_demo(&cli.database_url, scale),
         Some(Command::Export(args)) => export(&cli.database_url, *args),
+        Some(Command::Import { kind, file, dry_run, origin }) => {
+            import(&cli.database_url, campaign_tracker::exchange::import::cli::Request { kind, file, dry_run, origin })
+        }
         Some(Command::Backup { file }) => backup(&cli.database_url, &file),
     };
     match result {
@@ -175,10 +192,10 @@ fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
         session_key: args.session_key.filter(|k| !k.is_empty()),
         secure_cookies: args.secure_cookies,
         public_url: args.public_url.filter(|u| !u.trim().is_empty()),
-        trusted_proxies: campaign_tracker::config::parse_trusted_proxies(args.trusted_proxies.as_deref().unwrap_or(""))
-            .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
         workers: args.workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
         pool_size: args.pool_size.max(2),
+        trusted_proxies: campaign_tracker::config::parse_trusted_proxies(args.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
     };
     if config.session_key.as_ref().is_some_and(|k| k.len() < 32) {
         return Err("SESSION_KEY must be at least 32 characters".into());
@@ -387,6 +404,25 @@ fn export(database_url: &str, args: ExportArgs) -> Result<(), String> {
     let summary = campaign_tracker::exchange::cli::run(&mut conn, request)?;
     eprintln!("{summary}");
     Ok(())
+}
+
+fn import(database_url: &str, request: campaign_tracker::exchange::import::cli::Request) -> Result<(), String> {
+    let mut conn = open(database_url)?;
+    match campaign_tracker::exchange::import::cli::run(&mut conn, request) {
+        Ok(lines) => {
+            for line in lines {
+                eprintln!("{line}");
+            }
+            Ok(())
+        }
+        Err(lines) => {
+            let (last, rest) = lines.split_last().map(|(l, r)| (l.clone(), r)).unwrap_or_default();
+            for line in rest {
+                eprintln!("{line}");
+            }
+            Err(last)
+        }
+    }
 }
 
 fn backup(database_url: &str, file: &std::path::Path) -> Result<(), String> {

@@ -317,6 +317,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    imports (id) {
+        id -> Integer,
+        kind -> Text,
+        file_name -> Text,
+        content_hash -> Text,
+        content -> Binary,
+        origin_id -> Nullable<Integer>,
+        status -> Text,
+        committed_hash -> Nullable<Text>,
+        rows -> Integer,
+        report -> Text,
+        uploaded_by -> Nullable<Integer>,
+        uploaded_at -> Timestamp,
+        committed_by -> Nullable<Integer>,
+        committed_at -> Nullable<Timestamp>,
+        lock_ms -> Nullable<Integer>,
+    }
+}
+
 diesel::joinable!(materials -> campaigns (campaign_id));
 diesel::joinable!(locations -> regions (region_id));
 diesel::joinable!(locations -> location_types (location_type_id));
@@ -369,6 +389,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     airings,
     targets,
     daily_flows,
+    imports,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

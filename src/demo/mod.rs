@@ -141,6 +141,16 @@ fn bad_data(what: &str, e: impl std::fmt::Display) -> AppError {
 
 /// Loads everything that is missing; existing rows (matched by code or username) are left alone.
 pub fn load(conn: &mut DbConn) -> Result<DemoSummary, AppError> {
+    load_with(conn, true)
+}
+
+/// The campaign, its materials, regions, location types and users, but no location: an empty
+/// deployment of the reference campaign, ready to import its places and records.
+pub fn load_reference(conn: &mut DbConn) -> Result<DemoSummary, AppError> {
+    load_with(conn, false)
+}
+
+fn load_with(conn: &mut DbConn, with_locations: bool) -> Result<DemoSummary, AppError> {
     // Hash outside the transaction: argon2 is slow on purpose, the write lock should not wait.
     let mut new_users = Vec::new();
     for (username, display, password, role) in DEMO_USERS {
@@ -155,7 +165,9 @@ pub fn load(conn: &mut DbConn) -> Result<DemoSummary, AppError> {
         load_regions(conn, &actor, &mut summary)?;
         load_location_types(conn, &actor, &mut summary)?;
         load_campaign(conn, &actor, &mut summary)?;
-        load_locations(conn, &actor, &mut summary)?;
+        if with_locations {
+            load_locations(conn, &actor, &mut summary)?;
+        }
         for (username, display, hash, role) in &new_users {
             // Checked again inside the lock: another loader may have run meanwhile.
             if User::find_by_username(conn, username)?.is_none() {

@@ -19,11 +19,23 @@ impl Flavour {
     }
 }
 
-/// Text a spreadsheet would read as a formula (or that hides one) gets a leading apostrophe.
-pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+/// Whether a spreadsheet would read the text as a formula (or one hides behind an apostrophe
+/// that the importer would take for the guard).
+pub fn needs_guard(text: &str) -> bool {
     match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => true,
+        Some('\'') => needs_guard(&text[1..]),
+        _ => false,
+    }
+}
+
+/// Text a spreadsheet would read as a formula gets a leading apostrophe, which the importer
+/// removes again (`import::table::unguard`).
+pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+    if needs_guard(text) {
+        format!("'{text}").into()
+    } else {
+        text.into()
     }
 }
 

@@ -5,9 +5,11 @@
 //! - `xlsx`    XLSX written in constant memory to a temporary file
 //! - `web`     `GET /export/{kind}.csv|.xlsx` and the download links pages show
 //! - `cli`     `campaign-tracker export KIND …`
+//! - `import`  validated, all-or-nothing imports of CSV files (its own module map)
 
 pub mod cli;
 pub mod csv;
 pub mod export;
+pub mod import;
 pub mod web;
 pub mod xlsx;

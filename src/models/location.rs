@@ -19,6 +19,18 @@ pub fn parse_ownership(raw: &str) -> Result<Option<&'static str>, Invalid> {
     OWNERSHIPS.iter().find(|o| **o == raw).map(|o| Some(*o)).ok_or(Invalid::new("err.unknown_choice"))
 }
 
+/// An ISO 3166-1 alpha-2 country code.
+pub fn parse_country(raw: &str) -> Result<String, Invalid> {
+    let code = raw.trim().to_uppercase();
+    if code.is_empty() {
+        return Err(Invalid::new("err.required"));
+    }
+    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(Invalid::new("err.country"));
+    }
+    Ok(code)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = locations)]
 pub struct Location {

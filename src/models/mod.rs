@@ -4,6 +4,7 @@ pub mod adjustment;
 pub mod airing;
 pub mod audit;
 pub mod campaign;
+pub mod import;
 pub mod location;
 pub mod location_type;
 pub mod material;

@@ -71,6 +71,11 @@ fn nav(ctx: &Ctx) -> Markup {
         ("/locations", "nav.locations", can(Permission::Read)),
         ("/regions", "nav.regions", can(Permission::Read)),
         ("/location-types", "nav.location_types", can(Permission::Read)),
+        (
+            "/imports",
+            "nav.imports",
+            can(Permission::RecordStock) || can(Permission::ManageReference) || can(Permission::ManageTargets),
+        ),
         ("/users", "nav.users", can(Permission::ManageUsers)),
         ("/audit", "nav.audit", can(Permission::ReadAudit)),
         ("/settings/lock-date", "nav.lock_date", can(Permission::ManageReference)),

@@ -3,7 +3,7 @@
 use crate::domain::{Code, Invalid, OptionalText, Permission, RequiredText};
 use crate::error::AppError;
 use crate::models::audit::AuditEntry;
-use crate::models::location::{parse_ownership, Location, LocationChanges, LocationFilter};
+use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges, LocationFilter};
 use crate::models::location_type::LocationType;
 use crate::models::region::Region;
 use crate::views;
@@ -66,18 +66,6 @@ fn parse(form: &PostForm) -> Result<ParsedLocation, FieldErrors> {
         }),
         _ => Err(e),
     }
-}
-
-/// An ISO 3166-1 alpha-2 country code.
-fn parse_country(raw: &str) -> Result<String, Invalid> {
-    let code = raw.trim().to_uppercase();
-    if code.is_empty() {
-        return Err(Invalid::new("err.required"));
-    }
-    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(Invalid::new("err.country"));
-    }
-    Ok(code)
 }
 
 /// Checks the references and the rules that span tables, then writes.

@@ -52,7 +52,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(airings::routes)
         .configure(targets::routes)
         .configure(dashboard::routes)
-        .configure(crate::exchange::web::routes);
+        .configure(crate::exchange::web::routes)
+        .configure(crate::exchange::import::web::routes);
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.

@@ -78,6 +78,18 @@ async fn browser_end_to_end_and_accessibility() {
             .unwrap_or_else(|e| panic!("load_history: {e:?}"));
         campaign_tracker::demo::targets::load_targets(&mut conn).unwrap_or_else(|e| panic!("load_targets: {e:?}"));
         campaign_tracker::demo::airings::load_airings(&mut conn).unwrap_or_else(|e| panic!("load_airings: {e:?}"));
+        // Import #1: an upload with problems, so the preview's problem table is checked too.
+        let file = b"received_on,material_code,location_code,quantity\n2006-01-10,POSTER,DEP-CCS,100\n2006-01-11,NOPE,DEP-CCS,-5\n";
+        campaign_tracker::exchange::import::service::upload(
+            &mut conn,
+            campaign_tracker::exchange::import::ImportKind::Receipts,
+            "field.csv",
+            file,
+            Default::default(),
+            &campaign_tracker::stock::Access::everywhere(None),
+            &mut |_, _| {},
+        )
+        .unwrap_or_else(|e| panic!("import upload: {e:?}"));
     }
     println!("demo database and server ready in {:.1} s at {}", started.elapsed().as_secs_f64(), app.address);
 

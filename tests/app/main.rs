@@ -24,6 +24,7 @@ mod dashboard;
 mod demo;
 mod exports;
 mod i18n;
+mod imports;
 mod instances;
 mod invariant;
 mod locations;

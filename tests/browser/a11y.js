@@ -62,6 +62,8 @@ const ADMIN_PAGES = [
   ['user-2-edit', '/users/2/edit', 200],
   ['audit', '/audit', 200],
   ['lock-date', '/settings/lock-date', 200],
+  ['imports', '/imports', 200],
+  ['import-1', '/imports/1', 200],
   ['not-found', '/nope', 404],
   ['not-found-id', '/shipments/99999999', 404],
 ];

@@ -1,0 +1,141 @@
+//! Import speed and the write lock a 200,000-row commit holds, per backend.
+//!
+//! Per backend (SQLite in a temporary file always; PostgreSQL when BENCH_DATABASE_URL or
+//! TEST_DATABASE_URL is set, in a fresh database `ct_bench_import_<pid>` dropped at the end):
+//! loads the demo's reference data and places, then imports through the same service the page
+//! and the command line use (`exchange::import::service`):
+//!
+//! 1. `receipts`: BENCH_ROWS (default 200,000) rows, one receipt each;
+//! 2. `distributions`: BENCH_ROWS rows, each a delivered shipment of one unit from the central
+//!    depot to one of the demo's distribution points.
+//!
+//! For each it prints the time to read and check every row (no lock), the commit's time with the
+//! write lock held (other writers wait that long), and rows/s overall.
+//!
+//!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench import
+
+use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
+use campaign_tracker::exchange::import::service::{self, Committed, Uploaded};
+use campaign_tracker::exchange::import::{distributions::Options, ImportKind};
+use campaign_tracker::models::audit::Actor;
+use campaign_tracker::stock::Access;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, RunQueryDsl};
+use std::time::Instant;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+struct Figures {
+    backend: &'static str,
+    kind: &'static str,
+    rows: usize,
+    check_ms: u128,
+    lock_ms: u128,
+    total_ms: u128,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Code {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    code: String,
+}
+
+fn run(conn: &mut DbConn, kind: ImportKind, bytes: &[u8], origin: Option<i32>) -> (u128, u128, u128) {
+    let access = Access::everywhere(None);
+    let options = Options { origin_id: origin };
+    let started = Instant::now();
+    let id = match service::upload(conn, kind, "bench.csv", bytes, options, &access, &mut |_, _| {}).expect("upload") {
+        Uploaded::Stored { id, report } => {
+            assert!(report.is_clean(), "{:?}", report.problems.first());
+            id
+        }
+        Uploaded::Refused(report) => panic!("refused: {:?}", report.file_error),
+    };
+    let checked = started.elapsed().as_millis();
+    match service::commit(conn, id, &Actor::cli(), &access, &mut |_, _| {}).expect("commit") {
+        Committed::Done { lock_ms, .. } => (checked, lock_ms, started.elapsed().as_millis()),
+        Committed::Problems(report) => panic!("problems: {:?}", report.problems.first()),
+    }
+}
+
+fn bench(backend: &'static str, url: &str, rows: usize) -> Vec<Figures> {
+    let pool = connect_pool(url, 2).expect("pool");
+    let mut conn = pool.get().expect("connection");
+    run_migrations(&mut conn).expect("migrations");
+    campaign_tracker::demo::load(&mut conn).expect("demo");
+    let points: Vec<String> = diesel::sql_query(
+        "SELECT code FROM locations WHERE is_depot = FALSE AND region_id IS NOT NULL ORDER BY code",
+    )
+    .load::<Code>(&mut conn)
+    .expect("places")
+    .into_iter()
+    .map(|c| c.code)
+    .collect();
+    let central: i32 = {
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            id: i32,
+        }
+        diesel::sql_query("SELECT id FROM locations WHERE code = 'DEP-CCS'").get_result::<Id>(&mut conn).expect("depot").id
+    };
+    let mut out = Vec::new();
+
+    let mut receipts = String::from("received_on,material_code,location_code,quantity,external_ref\n");
+    for i in 0..rows {
+        receipts.push_str(&format!("2006-01-{:02},POSTER,DEP-CCS,{},B-{i}\n", 1 + i % 28, 10 + i % 90));
+    }
+    let (check_ms, lock_ms, total_ms) = run(&mut conn, ImportKind::Receipts, receipts.as_bytes(), None);
+    out.push(Figures { backend, kind: "receipts", rows, check_ms, lock_ms, total_ms });
+
+    let mut deliveries = String::from("delivered_on,shipment_reference,material_code,quantity,location_code\n");
+    for i in 0..rows {
+        let place = &points[i % points.len()];
+        deliveries.push_str(&format!("2006-02-{:02},BD-{i},POSTER,1,{place}\n", 1 + i % 28));
+    }
+    let (check_ms, lock_ms, total_ms) = run(&mut conn, ImportKind::Distributions, deliveries.as_bytes(), Some(central));
+    out.push(Figures { backend, kind: "distributions", rows, check_ms, lock_ms, total_ms });
+    out
+}
+
+fn main() {
+    let rows: usize = env_or("BENCH_ROWS", 200_000);
+    let mut figures = Vec::new();
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("import-bench.db");
+    eprintln!("SQLite: {rows} rows per kind…");
+    figures.extend(bench("SQLite", file.to_str().expect("path"), rows));
+
+    let admin = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
+    if let Some(admin) = admin.filter(|u| !u.trim().is_empty()) {
+        let name = format!("ct_bench_import_{}", std::process::id());
+        let mut pg = diesel::pg::PgConnection::establish(&admin).expect("PostgreSQL admin connection");
+        pg.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+        let mut url = url::Url::parse(&admin).expect("url");
+        url.set_path(&name);
+        eprintln!("PostgreSQL: {rows} rows per kind…");
+        figures.extend(bench("PostgreSQL", url.as_str(), rows));
+        pg.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop database");
+    }
+
+    println!();
+    println!("Import: {rows} rows per file, through exchange::import::service (release build, this machine)");
+    println!(
+        "{:<11} {:<14} {:>12} {:>16} {:>10} {:>10}",
+        "backend", "kind", "check (ms)", "write lock (ms)", "total (s)", "rows/s"
+    );
+    for f in &figures {
+        println!(
+            "{:<11} {:<14} {:>12} {:>16} {:>10.1} {:>10.0}",
+            f.backend,
+            f.kind,
+            f.check_ms,
+            f.lock_ms,
+            f.total_ms as f64 / 1000.0,
+            f.rows as f64 / (f.total_ms as f64 / 1000.0)
+        );
+    }
+}

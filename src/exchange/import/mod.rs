@@ -1,0 +1,159 @@
+//! Imports: a file is read (`table`), every row checked against the database without writing
+//! (`check` and one module per kind), and the person sees what would happen (`Report`). Only on
+//! confirmation is the plan written, all rows or none, in one write transaction through the
+//! ledger (`commit`). The upload waits in the `imports` table in between, so any instance can
+//! take the confirmation, and a file that committed once is refused a second time.
+//!
+//! - `table`          limits, encodings, separators, the formula guard
+//! - `check`          what every kind's rows are checked against (codes, dates, regions)
+//! - `locations`, `receipts`, `distributions`, `airings`, `targets`: one kind each
+//! - `service`        upload → preview → commit, shared by the page and the command line
+//! - `web`, `cli`     the import page and `campaign-tracker import KIND FILE`
+
+pub mod airings;
+pub mod check;
+pub mod cli;
+pub mod distributions;
+pub mod locations;
+pub mod receipts;
+pub mod service;
+pub mod table;
+pub mod targets;
+pub mod web;
+
+use crate::domain::{Lang, Permission};
+use serde::{Deserialize, Serialize};
+
+/// What can be imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Locations,
+    Receipts,
+    Distributions,
+    Airings,
+    Targets,
+}
+
+impl ImportKind {
+    /// In the order a new deployment loads them: places, stock in, stock out, spots, the plan.
+    pub const ALL: [ImportKind; 5] = [
+        ImportKind::Locations,
+        ImportKind::Receipts,
+        ImportKind::Distributions,
+        ImportKind::Airings,
+        ImportKind::Targets,
+    ];
+
+    pub fn parse(raw: &str) -> Option<ImportKind> {
+        ImportKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportKind::Locations => "locations",
+            ImportKind::Receipts => "receipts",
+            ImportKind::Distributions => "distributions",
+            ImportKind::Airings => "airings",
+            ImportKind::Targets => "targets",
+        }
+    }
+
+    /// Who may import it: the same permission as recording it by hand.
+    pub fn permission(self) -> Permission {
+        match self {
+            ImportKind::Locations => Permission::ManageReference,
+            ImportKind::Targets => Permission::ManageTargets,
+            ImportKind::Receipts | ImportKind::Distributions | ImportKind::Airings => Permission::RecordStock,
+        }
+    }
+
+    /// Columns a file must have (alternatives joined by `|`: one of them).
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            ImportKind::Locations => &["code", "name", "location_type", "region_code", "city", "country"],
+            ImportKind::Receipts => &["received_on", "material_code", "location_code", "quantity"],
+            ImportKind::Distributions => &["delivered_on", "material_code", "quantity", "location_code|location_name"],
+            ImportKind::Airings => &["aired_on", "material_code", "location_code"],
+            ImportKind::Targets => &["material_code", "region_code", "location_type", "quantity"],
+        }
+    }
+
+    /// The template's columns: the export's, so that an export re-imports.
+    pub fn template_columns(self) -> Vec<&'static str> {
+        match crate::exchange::export::Kind::parse(self.as_str()) {
+            Some(kind) => kind.columns().to_vec(),
+            None => self.required().iter().flat_map(|c| c.split('|')).collect(),
+        }
+    }
+}
+
+/// One thing wrong with one row: where (line and column) and what, as a translation key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub line: u64,
+    pub column: String,
+    pub key: String,
+    pub arg: String,
+}
+
+impl Problem {
+    pub fn message(&self, lang: Lang) -> String {
+        crate::i18n::tr_arg(lang, &self.key, &self.arg)
+    }
+}
+
+/// The most problems a report keeps (the count keeps going).
+pub const MAX_PROBLEMS: usize = 500;
+
+/// What an import would do (or did): shown on the preview and printed by the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub rows: usize,
+    pub encoding: String,
+    pub delimiter: String,
+    /// (translation key, count): "12 shipments", "30 delivered lines", "4 locations updated".
+    pub effects: Vec<(String, usize)>,
+    /// Rows already recorded (same external reference or unchanged): nothing to do.
+    pub skipped: usize,
+    pub problems: Vec<Problem>,
+    pub problem_count: usize,
+    /// A refusal of the whole file (limits, columns, already imported).
+    pub file_error: Option<table::FileError>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.problem_count == 0 && self.file_error.is_none()
+    }
+
+    pub fn refused(error: table::FileError) -> Report {
+        Report { file_error: Some(error), ..Report::default() }
+    }
+
+    /// Every line as plain text in a language, for the command line.
+    pub fn lines(&self, lang: Lang) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.file_error {
+            out.push(e.message(lang));
+            return out;
+        }
+        out.push(crate::i18n::tr_arg(lang, "import.rows_read", &self.rows.to_string()));
+        for (key, n) in &self.effects {
+            out.push(format!("  {}", crate::i18n::tr_arg(lang, key, &n.to_string())));
+        }
+        if self.skipped > 0 {
+            out.push(format!("  {}", crate::i18n::tr_arg(lang, "import.skipped", &self.skipped.to_string())));
+        }
+        for p in &self.problems {
+            out.push(format!("line {}, {}: {}", p.line, p.column, p.message(lang)));
+        }
+        if self.problem_count > self.problems.len() {
+            out.push(crate::i18n::tr_arg(
+                lang,
+                "import.more_problems",
+                &(self.problem_count - self.problems.len()).to_string(),
+            ));
+        }
+        out
+    }
+}

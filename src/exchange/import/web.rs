@@ -1,0 +1,414 @@
+//! The import pages: `/imports` (upload form, templates, recent imports), `/imports/{id}` (the
+//! preview, and the result once committed), its confirm and discard buttons, and
+//! `/imports/templates/{kind}.csv`. Each kind needs the permission its records need by hand.
+
+use super::service::{self, Committed, Uploaded};
+use super::table::MAX_BYTES;
+use super::{ImportKind, Report};
+use crate::domain::{Invalid, Permission};
+use crate::error::AppError;
+use crate::i18n::{number, tr_arg};
+use crate::models::import::ImportRecord;
+use crate::models::location::Location;
+use crate::views::components::{csrf, heading};
+use crate::views::layout::page;
+use crate::web::ctx::Ctx;
+use crate::web::forms::PostForm;
+use crate::web::{db, html, parse_id, redirect_with_flash, unprocessable};
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use maud::{html, Markup};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/imports", web::get().to(index))
+        .route("/imports", web::post().to(upload))
+        .route("/imports/templates/{file}", web::get().to(template))
+        .route("/imports/{id}", web::get().to(show))
+        .route("/imports/{id}/commit", web::post().to(commit))
+        .route("/imports/{id}/discard", web::post().to(discard));
+}
+
+/// The kinds the signed-in user may import.
+fn allowed(ctx: &Ctx) -> Vec<ImportKind> {
+    let Some(user) = &ctx.user else { return Vec::new() };
+    ImportKind::ALL.into_iter().filter(|k| user.role.can(k.permission())).collect()
+}
+
+/// Any import permission at all, or 403 (401 when signed out).
+fn require_any(ctx: &Ctx) -> Result<Vec<ImportKind>, AppError> {
+    ctx.require(Permission::Read)?;
+    let kinds = allowed(ctx);
+    if kinds.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(kinds)
+}
+
+fn kind_name(ctx: &Ctx, kind: ImportKind) -> String {
+    ctx.t(&format!("import.kind.{}", kind.as_str()))
+}
+
+/// What the upload form shows.
+struct FormData {
+    kinds: Vec<ImportKind>,
+    depots: Vec<Location>,
+    recent: Vec<(ImportRecord, Option<String>)>,
+}
+
+async fn form_data(ctx: &Ctx, kinds: Vec<ImportKind>) -> Result<FormData, AppError> {
+    let regions = ctx.user.as_ref().map(|u| u.access()).and_then(|a| a.regions);
+    db(ctx, move |conn| {
+        Ok(FormData {
+            kinds,
+            depots: Location::depots(conn, regions.as_deref())?,
+            recent: ImportRecord::recent(conn, 20)?,
+        })
+    })
+    .await
+}
+
+async fn index(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let kinds = require_any(&ctx)?;
+    let data = form_data(&ctx, kinds).await?;
+    Ok(html(render_index(&ctx, &data, None, None)))
+}
+
+fn render_index(ctx: &Ctx, data: &FormData, refusal: Option<&Report>, chosen: Option<ImportKind>) -> Markup {
+    let title = ctx.t("import.title");
+    let body = html! {
+        (heading(&title, None))
+        p { (ctx.t("import.intro")) }
+        @if let Some(report) = refusal {
+            div.form-error role="alert" {
+                h2 { (ctx.t("import.refused")) }
+                @if let Some(e) = &report.file_error { p { (e.message(ctx.lang)) } }
+            }
+        }
+        form.stacked method="post" action="/imports" enctype="multipart/form-data" data-busy="" {
+            (csrf(ctx))
+            div.field {
+                label for="kind" { (ctx.t("import.kind")) }
+                select #kind name="kind" required {
+                    @for kind in &data.kinds {
+                        option value=(kind.as_str()) selected[chosen == Some(*kind)] { (kind_name(ctx, *kind)) }
+                    }
+                }
+            }
+            div.field {
+                label for="file" { (ctx.t("import.file")) }
+                p.hint #file-hint { (ctx.t("import.file_hint")) }
+                input #file type="file" name="file" accept=".csv,.txt,text/csv" required aria-describedby="file-hint";
+            }
+            @if data.kinds.contains(&ImportKind::Distributions) {
+                div.field {
+                    label for="origin" { (ctx.t("import.origin")) }
+                    p.hint #origin-hint { (ctx.t("import.origin_hint")) }
+                    select #origin name="origin" aria-describedby="origin-hint" {
+                        option value="" { (ctx.t("import.origin_from_file")) }
+                        @for depot in &data.depots {
+                            option value=(depot.id) { (depot.name) " (" (depot.code) ")" }
+                        }
+                    }
+                }
+            }
+            button type="submit" { (ctx.t("import.check")) }
+            p.busy role="status" hidden { progress {} " " (ctx.t("import.checking")) }
+        }
+        h2 { (ctx.t("import.templates")) }
+        p { (ctx.t("import.templates_hint")) }
+        ul.templates {
+            @for kind in &data.kinds {
+                li {
+                    a href=(format!("/imports/templates/{}.csv", kind.as_str())) download {
+                        (kind_name(ctx, *kind)) " (" (kind.as_str()) ".csv)"
+                    }
+                    " — " (ctx.t("import.required_columns")) " "
+                    code { (kind.required().iter().map(|c| c.replace('|', " / ")).collect::<Vec<_>>().join(", ")) }
+                }
+            }
+        }
+        h2 { (ctx.t("import.recent")) }
+        @if data.recent.is_empty() {
+            p { (ctx.t("import.none_yet")) }
+        } @else {
+            div.table-wrap role="region" aria-label=(ctx.t("import.recent")) tabindex="0" {
+                table {
+                    thead { tr {
+                        th scope="col" { "#" }
+                        th scope="col" { (ctx.t("import.kind")) }
+                        th scope="col" { (ctx.t("import.file")) }
+                        th scope="col" .num { (ctx.t("import.rows")) }
+                        th scope="col" { (ctx.t("import.status")) }
+                        th scope="col" { (ctx.t("import.uploaded")) }
+                    } }
+                    tbody {
+                        @for (record, by) in &data.recent {
+                            tr {
+                                td { a href=(format!("/imports/{}", record.id)) { (record.id) } }
+                                td { (ImportKind::parse(&record.kind).map(|k| kind_name(ctx, k)).unwrap_or_default()) }
+                                td { (record.file_name) }
+                                td.num { (number(ctx.lang, i64::from(record.rows))) }
+                                td { (ctx.t(&format!("import.status.{}", record.status))) }
+                                td { (record.uploaded_at.format("%Y-%m-%d %H:%M")) " · " (by.as_deref().unwrap_or("cli")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(ctx, &title, body)
+}
+
+/// Reads the multipart upload, stopping at the size limit so a huge body is never held.
+async fn upload(
+    ctx: Ctx,
+    req: actix_web::HttpRequest,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    use futures_util::StreamExt;
+    let kinds = require_any(&ctx)?;
+    if !crate::web::security::origin_allowed(&req, ctx.state.config.public_url.as_deref()) {
+        return Err(AppError::Forbidden);
+    }
+    let mut payload = payload;
+    let (mut token, mut kind, mut origin) = (String::new(), String::new(), String::new());
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut received = 0usize;
+    let mut too_large = false;
+    'fields: while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("upload.csv").to_string();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
+            received += chunk.len();
+            if received > MAX_BYTES + 64 * 1024 {
+                too_large = true;
+                break 'fields;
+            }
+            data.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => token = String::from_utf8_lossy(&data).into_owned(),
+            "kind" => kind = String::from_utf8_lossy(&data).into_owned(),
+            "origin" => origin = String::from_utf8_lossy(&data).into_owned(),
+            "file" => file = Some((filename, data)),
+            _ => {}
+        }
+    }
+    let expected = crate::web::security::csrf_token(&ctx.state.session_key, &ctx.browser);
+    if !crate::web::security::tokens_match(&token, &expected) {
+        return Err(AppError::Forbidden);
+    }
+    let chosen = ImportKind::parse(kind.trim());
+    let refuse = |report: Report, data: FormData| unprocessable(render_index(&ctx, &data, Some(&report), chosen));
+    let refusal = |key: &str, arg: String| Report::refused(super::table::FileError::new(key, arg));
+    let Some(kind) = chosen.filter(|k| kinds.contains(k)) else {
+        let data = form_data(&ctx, kinds).await?;
+        return Ok(refuse(refusal("import.err.kind", kind), data));
+    };
+    if too_large {
+        let data = form_data(&ctx, kinds).await?;
+        return Ok(refuse(refusal("import.err.too_large", format!("> {}", MAX_BYTES / (1024 * 1024))), data));
+    }
+    let Some((file_name, bytes)) = file.filter(|(_, d)| !d.is_empty()) else {
+        let data = form_data(&ctx, kinds).await?;
+        return Ok(refuse(refusal("import.err.empty", String::new()), data));
+    };
+    let user = ctx.require(kind.permission())?;
+    let access = user.access();
+    let origin_id = match origin.trim() {
+        "" => None,
+        raw => Some(parse_id(raw)?),
+    };
+    let depot_ok = {
+        let access = access.clone();
+        db(&ctx, move |conn| match origin_id {
+            None => Ok(true),
+            Some(id) => Ok(Location::get(conn, id)?.is_some_and(|l| l.is_depot && access.covers(l.region_id))),
+        })
+        .await?
+    };
+    if !depot_ok || (origin_id.is_some() && kind != ImportKind::Distributions) {
+        let data = form_data(&ctx, kinds).await?;
+        return Ok(refuse(refusal("import.err.origin", origin), data));
+    }
+    let options = super::distributions::Options { origin_id };
+    let uploaded =
+        db(&ctx, move |conn| service::upload(conn, kind, &file_name, &bytes, options, &access, &mut |_, _| {})).await?;
+    match uploaded {
+        Uploaded::Stored { id, .. } => {
+            Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/imports/{id}"))).finish())
+        }
+        Uploaded::Refused(report) => {
+            let data = form_data(&ctx, kinds).await?;
+            Ok(refuse(report, data))
+        }
+    }
+}
+
+/// An import the user may see: their kinds only.
+async fn load(ctx: &Ctx, id: i32) -> Result<(ImportRecord, ImportKind, Option<Location>), AppError> {
+    let kinds = require_any(ctx)?;
+    let (record, origin) = db(ctx, move |conn| {
+        let record = ImportRecord::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let origin = match record.origin_id {
+            Some(id) => Location::get(conn, id)?,
+            None => None,
+        };
+        Ok((record, origin))
+    })
+    .await?;
+    let kind = ImportKind::parse(&record.kind).filter(|k| kinds.contains(k)).ok_or(AppError::NotFound)?;
+    Ok((record, kind, origin))
+}
+
+async fn show(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let (record, kind, origin) = load(&ctx, id).await?;
+    let report = service::stored_report(&record);
+    Ok(html(render_import(&ctx, &record, kind, origin.as_ref(), &report, None)))
+}
+
+fn render_import(
+    ctx: &Ctx,
+    record: &ImportRecord,
+    kind: ImportKind,
+    origin: Option<&Location>,
+    report: &Report,
+    refusal: Option<&Invalid>,
+) -> Markup {
+    let title = tr_arg(ctx.lang, "import.title_one", &record.id.to_string());
+    let pending = record.status == "pending";
+    let body = html! {
+        (heading(&title, None))
+        @if let Some(invalid) = refusal {
+            div.form-error role="alert" { p { (crate::i18n::invalid(ctx.lang, invalid)) } }
+        }
+        dl.facts {
+            dt { (ctx.t("import.kind")) } dd { (kind_name(ctx, kind)) }
+            dt { (ctx.t("import.file")) } dd { (record.file_name) }
+            dt { (ctx.t("import.format")) } dd { (report.encoding) ", " (ctx.t("import.separator")) " " code { (report.delimiter) } }
+            @if let Some(o) = origin { dt { (ctx.t("import.origin")) } dd { (o.name) " (" (o.code) ")" } }
+            dt { (ctx.t("import.status")) } dd { (ctx.t(&format!("import.status.{}", record.status))) }
+            @if let Some(ms) = record.lock_ms {
+                dt { (ctx.t("import.lock_time")) } dd { (number(ctx.lang, i64::from(ms))) " ms" }
+            }
+        }
+        @if let Some(e) = &report.file_error {
+            div.form-error role="alert" { p { (e.message(ctx.lang)) } }
+        }
+        h2 {
+            @if record.status == "committed" { (ctx.t("import.done")) }
+            @else if !pending { (ctx.t("import.did")) }
+            @else if report.is_clean() { (ctx.t("import.will")) }
+            @else { (ctx.t("import.would")) }
+        }
+        ul {
+            li { (tr_arg(ctx.lang, "import.rows_read", &number(ctx.lang, report.rows as i64))) }
+            @for (key, n) in &report.effects {
+                li { (tr_arg(ctx.lang, key, &number(ctx.lang, *n as i64))) }
+            }
+            @if report.skipped > 0 {
+                li { (tr_arg(ctx.lang, "import.skipped", &number(ctx.lang, report.skipped as i64))) }
+            }
+        }
+        @if report.problem_count > 0 {
+            h2 #problems { (tr_arg(ctx.lang, "import.problems", &number(ctx.lang, report.problem_count as i64))) }
+            p { (ctx.t("import.problems_hint")) }
+            div.table-wrap role="region" aria-labelledby="problems" tabindex="0" {
+                table {
+                    thead { tr {
+                        th scope="col" .num { (ctx.t("import.line")) }
+                        th scope="col" { (ctx.t("import.column")) }
+                        th scope="col" { (ctx.t("import.problem")) }
+                    } }
+                    tbody {
+                        @for p in &report.problems {
+                            tr { td.num { (p.line) } td { code { (p.column) } } td { (p.message(ctx.lang)) } }
+                        }
+                    }
+                }
+            }
+            @if report.problem_count > report.problems.len() {
+                p { (tr_arg(ctx.lang, "import.more_problems", &number(ctx.lang, (report.problem_count - report.problems.len()) as i64))) }
+            }
+        }
+        @if pending {
+            div.actions {
+                @if report.is_clean() {
+                    form.inline method="post" action=(format!("/imports/{}/commit", record.id)) data-busy="" {
+                        (csrf(ctx))
+                        button type="submit" { (ctx.t("import.confirm")) }
+                        p.busy role="status" hidden { progress {} " " (ctx.t("import.writing")) }
+                    }
+                    " "
+                }
+                form.inline method="post" action=(format!("/imports/{}/discard", record.id)) {
+                    (csrf(ctx))
+                    button.secondary type="submit" { (ctx.t("import.discard")) }
+                }
+            }
+        }
+        p { a href="/imports" { (ctx.t("import.back")) } }
+    };
+    page(ctx, &title, body)
+}
+
+async fn commit(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let (record, kind, origin) = load(&ctx, id).await?;
+    let user = ctx.require(kind.permission())?;
+    let access = user.access();
+    let actor = crate::web::actor(&ctx);
+    let outcome = db(&ctx, move |conn| match service::commit(conn, id, &actor, &access, &mut |_, _| {}) {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
+        Err(e) => Err(e),
+    })
+    .await?;
+    match outcome {
+        Ok(Committed::Done { .. }) => {
+            Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.committed", None))
+        }
+        Ok(Committed::Problems(report)) => {
+            let (record, _, _) = load(&ctx, id).await?;
+            Ok(unprocessable(render_import(&ctx, &record, kind, origin.as_ref(), &report, None)))
+        }
+        Err(invalid) => {
+            let report = service::stored_report(&record);
+            let (record, _, _) = load(&ctx, id).await.unwrap_or((record, kind, None));
+            Ok(unprocessable(render_import(&ctx, &record, kind, origin.as_ref(), &report, Some(&invalid))))
+        }
+    }
+}
+
+async fn discard(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let (_, kind, _) = load(&ctx, id).await?;
+    ctx.require(kind.permission())?;
+    db(&ctx, move |conn| Ok(ImportRecord::discard(conn, id)?)).await?;
+    Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.discarded", None))
+}
+
+/// A header-only CSV with the export's columns, for any signed-in user who may import it.
+async fn template(ctx: Ctx, file: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let kinds = require_any(&ctx)?;
+    let kind = file
+        .strip_suffix(".csv")
+        .and_then(ImportKind::parse)
+        .filter(|k| kinds.contains(k))
+        .ok_or(AppError::NotFound)?;
+    let flavour = crate::exchange::csv::Flavour::PLAIN;
+    let bytes = crate::exchange::csv::header(flavour, &kind.template_columns())
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}-template.csv\"", kind.as_str()),
+        ))
+        .body(bytes))
+}
