@@ -416,7 +416,12 @@ async fn bench(label: &str, database_url: &str, seconds: u64) -> Vec<String> {
         .send()
         .await
         .expect("receipt");
-    assert_eq!(r.status().as_u16(), 303, "the stocking receipt failed");
+    let status = r.status().as_u16();
+    if status != 303 {
+        let body = r.text().await.unwrap_or_default();
+        let errors: Vec<&str> = body.lines().filter(|l| l.contains("error")).take(5).collect();
+        panic!("the stocking receipt failed ({status}): {errors:?}");
+    }
 
     let alone = run_phase(seconds, &base, &clients, &ids, "a").await;
     let attacker = tokio::spawn(attack(base.clone(), Instant::now() + Duration::from_secs(seconds)));
@@ -476,9 +481,12 @@ async fn bench(label: &str, database_url: &str, seconds: u64) -> Vec<String> {
     println!("  phases took {:.1} s and {:.1} s (until the last answer)", alone.seconds, attacked.seconds);
     let mut problems = alone.problems(&format!("{label}, alone"));
     problems.extend(attacked.problems(&format!("{label}, attacked")));
-    let attack_errors: usize = attack.statuses.iter().filter(|(s, _)| **s == 0 || **s >= 500).map(|(_, n)| n).sum();
+    // A 503 with Retry-After is the server shedding sign-ins it has no turn for (at most half
+    // the cores check passwords): an answer, not a failure. A 500 or no answer is a failure.
+    let attack_errors: usize =
+        attack.statuses.iter().filter(|(s, _)| **s == 0 || (**s >= 500 && **s != 503)).map(|(_, n)| n).sum();
     if attack_errors > 0 {
-        problems.push(format!("{label}: {attack_errors} failed sign-ins got a 5xx or no answer"));
+        problems.push(format!("{label}: {attack_errors} failed sign-ins got a 500 or no answer"));
     }
     for (name, phase) in [("alone", &alone), ("attacked", &attacked)] {
         for class in CLASSES {
