@@ -65,21 +65,23 @@ fn bench(backend: &'static str, url: &str, rows: usize) -> Vec<Figures> {
     let mut conn = pool.get().expect("connection");
     run_migrations(&mut conn).expect("migrations");
     campaign_tracker::demo::load(&mut conn).expect("demo");
-    let points: Vec<String> = diesel::sql_query(
-        "SELECT code FROM locations WHERE is_depot = FALSE AND region_id IS NOT NULL ORDER BY code",
-    )
-    .load::<Code>(&mut conn)
-    .expect("places")
-    .into_iter()
-    .map(|c| c.code)
-    .collect();
+    let points: Vec<String> =
+        diesel::sql_query("SELECT code FROM locations WHERE is_depot = FALSE AND region_id IS NOT NULL ORDER BY code")
+            .load::<Code>(&mut conn)
+            .expect("places")
+            .into_iter()
+            .map(|c| c.code)
+            .collect();
     let central: i32 = {
         #[derive(diesel::QueryableByName)]
         struct Id {
             #[diesel(sql_type = diesel::sql_types::Integer)]
             id: i32,
         }
-        diesel::sql_query("SELECT id FROM locations WHERE code = 'DEP-CCS'").get_result::<Id>(&mut conn).expect("depot").id
+        diesel::sql_query("SELECT id FROM locations WHERE code = 'DEP-CCS'")
+            .get_result::<Id>(&mut conn)
+            .expect("depot")
+            .id
     };
     let mut out = Vec::new();
 

@@ -77,7 +77,8 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
         Ok(user) => {
             // An unknown name is checked against a dummy hash: the same work, so timing does not
             // reveal which usernames exist.
-            let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| accounts::dummy_hash().into());
+            let stored =
+                user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| accounts::dummy_hash().into());
             match accounts::verify_password_queued(password, stored).await? {
                 None => LoginOutcome::Busy,
                 Some(verified) => {
