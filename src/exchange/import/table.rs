@@ -105,6 +105,19 @@ pub fn unguard(raw: &str) -> &str {
     }
 }
 
+/// Line breaks in a stretch of text: `\n`, `\r\n`, or a lone `\r` (old Mac files).
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut n = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' => n += 1,
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
 /// Reads a whole file; `progress` hears the number of rows read so far every few thousand rows.
 pub fn read(bytes: &[u8], progress: &mut dyn FnMut(usize)) -> Result<Table, FileError> {
     if bytes.len() > MAX_BYTES {
@@ -129,6 +142,9 @@ pub fn read(bytes: &[u8], progress: &mut dyn FnMut(usize)) -> Result<Table, File
     }
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // Line numbers are counted here from each record's byte offset: the reader's own count
+    // skips blank lines and knows only `\n`, and a person looks for the line their editor shows.
+    let (mut counted_to, mut line) = (0usize, 1u64);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -145,7 +161,13 @@ pub fn read(bytes: &[u8], progress: &mut dyn FnMut(usize)) -> Result<Table, File
         if rows.len() == MAX_ROWS {
             return Err(FileError::new("import.err.too_many_rows", MAX_ROWS));
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let mut offset = record.position().map(|p| p.byte() as usize).unwrap_or(counted_to).max(counted_to);
+        // The position is taken before blank lines are skipped; a record never starts with one.
+        while matches!(text.as_bytes().get(offset), Some(b'\r' | b'\n')) {
+            offset += 1;
+        }
+        line += line_breaks(text.as_bytes().get(counted_to..offset).unwrap_or_default());
+        counted_to = offset;
         rows.push(Row { line, record: std::mem::take(&mut record) });
         if rows.len() % 5000 == 0 {
             progress(rows.len());
