@@ -88,7 +88,7 @@ fn render_index(ctx: &Ctx, data: &FormData, refusal: Option<&Report>, chosen: Op
             (csrf(ctx))
             div.field {
                 label for="kind" { (ctx.t("import.kind")) }
-                select #kind name="kind" required {
+                select #kind name="kind" {
                     @for kind in &data.kinds {
                         option value=(kind.as_str()) selected[chosen == Some(*kind)] { (kind_name(ctx, *kind)) }
                     }
