@@ -20,7 +20,8 @@
 //! ```
 //!
 //! BENCH_SQLITE_FILE=/path/bench.db keeps the SQLite database between runs (loaded when empty);
-//! BENCH_KEEP_PG=1 keeps the PostgreSQL database (drop it by hand).
+//! BENCH_PG_DATABASE=name does the same on PostgreSQL (created when missing, never dropped);
+//! BENCH_KEEP_PG=1 keeps the fresh PostgreSQL database (drop it by hand).
 //! Target: the export at least half as fast (rows/s) as the database's own CSV.
 
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
@@ -386,17 +387,21 @@ fn main() {
 
         let pg = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
         if let Some(admin_url) = pg.filter(|u| !u.trim().is_empty()) {
-            let name = format!("ct_bench_export_{}", std::process::id());
+            let kept = std::env::var("BENCH_PG_DATABASE").ok().filter(|n| !n.is_empty());
+            let name = kept.clone().unwrap_or_else(|| format!("ct_bench_export_{}", std::process::id()));
             {
                 let admin = connect_pool(&admin_url, 1).expect("postgres");
                 let mut conn = admin.get().expect("connection");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+                let created = diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn);
+                if kept.is_none() {
+                    created.expect("create database");
+                }
             }
             let guard = DropDatabase { admin_url: admin_url.clone(), name: name.clone() };
             let mut url = url::Url::parse(&admin_url).expect("url");
             url.set_path(&name);
             results.push(bench("PostgreSQL", Backend::Postgres, url.as_str(), url.as_str()).await);
-            if std::env::var("BENCH_KEEP_PG").is_ok_and(|v| !v.is_empty()) {
+            if kept.is_some() || std::env::var("BENCH_KEEP_PG").is_ok_and(|v| !v.is_empty()) {
                 std::mem::forget(guard);
                 println!("PostgreSQL database {name} kept (BENCH_KEEP_PG)");
             } else {

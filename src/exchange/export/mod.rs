@@ -377,28 +377,39 @@ impl Source {
         if self.done {
             return Ok(Vec::new());
         }
-        let (f, after, lang) = (&self.filter, self.last_id, self.lang);
-        let (last, rows) = match self.kind {
-            Kind::Distributions => distributions::chunk(conn, f, after)?,
-            Kind::Locations => locations::chunk(conn, f, after, lang)?,
-            Kind::Shipments => shipments::chunk(conn, f, after)?,
-            Kind::Receipts => receipts::chunk(conn, f, after)?,
-            Kind::Airings => airings::chunk(conn, f, after)?,
-            Kind::Targets => targets::chunk(conn, f, after, lang)?,
-            Kind::Stock => stock::chunk(conn, f, after)?,
-            Kind::Ledger => ledger::chunk(conn, f, after)?,
-            // A few hundred cells at most: one chunk.
-            Kind::Coverage => {
-                self.done = true;
-                (None, coverage::rows(conn, f, lang)?)
-            }
+        let (last, rows) = if is_sqlite(conn) {
+            self.read(conn)?
+        } else {
+            // A chunk is a short index walk. On large tables PostgreSQL's planner would start
+            // parallel workers for each one, which doubled a chunk's time (measured at 1,000,000
+            // distribution rows on two cores), so this transaction does without them.
+            conn.transaction(|conn| {
+                diesel::sql_query("SET LOCAL max_parallel_workers_per_gather = 0").execute(conn)?;
+                self.read(conn)
+            })?
         };
-        if rows.len() < CHUNK as usize {
+        // Coverage is a few hundred cells at most: one chunk.
+        if rows.len() < CHUNK as usize || self.kind == Kind::Coverage {
             self.done = true;
         }
         if let Some(last) = last {
             self.last_id = last;
         }
         Ok(rows)
+    }
+
+    fn read(&self, conn: &mut DbConn) -> QueryResult<Chunk> {
+        let (f, after, lang) = (&self.filter, self.last_id, self.lang);
+        match self.kind {
+            Kind::Distributions => distributions::chunk(conn, f, after),
+            Kind::Locations => locations::chunk(conn, f, after, lang),
+            Kind::Shipments => shipments::chunk(conn, f, after),
+            Kind::Receipts => receipts::chunk(conn, f, after),
+            Kind::Airings => airings::chunk(conn, f, after),
+            Kind::Targets => targets::chunk(conn, f, after, lang),
+            Kind::Stock => stock::chunk(conn, f, after),
+            Kind::Ledger => ledger::chunk(conn, f, after),
+            Kind::Coverage => Ok((None, coverage::rows(conn, f, lang)?)),
+        }
     }
 }
