@@ -20,6 +20,7 @@
 //! BENCH_KEEP_PG=1 keeps the PostgreSQL database for EXPLAIN ANALYZE (drop it by hand).
 //! Targets: dashboard median within 1.5× of the raw SQL; under 100 ms median on SQLite.
 
+mod common;
 use campaign_tracker::config::Config;
 use campaign_tracker::db::schema::{daily_flows, stock_movements};
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
@@ -28,6 +29,7 @@ use campaign_tracker::models::material::Material;
 use campaign_tracker::reports::coverage::{self, DashboardQuery};
 use campaign_tracker::startup::Application;
 use chrono::NaiveDate;
+use common::{env_or, percentile, sign_in_manager, thousands};
 use diesel::RunQueryDsl;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -38,42 +40,12 @@ const RAW_WARMUP: usize = 3;
 /// The dashboard's default "days in transit" threshold (web::dashboard::DEFAULT_TRANSIT_DAYS).
 const TRANSIT_DAYS: i64 = campaign_tracker::web::dashboard::DEFAULT_TRANSIT_DAYS;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn percentile(samples: &[f64], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
 fn min(samples: &[f64]) -> f64 {
     samples.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn thousands(n: i64) -> String {
-    let s = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -359,29 +331,6 @@ fn raw_sql(kind: Kind, target: &str, p: &Params, runs: usize, scratch: &std::pat
     RawFigures { runs, per_query }
 }
 
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    html.find(marker).map(|i| html[i + marker.len()..i + marker.len() + 64].to_string()).unwrap_or_default()
-}
-
-async fn sign_in(base: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = c.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf(&page);
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[("username", "manager"), ("password", "demo-manager-pass"), ("csrf_token", token.as_str())])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status().as_u16(), 303, "login failed");
-    c
-}
-
 async fn timed_gets(c: &reqwest::Client, url: &str, warmup: usize, n: usize) -> (Vec<f64>, usize) {
     let mut bytes = 0;
     let mut samples = Vec::with_capacity(n);
@@ -509,7 +458,7 @@ async fn bench(
     let app = Application::build(Config::for_tests(database_url)).expect("server");
     let base = format!("http://127.0.0.1:{}", app.port);
     let server = tokio::spawn(app.run());
-    let client = sign_in(&base).await;
+    let client = sign_in_manager(&base).await;
     let (healthz, _) = timed_gets(&client, &format!("{base}/healthz"), WARMUP, requests).await;
     let (dashboard, page_bytes) = timed_gets(&client, &format!("{base}/dashboard"), WARMUP, requests).await;
     server.abort();

@@ -5,9 +5,11 @@
 //!
 //!     cargo bench --bench dispatch            # BENCH_SECONDS=10 by default
 
+mod common;
 use campaign_tracker::config::Config;
 use campaign_tracker::db::{connect_pool, run_migrations};
 use campaign_tracker::startup::Application;
+use common::{csrf, option_value, sign_in_with};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 64;
@@ -49,35 +51,9 @@ impl Figures {
     }
 }
 
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    html.find(marker).map(|i| html[i + marker.len()..i + marker.len() + 64].to_string()).unwrap_or_default()
-}
-
-fn option_value(html: &str, label_start: &str) -> String {
-    let needle = format!(">{label_start}");
-    let Some(end) = html.find(&needle) else { return String::new() };
-    let before = &html[..end];
-    let start = before.rfind("value=\"").map(|i| i + 7).unwrap_or(0);
-    before[start..].split('"').next().unwrap_or_default().to_string()
-}
-
 async fn client(base: &str) -> (reqwest::Client, String) {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(1)
-        .build()
-        .expect("client");
-    let page = c.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf(&page);
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[("username", "logistics"), ("password", "demo-logistics-pass"), ("csrf_token", &token)])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status().as_u16(), 303, "login failed");
+    let builder = reqwest::Client::builder().pool_max_idle_per_host(1);
+    let c = sign_in_with(builder, base, "logistics", "demo-logistics-pass").await;
     // Signing in issues a new browser id, and with it a new CSRF token.
     let page = c.get(format!("{base}/stock")).send().await.expect("page").text().await.expect("body");
     (c, csrf(&page))

@@ -24,36 +24,16 @@
 //! BENCH_KEEP_PG=1 keeps the fresh PostgreSQL database (drop it by hand).
 //! Target: the export at least half as fast (rows/s) as the database's own CSV.
 
+mod common;
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
 use campaign_tracker::domain::Lang;
 use campaign_tracker::exchange::csv::Flavour;
 use campaign_tracker::exchange::export::{Filter, Kind, Source};
+use common::{env_or, median, sign_in_manager, thousands};
 use diesel::RunQueryDsl;
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
-
-fn median(samples: &[f64]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -152,29 +132,6 @@ async fn wait_until_up(base: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the server did not answer /healthz within 60 s");
-}
-
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    html.find(marker).map(|i| html[i + marker.len()..i + marker.len() + 64].to_string()).unwrap_or_default()
-}
-
-async fn sign_in(base: &str) -> reqwest::Client {
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = c.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf(&page);
-    let r = c
-        .post(format!("{base}/login"))
-        .form(&[("username", "manager"), ("password", "demo-manager-pass"), ("csrf_token", token.as_str())])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status().as_u16(), 303, "login failed");
-    c
 }
 
 /// One read of an export or a CLI's output: seconds, first byte (ms), bytes, lines.
@@ -288,7 +245,7 @@ async fn bench(label: &'static str, backend: Backend, database_url: &str, cli_ta
 
     let server = Server::start(database_url);
     wait_until_up(&server.base).await;
-    let client = sign_in(&server.base).await;
+    let client = sign_in_manager(&server.base).await;
     let rss_idle_kib = server.peak_rss_kib();
     let url = format!("{}/export/distributions.csv", server.base);
     let mut app = Vec::new();

@@ -14,18 +14,16 @@
 //!
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench import
 
+mod common;
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
 use campaign_tracker::exchange::import::service::{self, Committed, Uploaded};
 use campaign_tracker::exchange::import::{distributions::Options, ImportKind};
 use campaign_tracker::models::audit::Actor;
 use campaign_tracker::stock::Access;
+use common::env_or;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use std::time::Instant;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
 
 struct Figures {
     backend: &'static str,

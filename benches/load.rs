@@ -19,6 +19,8 @@
 //! dummy hash): the worst case for everyone else. An attacker from one address would be
 //! throttled after four attempts and cost almost nothing.
 
+mod common;
+use common::{csrf, free_port, option_value, percentile, sign_in_with};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -77,13 +79,6 @@ struct Sample {
     locked: bool,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 /// Count, p50 and p99 of the samples `keep` selects.
 fn stats(samples: &[Sample], keep: impl Fn(&Sample) -> bool) -> (usize, f64, f64) {
     let mut ms: Vec<f64> = samples.iter().filter(|s| keep(s)).map(|s| s.ms).collect();
@@ -138,22 +133,6 @@ struct Ids {
     destination: String,
 }
 
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    html.find(marker)
-        .and_then(|i| html.get(i + marker.len()..i + marker.len() + 64))
-        .map(str::to_string)
-        .unwrap_or_default()
-}
-
-fn option_value(html: &str, label_start: &str) -> String {
-    let needle = format!(">{label_start}");
-    let Some(end) = html.find(&needle) else { return String::new() };
-    let before = &html[..end];
-    let start = before.rfind("value=\"").map(|i| i + 7).unwrap_or(0);
-    before[start..].split('"').next().unwrap_or_default().to_string()
-}
-
 fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
@@ -162,22 +141,9 @@ async fn sign_in(base: &str, i: usize) -> Client {
     let address = format!("10.20.{}.{}", i / 250, i % 250 + 1);
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-forwarded-for", address.parse().expect("header value"));
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(1)
-        .default_headers(headers)
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("client");
-    let page = http.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
-    let r = http
-        .post(format!("{base}/login"))
-        .form(&[("username", "logistics"), ("password", "demo-logistics-pass"), ("csrf_token", &csrf(&page))])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status().as_u16(), 303, "sign-in failed");
+    let builder =
+        reqwest::Client::builder().pool_max_idle_per_host(1).default_headers(headers).timeout(Duration::from_secs(120));
+    let http = sign_in_with(builder, base, "logistics", "demo-logistics-pass").await;
     // Signing in issues a new browser id, and with it a new CSRF token.
     let page = http.get(format!("{base}/stock")).send().await.expect("page").text().await.expect("body");
     Client { http, token: csrf(&page) }
@@ -333,10 +299,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 /// Loads the demo into `database_url` and starts `campaign-tracker serve` on it, its log

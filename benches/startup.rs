@@ -10,15 +10,13 @@
 //!
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench startup
 
+mod common;
+use common::{env_or, free_port};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
-}
 
 fn binary() -> std::path::PathBuf {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -32,10 +30,6 @@ fn binary() -> std::path::PathBuf {
         assert!(status.success(), "release build failed");
     }
     bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 /// A kB figure from /proc/PID/status.
