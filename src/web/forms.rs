@@ -190,3 +190,75 @@ pub fn required_date(raw: &str) -> Result<chrono::NaiveDate, Invalid> {
 pub fn checkbox(raw: &str) -> bool {
     matches!(raw, "on" | "true" | "1" | "yes")
 }
+
+/// A multipart POST (a form with a file) whose Origin and CSRF token have been checked.
+pub struct UploadForm {
+    parts: Vec<UploadedPart>,
+    /// The body passed the byte limit; reading stopped there and nothing after it is held.
+    pub too_large: bool,
+}
+
+/// One part of a multipart body: a text field or a file.
+pub struct UploadedPart {
+    pub name: String,
+    pub filename: Option<String>,
+    pub data: Vec<u8>,
+}
+
+impl UploadForm {
+    /// Reads the body up to `limit` bytes (plus room for the other fields), then checks the CSRF
+    /// token, before the handler stores or parses anything.
+    pub async fn read(
+        ctx: &crate::web::ctx::Ctx,
+        req: &HttpRequest,
+        mut payload: actix_multipart::Multipart,
+        limit: usize,
+    ) -> Result<UploadForm, AppError> {
+        use futures_util::StreamExt;
+        if !security::origin_allowed(req, ctx.state.config.public_url.as_deref()) {
+            log::warn!("refused an upload to {} from a foreign Origin", req.path());
+            return Err(AppError::Forbidden);
+        }
+        let unreadable = |_| AppError::BadRequest("unreadable upload".into());
+        let mut form = UploadForm { parts: Vec::new(), too_large: false };
+        let mut received = 0usize;
+        'parts: while let Some(field) = payload.next().await {
+            let mut field = field.map_err(unreadable)?;
+            let name = field.name().unwrap_or_default().to_string();
+            let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
+            let mut data = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(unreadable)?;
+                received += chunk.len();
+                if received > limit + 64 * 1024 {
+                    form.too_large = true;
+                    break 'parts;
+                }
+                data.extend_from_slice(&chunk);
+            }
+            form.parts.push(UploadedPart { name, filename, data });
+        }
+        let expected = security::csrf_token(&ctx.state.session_key, &ctx.browser);
+        if ctx.browser.is_new() || !security::tokens_match(&form.text("csrf_token"), &expected) {
+            log::warn!("refused an upload to {} without a valid CSRF token", req.path());
+            return Err(AppError::Forbidden);
+        }
+        Ok(form)
+    }
+
+    /// The last value of a text field, or "" (invalid UTF-8 becomes U+FFFD; validation refuses it).
+    pub fn text(&self, name: &str) -> String {
+        self.parts
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The last non-empty part posted under `name`, taken out of the form.
+    pub fn take_file(&mut self, name: &str) -> Option<UploadedPart> {
+        let at = self.parts.iter().rposition(|p| p.name == name && !p.data.is_empty())?;
+        Some(self.parts.swap_remove(at))
+    }
+}

@@ -12,7 +12,7 @@ use crate::stock::{self, Access};
 use crate::views;
 use crate::views::shipments::{Detail, DraftChoices, ListChoices, ListQuery, LINE_SLOTS};
 use crate::web::ctx::Ctx;
-use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm};
+use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, UploadForm};
 use crate::web::stock::parse_reason;
 use crate::web::{db, html, page_param, parse_id, query_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
@@ -575,50 +575,17 @@ async fn upload_proof(
     req: actix_web::HttpRequest,
     payload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, AppError> {
-    use futures_util::StreamExt;
     let user = ctx.require(Permission::RecordStock)?.clone();
     let id = parse_id(&id)?;
-    if !crate::web::security::origin_allowed(&req, ctx.state.config.public_url.as_deref()) {
-        return Err(AppError::Forbidden);
-    }
-    let mut payload = payload;
-    let mut token = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut received = 0usize;
-    let mut too_large = false;
-    'fields: while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
-        let name = field.name().unwrap_or_default().to_string();
-        let filename = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("proof").to_string();
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
-            received += chunk.len();
-            // Stop reading at the limit: the rest of a huge body is never held in memory.
-            if received > MAX_PROOF_BYTES + 64 * 1024 {
-                too_large = true;
-                break 'fields;
-            }
-            data.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf_token" => token = String::from_utf8_lossy(&data).into_owned(),
-            "proof" => file = Some((filename, data)),
-            _ => {}
-        }
-    }
-    // The CSRF check comes before anything is stored, as for every other form.
-    let expected = crate::web::security::csrf_token(&ctx.state.session_key, &ctx.browser);
-    if !crate::web::security::tokens_match(&token, &expected) {
-        return Err(AppError::Forbidden);
-    }
+    let mut form = UploadForm::read(&ctx, &req, payload, MAX_PROOF_BYTES).await?;
+    let file = form.take_file("proof").map(|f| (f.filename.unwrap_or_else(|| "proof".into()), f.data));
     let access = user.access();
     let loaded = load(&ctx, access, id).await?;
     let refuse = |invalid: Invalid| unprocessable(render_detail(&ctx, &loaded, &state_with_refusal(invalid)));
-    if too_large {
+    if form.too_large {
         return Ok(refuse(Invalid::with("err.file_too_large", MAX_PROOF_BYTES / (1024 * 1024))));
     }
-    let Some((filename, data)) = file.filter(|(_, d)| !d.is_empty()) else {
+    let Some((filename, data)) = file else {
         return Ok(refuse(Invalid::new("err.file_missing")));
     };
     if data.len() > MAX_PROOF_BYTES {

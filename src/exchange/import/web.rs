@@ -13,7 +13,7 @@ use crate::models::location::Location;
 use crate::views::components::{csrf, heading};
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
-use crate::web::forms::PostForm;
+use crate::web::forms::{PostForm, UploadForm};
 use crate::web::{db, html, parse_id, redirect_with_flash, unprocessable};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -123,7 +123,11 @@ fn render_index(ctx: &Ctx, data: &FormData, refusal: Option<&Report>, chosen: Op
                         (kind_name(ctx, *kind)) " (" (kind.as_str()) ".csv)"
                     }
                     " — " (ctx.t("import.required_columns")) " "
-                    code { (kind.required().iter().map(|c| c.replace('|', " / ")).collect::<Vec<_>>().join(", ")) }
+                    // One element per column, so the list wraps between names on a phone.
+                    @for (i, column) in kind.required().iter().enumerate() {
+                        @if i > 0 { ", " }
+                        code { (column.replace('|', " / ")) }
+                    }
                 }
             }
         }
@@ -166,42 +170,11 @@ async fn upload(
     req: actix_web::HttpRequest,
     payload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, AppError> {
-    use futures_util::StreamExt;
     let kinds = require_any(&ctx)?;
-    if !crate::web::security::origin_allowed(&req, ctx.state.config.public_url.as_deref()) {
-        return Err(AppError::Forbidden);
-    }
-    let mut payload = payload;
-    let (mut token, mut kind, mut origin) = (String::new(), String::new(), String::new());
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut received = 0usize;
-    let mut too_large = false;
-    'fields: while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
-        let name = field.name().unwrap_or_default().to_string();
-        let filename = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("upload.csv").to_string();
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| AppError::BadRequest("unreadable upload".into()))?;
-            received += chunk.len();
-            if received > MAX_BYTES + 64 * 1024 {
-                too_large = true;
-                break 'fields;
-            }
-            data.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf_token" => token = String::from_utf8_lossy(&data).into_owned(),
-            "kind" => kind = String::from_utf8_lossy(&data).into_owned(),
-            "origin" => origin = String::from_utf8_lossy(&data).into_owned(),
-            "file" => file = Some((filename, data)),
-            _ => {}
-        }
-    }
-    let expected = crate::web::security::csrf_token(&ctx.state.session_key, &ctx.browser);
-    if !crate::web::security::tokens_match(&token, &expected) {
-        return Err(AppError::Forbidden);
-    }
+    let mut form = UploadForm::read(&ctx, &req, payload, MAX_BYTES).await?;
+    let (kind, origin) = (form.text("kind"), form.text("origin"));
+    let too_large = form.too_large;
+    let file = form.take_file("file").map(|f| (f.filename.unwrap_or_else(|| "upload.csv".into()), f.data));
     let chosen = ImportKind::parse(kind.trim());
     let refuse = |report: Report, data: FormData| unprocessable(render_index(&ctx, &data, Some(&report), chosen));
     let refusal = |key: &str, arg: String| Report::refused(super::table::FileError::new(key, arg));
@@ -213,7 +186,7 @@ async fn upload(
         let data = form_data(&ctx, kinds).await?;
         return Ok(refuse(refusal("import.err.too_large", format!("> {}", MAX_BYTES / (1024 * 1024))), data));
     }
-    let Some((file_name, bytes)) = file.filter(|(_, d)| !d.is_empty()) else {
+    let Some((file_name, bytes)) = file else {
         let data = form_data(&ctx, kinds).await?;
         return Ok(refuse(refusal("import.err.empty", String::new()), data));
     };
