@@ -1,7 +1,7 @@
 //! Airings of broadcast spots on media outlets; a row whose external reference is already
 //! recorded is skipped.
 
-use super::check::{Catalogue, Checker};
+use super::check::{Catalogue, Checker, ExternalRefs};
 use super::table::Table;
 use super::{ImportKind, Report};
 use crate::db::bulk::{insert_rows, INSERT_PARAMETERS};
@@ -13,6 +13,7 @@ use crate::models::airing::{NewAiring, MAX_TIMES, MEDIA_OUTLET};
 use crate::models::now;
 use diesel::prelude::*;
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 
 const OPTIONAL: [&str; 4] = ["times", "time_slot", "programme", "external_ref"];
 
@@ -26,15 +27,14 @@ pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
     };
-    let known: HashSet<String> = airings::table
+    let recorded: HashSet<String> = airings::table
         .filter(airings::external_ref.is_not_null())
         .select(airings::external_ref.assume_not_null())
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let mut seen = HashSet::new();
+    let mut refs = ExternalRefs::new(recorded);
     let mut plan = Plan::default();
-    let mut skipped = 0;
     for row in &table.rows {
         let date = c.date(row, "aired_on", catalogue);
         let spot = c.material(row, "material_code", catalogue);
@@ -51,17 +51,7 @@ pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<
         }
         let slot = c.text(row, "time_slot", 40);
         let programme = c.text(row, "programme", 120);
-        let external_ref = c.external_ref(row);
-        if let Some(Some(r)) = &external_ref {
-            if !seen.insert(r.clone()) {
-                c.problem(row, "external_ref", Invalid::with("import.err.duplicate_in_file", r));
-                continue;
-            }
-            if known.contains(r) {
-                skipped += 1;
-                continue;
-            }
-        }
+        let ControlFlow::Continue(external_ref) = refs.check(&mut c, row) else { continue };
         if let (Some(date), Some(m), Some(o), Some(times), Some(slot), Some(programme), Some(external_ref)) =
             (date, spot, outlet, times, slot, programme, external_ref)
         {
@@ -81,7 +71,7 @@ pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<
         ("import.effect.airings".to_string(), plan.airings.len()),
         ("import.effect.times".to_string(), total as usize),
     ];
-    Ok((plan, c.report(effects, skipped)))
+    Ok((plan, c.report(effects, refs.skipped)))
 }
 
 /// Writes the airings in multi-row inserts; inside the caller's write transaction.

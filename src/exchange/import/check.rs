@@ -12,7 +12,8 @@ use crate::models::material::Material;
 use crate::stock::Access;
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 
 /// A region as rows name it.
 #[derive(Debug, Clone)]
@@ -219,6 +220,38 @@ impl<'t> Checker<'t> {
             problem_count: self.problem_count,
             file_error: None,
         }
+    }
+}
+
+/// The external references of a file's rows: a reference met twice in the file is a problem, a
+/// row whose reference is already recorded is left out and counted, so a changed file can be
+/// imported again.
+pub struct ExternalRefs {
+    recorded: HashSet<String>,
+    seen: HashSet<String>,
+    pub skipped: usize,
+}
+
+impl ExternalRefs {
+    pub fn new(recorded: HashSet<String>) -> Self {
+        ExternalRefs { recorded, seen: HashSet::new(), skipped: 0 }
+    }
+
+    /// The row's external reference as `Checker::external_ref` reads it, or `Break` when the row
+    /// is to be left out.
+    pub fn check(&mut self, c: &mut Checker, row: &Row) -> ControlFlow<(), Option<Option<String>>> {
+        let external_ref = c.external_ref(row);
+        if let Some(Some(r)) = &external_ref {
+            if !self.seen.insert(r.clone()) {
+                c.problem(row, "external_ref", Invalid::with("import.err.duplicate_in_file", r));
+                return ControlFlow::Break(());
+            }
+            if self.recorded.contains(r) {
+                self.skipped += 1;
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(external_ref)
     }
 }
 

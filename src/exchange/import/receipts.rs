@@ -1,7 +1,7 @@
 //! Receipts: material arriving at a depot. Each row becomes a receipt and its ledger movement;
 //! a row whose external reference is already recorded is skipped.
 
-use super::check::{Catalogue, Checker};
+use super::check::{Catalogue, Checker, ExternalRefs};
 use super::table::Table;
 use super::{ImportKind, Report};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
@@ -14,6 +14,7 @@ use crate::models::now;
 use crate::models::receipt::NewReceipt;
 use diesel::prelude::*;
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 
 const OPTIONAL: [&str; 3] = ["supplier", "reference", "external_ref"];
 
@@ -27,10 +28,8 @@ pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
     };
-    let known = known_refs(conn)?;
-    let mut seen = HashSet::new();
+    let mut refs = ExternalRefs::new(recorded_refs(conn)?);
     let mut plan = Plan { receipts: Vec::new() };
-    let mut skipped = 0;
     for row in &table.rows {
         let date = c.date(row, "received_on", catalogue);
         let material = c.material(row, "material_code", catalogue);
@@ -44,17 +43,7 @@ pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<
         let quantity = c.quantity(row, "quantity", true);
         let supplier = c.text(row, "supplier", 160);
         let reference = c.text(row, "reference", 100);
-        let external_ref = c.external_ref(row);
-        if let Some(Some(r)) = &external_ref {
-            if !seen.insert(r.clone()) {
-                c.problem(row, "external_ref", Invalid::with("import.err.duplicate_in_file", r));
-                continue;
-            }
-            if known.contains(r) {
-                skipped += 1;
-                continue;
-            }
-        }
+        let ControlFlow::Continue(external_ref) = refs.check(&mut c, row) else { continue };
         if let (Some(date), Some(m), Some(d), Some(quantity), Some(supplier), Some(reference), Some(external_ref)) =
             (date, material, depot, quantity, supplier, reference, external_ref)
         {
@@ -74,10 +63,10 @@ pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<
         ("import.effect.receipts".to_string(), plan.receipts.len()),
         ("import.effect.units_in".to_string(), units as usize),
     ];
-    Ok((plan, c.report(effects, skipped)))
+    Ok((plan, c.report(effects, refs.skipped)))
 }
 
-fn known_refs(conn: &mut DbConn) -> QueryResult<HashSet<String>> {
+fn recorded_refs(conn: &mut DbConn) -> QueryResult<HashSet<String>> {
     Ok(receipts::table
         .filter(receipts::external_ref.is_not_null())
         .select(receipts::external_ref.assume_not_null())
