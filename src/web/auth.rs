@@ -129,25 +129,28 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             let session_id = fresh.hash();
             let ip = ctx.ip.clone();
             let resume_id = resume.clone();
+            // The session, its audit entry and a parked form's transfer land together or not at all.
             let pending_path = db(&ctx, move |conn| {
-                Session::purge_expired(conn)?;
-                Session::create(conn, &session_id, user.id, &ip)?;
-                AuditEntry::record(
-                    conn,
-                    &Actor { user_id: Some(user.id), name: user.username.clone(), ip },
-                    "sign_in",
-                    "user",
-                    user.id,
-                    "",
-                )?;
-                if !security::is_token(&resume_id) {
-                    return Ok(None);
-                }
-                let pending = PendingForm::find(conn, &resume_id, &old_owner)?;
-                if pending.is_some() {
-                    PendingForm::transfer(conn, &resume_id, &old_owner, &session_id)?;
-                }
-                Ok(pending.map(|p| p.path))
+                conn.write_transaction(|conn| -> Result<Option<String>, AppError> {
+                    Session::purge_expired(conn)?;
+                    Session::create(conn, &session_id, user.id, &ip)?;
+                    AuditEntry::record(
+                        conn,
+                        &Actor { user_id: Some(user.id), name: user.username.clone(), ip },
+                        "sign_in",
+                        "user",
+                        user.id,
+                        "",
+                    )?;
+                    if !security::is_token(&resume_id) {
+                        return Ok(None);
+                    }
+                    let pending = PendingForm::find(conn, &resume_id, &old_owner)?;
+                    if pending.is_some() {
+                        PendingForm::transfer(conn, &resume_id, &old_owner, &session_id)?;
+                    }
+                    Ok(pending.map(|p| p.path))
+                })
             })
             .await?;
             let target = match pending_path {
@@ -163,10 +166,12 @@ async fn logout(ctx: Ctx, _form: PostForm, req: HttpRequest) -> Result<HttpRespo
     let session_id = ctx.browser.hash();
     let actor = crate::web::actor(&ctx);
     db(&ctx, move |conn| {
-        if Session::delete(conn, &session_id)? > 0 {
-            AuditEntry::record(conn, &actor, "sign_out", "user", actor.user_id.unwrap_or_default(), "")?;
-        }
-        Ok(())
+        conn.write_transaction(|conn| -> Result<(), AppError> {
+            if Session::delete(conn, &session_id)? > 0 {
+                AuditEntry::record(conn, &actor, "sign_out", "user", actor.user_id.unwrap_or_default(), "")?;
+            }
+            Ok(())
+        })
     })
     .await?;
     security::rotate_browser_id(&req);
