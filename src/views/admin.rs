@@ -254,6 +254,18 @@ pub fn user_edit(
     )
 }
 
+/// An audit log code in the reader's language; a code this catalogue does not know (written by a
+/// later version, say) shows as itself rather than as a key.
+fn audit_term(ctx: &Ctx, group: &str, code: &str) -> String {
+    let key = format!("audit.{group}.{code}");
+    let term = ctx.t(&key);
+    if term == key {
+        code.to_string()
+    } else {
+        term
+    }
+}
+
 pub fn audit(ctx: &Ctx, entries: &Page<AuditEntry>, entities: &[String], chosen: &str) -> Markup {
     let title = ctx.t("nav.audit");
     let base_query =
@@ -268,7 +280,7 @@ pub fn audit(ctx: &Ctx, entries: &Page<AuditEntry>, entities: &[String], chosen:
                     label for="entity" { (ctx.t("audit.entity")) }
                     select #entity name="entity" {
                         option value="" { (ctx.t("filter.all")) }
-                        @for e in entities { option value=(e) selected[e == chosen] { (e) } }
+                        @for e in entities { option value=(e) selected[e == chosen] { (audit_term(ctx, "entity", e)) } }
                     }
                 }
                 button type="submit" { (ctx.t("filter.apply")) }
@@ -288,8 +300,8 @@ pub fn audit(ctx: &Ctx, entries: &Page<AuditEntry>, entities: &[String], chosen:
                             tr {
                                 td { time datetime=(e.at.format("%Y-%m-%dT%H:%M:%SZ")) { (e.at.format("%Y-%m-%d %H:%M:%S")) } }
                                 td { (e.actor) }
-                                td { (e.action) }
-                                td { (e.entity) " #" (e.entity_id) }
+                                td { (audit_term(ctx, "act", &e.action)) }
+                                td { (audit_term(ctx, "entity", &e.entity)) " #" (e.entity_id) }
                                 td { (e.summary) }
                                 td { (e.ip) }
                             }

@@ -3,6 +3,7 @@
 use crate::helpers::*;
 
 both_backends!(audit_lists_a_write);
+both_backends!(audit_codes_read_in_the_reader_language);
 
 async fn audit_lists_a_write(backend: Backend) {
     let app = spawn_demo_app(backend).await;
@@ -87,4 +88,45 @@ async fn audit_lists_a_write(backend: Backend) {
 
     // Paging parameter is accepted.
     app.get(&admin, "/audit?page=2").await.assert_status(200);
+}
+
+async fn audit_codes_read_in_the_reader_language(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    let admin = app.signed_in(ADMIN.0, ADMIN.1).await;
+    let fields = [
+        ("code", "AUDIT-LANG"),
+        ("name", "Idiomas"),
+        ("owner", "Oficina"),
+        ("description", ""),
+        ("starts_on", "2026-03-01"),
+        ("ends_on", "2026-06-30"),
+    ];
+    app.post_form(&admin, "/campaigns/new", &fields).await.assert_see_other();
+    let row_of = |page: &Page, needle: &str| {
+        page.texts("tbody tr").into_iter().find(|row| row.contains(needle)).unwrap_or_else(|| {
+            panic!("no audit row with {needle}\n{}", page.describe());
+        })
+    };
+
+    let english = app.get_with(&admin, "/audit", &[("Accept-Language", "en")]).await;
+    english.assert_status(200);
+    let created = row_of(&english, "AUDIT-LANG");
+    assert!(created.contains("Created") && created.contains("Campaign #"), "{created}");
+    assert!(english.texts("tbody td").iter().any(|cell| cell == "Signed in"), "{}", english.describe());
+    assert!(english.texts("select[name=entity] option").contains(&"Campaign".to_string()), "the filter reads too");
+
+    let token = english.csrf().expect("a CSRF token on /audit");
+    app.post_raw(&admin, "/lang", &[("lang", "es"), ("next", "/audit")], Some(&token), &[]).await.assert_see_other();
+    let spanish = app.get(&admin, "/audit").await;
+    assert_eq!(spanish.lang().as_deref(), Some("es"));
+    let created = row_of(&spanish, "AUDIT-LANG");
+    assert!(created.contains("Creado") && created.contains("Campaña #"), "{created}");
+    assert!(spanish.texts("tbody td").iter().any(|cell| cell == "Inició sesión"), "{}", spanish.describe());
+    for code in ["sign_in", "create", "campaign"] {
+        assert!(!spanish.texts("tbody td").iter().any(|cell| cell == code), "raw code {code} on the page");
+    }
+    // The filter still takes the code.
+    let filtered = app.get(&admin, "/audit?entity=campaign").await;
+    assert!(filtered.body.contains("AUDIT-LANG"), "{}", filtered.describe());
+    assert!(!filtered.texts("tbody td").iter().any(|cell| cell == "Inició sesión"), "the filter filters");
 }
