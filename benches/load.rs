@@ -261,8 +261,11 @@ async fn bad_login(base: &str, http: &reqwest::Client, n: u64) -> (u16, f64) {
 /// Sends BAD_LOGINS_PER_SECOND attempts per second, each on its own task (the rate does not
 /// drop when the server slows down), until `deadline`; then waits for those still running.
 async fn attack(base: String, deadline: Instant) -> Attack {
+    // Every attempt comes from another address, so none shares a connection with another:
+    // reusing idle connections would also race the server closing them after its keep-alive.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(120))
         .build()
         .expect("client");

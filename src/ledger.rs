@@ -3,7 +3,7 @@
 //! affected-row count is checked, so two requests can never both take the last units.
 //! Nothing else in the program writes `stock_movements` or `stock_balances`.
 
-use crate::db::schema::{stock_balances, stock_movements};
+use crate::db::schema::{daily_flows, stock_balances, stock_movements};
 use crate::db::DbConn;
 use crate::models::now;
 use crate::models::setting::Setting;
@@ -175,24 +175,36 @@ fn decrement(conn: &mut DbConn, material_id: i32, location_id: i32, quantity: i3
     Err(LedgerError::Insufficient { material_id, location_id, requested: quantity, available })
 }
 
-/// Adds `quantity`, creating the balance row if it is the first. The upsert is written per
-/// backend (MultiConnection has no `on_conflict`); both speak `ON CONFLICT … DO UPDATE`.
-fn increment(conn: &mut DbConn, material_id: i32, location_id: i32, quantity: i32) -> Result<(), LedgerError> {
-    let query = match conn {
-        DbConn::Sqlite(_) => {
-            "INSERT INTO stock_balances (material_id, location_id, on_hand) VALUES (?, ?, ?) \
-             ON CONFLICT (material_id, location_id) DO UPDATE SET on_hand = stock_balances.on_hand + excluded.on_hand"
-        }
-        DbConn::Postgresql(_) => {
-            "INSERT INTO stock_balances (material_id, location_id, on_hand) VALUES ($1, $2, $3) \
-             ON CONFLICT (material_id, location_id) DO UPDATE SET on_hand = stock_balances.on_hand + excluded.on_hand"
-        }
-    };
-    diesel::sql_query(query)
-        .bind::<Integer, _>(material_id)
-        .bind::<Integer, _>(location_id)
-        .bind::<Integer, _>(quantity)
-        .execute(conn)?;
+/// Rows per multi-row upsert (3 or 6 parameters each, far below either backend's limit).
+const UPSERT_ROWS: usize = 1000;
+
+/// Adds to balances, creating a balance row where it is the first, in the order given (the
+/// caller's lock order): one multi-row upsert per chunk, so a load of thousands of places costs a
+/// few statements, not a round trip per place.
+fn increment_many(conn: &mut DbConn, increments: &[(i32, i32, i32)]) -> Result<(), LedgerError> {
+    use diesel::upsert::excluded;
+    for chunk in increments.chunks(UPSERT_ROWS) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|&(material_id, location_id, quantity)| {
+                (
+                    stock_balances::material_id.eq(material_id),
+                    stock_balances::location_id.eq(location_id),
+                    stock_balances::on_hand.eq(quantity),
+                )
+            })
+            .collect();
+        let upsert = diesel::insert_into(stock_balances::table)
+            .values(&rows)
+            .on_conflict((stock_balances::material_id, stock_balances::location_id))
+            .do_update()
+            .set(stock_balances::on_hand.eq(stock_balances::on_hand + excluded(stock_balances::on_hand)));
+        // MultiConnection has no upsert; the inner connection is inside the same transaction.
+        match conn {
+            DbConn::Sqlite(c) => upsert.execute(c)?,
+            DbConn::Postgresql(c) => upsert.execute(c)?,
+        };
+    }
     Ok(())
 }
 
@@ -242,15 +254,21 @@ fn apply_net<'a>(conn: &mut DbConn, postings: impl Iterator<Item = &'a Posting>)
             *net.entry((p.material_id, to)).or_default() += i64::from(p.quantity);
         }
     }
+    // Increments wait in a batch until a decrement (which must see its own row) or the end, so
+    // rows are still touched in key order.
+    let mut increments: Vec<(i32, i32, i32)> = Vec::new();
     for ((material_id, location_id), delta) in net {
         let amount = i32::try_from(delta.abs()).map_err(|_| LedgerError::NotPositive)?;
         match delta.cmp(&0) {
-            std::cmp::Ordering::Less => decrement(conn, material_id, location_id, amount)?,
-            std::cmp::Ordering::Greater => increment(conn, material_id, location_id, amount)?,
+            std::cmp::Ordering::Less => {
+                increment_many(conn, &std::mem::take(&mut increments))?;
+                decrement(conn, material_id, location_id, amount)?;
+            }
+            std::cmp::Ordering::Greater => increments.push((material_id, location_id, amount)),
             std::cmp::Ordering::Equal => {}
         }
     }
-    Ok(())
+    increment_many(conn, &increments)
 }
 
 /// The summary flow a movement of `kind` counts in, at a place that is or is not a depot.
@@ -293,28 +311,38 @@ fn apply_flows<'a>(conn: &mut DbConn, postings: impl Iterator<Item = (&'a Postin
         let signed = if reversal { -i64::from(p.quantity) } else { i64::from(p.quantity) };
         *net.entry((p.material_id, flow, region.unwrap_or(0), location_type, p.effective_on)).or_default() += signed;
     }
-    let query = match conn {
-        DbConn::Sqlite(_) => {
-            "INSERT INTO daily_flows (material_id, flow, region_id, location_type_id, day, quantity) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (material_id, flow, region_id, location_type_id, day) DO UPDATE SET quantity = daily_flows.quantity + excluded.quantity"
-        }
-        DbConn::Postgresql(_) => {
-            "INSERT INTO daily_flows (material_id, flow, region_id, location_type_id, day, quantity) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (material_id, flow, region_id, location_type_id, day) DO UPDATE SET quantity = daily_flows.quantity + excluded.quantity"
-        }
-    };
-    for ((material_id, flow, region_id, location_type_id, day), quantity) in net {
-        if quantity == 0 {
-            continue;
-        }
-        diesel::sql_query(query)
-            .bind::<Integer, _>(material_id)
-            .bind::<diesel::sql_types::Text, _>(flow)
-            .bind::<Integer, _>(region_id)
-            .bind::<Integer, _>(location_type_id)
-            .bind::<diesel::sql_types::Date, _>(day)
-            .bind::<diesel::sql_types::BigInt, _>(quantity)
-            .execute(conn)?;
+    let rows: Vec<_> = net
+        .into_iter()
+        .filter(|(_, quantity)| *quantity != 0)
+        .map(|((material_id, flow, region_id, location_type_id, day), quantity)| {
+            (
+                daily_flows::material_id.eq(material_id),
+                daily_flows::flow.eq(flow),
+                daily_flows::region_id.eq(region_id),
+                daily_flows::location_type_id.eq(location_type_id),
+                daily_flows::day.eq(day),
+                daily_flows::quantity.eq(quantity),
+            )
+        })
+        .collect();
+    // One multi-row upsert per chunk, in key order (the lock order).
+    for chunk in rows.chunks(UPSERT_ROWS) {
+        use diesel::upsert::excluded;
+        let upsert = diesel::insert_into(daily_flows::table)
+            .values(chunk)
+            .on_conflict((
+                daily_flows::material_id,
+                daily_flows::flow,
+                daily_flows::region_id,
+                daily_flows::location_type_id,
+                daily_flows::day,
+            ))
+            .do_update()
+            .set(daily_flows::quantity.eq(daily_flows::quantity + excluded(daily_flows::quantity)));
+        match conn {
+            DbConn::Sqlite(c) => upsert.execute(c)?,
+            DbConn::Postgresql(c) => upsert.execute(c)?,
+        };
     }
     Ok(())
 }
