@@ -1,0 +1,1 @@
+DROP INDEX daily_flows_by_day;
