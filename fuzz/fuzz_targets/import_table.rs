@@ -1,7 +1,11 @@
 //! Any bytes given to the import parser: a table or a refusal, never a panic; memory bounded by
 //! the parser's own limits (20 MB, 200,000 rows).
 //!
-//!     cargo install cargo-fuzz && cargo +nightly fuzz run import_table -- -rss_limit_mb=512
+//!     cargo install cargo-fuzz
+//!     cargo +nightly fuzz run import_table -- -rss_limit_mb=512 -max_len=65536
+//!
+//! With only a stable toolchain, `RUSTC_BOOTSTRAP=1` lets it take cargo-fuzz's `-Z` flags (the
+//! address sanitizer's runtime ships with stable): `RUSTC_BOOTSTRAP=1 cargo fuzz run import_table`.
 
 #![no_main]
 
