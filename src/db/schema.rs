@@ -267,7 +267,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    submissions (key) {
+    submissions (user_id, key) {
         key -> Text,
         user_id -> Integer,
         fingerprint -> Text,

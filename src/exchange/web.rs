@@ -62,8 +62,8 @@ fn refused(ctx: &Ctx, status: actix_web::http::StatusCode, message: String) -> H
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.into_string())
 }
 
-fn attachment(name: &str) -> (header::HeaderName, String) {
-    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+fn attachment(name: &str) -> header::ContentDisposition {
+    crate::web::content_disposition(true, name)
 }
 
 async fn export(ctx: Ctx, file: web::Path<String>) -> Result<HttpResponse, AppError> {

@@ -8,6 +8,11 @@ use diesel::prelude::*;
 
 /// Kept this long; a form not resumed by then is dropped.
 const KEEP_FOR: Duration = Duration::hours(12);
+/// The largest body kept: the largest real form (a count sheet, a shipment) is a few KB.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Forms kept per browser, and overall; the oldest go first.
+const PER_OWNER: i64 = 5;
+const OVERALL: i64 = 2000;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = pending_forms)]
@@ -19,8 +24,29 @@ pub struct PendingForm {
 }
 
 impl PendingForm {
-    pub fn save(conn: &mut DbConn, id: &str, owner: &str, path: &str, body: &str) -> QueryResult<()> {
+    /// Keeps a form (at most `MAX_BODY_BYTES`: a larger one is not kept and `false` comes back),
+    /// dropping expired forms and the oldest beyond the caps per browser and overall.
+    pub fn save(conn: &mut DbConn, id: &str, owner: &str, path: &str, body: &str) -> QueryResult<bool> {
+        if body.len() > MAX_BODY_BYTES {
+            return Ok(false);
+        }
         diesel::delete(pending_forms::table.filter(pending_forms::created_at.lt(now() - KEEP_FOR))).execute(conn)?;
+        let beyond_owner_cap: Vec<String> = pending_forms::table
+            .filter(pending_forms::owner.eq(owner))
+            .order((pending_forms::created_at.desc(), pending_forms::id.desc()))
+            .offset(PER_OWNER - 1)
+            .select(pending_forms::id)
+            .load(conn)?;
+        let beyond_cap: Vec<String> = pending_forms::table
+            .order((pending_forms::created_at.desc(), pending_forms::id.desc()))
+            .offset(OVERALL - 1)
+            .select(pending_forms::id)
+            .load(conn)?;
+        for ids in [beyond_owner_cap, beyond_cap] {
+            if !ids.is_empty() {
+                diesel::delete(pending_forms::table.filter(pending_forms::id.eq_any(ids))).execute(conn)?;
+            }
+        }
         diesel::insert_into(pending_forms::table)
             .values((
                 pending_forms::id.eq(id),
@@ -30,7 +56,7 @@ impl PendingForm {
                 pending_forms::created_at.eq(now()),
             ))
             .execute(conn)?;
-        Ok(())
+        Ok(true)
     }
 
     /// The form saved by this browser under this id, if any.

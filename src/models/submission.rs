@@ -1,4 +1,5 @@
 //! One-time submission keys: the same form, posted again, leads to what it recorded the first time.
+//! A key belongs to the user who posted it: another user's same key is a different key.
 
 use crate::db::schema::submissions;
 use crate::db::DbConn;
@@ -19,8 +20,8 @@ pub struct Submission {
 }
 
 impl Submission {
-    pub fn find(conn: &mut DbConn, key: &str) -> QueryResult<Option<Submission>> {
-        submissions::table.find(key).select(Submission::as_select()).first(conn).optional()
+    pub fn find(conn: &mut DbConn, user_id: i32, key: &str) -> QueryResult<Option<Submission>> {
+        submissions::table.find((user_id, key)).select(Submission::as_select()).first(conn).optional()
     }
 
     /// Claims the key; a concurrent claim of the same key waits for this transaction and then fails
@@ -38,8 +39,10 @@ impl Submission {
         Ok(())
     }
 
-    pub fn set_result(conn: &mut DbConn, key: &str, path: &str) -> QueryResult<()> {
-        diesel::update(submissions::table.find(key)).set(submissions::result_path.eq(path)).execute(conn)?;
+    pub fn set_result(conn: &mut DbConn, user_id: i32, key: &str, path: &str) -> QueryResult<()> {
+        diesel::update(submissions::table.find((user_id, key)))
+            .set(submissions::result_path.eq(path))
+            .execute(conn)?;
         Ok(())
     }
 

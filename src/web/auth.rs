@@ -12,7 +12,7 @@ use crate::models::user::{NewUser, User};
 use crate::views;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{FieldErrors, FormState, PostForm};
-use crate::web::{db, html, query_param, redirect, redirect_with_flash, security, unprocessable};
+use crate::web::{db, device, html, query_param, redirect, redirect_with_flash, security, unprocessable};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
@@ -26,9 +26,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup/{token}", web::post().to(setup));
 }
 
-/// Only a local path may follow sign-in: never another site.
+/// Only a local path may follow sign-in or a language switch: printable ASCII that starts with
+/// one `/` and has no `//` or `\` anywhere. Browsers drop tabs and newlines from a URL, so
+/// `/\t/evil.example` would become `//evil.example`, another site.
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
+    let ok = next.starts_with('/')
+        && next.bytes().all(|b| b.is_ascii_graphic())
+        && !next.contains("//")
+        && !next.contains('\\');
     if ok {
         next.to_string()
     } else {
@@ -56,10 +61,23 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
     let username = form.get("username").trim().to_lowercase();
     let password = form.get("password").to_string();
     let resume = form.get("resume").to_string();
-    let keys = vec![LoginThrottle::user_key(&username), LoginThrottle::ip_key(&ctx.ip)];
+    let devices = device::from_request(&ctx.state.session_key, &req);
+    let known = devices.iter().find(|e| e.username.to_lowercase() == username).cloned();
+    let user_key = LoginThrottle::user_key(&username);
+    let ip_key = LoginThrottle::ip_key(&ctx.ip);
+    // A browser this user signed in from before is throttled on its own cookie, not on the
+    // username: guesses from anywhere else cannot keep the user out. Its failures count against
+    // the username too.
+    let (lookup_keys, failure_keys, success_key) = match &known {
+        Some(entry) => (
+            vec![entry.throttle_key(), ip_key.clone()],
+            vec![entry.throttle_key(), user_key, ip_key],
+            entry.throttle_key(),
+        ),
+        None => (vec![user_key.clone(), ip_key.clone()], vec![user_key.clone(), ip_key], user_key),
+    };
     // The throttle is checked and the user read first; the hash is checked with no database
     // connection held, then the outcome is written.
-    let lookup_keys = keys.clone();
     let found = db(&ctx, move |conn| {
         let wait = LoginThrottle::wait_seconds(conn, &lookup_keys)?;
         if wait > 0 {
@@ -84,11 +102,11 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
                 Some(verified) => {
                     db(&ctx, move |conn| match user {
                         Some(u) if verified && u.is_active => {
-                            LoginThrottle::clear(conn, &keys[0])?;
+                            LoginThrottle::clear(conn, &success_key)?;
                             Ok(LoginOutcome::Ok(u))
                         }
                         _ => {
-                            LoginThrottle::record_failure(conn, &keys)?;
+                            LoginThrottle::record_failure(conn, &failure_keys)?;
                             Ok(LoginOutcome::Refused)
                         }
                     })
@@ -129,10 +147,13 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             let session_id = fresh.hash();
             let ip = ctx.ip.clone();
             let resume_id = resume.clone();
+            let device_value =
+                device::after_sign_in(&ctx.state.session_key, &devices, &user.username, chrono::Utc::now().timestamp());
             // The session, its audit entry and a parked form's transfer land together or not at all.
             let pending_path = db(&ctx, move |conn| {
                 conn.write_transaction(|conn| -> Result<Option<String>, AppError> {
                     Session::purge_expired(conn)?;
+                    crate::models::submission::Submission::purge_old(conn)?;
                     Session::create(conn, &session_id, user.id, &ip)?;
                     AuditEntry::record(
                         conn,
@@ -157,7 +178,12 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
                 Some(path) => format!("{}?resume={}", safe_next(&path), security::encode(&resume)),
                 None => safe_next(&next),
             };
-            Ok(redirect(&target))
+            let mut remembered = security::cookie(device::DEVICE_COOKIE, device_value, ctx.state.config.secure_cookies);
+            remembered.set_max_age(actix_web::cookie::time::Duration::days(device::KEEP_DAYS));
+            Ok(HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, target))
+                .cookie(remembered)
+                .finish())
         }
     }
 }

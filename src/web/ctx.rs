@@ -54,6 +54,8 @@ pub struct Ctx {
     pub flash: Option<Flash>,
     pub ip: String,
     pub browser: BrowserId,
+    /// The browser carries a valid device cookie: someone signed in from it before.
+    pub known_browser: bool,
     pub state: web::Data<AppState>,
 }
 
@@ -82,22 +84,30 @@ impl Ctx {
 
     /// Like `require`, for a POST: a person whose session expired keeps what they typed. The form
     /// is parked in the database and they are sent to sign in, then back to the form.
+    /// Only a browser that had a real session (its device cookie says so) gets its form kept, so
+    /// anonymous visitors cannot fill the database; the size and number kept are capped too.
     pub async fn require_post(&self, permission: Permission, form: &PostForm) -> Result<&CurrentUser, AppError> {
         if self.user.is_some() {
             return self.require(permission);
         }
+        let sign_in = AppError::LoginRequired { next: format!("/login?next={}", security::encode(&self.path)) };
+        let body = form.without_secrets();
+        if !self.known_browser || body.len() > crate::models::pending_form::MAX_BODY_BYTES {
+            return Err(sign_in);
+        }
         let id = security::random_token();
         let owner = self.browser.hash();
         let path = self.path.clone();
-        let body = form.without_secrets();
         let pool = self.pool();
         let saved_id = id.clone();
-        web::block(move || -> Result<(), AppError> {
+        let kept = web::block(move || -> Result<bool, AppError> {
             let mut conn = pool.get()?;
-            PendingForm::save(&mut conn, &saved_id, &owner, &path, &body)?;
-            Ok(())
+            Ok(PendingForm::save(&mut conn, &saved_id, &owner, &path, &body)?)
         })
         .await??;
+        if !kept {
+            return Err(sign_in);
+        }
         Err(AppError::LoginRequired { next: format!("/login?resume={id}") })
     }
 
@@ -141,6 +151,7 @@ impl FromRequest for Ctx {
             let flash = security::take_flash(&req);
             let csrf = security::csrf_token(&state.session_key, &browser);
             let ip = security::client_ip(&req);
+            let known_browser = !crate::web::device::from_request(&state.session_key, &req).is_empty();
             let session_hash = browser.hash();
             let pool = state.pool.clone();
             let user = if browser.is_new() {
@@ -174,6 +185,7 @@ impl FromRequest for Ctx {
                 flash,
                 ip,
                 browser,
+                known_browser,
                 state,
             })
         })

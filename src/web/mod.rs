@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod ctx;
 pub mod dashboard;
+pub mod device;
 pub mod errors;
 pub mod forms;
 pub mod home;
@@ -111,6 +112,26 @@ pub fn query_param(ctx: &Ctx, name: &str) -> String {
 /// The `page` parameter: a whole number from 1, anything else is page 1.
 pub fn page_param(ctx: &Ctx) -> i64 {
     query_param(ctx, "page").parse::<i64>().ok().filter(|p| *p >= 1 && *p <= 1_000_000).unwrap_or(1)
+}
+
+/// `Content-Disposition` for a file of any name (RFC 6266): an ASCII `filename` for old clients
+/// and the exact name, percent-encoded UTF-8, as `filename*`.
+pub fn content_disposition(attachment: bool, file_name: &str) -> header::ContentDisposition {
+    use header::{Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
+    let fallback: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let mut parameters = vec![DispositionParam::Filename(fallback.clone())];
+    if fallback != file_name {
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: file_name.as_bytes().to_vec(),
+        }));
+    }
+    let disposition = if attachment { DispositionType::Attachment } else { DispositionType::Inline };
+    ContentDisposition { disposition, parameters }
 }
 
 /// An id from a path segment or select; anything but a positive 32-bit number is "not found".

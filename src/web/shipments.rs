@@ -631,7 +631,8 @@ async fn attachment(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, App
     load(&ctx, user.access(), a.shipment_id).await?;
     Ok(HttpResponse::Ok()
         .content_type(a.content_type.as_str())
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{}\"", a.filename.replace('"', ""))))
-        .insert_header(("Cache-Control", "private, max-age=3600"))
+        .insert_header(crate::web::content_disposition(false, &a.filename))
+        // A scan of a signed note is as private as any page: never kept by a browser or a proxy.
+        .insert_header(("Cache-Control", "no-store"))
         .body(a.data))
 }

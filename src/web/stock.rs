@@ -422,8 +422,9 @@ async fn count_sheet(
     location_id: i32,
 ) -> Result<(Location, Vec<(Material, i64)>), AppError> {
     db(ctx, move |conn| {
+        // Another region's depot is "not found", like every record outside the user's regions.
         let depot = stock::active_depot(conn, &access, location_id).map_err(|e| match e {
-            AppError::Refused(_) => AppError::NotFound,
+            AppError::Refused(_) | AppError::Forbidden => AppError::NotFound,
             other => other,
         })?;
         let mut rows = Vec::new();

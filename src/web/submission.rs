@@ -69,7 +69,7 @@ where
     }
     let print = fingerprint(form);
     db(ctx, move |conn| {
-        if let Some(existing) = Submission::find(conn, &key)? {
+        if let Some(existing) = Submission::find(conn, user_id, &key)? {
             return replay(existing, &print);
         }
         let mut attempt = 1;
@@ -78,7 +78,7 @@ where
                 // Claimed first: a concurrent request with the same key waits here, then fails.
                 Submission::claim(conn, &key, user_id, &print)?;
                 let path = work(conn)?;
-                Submission::set_result(conn, &key, &path)?;
+                Submission::set_result(conn, user_id, &key, &path)?;
                 Ok(path)
             });
             match result {
@@ -92,7 +92,7 @@ where
         };
         match result {
             Ok(path) => Ok(Submitted::Recorded(path)),
-            Err(e) => match Submission::find(conn, &key)? {
+            Err(e) => match Submission::find(conn, user_id, &key)? {
                 // Someone else's identical request won the race: lead to its record.
                 Some(existing) => replay(existing, &print),
                 None => Err(e),
