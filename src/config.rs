@@ -22,6 +22,22 @@ pub struct Config {
     pub pool_size: u32,
     /// Reverse proxies (load balancers) whose `X-Forwarded-For` is believed; empty: none.
     pub trusted_proxies: Vec<IpNet>,
+    /// How long a form's body may take to arrive, and a file upload's (slower, larger).
+    pub body_timeout: BodyTimeouts,
+}
+
+/// Bodies that drip in slower than this are cut off with 408, so a slow sender cannot hold a
+/// worker's connection for ever.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeouts {
+    pub form: std::time::Duration,
+    pub upload: std::time::Duration,
+}
+
+impl Default for BodyTimeouts {
+    fn default() -> Self {
+        BodyTimeouts { form: std::time::Duration::from_secs(30), upload: std::time::Duration::from_secs(60) }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "campaign-tracker.db";
@@ -39,6 +55,7 @@ impl Config {
             workers: 2,
             pool_size: 8,
             trusted_proxies: Vec::new(),
+            body_timeout: BodyTimeouts::default(),
         }
     }
 }

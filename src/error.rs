@@ -20,6 +20,9 @@ pub enum AppError {
     Forbidden,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request body did not arrive in time.
+    #[error("request body timed out")]
+    BodyTimeout,
     #[error("sign-in required")]
     LoginRequired { next: String },
     /// A CLI-facing validation message.
@@ -41,6 +44,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -196,6 +196,7 @@ fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
         pool_size: args.pool_size.max(2),
         trusted_proxies: campaign_tracker::config::parse_trusted_proxies(args.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
+        body_timeout: Default::default(),
     };
     if config.session_key.as_ref().is_some_and(|k| k.len() < 32) {
         return Err("SESSION_KEY must be at least 32 characters".into());

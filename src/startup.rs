@@ -49,7 +49,8 @@ impl Application {
             .map_err(|e| StartupError::Bind { addr: config.bind.clone(), reason: e.to_string() })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let workers = config.workers.max(1);
-        let state = aw::Data::new(AppState { pool, config, session_key });
+        let imports = tokio::sync::Semaphore::new(web::IMPORTS_AT_ONCE);
+        let state = aw::Data::new(AppState { pool, config, session_key, imports });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

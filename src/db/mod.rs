@@ -6,3 +6,32 @@ pub mod connection;
 pub mod schema;
 
 pub use connection::{connect_pool, redact as redact_url, run_migrations, Backend, DbConn, DbError, Pool, PooledConn};
+
+/// Where long work takes a database connection only for each query it makes (an import's
+/// check reads a whole file, which needs no connection): the pool, or one connection already
+/// held (the command line).
+pub trait Connections {
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
+    ) -> Result<T, crate::error::AppError>;
+}
+
+impl Connections for DbConn {
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
+    ) -> Result<T, crate::error::AppError> {
+        f(self)
+    }
+}
+
+impl Connections for Pool {
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
+    ) -> Result<T, crate::error::AppError> {
+        let mut conn = self.get()?;
+        f(&mut conn)
+    }
+}

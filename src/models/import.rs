@@ -87,10 +87,6 @@ impl ImportRecord {
             .execute(conn)
     }
 
-    pub fn set_report(conn: &mut DbConn, id: i32, report: &str) -> QueryResult<usize> {
-        diesel::update(imports::table.find(id)).set(imports::report.eq(report)).execute(conn)
-    }
-
     pub fn set_lock_ms(conn: &mut DbConn, id: i32, ms: i32) -> QueryResult<usize> {
         diesel::update(imports::table.find(id)).set(imports::lock_ms.eq(ms)).execute(conn)
     }
@@ -101,13 +97,21 @@ impl ImportRecord {
             .execute(conn)
     }
 
-    /// The latest imports with the uploader's name, newest first.
-    pub fn recent(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(ImportRecord, Option<String>)>> {
-        imports::table
+    /// The latest imports with the uploader's name, newest first: one user's own, or everyone's.
+    pub fn recent(
+        conn: &mut DbConn,
+        uploaded_by: Option<i32>,
+        limit: i64,
+    ) -> QueryResult<Vec<(ImportRecord, Option<String>)>> {
+        let mut query = imports::table
             .left_join(users::table.on(users::id.nullable().eq(imports::uploaded_by)))
             .order(imports::id.desc())
             .limit(limit)
             .select((ImportRecord::as_select(), users::username.nullable()))
-            .load(conn)
+            .into_boxed();
+        if let Some(user_id) = uploaded_by {
+            query = query.filter(imports::uploaded_by.eq(user_id));
+        }
+        query.load(conn)
     }
 }

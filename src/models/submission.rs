@@ -40,9 +40,7 @@ impl Submission {
     }
 
     pub fn set_result(conn: &mut DbConn, user_id: i32, key: &str, path: &str) -> QueryResult<()> {
-        diesel::update(submissions::table.find((user_id, key)))
-            .set(submissions::result_path.eq(path))
-            .execute(conn)?;
+        diesel::update(submissions::table.find((user_id, key))).set(submissions::result_path.eq(path)).execute(conn)?;
         Ok(())
     }
 

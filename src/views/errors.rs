@@ -11,6 +11,7 @@ pub fn page(lang: Lang, status: u16, signed_in: bool) -> Markup {
         403 => "error.403",
         404 => "error.404",
         405 => "error.405",
+        408 => "error.408",
         413 => "error.413",
         429 => "error.429",
         503 => "error.503",

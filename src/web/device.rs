@@ -80,11 +80,8 @@ pub fn from_request(key: &[u8], req: &actix_web::HttpRequest) -> Vec<DeviceEntry
 pub fn after_sign_in(key: &[u8], current: &[DeviceEntry], username: &str, now: i64) -> String {
     let mut nonce = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut nonce);
-    let fresh = DeviceEntry {
-        username: username.to_string(),
-        nonce: hex::encode(nonce),
-        expires: now + KEEP_DAYS * 24 * 3600,
-    };
+    let fresh =
+        DeviceEntry { username: username.to_string(), nonce: hex::encode(nonce), expires: now + KEEP_DAYS * 24 * 3600 };
     std::iter::once(&fresh)
         .chain(current.iter().filter(|e| e.username != username))
         .take(MAX_ENTRIES)

@@ -73,7 +73,10 @@ impl FromRequest for PostForm {
                 log::warn!("refused a POST to {} from a foreign Origin", req.path());
                 return Err(AppError::Forbidden);
             }
-            let bytes = body.await.map_err(|_| AppError::BadRequest("unreadable form body".into()))?;
+            let bytes = actix_web::rt::time::timeout(state.config.body_timeout.form, body)
+                .await
+                .map_err(|_| AppError::BodyTimeout)?
+                .map_err(|_| AppError::BadRequest("unreadable form body".into()))?;
             if bytes.len() > MAX_FORM_BYTES {
                 return Err(AppError::BadRequest("form too large".into()));
             }
@@ -191,6 +194,12 @@ pub fn checkbox(raw: &str) -> bool {
     matches!(raw, "on" | "true" | "1" | "yes")
 }
 
+/// Waits for the next piece of a body until `deadline`, the same for every piece.
+async fn before<T>(deadline: actix_web::rt::time::Instant, next: impl Future<Output = T>) -> Result<T, AppError> {
+    let left = deadline.saturating_duration_since(actix_web::rt::time::Instant::now());
+    actix_web::rt::time::timeout(left, next).await.map_err(|_| AppError::BodyTimeout)
+}
+
 /// A multipart POST (a form with a file) whose Origin and CSRF token have been checked.
 pub struct UploadForm {
     parts: Vec<UploadedPart>,
@@ -219,15 +228,16 @@ impl UploadForm {
             log::warn!("refused an upload to {} from a foreign Origin", req.path());
             return Err(AppError::Forbidden);
         }
+        let deadline = actix_web::rt::time::Instant::now() + ctx.state.config.body_timeout.upload;
         let unreadable = |_| AppError::BadRequest("unreadable upload".into());
         let mut form = UploadForm { parts: Vec::new(), too_large: false };
         let mut received = 0usize;
-        'parts: while let Some(field) = payload.next().await {
+        'parts: while let Some(field) = before(deadline, payload.next()).await? {
             let mut field = field.map_err(unreadable)?;
             let name = field.name().unwrap_or_default().to_string();
             let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
             let mut data = Vec::new();
-            while let Some(chunk) = field.next().await {
+            while let Some(chunk) = before(deadline, field.next()).await? {
                 let chunk = chunk.map_err(unreadable)?;
                 received += chunk.len();
                 if received > limit + 64 * 1024 {

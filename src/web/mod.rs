@@ -35,7 +35,12 @@ pub struct AppState {
     pub config: Config,
     /// Key for CSRF tokens; shared by every instance through the database or SESSION_KEY.
     pub session_key: Vec<u8>,
+    /// Imports read and checked at once: each holds its file and rows in memory.
+    pub imports: tokio::sync::Semaphore,
 }
+
+/// Imports read and checked at the same time by one instance; others wait their turn.
+pub const IMPORTS_AT_ONCE: usize = 2;
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {

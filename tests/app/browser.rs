@@ -81,7 +81,7 @@ async fn browser_end_to_end_and_accessibility() {
         // Import #1: an upload with problems, so the preview's problem table is checked too.
         let file = b"received_on,material_code,location_code,quantity\n2006-01-10,POSTER,DEP-CCS,100\n2006-01-11,NOPE,DEP-CCS,-5\n";
         campaign_tracker::exchange::import::service::upload(
-            &mut conn,
+            &mut *conn,
             campaign_tracker::exchange::import::ImportKind::Receipts,
             "field.csv",
             file,

@@ -15,6 +15,7 @@ both_backends!(
     proof_scans_are_not_cached_and_keep_their_names,
     another_regions_count_sheet_is_not_found,
     submission_keys_belong_to_their_user,
+    bodies_that_drip_are_cut_off,
 );
 
 /// Limits `username` to the region with ISO code `region`.
@@ -49,7 +50,8 @@ async fn anonymous_posts_are_never_kept(backend: Backend) {
     let (sid, token) = (login.cookie_value("ct_sid").expect("ct_sid"), login.csrf().expect("token"));
     let forged = "61646d696e.00000000000000000000000000000000.9999999999.deadbeef";
     let cookie = format!("ct_sid={sid}; ct_device={forged}");
-    let page = app.post_raw(&stranger, "/campaigns/new", &[("code", "SPAM")], Some(&token), &[("cookie", &cookie)]).await;
+    let page =
+        app.post_raw(&stranger, "/campaigns/new", &[("code", "SPAM")], Some(&token), &[("cookie", &cookie)]).await;
     assert!(query_param(&page.assert_to_login(), "resume").is_none());
     assert_eq!(app.count("pending_forms"), 0);
 }
@@ -201,8 +203,7 @@ async fn proof_scans_are_not_cached_and_keep_their_names(backend: Backend) {
     let attachment = app.scalar("SELECT MAX(id) FROM attachments");
     let response = b.client.get(app.url(&format!("/attachments/{attachment}"))).send().await.expect("GET");
     let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let disposition =
-        response.headers().get("content-disposition").expect("Content-Disposition").as_bytes().to_vec();
+    let disposition = response.headers().get("content-disposition").expect("Content-Disposition").as_bytes().to_vec();
     assert_eq!(cache, "no-store", "a proof scan is never cached");
     assert!(disposition.is_ascii(), "the header is ASCII: {}", String::from_utf8_lossy(&disposition));
     let disposition = String::from_utf8(disposition).expect("ascii");
@@ -250,4 +251,85 @@ async fn submission_keys_belong_to_their_user(backend: Backend) {
     assert_eq!(post(&app, &first, "/receipts/new", &fields).await.assert_see_other(), mine);
     assert_eq!(post(&app, &second, "/receipts/new", &fields).await.assert_see_other(), theirs);
     assert_eq!(app.count("receipts"), 2);
+}
+
+/// Sends a request whose body arrives one byte every 300 ms; gives the status line and how long
+/// the answer took.
+fn drip(port: u16, head: &str, body_len: usize) -> (String, std::time::Duration) {
+    use std::io::{Read, Write};
+    let started = std::time::Instant::now();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_millis(300))).expect("timeout");
+    stream.write_all(head.as_bytes()).expect("head");
+    let mut answer = Vec::new();
+    for _ in 0..body_len {
+        if stream.write_all(b"a").is_err() {
+            break;
+        }
+        let mut buf = [0u8; 4096];
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                break;
+            }
+            Err(_) => {}
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    (text.lines().next().unwrap_or("").to_string(), started.elapsed())
+}
+
+async fn bodies_that_drip_are_cut_off(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.body_timeout = campaign_tracker::config::BodyTimeouts {
+            form: std::time::Duration::from_secs(1),
+            upload: std::time::Duration::from_secs(2),
+        }
+    })
+    .await;
+    {
+        let mut conn = app.conn();
+        campaign_tracker::demo::load(&mut conn).expect("demo");
+    }
+    // A sign-in form sent a byte at a time.
+    let browser = bare_client();
+    let login = app.get(&browser, "/login").await;
+    let sid = login.cookie_value("ct_sid").expect("ct_sid");
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: ct_sid={sid}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n",
+        port = app.port
+    );
+    let port = app.port;
+    let (status, took) = tokio::task::spawn_blocking(move || drip(port, &head, 200)).await.expect("drip");
+    assert!(status.contains(" 408 "), "a dripping form is cut off: {status:?} after {took:?}");
+    assert!(took < std::time::Duration::from_secs(5), "after about a second: {took:?}");
+
+    // An upload sent a byte at a time, by a signed-in clerk.
+    let token = login.csrf().expect("token");
+    let signed = app
+        .post_raw(
+            &browser,
+            "/login",
+            &[("username", LOGISTICS.0), ("password", LOGISTICS.1)],
+            Some(&token),
+            &[("cookie", &format!("ct_sid={sid}"))],
+        )
+        .await;
+    let session = signed.cookie_value("ct_sid").expect("a new session cookie");
+    let head = format!(
+        "POST /imports HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: ct_sid={session}\r\n\
+         Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 5000\r\n\r\n--xyz\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n",
+        port = app.port
+    );
+    let (status, took) = tokio::task::spawn_blocking(move || drip(port, &head, 5000)).await.expect("drip");
+    assert!(status.contains(" 408 "), "a dripping upload is cut off: {status:?} after {took:?}");
+    assert!(took < std::time::Duration::from_secs(6), "after about two seconds: {took:?}");
+    // The server still answers.
+    app.get(&client(), "/healthz").await.assert_status(200);
 }

@@ -17,6 +17,8 @@ both_backends!(
     each_kind_needs_its_permission,
     two_confirmations_write_once,
     the_command_line_checks_and_imports,
+    an_import_belongs_to_its_uploader,
+    wide_headers_are_refused_in_one_pass,
 );
 
 /// Uploads a file; gives the response (303 to the preview, or 422 with the refusal).
@@ -426,4 +428,88 @@ async fn the_command_line_checks_and_imports(backend: Backend) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+async fn an_import_belongs_to_its_uploader(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    crate::hardening::limit_to_region(&app, LOGISTICS.0, "VE-K");
+    let admin = app.signed_in(ADMIN.0, ADMIN.1).await;
+    // The administrator's receipts for the central depot (another region than the clerk's).
+    let page = upload(&app, &admin, "receipts", "", &receipts_file(&[("A-1", 10)])).await;
+    let theirs = page.location().expect("preview");
+    let stored = app.strings("SELECT report AS s FROM imports");
+
+    // A region-limited clerk can neither see, nor discard, nor commit it.
+    let clerk = app.signed_in(LOGISTICS.0, LOGISTICS.1).await;
+    assert_eq!(app.get(&clerk, &theirs).await.status, 404);
+    let listed = app.get(&clerk, "/imports").await;
+    assert!(listed.linked_ids("/imports/").is_empty(), "another user's imports are not listed\n{}", listed.describe());
+    let token = app.csrf_token(&clerk, "/imports").await;
+    for action in ["discard", "commit"] {
+        let page = app.post_raw(&clerk, &format!("{theirs}/{action}"), &[], Some(&token), &[]).await;
+        assert_eq!(page.status, 404, "{action}: {}", page.describe());
+    }
+    assert_eq!(app.strings("SELECT status AS s FROM imports"), ["pending"]);
+    assert_eq!(app.strings("SELECT report AS s FROM imports"), stored, "the preview is untouched");
+
+    // The clerk's own upload: listed for them and for the administrator, who may look but not act.
+    let depot = app.location_id("DEP-LAR");
+    let file = "received_on,material_code,location_code,quantity\n2006-02-01,POSTER,DEP-LAR,5\n";
+    let page = upload(&app, &clerk, "receipts", "", file.as_bytes()).await;
+    let mine = page.location().expect("preview");
+    assert_eq!(app.get(&clerk, "/imports").await.linked_ids("/imports/").len(), 1);
+    assert_eq!(app.get(&admin, "/imports").await.linked_ids("/imports/").len(), 2, "an administrator sees all");
+    let seen = app.get(&admin, &mine).await;
+    seen.assert_status(200);
+    assert!(!seen.has(&format!("form[action='{mine}/commit']")), "no confirm button for someone else's import");
+    let token = app.csrf_token(&admin, &mine).await;
+    let page = app.post_raw(&admin, &format!("{mine}/commit"), &[], Some(&token), &[]).await;
+    assert_eq!(page.status, 403, "{}", page.describe());
+    assert_eq!(app.on_hand(app.material_id("POSTER"), depot), 0, "nothing written");
+
+    // A commit the data no longer allows is refused and leaves the stored preview as it was.
+    let stored =
+        app.strings(&format!("SELECT report AS s FROM imports WHERE id = {}", id_in(&mine, "/imports/").expect("id")));
+    app.exec(&format!(
+        "UPDATE locations SET is_active = {} WHERE id = {depot}",
+        if app.backend == Backend::Sqlite { "0" } else { "false" }
+    ));
+    let token = app.csrf_token(&clerk, &mine).await;
+    let page = app.post_raw(&clerk, &format!("{mine}/commit"), &[], Some(&token), &[]).await;
+    assert_eq!(page.status, 422, "{}", page.describe());
+    assert_eq!(
+        app.strings(&format!("SELECT report AS s FROM imports WHERE id = {}", id_in(&mine, "/imports/").expect("id"))),
+        stored
+    );
+    // The uploader discards their own.
+    let page = app.post_raw(&clerk, &format!("{mine}/discard"), &[], Some(&token), &[]).await;
+    page.assert_see_other();
+}
+
+async fn wide_headers_are_refused_in_one_pass(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    let client = app.signed_in(LOGISTICS.0, LOGISTICS.1).await;
+    // 40,000 columns took 5 s when each name was compared with all before it.
+    let mut wide = String::from("received_on,material_code,location_code,quantity");
+    for i in 0..40_000 {
+        wide.push_str(&format!(",c{i}"));
+    }
+    wide.push_str("\n2006-02-01,POSTER,DEP-CCS,1\n");
+    let page = upload(&app, &client, "receipts", "", wide.as_bytes()).await;
+    assert_eq!(page.status, 422, "{}", page.describe());
+    assert!(page.body.contains("40,004 columns") || page.body.contains("40004 columns"), "{}", page.describe());
+    // Up to 200 columns are read; a repeated name is named.
+    let mut header: Vec<String> =
+        vec!["received_on".into(), "material_code".into(), "location_code".into(), "quantity".into()];
+    header.extend((0..195).map(|i| format!("extra_{i}")));
+    header.push("extra_7".into());
+    let file = format!("{}\n2006-02-01,POSTER,DEP-CCS,1\n", header.join(","));
+    let page = upload(&app, &client, "receipts", "", file.as_bytes()).await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("extra_7"), "the repeated column is named\n{}", page.describe());
+    header.pop();
+    let file = format!("{}\n2006-02-01,POSTER,DEP-CCS,1\n", header.join(","));
+    let page = upload(&app, &client, "receipts", "", file.as_bytes()).await;
+    assert_eq!(page.status, 303, "199 distinct columns are fine\n{}", page.describe());
+    assert_eq!(app.count("imports"), 1);
 }

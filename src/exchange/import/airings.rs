@@ -6,7 +6,7 @@ use super::table::Table;
 use super::{ImportKind, Report};
 use crate::db::bulk::{insert_rows, INSERT_PARAMETERS};
 use crate::db::schema::airings;
-use crate::db::DbConn;
+use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::models::airing::{NewAiring, MAX_TIMES, MEDIA_OUTLET};
@@ -22,17 +22,19 @@ pub struct Plan {
     pub airings: Vec<NewAiring>,
 }
 
-pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
+pub fn check(db: &mut impl Connections, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
     let mut c = match Checker::new(table, ImportKind::Airings, &OPTIONAL) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
     };
-    let recorded: HashSet<String> = airings::table
-        .filter(airings::external_ref.is_not_null())
-        .select(airings::external_ref.assume_not_null())
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
+    let recorded: HashSet<String> = db.with(|conn| {
+        Ok(airings::table
+            .filter(airings::external_ref.is_not_null())
+            .select(airings::external_ref.assume_not_null())
+            .load::<String>(conn)?
+            .into_iter()
+            .collect())
+    })?;
     let mut refs = ExternalRefs::new(recorded);
     let mut plan = Plan::default();
     for row in &table.rows {

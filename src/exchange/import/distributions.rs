@@ -11,7 +11,7 @@ use super::table::{Row, Table};
 use super::{ImportKind, Report};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{shipment_events, shipment_lines, shipments, stock_balances};
-use crate::db::DbConn;
+use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
@@ -74,7 +74,7 @@ struct Checked<'c> {
 }
 
 pub fn check(
-    conn: &mut DbConn,
+    db: &mut impl Connections,
     table: &Table,
     catalogue: &Catalogue,
     options: Options,
@@ -138,7 +138,7 @@ pub fn check(
     }
 
     // Already recorded: skipped whole.
-    let (references, external) = recorded(conn, &plan)?;
+    let (references, external) = db.with(|conn| Ok(recorded(conn, &plan)?))?;
     let mut skipped = 0;
     let mut kept_rows = Vec::new();
     let mut kept = Vec::new();
@@ -160,7 +160,7 @@ pub fn check(
     plan.shipments = kept;
 
     // The origins' stock, taken row by row in file order.
-    let mut left = balances(conn, &plan)?;
+    let mut left = db.with(|conn| Ok(balances(conn, &plan)?))?;
     for (s, rows) in plan.shipments.iter().zip(&kept_rows) {
         for (line, row) in s.lines.iter().zip(rows) {
             let available = left.entry((line.material_id, s.origin_id)).or_insert(0);

@@ -6,7 +6,7 @@ use super::table::Table;
 use super::{ImportKind, Report};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::receipts;
-use crate::db::DbConn;
+use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
@@ -23,12 +23,12 @@ pub struct Plan {
     pub receipts: Vec<NewReceipt>,
 }
 
-pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
+pub fn check(db: &mut impl Connections, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
     let mut c = match Checker::new(table, ImportKind::Receipts, &OPTIONAL) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
     };
-    let mut refs = ExternalRefs::new(recorded_refs(conn)?);
+    let mut refs = ExternalRefs::new(db.with(|conn| Ok(recorded_refs(conn)?))?);
     let mut plan = Plan { receipts: Vec::new() };
     for row in &table.rows {
         let date = c.date(row, "received_on", catalogue);

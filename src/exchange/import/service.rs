@@ -4,11 +4,12 @@
 //! waits in `imports` for the confirmation); `commit` checks it again against the database as it
 //! is now, outside any transaction, then writes the whole plan in one write transaction, so the
 //! write lock is held only for the writing. How long that took is kept with the import.
+//! A file is read with no database connection held; the checks take one only for each query.
 
 use super::check::Catalogue;
 use super::table::{self, FileError};
 use super::{airings, distributions, locations, receipts, targets, ImportKind, Report};
-use crate::db::DbConn;
+use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::models::audit::{Actor, AuditEntry};
@@ -35,7 +36,7 @@ pub enum Phase {
 
 /// Reads and checks a file; nothing is written.
 pub fn check(
-    conn: &mut DbConn,
+    db: &mut impl Connections,
     kind: ImportKind,
     bytes: &[u8],
     options: distributions::Options,
@@ -46,26 +47,26 @@ pub fn check(
         Ok(table) => table,
         Err(e) => return Ok((None, Report::refused(e))),
     };
-    let catalogue = Catalogue::load(conn, access.clone())?;
+    let catalogue = db.with(|conn| Ok(Catalogue::load(conn, access.clone())?))?;
     let (plan, report) = match kind {
         ImportKind::Locations => {
             let (p, r) = locations::check(&table, &catalogue)?;
             (Plan::Locations(p), r)
         }
         ImportKind::Receipts => {
-            let (p, r) = receipts::check(conn, &table, &catalogue)?;
+            let (p, r) = receipts::check(db, &table, &catalogue)?;
             (Plan::Receipts(p), r)
         }
         ImportKind::Distributions => {
-            let (p, r) = distributions::check(conn, &table, &catalogue, options)?;
+            let (p, r) = distributions::check(db, &table, &catalogue, options)?;
             (Plan::Distributions(p), r)
         }
         ImportKind::Airings => {
-            let (p, r) = airings::check(conn, &table, &catalogue)?;
+            let (p, r) = airings::check(db, &table, &catalogue)?;
             (Plan::Airings(p), r)
         }
         ImportKind::Targets => {
-            let (p, r) = targets::check(conn, &table, &catalogue)?;
+            let (p, r) = targets::check(db, &table, &catalogue)?;
             (Plan::Targets(p), r)
         }
     };
@@ -89,7 +90,7 @@ pub enum Uploaded {
 
 /// Checks an upload and keeps it for confirmation, unless the file is refused whole.
 pub fn upload(
-    conn: &mut DbConn,
+    db: &mut impl Connections,
     kind: ImportKind,
     file_name: &str,
     bytes: &[u8],
@@ -98,28 +99,26 @@ pub fn upload(
     progress: &mut dyn FnMut(Phase, usize),
 ) -> Result<Uploaded, AppError> {
     let hash = content_hash(bytes);
-    if let Some(done) = ImportRecord::committed_with(conn, kind.as_str(), &hash)? {
+    if let Some(done) = db.with(|conn| Ok(ImportRecord::committed_with(conn, kind.as_str(), &hash)?))? {
         return Ok(Uploaded::Refused(Report::refused(already_imported(&done))));
     }
-    let (_, report) = check(conn, kind, bytes, options, access, progress)?;
+    let (_, report) = check(db, kind, bytes, options, access, progress)?;
     if report.file_error.is_some() {
         return Ok(Uploaded::Refused(report));
     }
     let json = serde_json::to_string(&report).map_err(|e| AppError::Invalid(e.to_string()))?;
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(200).collect();
-    let id = ImportRecord::insert(
-        conn,
-        &NewImport {
-            kind: kind.as_str(),
-            file_name: &name,
-            content_hash: &hash,
-            content: bytes,
-            origin_id: options.origin_id,
-            rows: report.rows as i32,
-            report: &json,
-            uploaded_by: access.user_id,
-        },
-    )?;
+    let new = NewImport {
+        kind: kind.as_str(),
+        file_name: &name,
+        content_hash: &hash,
+        content: bytes,
+        origin_id: options.origin_id,
+        rows: report.rows as i32,
+        report: &json,
+        uploaded_by: access.user_id,
+    };
+    let id = db.with(|conn| Ok(ImportRecord::insert(conn, &new)?))?;
     Ok(Uploaded::Stored { id, report })
 }
 
@@ -137,36 +136,50 @@ pub enum Committed {
     Problems(Report),
 }
 
-/// Checks a stored import again and writes it, all rows or none.
+/// Checks a stored import again and writes it, all rows or none. A file that no longer passes
+/// its checks writes nothing and leaves the stored preview as it was.
 pub fn commit(
-    conn: &mut DbConn,
+    db: &mut impl Connections,
     id: i32,
     actor: &Actor,
     access: &Access,
     progress: &mut dyn FnMut(Phase, usize),
 ) -> Result<Committed, AppError> {
-    let record = ImportRecord::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let record = db.with(|conn| ImportRecord::find(conn, id)?.ok_or(AppError::NotFound))?;
     let kind = ImportKind::parse(&record.kind).ok_or(AppError::NotFound)?;
     match record.status.as_str() {
         "pending" => {}
         "committed" => return Err(AppError::Refused(Invalid::new("import.err.committed"))),
         _ => return Err(AppError::Refused(Invalid::new("import.err.discarded"))),
     }
-    if let Some(done) = ImportRecord::committed_with(conn, kind.as_str(), &record.content_hash)? {
+    if let Some(done) = db.with(|conn| Ok(ImportRecord::committed_with(conn, kind.as_str(), &record.content_hash)?))? {
         let report = Report::refused(already_imported(&done));
         return Ok(Committed::Problems(report));
     }
-    let bytes = ImportRecord::content(conn, id)?;
+    let bytes = db.with(|conn| Ok(ImportRecord::content(conn, id)?))?;
     let options = distributions::Options { origin_id: record.origin_id };
-    let (plan, report) = check(conn, kind, &bytes, options, access, progress)?;
+    let (plan, report) = check(db, kind, &bytes, options, access, progress)?;
+    drop(bytes);
     let plan = match plan {
         Some(plan) if report.is_clean() => plan,
-        _ => {
-            let json = serde_json::to_string(&report).map_err(|e| AppError::Invalid(e.to_string()))?;
-            ImportRecord::set_report(conn, id, &json)?;
-            return Ok(Committed::Problems(report));
-        }
+        _ => return Ok(Committed::Problems(report)),
     };
+    db.with(|conn| write(conn, &record, kind, &plan, &report, actor, access, progress))
+}
+
+/// Writes a checked plan in one write transaction, and keeps how long the lock was held.
+#[allow(clippy::too_many_arguments)]
+fn write(
+    conn: &mut DbConn,
+    record: &ImportRecord,
+    kind: ImportKind,
+    plan: &Plan,
+    report: &Report,
+    actor: &Actor,
+    access: &Access,
+    progress: &mut dyn FnMut(Phase, usize),
+) -> Result<Committed, AppError> {
+    let id = record.id;
     // A large commit touches more index pages than SQLite's default 2 MB page cache holds; once
     // they spill, each change rewrites pages into the WAL again and the commit grows faster than
     // the file. A larger cache for this one transaction keeps it linear (given back after).
@@ -176,7 +189,7 @@ pub fn commit(
     }
     let started = Instant::now();
     let written = conn.write_transaction(|conn| {
-        let marked = ImportRecord::mark_committed(conn, &record, access.user_id).map_err(|e| {
+        let marked = ImportRecord::mark_committed(conn, record, access.user_id).map_err(|e| {
             if crate::models::is_unique_violation(&e) {
                 AppError::Refused(Invalid::new("import.err.committed"))
             } else {
@@ -188,7 +201,7 @@ pub fn commit(
         }
         let mut written = |n: usize| progress(Phase::Writing, n);
         let user = access.user_id;
-        let n = match &plan {
+        let n = match plan {
             Plan::Locations(p) => locations::write(conn, p, actor, &mut written)?,
             Plan::Receipts(p) => receipts::write(conn, p, user, &mut written)?,
             Plan::Distributions(p) => distributions::write(conn, p, id, user, &mut written)?,
@@ -206,5 +219,5 @@ pub fn commit(
     let written = written?;
     ImportRecord::set_lock_ms(conn, id, i32::try_from(lock_ms).unwrap_or(i32::MAX))?;
     log::info!("import #{id} ({}) committed: {written} records, write lock held {lock_ms} ms", kind.as_str());
-    Ok(Committed::Done { lock_ms, report })
+    Ok(Committed::Done { lock_ms, report: report.clone() })
 }

@@ -10,6 +10,8 @@ use std::borrow::Cow;
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// The most data rows accepted.
 pub const MAX_ROWS: usize = 200_000;
+/// The most columns accepted; the widest kind has 16.
+pub const MAX_COLUMNS: usize = 200;
 
 /// Why a file cannot be read at all; a translation key and its argument.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,14 +133,22 @@ pub fn read(bytes: &[u8], progress: &mut dyn FnMut(usize)) -> Result<Table, File
         return Err(FileError::new("import.err.empty", ""));
     }
     let delimiter = delimiter(&text);
+    // Counted on the raw first line before the header is parsed, so a header of a million
+    // columns costs one pass over it and no more.
+    let separators = text.lines().next().unwrap_or("").bytes().filter(|b| *b == delimiter).count();
+    if separators >= MAX_COLUMNS {
+        return Err(FileError::new("import.err.too_many_columns", separators + 1));
+    }
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).flexible(true).from_reader(text.as_bytes());
     let header = reader.headers().map_err(|e| FileError::new("import.err.malformed", e))?.clone();
+    if header.len() > MAX_COLUMNS {
+        return Err(FileError::new("import.err.too_many_columns", header.len()));
+    }
     let columns: Vec<String> = header.iter().map(column_name).collect();
-    for (i, name) in columns.iter().enumerate() {
-        if !name.is_empty() && columns[..i].contains(name) {
-            return Err(FileError::new("import.err.duplicate_column", name));
-        }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(name) = columns.iter().find(|name| !name.is_empty() && !seen.insert(name.as_str())) {
+        return Err(FileError::new("import.err.duplicate_column", name));
     }
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -222,6 +232,11 @@ mod tests {
         let many = format!("a\n{}", "1\n".repeat(MAX_ROWS + 1));
         assert_eq!(key(many.as_bytes()), "import.err.too_many_rows");
         assert_eq!(key(&vec![b'a'; MAX_BYTES + 1]), "import.err.too_large");
+        let wide = |n: usize| format!("{}\n{}\n", vec!["c"; n].join(";"), vec!["1"; n].join(";"));
+        assert_eq!(key(wide(MAX_COLUMNS + 1).as_bytes()), "import.err.too_many_columns");
+        // Unique names, so only the count refuses them.
+        let named = (0..MAX_COLUMNS).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+        assert!(read(format!("{named}\n1\n").as_bytes(), &mut |_| {}).is_ok(), "200 columns are fine");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::check::{lookup, Catalogue, Checker};
 use super::table::Table;
 use super::{ImportKind, Report};
 use crate::db::schema::targets;
-use crate::db::DbConn;
+use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::models::target::Target;
@@ -18,17 +18,19 @@ pub struct Plan {
     pub cells: BTreeMap<i32, Vec<(i32, i32, i32)>>,
 }
 
-pub fn check(conn: &mut DbConn, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
+pub fn check(db: &mut impl Connections, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
     let mut c = match Checker::new(table, ImportKind::Targets, &[]) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
     };
-    let current: HashMap<(i32, i32, i32), i32> = targets::table
-        .select((targets::material_id, targets::region_id, targets::location_type_id, targets::quantity))
-        .load::<(i32, i32, i32, i32)>(conn)?
-        .into_iter()
-        .map(|(m, r, t, q)| ((m, r, t), q))
-        .collect();
+    let current: HashMap<(i32, i32, i32), i32> = db.with(|conn| {
+        Ok(targets::table
+            .select((targets::material_id, targets::region_id, targets::location_type_id, targets::quantity))
+            .load::<(i32, i32, i32, i32)>(conn)?
+            .into_iter()
+            .map(|(m, r, t, q)| ((m, r, t), q))
+            .collect())
+    })?;
     let mut seen: HashMap<(i32, i32, i32), u64> = HashMap::new();
     let mut plan = Plan::default();
     let (mut skipped, mut set) = (0, 0);

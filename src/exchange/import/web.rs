@@ -5,7 +5,7 @@
 use super::service::{self, Committed, Uploaded};
 use super::table::MAX_BYTES;
 use super::{ImportKind, Report};
-use crate::domain::{Invalid, Permission};
+use crate::domain::{Invalid, Permission, Role};
 use crate::error::AppError;
 use crate::i18n::{number, tr_arg};
 use crate::models::import::ImportRecord;
@@ -55,16 +55,40 @@ struct FormData {
     recent: Vec<(ImportRecord, Option<String>)>,
 }
 
+/// An administrator sees every user's imports; anyone else their own.
+fn sees_all(ctx: &Ctx) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.role == Role::Admin)
+}
+
 async fn form_data(ctx: &Ctx, kinds: Vec<ImportKind>) -> Result<FormData, AppError> {
     let regions = ctx.user.as_ref().map(|u| u.access()).and_then(|a| a.regions);
+    let uploader = if sees_all(ctx) { None } else { ctx.user.as_ref().map(|u| u.id) };
     db(ctx, move |conn| {
         Ok(FormData {
             kinds,
             depots: Location::depots(conn, regions.as_deref())?,
-            recent: ImportRecord::recent(conn, 20)?,
+            recent: ImportRecord::recent(conn, uploader, 20)?,
         })
     })
     .await
+}
+
+/// How long an upload waits for its turn before it is turned away.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A turn to read and check a file (imports hold whole files in memory), or 503 after a minute.
+async fn turn(ctx: &Ctx) -> Result<tokio::sync::SemaphorePermit<'_>, HttpResponse> {
+    match actix_web::rt::time::timeout(TURN_WAIT, ctx.state.imports.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => {
+            let title = ctx.t("import.busy");
+            let body = page(ctx, &title, html! { (heading(&title, None)) p { (ctx.t("import.busy_hint")) } });
+            Err(HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "30"))
+                .content_type("text/html; charset=utf-8")
+                .body(body.into_string()))
+        }
+    }
 }
 
 async fn index(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -171,6 +195,10 @@ async fn upload(
     payload: actix_multipart::Multipart,
 ) -> Result<HttpResponse, AppError> {
     let kinds = require_any(&ctx)?;
+    let _turn = match turn(&ctx).await {
+        Ok(permit) => permit,
+        Err(busy) => return Ok(busy),
+    };
     let mut form = UploadForm::read(&ctx, &req, payload, MAX_BYTES).await?;
     let (kind, origin) = (form.text("kind"), form.text("origin"));
     let too_large = form.too_large;
@@ -209,8 +237,11 @@ async fn upload(
         return Ok(refuse(refusal("import.err.origin", origin), data));
     }
     let options = super::distributions::Options { origin_id };
+    // The file is read with no connection held; the checks take one per query.
+    let mut pool = ctx.pool();
     let uploaded =
-        db(&ctx, move |conn| service::upload(conn, kind, &file_name, &bytes, options, &access, &mut |_, _| {})).await?;
+        web::block(move || service::upload(&mut pool, kind, &file_name, &bytes, options, &access, &mut |_, _| {}))
+            .await??;
     match uploaded {
         Uploaded::Stored { id, .. } => {
             Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/imports/{id}"))).finish())
@@ -222,11 +253,15 @@ async fn upload(
     }
 }
 
-/// An import the user may see: their kinds only.
+/// An import the user may see: their own (an administrator sees every one), of their kinds.
+/// Anyone else's is "not found".
 async fn load(ctx: &Ctx, id: i32) -> Result<(ImportRecord, ImportKind, Option<Location>), AppError> {
     let kinds = require_any(ctx)?;
+    let user_id = ctx.user.as_ref().map(|u| u.id);
+    let all = sees_all(ctx);
     let (record, origin) = db(ctx, move |conn| {
-        let record = ImportRecord::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let record =
+            ImportRecord::find(conn, id)?.filter(|r| all || r.uploaded_by == user_id).ok_or(AppError::NotFound)?;
         let origin = match record.origin_id {
             Some(id) => Location::get(conn, id)?,
             None => None,
@@ -255,6 +290,8 @@ fn render_import(
 ) -> Markup {
     let title = tr_arg(ctx.lang, "import.title_one", &record.id.to_string());
     let pending = record.status == "pending";
+    // Only the uploader confirms or discards; an administrator may look.
+    let owner = ctx.user.as_ref().is_some_and(|u| record.uploaded_by == Some(u.id));
     let body = html! {
         (heading(&title, None))
         @if let Some(invalid) = refusal {
@@ -309,7 +346,7 @@ fn render_import(
                 p { (tr_arg(ctx.lang, "import.more_problems", &number(ctx.lang, (report.problem_count - report.problems.len()) as i64))) }
             }
         }
-        @if pending {
+        @if pending && owner {
             div.actions {
                 @if report.is_clean() {
                     form.inline method="post" action=(format!("/imports/{}/commit", record.id)) data-busy="" {
@@ -330,18 +367,32 @@ fn render_import(
     page(ctx, &title, body)
 }
 
+/// The import, if the signed-in user uploaded it: only the uploader commits or discards.
+async fn own(ctx: &Ctx, id: i32) -> Result<(ImportRecord, ImportKind, Option<Location>), AppError> {
+    let loaded = load(ctx, id).await?;
+    let user = ctx.require(loaded.1.permission())?;
+    if loaded.0.uploaded_by != Some(user.id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(loaded)
+}
+
 async fn commit(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
-    let (record, kind, origin) = load(&ctx, id).await?;
-    let user = ctx.require(kind.permission())?;
-    let access = user.access();
+    let (record, kind, origin) = own(&ctx, id).await?;
+    let access = ctx.require(kind.permission())?.access();
     let actor = crate::web::actor(&ctx);
-    let outcome = db(&ctx, move |conn| match service::commit(conn, id, &actor, &access, &mut |_, _| {}) {
+    let _turn = match turn(&ctx).await {
+        Ok(permit) => permit,
+        Err(busy) => return Ok(busy),
+    };
+    let mut pool = ctx.pool();
+    let outcome = web::block(move || match service::commit(&mut pool, id, &actor, &access, &mut |_, _| {}) {
         Ok(outcome) => Ok(Ok(outcome)),
         Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
         Err(e) => Err(e),
     })
-    .await?;
+    .await??;
     match outcome {
         Ok(Committed::Done { .. }) => {
             Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.committed", None))
@@ -360,8 +411,7 @@ async fn commit(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<Http
 
 async fn discard(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
-    let (_, kind, _) = load(&ctx, id).await?;
-    ctx.require(kind.permission())?;
+    own(&ctx, id).await?;
     db(&ctx, move |conn| Ok(ImportRecord::discard(conn, id)?)).await?;
     Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.discarded", None))
 }
