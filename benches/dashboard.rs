@@ -435,6 +435,7 @@ async fn bench(
     let in_process = {
         let mut conn = pool.get().expect("connection");
         let q = DashboardQuery {
+            scope: Default::default(),
             campaign_id: p.campaign_id,
             from: p.from,
             to: p.to,

@@ -5,6 +5,7 @@ mod lang;
 pub mod password;
 mod quantity;
 mod role;
+mod scope;
 mod text;
 mod username;
 
@@ -13,6 +14,7 @@ pub use lang::Lang;
 pub use password::{Password, MIN_PASSWORD_LEN};
 pub use quantity::Quantity;
 pub use role::{Permission, Role};
+pub use scope::RegionScope;
 pub use text::{OptionalText, RequiredText};
 pub use username::Username;
 

@@ -90,6 +90,11 @@ pub struct LocationFilter {
 type RowTuple = (Location, String, String, String, String, String);
 
 impl Location {
+    /// Every place in these regions, active or not.
+    pub fn ids_in_regions(conn: &mut DbConn, regions: &[i32]) -> QueryResult<Vec<i32>> {
+        locations::table.filter(locations::region_id.eq_any(regions)).select(locations::id).load(conn)
+    }
+
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<LocationRow>> {
         locations::table
             .inner_join(location_types::table)

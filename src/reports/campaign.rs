@@ -38,6 +38,7 @@ pub struct CampaignReport {
 pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignReport> {
     let materials = Material::all(conn, Some(q.campaign_id))?;
     let ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
+    let scope = q.scope.ids().map(<[i32]>::to_vec);
     let flows: Vec<(i32, String, i32, i32, Option<i64>)> = daily_flows::table
         .filter(daily_flows::day.between(q.from, q.to))
         .filter(daily_flows::material_id.eq_any(&ids))
@@ -52,14 +53,17 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
                 "CAST(SUM(daily_flows.quantity) AS BIGINT)",
             ),
         ))
-        .load(conn)?;
+        .load::<(i32, String, i32, i32, Option<i64>)>(conn)?
+        .into_iter()
+        .filter(|(_, _, region, _, _)| q.scope.covers(Some(*region)))
+        .collect();
     let region_names: HashMap<i32, String> =
         regions::table.select((regions::id, regions::name)).load(conn)?.into_iter().collect();
     let types: Vec<(i32, String, String, String)> = location_types::table
         .select((location_types::id, location_types::code, location_types::name_en, location_types::name_es))
         .load(conn)?;
     // Places reached: distinct destinations of deliveries in the range, per material and type.
-    let places: Vec<(i32, i32, i64)> = shipments::table
+    let mut places_query = shipments::table
         .inner_join(shipment_lines::table)
         .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
         .filter(shipments::status.eq("delivered"))
@@ -73,9 +77,13 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
             locations::location_type_id,
             diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT shipments.destination_id)"),
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        places_query = places_query.filter(locations::region_id.eq_any(regions.clone()));
+    }
+    let places: Vec<(i32, i32, i64)> = places_query.load(conn)?;
     type Aired = (i32, i32, i32, Option<i32>, Option<String>);
-    let aired: Vec<Aired> = airings::table
+    let mut aired_query = airings::table
         .inner_join(locations::table)
         .filter(airings::aired_on.between(q.from, q.to))
         .filter(airings::material_id.eq_any(&ids))
@@ -86,7 +94,11 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
             airings::reverses_id,
             locations::ownership,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        aired_query = aired_query.filter(locations::region_id.eq_any(regions.clone()));
+    }
+    let aired: Vec<Aired> = aired_query.load(conn)?;
 
     let mut out = Vec::new();
     for material in materials {

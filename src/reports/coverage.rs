@@ -2,10 +2,9 @@
 //! ledger in each movement's transaction); stock on hand and in transit, and reach, come from
 //! the balance cache as of today. Nothing here scans the ledger itself.
 
-use crate::db::schema::{
-    airings, daily_flows, location_types, locations, materials, regions, shipments, stock_balances, targets,
-};
+use crate::db::schema::{airings, daily_flows, locations, materials, regions, shipments, stock_balances, targets};
 use crate::db::DbConn;
+use crate::domain::RegionScope;
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
 use crate::models::region::Region;
@@ -16,6 +15,8 @@ use std::collections::HashMap;
 /// What the dashboard is asked for.
 #[derive(Debug, Clone)]
 pub struct DashboardQuery {
+    /// Whose figures: a region-limited user's regions only.
+    pub scope: RegionScope,
     pub campaign_id: i32,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -113,16 +114,21 @@ fn sum_i64(value: Option<i64>) -> i64 {
 pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard> {
     let materials_list = Material::all(conn, Some(q.campaign_id))?;
     let ids: Vec<i32> = materials_list.iter().map(|m| m.id).collect();
+    let scope = q.scope.ids().map(<[i32]>::to_vec);
 
     // Flows in the range other than distribution (which comes from the daily series below).
     let mut lines: HashMap<i32, MaterialLine> = HashMap::new();
-    let flows: Vec<(i32, String, Option<i64>)> = daily_flows::table
+    let mut flows_query = daily_flows::table
         .filter(daily_flows::material_id.eq_any(&ids))
         .filter(daily_flows::flow.eq_any(["received", "lost"]))
         .filter(daily_flows::day.between(q.from, q.to))
         .group_by((daily_flows::material_id, daily_flows::flow))
         .select((daily_flows::material_id, daily_flows::flow, sum_flows()))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        flows_query = flows_query.filter(daily_flows::region_id.eq_any(regions.clone()));
+    }
+    let flows: Vec<(i32, String, Option<i64>)> = flows_query.load(conn)?;
     for (material_id, flow, quantity) in flows {
         let line = lines.entry(material_id).or_default();
         match flow.as_str() {
@@ -131,7 +137,7 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         }
     }
     // Distribution since the start, before the range, and per region, in one pass.
-    let per_region: Vec<(i32, i32, Option<i64>, Option<i64>)> = daily_flows::table
+    let mut per_region_query = daily_flows::table
         .filter(daily_flows::material_id.eq_any(&ids))
         .filter(daily_flows::flow.eq("distributed"))
         .group_by((daily_flows::material_id, daily_flows::region_id))
@@ -145,7 +151,11 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
             .bind::<diesel::sql_types::Date, _>(q.from)
             .sql(" THEN daily_flows.quantity ELSE 0 END) AS BIGINT)"),
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        per_region_query = per_region_query.filter(daily_flows::region_id.eq_any(regions.clone()));
+    }
+    let per_region: Vec<(i32, i32, Option<i64>, Option<i64>)> = per_region_query.load(conn)?;
     let mut before_range: HashMap<i32, i64> = HashMap::new();
     let mut distributed_by_region: HashMap<(i32, i32), i64> = HashMap::new();
     for (material_id, region_id, ever, before) in per_region {
@@ -154,33 +164,25 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         distributed_by_region.insert((material_id, region_id), sum_i64(ever));
     }
 
-    // Stock as of today: depots and transit from the balance cache.
-    let held: Vec<(i32, bool, String, Option<i64>)> = stock_balances::table
-        .inner_join(locations::table.inner_join(location_types::table))
-        .filter(stock_balances::material_id.eq_any(&ids))
-        .group_by((stock_balances::material_id, locations::is_depot, location_types::code))
-        .select((
-            stock_balances::material_id,
-            locations::is_depot,
-            location_types::code,
-            diesel::dsl::sum(stock_balances::on_hand),
-        ))
-        .load(conn)?;
-    for (material_id, is_depot, type_code, quantity) in held {
+    // Stock as of today: depots from the balance cache; in transit from the cache, or for a
+    // region-limited user from the shipments in transit to or from their regions.
+    for (material_id, held) in crate::reports::stock::held_today(conn, &ids, &q.scope)? {
         let line = lines.entry(material_id).or_default();
-        if type_code == "transit" {
-            line.in_transit += sum_i64(quantity);
-        } else if is_depot {
-            line.in_depots += sum_i64(quantity);
-        }
+        line.in_depots += held.in_depots;
+        line.in_transit += held.in_transit;
     }
 
     // Airings in the range, net of corrections, and the outlets that aired.
-    let aired: Vec<(i32, i32, i32, Option<i32>)> = airings::table
+    let mut aired_query = airings::table
+        .inner_join(locations::table)
         .filter(airings::aired_on.between(q.from, q.to))
         .filter(airings::material_id.eq_any(&ids))
         .select((airings::material_id, airings::location_id, airings::times, airings::reverses_id))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        aired_query = aired_query.filter(locations::region_id.eq_any(regions.clone()));
+    }
+    let aired: Vec<(i32, i32, i32, Option<i32>)> = aired_query.load(conn)?;
     let mut outlet_net: HashMap<(i32, i32), i64> = HashMap::new();
     for (material_id, location_id, times, reverses) in aired {
         let signed = if reverses.is_some() { -i64::from(times) } else { i64::from(times) };
@@ -195,28 +197,36 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     }
 
     // The chosen material: by region, by region × type, reach.
-    let all_regions = Region::all(conn)?;
+    let all_regions: Vec<Region> = Region::all(conn)?.into_iter().filter(|r| q.scope.covers(Some(r.id))).collect();
     let types: Vec<LocationType> =
         LocationType::all(conn)?.into_iter().filter(|t| !t.is_depot && t.code != "transit").collect();
     let mut cells: HashMap<(i32, i32), Cell> = HashMap::new();
-    let distributed: Vec<(i32, i32, Option<i64>)> = daily_flows::table
+    let mut distributed_query = daily_flows::table
         .filter(daily_flows::flow.eq("distributed"))
         .filter(daily_flows::material_id.eq(q.material_id))
         .filter(daily_flows::day.between(q.from, q.to))
         .group_by((daily_flows::region_id, daily_flows::location_type_id))
         .select((daily_flows::region_id, daily_flows::location_type_id, sum_flows()))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        distributed_query = distributed_query.filter(daily_flows::region_id.eq_any(regions.clone()));
+    }
+    let distributed: Vec<(i32, i32, Option<i64>)> = distributed_query.load(conn)?;
     for (region, kind, quantity) in distributed {
         cells.entry((region, kind)).or_default().distributed += sum_i64(quantity);
     }
-    let planned: Vec<(i32, i32, i32)> = targets::table
+    let mut planned_query = targets::table
         .filter(targets::material_id.eq(q.material_id))
         .select((targets::region_id, targets::location_type_id, targets::quantity))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        planned_query = planned_query.filter(targets::region_id.eq_any(regions.clone()));
+    }
+    let planned: Vec<(i32, i32, i32)> = planned_query.load(conn)?;
     for (region, kind, quantity) in planned {
         cells.entry((region, kind)).or_default().target += i64::from(quantity);
     }
-    let reached: Vec<(Option<i32>, i32, i64)> = stock_balances::table
+    let mut reached_query = stock_balances::table
         .inner_join(locations::table)
         .filter(stock_balances::material_id.eq(q.material_id))
         .filter(stock_balances::on_hand.gt(0))
@@ -224,17 +234,25 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         .filter(locations::region_id.is_not_null())
         .group_by((locations::region_id, locations::location_type_id))
         .select((locations::region_id, locations::location_type_id, diesel::dsl::count_star()))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        reached_query = reached_query.filter(locations::region_id.eq_any(regions.clone()));
+    }
+    let reached: Vec<(Option<i32>, i32, i64)> = reached_query.load(conn)?;
     for (region, kind, count) in reached {
         cells.entry((region.unwrap_or(0), kind)).or_default().reached += count;
     }
-    let registered: Vec<(Option<i32>, i32, i64)> = locations::table
+    let mut registered_query = locations::table
         .filter(locations::is_active.eq(true))
         .filter(locations::is_depot.eq(false))
         .filter(locations::region_id.is_not_null())
         .group_by((locations::region_id, locations::location_type_id))
         .select((locations::region_id, locations::location_type_id, diesel::dsl::count_star()))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        registered_query = registered_query.filter(locations::region_id.eq_any(regions.clone()));
+    }
+    let registered: Vec<(Option<i32>, i32, i64)> = registered_query.load(conn)?;
     for (region, kind, count) in registered {
         cells.entry((region.unwrap_or(0), kind)).or_default().registered += count;
     }
@@ -250,20 +268,28 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         .collect();
 
     // Over time: distributed per day in the range, every material.
-    let daily_rows: Vec<(i32, NaiveDate, Option<i64>)> = daily_flows::table
+    let mut daily_query = daily_flows::table
         .filter(daily_flows::flow.eq("distributed"))
         .filter(daily_flows::material_id.eq_any(&ids))
         .filter(daily_flows::day.between(q.from, q.to))
         .group_by((daily_flows::material_id, daily_flows::day))
         .select((daily_flows::material_id, daily_flows::day, sum_flows()))
         .order(daily_flows::day)
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        daily_query = daily_query.filter(daily_flows::region_id.eq_any(regions.clone()));
+    }
+    let daily_rows: Vec<(i32, NaiveDate, Option<i64>)> = daily_query.load(conn)?;
     let daily: Vec<(i32, NaiveDate, i64)> = daily_rows.into_iter().map(|(m, d, s)| (m, d, sum_i64(s))).collect();
-    let totals: Vec<(i32, Option<i64>)> = targets::table
+    let mut totals_query = targets::table
         .filter(targets::material_id.eq_any(&ids))
         .group_by(targets::material_id)
         .select((targets::material_id, diesel::dsl::sum(targets::quantity)))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = &scope {
+        totals_query = totals_query.filter(targets::region_id.eq_any(regions.clone()));
+    }
+    let totals: Vec<(i32, Option<i64>)> = totals_query.load(conn)?;
     let target_totals = totals.into_iter().map(|(m, s)| (m, sum_i64(s))).collect();
     for (material_id, _, quantity) in &daily {
         lines.entry(*material_id).or_default().distributed += quantity;
@@ -276,8 +302,8 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         })
         .collect();
 
-    let depot_shortfalls = depot_shortfalls(conn, &ids, &distributed_by_region)?;
-    let late_shipments = late_shipments(conn, q.to.min(chrono::Utc::now().date_naive()), q.transit_days)?;
+    let depot_shortfalls = depot_shortfalls(conn, &ids, &distributed_by_region, &q.scope)?;
+    let late_shipments = late_shipments(conn, q.to.min(chrono::Utc::now().date_naive()), q.transit_days, &q.scope)?;
     Ok(Dashboard {
         materials,
         regions,
@@ -297,12 +323,16 @@ fn depot_shortfalls(
     conn: &mut DbConn,
     material_ids: &[i32],
     done: &HashMap<(i32, i32), i64>,
+    scope: &RegionScope,
 ) -> QueryResult<Vec<DepotShortfall>> {
     let planned: Vec<(i32, i32, Option<i64>)> = targets::table
         .filter(targets::material_id.eq_any(material_ids))
         .group_by((targets::material_id, targets::region_id))
         .select((targets::material_id, targets::region_id, diesel::dsl::sum(targets::quantity)))
-        .load(conn)?;
+        .load::<(i32, i32, Option<i64>)>(conn)?
+        .into_iter()
+        .filter(|(_, region, _)| scope.covers(Some(*region)))
+        .collect();
     let depots: Vec<(i32, String, Option<i32>)> = locations::table
         .filter(locations::is_depot.eq(true))
         .filter(locations::is_active.eq(true))
@@ -346,16 +376,32 @@ fn depot_shortfalls(
     Ok(out)
 }
 
-fn late_shipments(conn: &mut DbConn, today: NaiveDate, days: i64) -> QueryResult<Vec<LateShipment>> {
+fn late_shipments(
+    conn: &mut DbConn,
+    today: NaiveDate,
+    days: i64,
+    scope: &RegionScope,
+) -> QueryResult<Vec<LateShipment>> {
     let cutoff = today - chrono::Duration::days(days.max(0));
-    let rows: Vec<(i32, String, Option<NaiveDate>, String)> = shipments::table
-        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
+    let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
+    let mut query = shipments::table
+        .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
+        .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
         .filter(shipments::status.eq("dispatched"))
         .filter(shipments::dispatched_on.lt(cutoff))
         .order(shipments::dispatched_on)
         .limit(50)
-        .select((shipments::id, shipments::reference, shipments::dispatched_on, locations::name))
-        .load(conn)?;
+        .select((shipments::id, shipments::reference, shipments::dispatched_on, destinations.field(locations::name)))
+        .into_boxed();
+    if let Some(regions) = scope.ids() {
+        query = query.filter(
+            origins
+                .field(locations::region_id)
+                .eq_any(regions.to_vec())
+                .or(destinations.field(locations::region_id).eq_any(regions.to_vec())),
+        );
+    }
+    let rows: Vec<(i32, String, Option<NaiveDate>, String)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, reference, dispatched_on, destination)| {

@@ -7,6 +7,7 @@ use crate::db::schema::{
     location_types, locations, materials, regions, shipment_lines, shipments, stock_balances, stock_movements,
 };
 use crate::db::DbConn;
+use crate::domain::RegionScope;
 use crate::ledger::Movement;
 use crate::models::Page;
 use diesel::prelude::*;
@@ -35,43 +36,22 @@ impl MaterialTotals {
     }
 }
 
-/// Net quantity per (material, kind): a reversal counts against the kind it reverses.
-fn net_by_kind(conn: &mut DbConn) -> QueryResult<Vec<(i32, String, i64)>> {
-    let plain: Vec<(i32, String, Option<i64>)> = stock_movements::table
-        .filter(stock_movements::reverses_id.is_null())
-        .group_by((stock_movements::material_id, stock_movements::kind))
-        .select((stock_movements::material_id, stock_movements::kind, diesel::dsl::sum(stock_movements::quantity)))
-        .load(conn)?;
-    let reversals: Vec<(i32, String, Option<i64>)> = stock_movements::table
-        .filter(stock_movements::reverses_id.is_not_null())
-        .group_by((stock_movements::material_id, stock_movements::kind))
-        .select((stock_movements::material_id, stock_movements::kind, diesel::dsl::sum(stock_movements::quantity)))
-        .load(conn)?;
-    let mut net: HashMap<(i32, String), i64> = HashMap::new();
-    for (m, k, q) in plain {
-        *net.entry((m, k)).or_default() += q.unwrap_or(0);
-    }
-    for (m, k, q) in reversals {
-        *net.entry((m, k)).or_default() -= q.unwrap_or(0);
-    }
-    Ok(net.into_iter().map(|((m, k), q)| (m, k, q)).collect())
+/// Stock as of today, per material, from the balance cache.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    pub in_depots: i64,
+    pub in_transit: i64,
+    /// At places that are not depots: delivered to where it is used.
+    pub at_places: i64,
 }
 
-/// Totals for every material that has movements or balances.
-pub fn material_totals(conn: &mut DbConn) -> QueryResult<Vec<MaterialTotals>> {
-    let mut by_material: HashMap<i32, MaterialTotals> = HashMap::new();
-    for (material_id, kind, quantity) in net_by_kind(conn)? {
-        let t = by_material.entry(material_id).or_insert_with(|| MaterialTotals { material_id, ..Default::default() });
-        match kind.as_str() {
-            "receipt" => t.received += quantity,
-            "count_up" => t.counted_up += quantity,
-            "count_down" => t.counted_down += quantity,
-            "loss" | "damage" | "shortfall" => t.lost += quantity,
-            _ => {}
-        }
-    }
-    let held: Vec<(i32, bool, String, Option<i64>)> = stock_balances::table
+/// Per material, what is held today within the scope. Stock in transit belongs to no region;
+/// for a region-limited user it is what travels to or from their regions.
+pub fn held_today(conn: &mut DbConn, material_ids: &[i32], scope: &RegionScope) -> QueryResult<HashMap<i32, Held>> {
+    let mut by_material: HashMap<i32, Held> = HashMap::new();
+    let mut held_query = stock_balances::table
         .inner_join(locations::table.inner_join(location_types::table))
+        .filter(stock_balances::material_id.eq_any(material_ids))
         .group_by((stock_balances::material_id, locations::is_depot, location_types::code))
         .select((
             stock_balances::material_id,
@@ -79,16 +59,88 @@ pub fn material_totals(conn: &mut DbConn) -> QueryResult<Vec<MaterialTotals>> {
             location_types::code,
             diesel::dsl::sum(stock_balances::on_hand),
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(regions) = scope.ids() {
+        held_query = held_query.filter(locations::region_id.eq_any(regions.to_vec()));
+    }
+    let held: Vec<(i32, bool, String, Option<i64>)> = held_query.load(conn)?;
     for (material_id, is_depot, type_code, quantity) in held {
-        let t = by_material.entry(material_id).or_insert_with(|| MaterialTotals { material_id, ..Default::default() });
-        let q = quantity.unwrap_or(0);
+        let entry = by_material.entry(material_id).or_default();
+        let quantity = quantity.unwrap_or(0);
         if type_code == "transit" {
-            t.in_transit += q;
+            entry.in_transit += quantity;
         } else if is_depot {
-            t.in_depots += q;
+            entry.in_depots += quantity;
         } else {
-            t.distributed += q;
+            entry.at_places += quantity;
+        }
+    }
+    if let Some(regions) = scope.ids() {
+        let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
+        let travelling: Vec<(i32, Option<i64>)> = shipment_lines::table
+            .inner_join(shipments::table)
+            .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
+            .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
+            .filter(shipments::status.eq("dispatched"))
+            .filter(shipment_lines::material_id.eq_any(material_ids))
+            .filter(
+                origins
+                    .field(locations::region_id)
+                    .eq_any(regions.to_vec())
+                    .or(destinations.field(locations::region_id).eq_any(regions.to_vec())),
+            )
+            .group_by(shipment_lines::material_id)
+            .select((shipment_lines::material_id, diesel::dsl::sum(shipment_lines::quantity)))
+            .load(conn)?;
+        for (material_id, quantity) in travelling {
+            by_material.entry(material_id).or_default().in_transit += quantity.unwrap_or(0);
+        }
+    }
+    Ok(by_material)
+}
+
+/// Totals for every stocked material within the scope: flows from the daily summary, stock
+/// from the balance cache; the ledger itself is not read. For a region-limited user, transfers
+/// between regions move stock in and out of their books, so their totals need not balance.
+pub fn material_totals(
+    conn: &mut DbConn,
+    material_ids: &[i32],
+    scope: &RegionScope,
+) -> QueryResult<Vec<MaterialTotals>> {
+    use crate::db::schema::daily_flows;
+    let mut by_material: HashMap<i32, MaterialTotals> =
+        material_ids.iter().map(|&id| (id, MaterialTotals { material_id: id, ..Default::default() })).collect();
+    let mut flows_query = daily_flows::table
+        .filter(daily_flows::material_id.eq_any(material_ids))
+        .filter(daily_flows::flow.eq_any(["received", "lost", "count_up", "count_down"]))
+        .group_by((daily_flows::material_id, daily_flows::flow))
+        .select((
+            daily_flows::material_id,
+            daily_flows::flow,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "CAST(SUM(daily_flows.quantity) AS BIGINT)",
+            ),
+        ))
+        .into_boxed();
+    if let Some(regions) = scope.ids() {
+        flows_query = flows_query.filter(daily_flows::region_id.eq_any(regions.to_vec()));
+    }
+    let flows: Vec<(i32, String, Option<i64>)> = flows_query.load(conn)?;
+    for (material_id, flow, quantity) in flows {
+        let Some(t) = by_material.get_mut(&material_id) else { continue };
+        let quantity = quantity.unwrap_or(0);
+        match flow.as_str() {
+            "received" => t.received += quantity,
+            "lost" => t.lost += quantity,
+            "count_up" => t.counted_up += quantity,
+            _ => t.counted_down += quantity,
+        }
+    }
+    for (material_id, held) in held_today(conn, material_ids, scope)? {
+        if let Some(t) = by_material.get_mut(&material_id) {
+            t.in_depots = held.in_depots;
+            t.in_transit = held.in_transit;
+            t.distributed = held.at_places;
         }
     }
     let mut rows: Vec<MaterialTotals> = by_material.into_values().collect();
@@ -242,16 +294,18 @@ pub struct LedgerLine {
     pub shipment_reference: Option<String>,
 }
 
-/// The change a movement makes: at `location` if given, else to the stock in the system.
-fn delta_of(m: &Movement, location: Option<i32>) -> i64 {
+/// The change a movement makes to the stock held at `places` if given, else to the stock in
+/// the system.
+fn delta_of(m: &Movement, places: Option<&[i32]>) -> i64 {
     let q = i64::from(m.quantity);
-    match location {
-        Some(l) => {
+    match places {
+        Some(places) => {
+            let inside = |l: Option<i32>| l.is_some_and(|l| places.contains(&l));
             let mut d = 0;
-            if m.to_location_id == Some(l) {
+            if inside(m.to_location_id) {
                 d += q;
             }
-            if m.from_location_id == Some(l) {
+            if inside(m.from_location_id) {
                 d -= q;
             }
             d
@@ -264,20 +318,24 @@ fn delta_of(m: &Movement, location: Option<i32>) -> i64 {
     }
 }
 
-/// A material's movements, oldest first, with the running balance at `location` (or, without
-/// one, of all the material in the system).
+/// A material's movements, oldest first, with the running balance held at `places` (one
+/// place, or a region-limited user's places), or without them of all the material in the system.
 pub fn material_ledger(
     conn: &mut DbConn,
     material_id: i32,
-    location: Option<i32>,
+    places: Option<&[i32]>,
     page: i64,
     per_page: i64,
 ) -> QueryResult<Page<LedgerLine>> {
     use crate::db::schema::users;
     let build = || {
         let mut q = stock_movements::table.filter(stock_movements::material_id.eq(material_id)).into_boxed();
-        if let Some(l) = location {
-            q = q.filter(stock_movements::from_location_id.eq(l).or(stock_movements::to_location_id.eq(l)));
+        if let Some(places) = places {
+            q = q.filter(
+                stock_movements::from_location_id
+                    .eq_any(places.to_vec())
+                    .or(stock_movements::to_location_id.eq_any(places.to_vec())),
+            );
         }
         q
     };
@@ -292,10 +350,15 @@ pub fn material_ledger(
     let opening: i64 = match movements.first() {
         None => 0,
         Some(first) => {
-            let delta_sql = match location {
-                Some(l) => format!(
-                    "CASE WHEN to_location_id = {l} THEN quantity ELSE 0 END - CASE WHEN from_location_id = {l} THEN quantity ELSE 0 END"
-                ),
+            let delta_sql = match places {
+                Some(places) => {
+                    // Ids are numbers from the database, never typed text.
+                    let set = places.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+                    format!(
+                        "CASE WHEN to_location_id IN ({set}) THEN quantity ELSE 0 END \
+                         - CASE WHEN from_location_id IN ({set}) THEN quantity ELSE 0 END"
+                    )
+                }
                 None => "CASE WHEN from_location_id IS NULL THEN quantity WHEN to_location_id IS NULL THEN -quantity ELSE 0 END".into(),
             };
             build()
@@ -344,7 +407,7 @@ pub fn material_ledger(
     let rows = movements
         .into_iter()
         .map(|m| {
-            let delta = delta_of(&m, location);
+            let delta = delta_of(&m, places);
             balance += delta;
             LedgerLine {
                 delta,

@@ -167,6 +167,8 @@ pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines
                 @if let Some(l) = location {
                     (crate::i18n::tr_arg(ctx.lang, "stock.balance_at", &l.name)) " · "
                     a href=(format!("/stock/materials/{}", material.id)) { (ctx.t("stock.all_locations")) }
+                } @else if ctx.user.as_ref().is_some_and(|u| !u.region_ids.is_empty()) {
+                    (ctx.t("stock.balance_regions"))
                 } @else {
                     (ctx.t("stock.balance_system"))
                 }

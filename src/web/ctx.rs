@@ -27,6 +27,11 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The regions whose records and figures this user sees.
+    pub fn scope(&self) -> crate::domain::RegionScope {
+        crate::domain::RegionScope::of(&self.region_ids)
+    }
+
     /// Where this user may act on stock.
     pub fn access(&self) -> crate::stock::Access {
         crate::stock::Access {

@@ -21,6 +21,7 @@ pub const DEFAULT_TRANSIT_DAYS: i64 = 14;
 /// The campaign and range asked for, with the campaign's own period and first stocked material
 /// as defaults. Anything unreadable falls back to its default rather than failing.
 fn query(ctx: &Ctx, campaigns: &[Campaign], materials: &[Material]) -> Option<(Campaign, DashboardQuery)> {
+    let scope = ctx.user.as_ref().map(|u| u.scope()).unwrap_or_default();
     let campaign = query_param(ctx, "campaign")
         .parse::<i32>()
         .ok()
@@ -44,7 +45,7 @@ fn query(ctx: &Ctx, campaigns: &[Campaign], materials: &[Material]) -> Option<(C
         .unwrap_or(0);
     let transit_days =
         query_param(ctx, "days").parse::<i64>().ok().filter(|d| (1..=365).contains(d)).unwrap_or(DEFAULT_TRANSIT_DAYS);
-    Some((campaign.clone(), DashboardQuery { campaign_id: campaign.id, from, to, material_id, transit_days }))
+    Some((campaign.clone(), DashboardQuery { scope, campaign_id: campaign.id, from, to, material_id, transit_days }))
 }
 
 async fn dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {

@@ -81,9 +81,11 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
         regions: scope(user),
     };
     let page = page_param(&ctx);
+    let scope = user.scope();
     let (totals, holdings, materials, regions) = db(&ctx, move |conn| {
         let materials = Material::stocked(conn)?;
-        let totals = report::material_totals(conn)?;
+        let ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
+        let totals = report::material_totals(conn, &ids, &scope)?;
         let joined = materials
             .iter()
             .map(|m| {
@@ -106,10 +108,6 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
     let access = user.access();
     let id = parse_id(&id)?;
     let location_id = query_param(&ctx, "location").parse::<i32>().ok();
-    // A region-limited user reads the ledger of one of their places, not the whole system's.
-    if access.regions.is_some() && location_id.is_none() {
-        return Err(AppError::Forbidden);
-    }
     let page = page_param(&ctx);
     let (material, location, lines) = db(&ctx, move |conn| {
         let material = Material::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -125,7 +123,13 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
             }
             None => None,
         };
-        let lines = report::material_ledger(conn, material.id, location.as_ref().map(|l| l.id), page, 100)?;
+        // One place; else a region-limited user's places; else the whole system.
+        let places: Option<Vec<i32>> = match (&location, &access.regions) {
+            (Some(l), _) => Some(vec![l.id]),
+            (None, Some(regions)) => Some(Location::ids_in_regions(conn, regions)?),
+            (None, None) => None,
+        };
+        let lines = report::material_ledger(conn, material.id, places.as_deref(), page, 100)?;
         Ok((material, location, lines))
     })
     .await?;

@@ -87,6 +87,8 @@ async fn load_material(ctx: &Ctx, raw: String) -> Result<Option<Loaded>, AppErro
         id => Some(crate::web::parse_id(id)?),
     };
     let lang = ctx.lang;
+    // A region-limited user reads and plans their regions only.
+    let scope = ctx.user.as_ref().map(|u| u.scope()).unwrap_or_default();
     db(ctx, move |conn| {
         let materials = Material::stocked(conn)?;
         let material = match wanted {
@@ -96,13 +98,15 @@ async fn load_material(ctx: &Ctx, raw: String) -> Result<Option<Loaded>, AppErro
                 None => return Ok(None),
             },
         };
-        let mut regions = Region::all(conn)?;
+        let mut regions: Vec<Region> = Region::all(conn)?.into_iter().filter(|r| scope.covers(Some(r.id))).collect();
         regions.sort_by_cached_key(|r| (r.is_abroad, crate::models::sort_key(&r.name)));
         let mut types: Vec<LocationType> =
             LocationType::all(conn)?.into_iter().filter(|t| !t.is_depot && t.code != TRANSIT_TYPE).collect();
         types.sort_by_cached_key(|t| crate::models::sort_key(t.name(lang)));
-        let cells = Target::totals(conn, material.id)?.into_iter().collect();
-        let registered = target::registered_locations(conn)?;
+        let cells =
+            Target::totals(conn, material.id)?.into_iter().filter(|((r, _), _)| scope.covers(Some(*r))).collect();
+        let registered =
+            target::registered_locations(conn)?.into_iter().filter(|(r, _, _)| scope.covers(Some(*r))).collect();
         Ok(Some(Loaded { materials, material, regions, types, cells, registered }))
     })
     .await

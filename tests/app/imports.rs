@@ -76,6 +76,7 @@ type Figures = (Vec<(String, i64, i64, i64)>, Vec<(String, (i64, i64, i64, i64))
 fn figures(app: &TestApp, material: &str) -> Figures {
     let mut conn = app.conn();
     let q = DashboardQuery {
+        scope: Default::default(),
         campaign_id: app.scalar("SELECT id FROM campaigns") as i32,
         from: chrono::NaiveDate::from_ymd_opt(2005, 1, 1).expect("date"),
         to: today(),

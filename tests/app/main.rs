@@ -31,6 +31,7 @@ mod invariant;
 mod locations;
 mod process;
 mod reference;
+mod regions;
 mod roles;
 mod schema;
 mod shipments;

@@ -6,6 +6,7 @@
 use super::{Cell, Filter};
 use crate::db::DbConn;
 use crate::domain::Lang;
+use crate::domain::RegionScope;
 use crate::models::campaign::Campaign;
 use crate::models::material::Material;
 use crate::reports::coverage::{self, DashboardQuery};
@@ -53,7 +54,8 @@ fn dashboard_query(conn: &mut DbConn, filter: &Filter) -> QueryResult<Option<Das
     if to < from {
         std::mem::swap(&mut from, &mut to);
     }
-    Ok(Some(DashboardQuery { campaign_id: campaign.id, from, to, material_id, transit_days: TRANSIT_DAYS }))
+    let scope = RegionScope::of(filter.regions.as_deref().unwrap_or_default());
+    Ok(Some(DashboardQuery { scope, campaign_id: campaign.id, from, to, material_id, transit_days: TRANSIT_DAYS }))
 }
 
 /// Every row, regions in the dashboard's order, then location types by code.
@@ -65,9 +67,7 @@ pub(super) fn rows(conn: &mut DbConn, filter: &Filter, lang: Lang) -> QueryResul
     let mut out = Vec::new();
     for r in &d.regions {
         let region = &r.region;
-        if filter.region_id.is_some_and(|id| id != region.id)
-            || filter.regions.as_ref().is_some_and(|mine| !mine.contains(&region.id))
-        {
+        if filter.region_id.is_some_and(|id| id != region.id) {
             continue;
         }
         for t in d.types.iter().filter(|t| filter.type_id.is_none_or(|id| id == t.id)) {
