@@ -12,12 +12,16 @@
 //! For each it prints the time to read and check every row (no lock), the commit's time with the
 //! write lock held (other writers wait that long), and rows/s overall.
 //!
+//! Then, on SQLite, the release binary as its own process takes eight 17 MB uploads at once
+//! over HTTP (a signed-in clerk, the real multipart form): it prints how long they took, and the
+//! server's resident memory idle before, at its peak (VmHWM) and after.
+//!
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench import
 
 mod common;
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
 use campaign_tracker::exchange::import::service::{self, Committed, Uploaded};
-use campaign_tracker::exchange::import::{distributions::Options, ImportKind};
+use campaign_tracker::exchange::import::{ImportKind, Options};
 use campaign_tracker::models::audit::Actor;
 use campaign_tracker::stock::Access;
 use common::env_or;
@@ -42,7 +46,7 @@ struct Code {
 
 fn run(conn: &mut DbConn, kind: ImportKind, bytes: &[u8], origin: Option<i32>) -> (u128, u128, u128) {
     let access = Access::everywhere(None);
-    let options = Options { origin_id: origin };
+    let options = Options { origin_id: origin, ..Default::default() };
     let started = Instant::now();
     let id = match service::upload(conn, kind, "bench.csv", bytes, options, &access, &mut |_, _| {}).expect("upload") {
         Uploaded::Stored { id, report } => {
@@ -100,6 +104,105 @@ fn bench(backend: &'static str, url: &str, rows: usize) -> Vec<Figures> {
     out
 }
 
+/// A kB figure from /proc/PID/status.
+fn status_kb(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Eight 17 MB uploads at once to the release binary: (seconds, statuses, RSS idle, peak, after).
+fn parallel_uploads() -> (f64, Vec<u16>, u64, u64, u64) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = std::process::Command::new("cargo")
+        .args(["build", "--release", "--bin", "campaign-tracker"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "release build failed");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("uploads.db");
+    {
+        let pool = connect_pool(db.to_str().expect("path"), 1).expect("pool");
+        let mut conn = pool.get().expect("connection");
+        run_migrations(&mut conn).expect("migrations");
+        campaign_tracker::demo::load(&mut conn).expect("demo");
+    }
+    let port = common::free_port();
+    let mut child = std::process::Command::new(root.join("target/release/campaign-tracker"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &db)
+        .env("RUST_LOG", "error")
+        .spawn()
+        .expect("start the server");
+    let base = format!("http://127.0.0.1:{port}");
+    let pid = child.id();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let figures = runtime.block_on(async {
+        let started = Instant::now();
+        while reqwest::get(format!("{base}/healthz")).await.map(|r| r.status().as_u16()).ok() != Some(200) {
+            assert!(started.elapsed().as_secs() < 60, "the server did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let client = common::sign_in_with(reqwest::Client::builder(), &base, "logistics", "demo-logistics-pass").await;
+        let page = client.get(format!("{base}/imports")).send().await.expect("imports").text().await.expect("body");
+        let token = common::csrf(&page);
+        // 17 MB in 180,000 rows: a long supplier and reference on each.
+        let mut file = String::from("received_on,material_code,location_code,quantity,supplier,reference\n");
+        let mut i = 0;
+        while file.len() < 17 * 1024 * 1024 {
+            file.push_str(&format!(
+                "2006-01-{:02},POSTER,DEP-CCS,{},Imprenta Nacional de la República Bolivariana,NE-2006-{i:08}\n",
+                1 + i % 28,
+                10 + i % 90
+            ));
+            i += 1;
+        }
+        let boundary = "----benchboundary";
+        let mut body = Vec::new();
+        for (name, value) in [("csrf_token", token.as_str()), ("kind", "receipts"), ("origin", "")] {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(file.as_bytes());
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let idle = status_kb(pid, "VmRSS:");
+        let started = Instant::now();
+        let uploads = (0..8).map(|_| {
+            let (client, body, url) = (client.clone(), body.clone(), format!("{base}/imports"));
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            })
+        });
+        let mut statuses = Vec::new();
+        for upload in uploads.collect::<Vec<_>>() {
+            statuses.push(upload.await.expect("upload task"));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        (seconds, statuses, idle, status_kb(pid, "VmHWM:"), status_kb(pid, "VmRSS:"))
+    });
+    let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = child.wait();
+    figures
+}
+
 fn main() {
     let rows: usize = env_or("BENCH_ROWS", 200_000);
     let mut figures = Vec::new();
@@ -138,4 +241,23 @@ fn main() {
             f.rows as f64 / (f.total_ms as f64 / 1000.0)
         );
     }
+
+    eprintln!("eight 17 MB uploads at once to the release binary…");
+    let (seconds, statuses, idle, peak, after) = parallel_uploads();
+    println!();
+    println!("Eight 17 MB receipt uploads at once over HTTP (SQLite, release binary as its own process)");
+    println!("{:>10} {:>24} {:>14} {:>14} {:>14}", "time (s)", "statuses", "RSS idle (MB)", "peak (MB)", "after (MB)");
+    let mut counted: std::collections::BTreeMap<u16, usize> = Default::default();
+    for s in statuses {
+        *counted.entry(s).or_default() += 1;
+    }
+    let statuses: Vec<String> = counted.iter().map(|(s, n)| format!("{n}×{s}")).collect();
+    println!(
+        "{:>10.1} {:>24} {:>14.1} {:>14.1} {:>14.1}",
+        seconds,
+        statuses.join(" "),
+        idle as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        after as f64 / 1024.0
+    );
 }

@@ -58,6 +58,9 @@ enum Command {
         /// Distributions: the code of the depot every row was sent from (instead of an origin_code column).
         #[arg(long)]
         origin: Option<String>,
+        /// How quantities with separators are read: en (1,500) or es (1.500); plain digits always work.
+        #[arg(long, default_value = "en")]
+        lang: String,
     },
     /// Copy the SQLite database to FILE, consistently, while the server runs (VACUUM INTO); FILE
     /// must not exist. For PostgreSQL use pg_dump.
@@ -171,8 +174,14 @@ fn main() -> ExitCode {
         Some(Command::User(cmd)) => user(&cli.database_url, cmd),
         Some(Command::Demo { scale }) => load_demo(&cli.database_url, scale),
         Some(Command::Export(args)) => export(&cli.database_url, *args),
-        Some(Command::Import { kind, file, dry_run, origin }) => {
-            import(&cli.database_url, campaign_tracker::exchange::import::cli::Request { kind, file, dry_run, origin })
+        Some(Command::Import { kind, file, dry_run, origin, lang }) => {
+            match campaign_tracker::domain::Lang::parse(&lang) {
+                Some(lang) => import(
+                    &cli.database_url,
+                    campaign_tracker::exchange::import::cli::Request { kind, file, dry_run, origin, lang },
+                ),
+                None => Err(format!("unknown language {lang:?}: use en or es")),
+            }
         }
         Some(Command::Backup { file }) => backup(&cli.database_url, &file),
     };

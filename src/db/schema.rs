@@ -334,6 +334,7 @@ diesel::table! {
         committed_by -> Nullable<Integer>,
         committed_at -> Nullable<Timestamp>,
         lock_ms -> Nullable<Integer>,
+        numbers -> Text,
     }
 }
 

@@ -24,6 +24,8 @@ pub struct ImportRecord {
     pub committed_at: Option<NaiveDateTime>,
     /// How long the commit held the write lock.
     pub lock_ms: Option<i32>,
+    /// The language quantities are read in: `en` or `es`.
+    pub numbers: String,
 }
 
 /// A new upload.
@@ -36,6 +38,7 @@ pub struct NewImport<'a> {
     pub rows: i32,
     pub report: &'a str,
     pub uploaded_by: Option<i32>,
+    pub numbers: crate::domain::Lang,
 }
 
 impl ImportRecord {
@@ -52,6 +55,7 @@ impl ImportRecord {
                 imports::report.eq(new.report),
                 imports::uploaded_by.eq(new.uploaded_by),
                 imports::uploaded_at.eq(now()),
+                imports::numbers.eq(new.numbers.code()),
             ))
             .returning(imports::id)
             .get_result(conn)

@@ -169,9 +169,9 @@ async fn choices(ctx: &Ctx, access: &Access) -> Result<(Vec<Material>, Vec<Locat
     .await
 }
 
-fn parse_times(raw: &str) -> Result<i32, Invalid> {
+fn parse_times(raw: &str, lang: crate::domain::Lang) -> Result<i32, Invalid> {
     let too_large = || Invalid::new("err.too_many_times");
-    match Quantity::parse_positive(raw) {
+    match Quantity::parse_positive(raw, lang) {
         Ok(q) if q.get() <= MAX_TIMES => Ok(q.get()),
         Ok(_) => Err(too_large()),
         Err(e) if e.key == "err.too_large" => Err(too_large()),
@@ -213,7 +213,7 @@ fn parse_airing(form: &PostForm, spots: &[Material], active: &[Location]) -> Res
             }
         }),
     );
-    let times = e.check("times", parse_times(form.get("times")));
+    let times = e.check("times", parse_times(form.get("times"), form.lang()));
     let time_slot = e.check("time_slot", OptionalText::parse(form.get("time_slot"), 40));
     let programme = e.check("programme", OptionalText::parse(form.get("programme"), 120));
     match (material_id, location_id, aired_on, times, time_slot, programme) {

@@ -145,7 +145,7 @@ fn parse_material(form: &PostForm) -> Result<MaterialChanges, FieldErrors> {
     let code = e.check("code", Code::parse(form.get("code")));
     let name = e.check("name", RequiredText::parse(form.get("name"), 120));
     let kind = e.check("kind", parse_kind(form.get("kind")));
-    let planned = e.check("planned_quantity", Quantity::parse(form.get("planned_quantity")));
+    let planned = e.check("planned_quantity", Quantity::parse(form.get("planned_quantity"), form.lang()));
     let pack_size = e.check(
         "pack_size",
         optional_int(form.get("pack_size")).and_then(|p| match p {

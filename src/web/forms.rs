@@ -17,9 +17,16 @@ pub const MAX_FORM_BYTES: usize = 256 * 1024;
 /// A urlencoded POST body whose CSRF token and Origin have been checked.
 pub struct PostForm {
     pairs: Vec<(String, String)>,
+    /// The language the form was shown in: how its numbers are written.
+    lang: crate::domain::Lang,
 }
 
 impl PostForm {
+    /// The language the person filled the form in; quantities are read as it writes them.
+    pub fn lang(&self) -> crate::domain::Lang {
+        self.lang
+    }
+
     /// The first value of a field, or "".
     pub fn get(&self, name: &str) -> &str {
         self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
@@ -83,7 +90,7 @@ impl FromRequest for PostForm {
             // Invalid UTF-8 becomes U+FFFD rather than an error; validation then refuses it.
             let pairs: Vec<(String, String)> =
                 url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-            let form = PostForm { pairs };
+            let form = PostForm { pairs, lang: security::request_lang(&req) };
             let browser = security::browser_id(&req);
             let expected = security::csrf_token(&state.session_key, &browser);
             if browser.is_new() || !security::tokens_match(form.get("csrf_token"), &expected) {

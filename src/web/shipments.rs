@@ -139,7 +139,7 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
             continue;
         }
         let Some(material_id) = e.check(&format!("line_material_{i}"), required_id(material)) else { continue };
-        let Some(q) = e.check(&quantity_field, Quantity::parse_positive(quantity)) else { continue };
+        let Some(q) = e.check(&quantity_field, Quantity::parse_positive(quantity, form.lang())) else { continue };
         if lines.iter().any(|(m, _)| *m == material_id) {
             e.add(&quantity_field, Invalid::new("err.duplicate_line"));
             continue;
@@ -503,7 +503,7 @@ async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
     for (line, _) in &loaded.lines {
         let field = format!("received_{}", line.id);
         let reason_field = format!("reason_{}", line.id);
-        let Some(received) = e.check(&field, Quantity::parse(form.get(&field))) else { continue };
+        let Some(received) = e.check(&field, Quantity::parse(form.get(&field), form.lang())) else { continue };
         if received.get() > line.quantity {
             e.add(&field, Invalid::with("err.more_than_sent", line.quantity));
             continue;

@@ -166,7 +166,7 @@ fn parse_receipt(form: &PostForm) -> Result<NewReceipt, FieldErrors> {
     let mut e = FieldErrors::new();
     let material_id = e.check("material_id", required_id(form.get("material_id")));
     let location_id = e.check("location_id", required_id(form.get("location_id")));
-    let quantity = e.check("quantity", Quantity::parse_positive(form.get("quantity")));
+    let quantity = e.check("quantity", Quantity::parse_positive(form.get("quantity"), form.lang()));
     let received_on = e.check("received_on", required_date(form.get("received_on")));
     let supplier = e.check("supplier", OptionalText::parse(form.get("supplier"), 160));
     let reference = e.check("reference", OptionalText::parse(form.get("reference"), 80));
@@ -306,7 +306,7 @@ fn parse_adjustment(form: &PostForm) -> Result<NewAdjustment, FieldErrors> {
         "kind",
         ADJUSTMENT_KINDS.iter().find(|k| **k == form.get("kind")).copied().ok_or(Invalid::new("err.unknown_choice")),
     );
-    let quantity = e.check("quantity", Quantity::parse_positive(form.get("quantity")));
+    let quantity = e.check("quantity", Quantity::parse_positive(form.get("quantity"), form.lang()));
     let effective_on = e.check("effective_on", required_date(form.get("effective_on")));
     let reason = e.check("reason", parse_reason(form));
     match (location_id, material_id, kind, quantity, effective_on, reason) {
@@ -471,7 +471,7 @@ async fn count_post(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> 
         if form.get(&field).trim().is_empty() {
             continue;
         }
-        if let Some(q) = e.check(&field, Quantity::parse(form.get(&field))) {
+        if let Some(q) = e.check(&field, Quantity::parse(form.get(&field), form.lang())) {
             counted.push((m.id, q.get()));
         }
     }

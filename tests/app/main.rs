@@ -23,6 +23,7 @@ mod csrf;
 mod dashboard;
 mod demo;
 mod exports;
+mod field;
 mod hardening;
 mod i18n;
 mod imports;

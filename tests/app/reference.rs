@@ -148,7 +148,12 @@ async fn reference_data_writes(backend: Backend) {
         ("language", form.input_value("language").unwrap_or_else(|| "es".into())),
         ("unit", form.input_value("unit").unwrap_or_else(|| "units".into())),
     ];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // In English "1.200" is one point two: refused, never read as twelve hundred.
+    let typed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = app.post_form(&admin, &edit, &typed).await;
+    assert_eq!(page.status, 422, "{}", page.describe());
+    let fields: Vec<(&str, &str)> =
+        fields.iter().map(|(k, v)| (*k, if *k == "planned_quantity" { "1,200" } else { v.as_str() })).collect();
     let page = app.post_form(&admin, &edit, &fields).await;
     page.assert_see_other();
     assert_eq!(

@@ -169,7 +169,8 @@ impl<'t> Checker<'t> {
 
     pub fn quantity(&mut self, row: &Row, column: &str, positive: bool) -> Option<i32> {
         let raw = self.get(row, column);
-        let parsed = if positive { Quantity::parse_positive(raw) } else { Quantity::parse(raw) };
+        let lang = self.table.numbers;
+        let parsed = if positive { Quantity::parse_positive(raw, lang) } else { Quantity::parse(raw, lang) };
         self.check(row, column, parsed.map(Quantity::get))
     }
 

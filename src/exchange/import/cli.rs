@@ -1,10 +1,10 @@
 //! `campaign-tracker import KIND FILE [--dry-run] [--origin DEPOT]`: the page's preview and
 //! commit from the command line, with a progress bar on standard error for large files.
 
-use super::distributions::Options;
 use super::service::{self, Committed, Phase, Uploaded};
 use super::table::MAX_BYTES;
 use super::ImportKind;
+use super::Options;
 use crate::db::schema::locations;
 use crate::db::DbConn;
 use crate::domain::Lang;
@@ -22,6 +22,8 @@ pub struct Request {
     pub dry_run: bool,
     /// Distributions: one origin depot (code) for every row.
     pub origin: Option<String>,
+    /// The language quantities with separators are read in (`--lang`).
+    pub lang: crate::domain::Lang,
 }
 
 /// A progress bar on standard error that appears only after a second of work.
@@ -104,7 +106,7 @@ pub fn run(conn: &mut DbConn, request: Request) -> Result<Vec<String>, Vec<Strin
     if origin_id.is_some() && kind != ImportKind::Distributions {
         return Err(vec!["--origin applies to distributions only".into()]);
     }
-    let options = Options { origin_id };
+    let options = Options { origin_id, numbers: request.lang };
     let access = Access::everywhere(None);
     let mut progress = Progress::new();
     let mut on_progress = |phase: Phase, n: usize| progress.update(phase, n);

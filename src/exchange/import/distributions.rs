@@ -8,7 +8,7 @@
 
 use super::check::{Catalogue, Checker};
 use super::table::{Row, Table};
-use super::{ImportKind, Report};
+use super::{ImportKind, Options, Report};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{shipment_events, shipment_lines, shipments, stock_balances};
 use crate::db::{Connections, DbConn};
@@ -30,13 +30,6 @@ const OPTIONAL: [&str; 7] = [
     "quantity_sent",
     "external_ref",
 ];
-
-/// Import options for distributions.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
-    /// One origin depot for every row (the file's `origin_code` column is then ignored).
-    pub origin_id: Option<i32>,
-}
 
 pub struct Line {
     pub material_id: i32,

@@ -24,6 +24,16 @@ pub mod web;
 use crate::domain::{Lang, Permission};
 use serde::{Deserialize, Serialize};
 
+/// How a file is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Distributions: one origin depot for every row (the file's `origin_code` column is then
+    /// ignored).
+    pub origin_id: Option<i32>,
+    /// The language whose way of writing numbers quantities are read in: the importing person's.
+    pub numbers: Lang,
+}
+
 /// What can be imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportKind {

@@ -39,14 +39,15 @@ pub fn check(
     db: &mut impl Connections,
     kind: ImportKind,
     bytes: &[u8],
-    options: distributions::Options,
+    options: super::Options,
     access: &Access,
     progress: &mut dyn FnMut(Phase, usize),
 ) -> Result<(Option<Plan>, Report), AppError> {
-    let table = match table::read(bytes, &mut |n| progress(Phase::Reading, n)) {
+    let mut table = match table::read(bytes, &mut |n| progress(Phase::Reading, n)) {
         Ok(table) => table,
         Err(e) => return Ok((None, Report::refused(e))),
     };
+    table.numbers = options.numbers;
     let catalogue = db.with(|conn| Ok(Catalogue::load(conn, access.clone())?))?;
     let (plan, report) = match kind {
         ImportKind::Locations => {
@@ -94,7 +95,7 @@ pub fn upload(
     kind: ImportKind,
     file_name: &str,
     bytes: &[u8],
-    options: distributions::Options,
+    options: super::Options,
     access: &Access,
     progress: &mut dyn FnMut(Phase, usize),
 ) -> Result<Uploaded, AppError> {
@@ -117,6 +118,7 @@ pub fn upload(
         rows: report.rows as i32,
         report: &json,
         uploaded_by: access.user_id,
+        numbers: options.numbers,
     };
     let id = db.with(|conn| Ok(ImportRecord::insert(conn, &new)?))?;
     Ok(Uploaded::Stored { id, report })
@@ -157,7 +159,8 @@ pub fn commit(
         return Ok(Committed::Problems(report));
     }
     let bytes = db.with(|conn| Ok(ImportRecord::content(conn, id)?))?;
-    let options = distributions::Options { origin_id: record.origin_id };
+    let numbers = crate::domain::Lang::parse(&record.numbers).unwrap_or_default();
+    let options = super::Options { origin_id: record.origin_id, numbers };
     let (plan, report) = check(db, kind, &bytes, options, access, progress)?;
     drop(bytes);
     let plan = match plan {

@@ -38,6 +38,9 @@ pub struct Table {
     /// "UTF-8", "UTF-16" or "Windows-1252".
     pub encoding: &'static str,
     pub delimiter: u8,
+    /// The language whose way of writing numbers quantities are read in (`1.500` is fifteen
+    /// hundred in Spanish, one and a half in English): the importing person's.
+    pub numbers: crate::domain::Lang,
 }
 
 /// One record; `line` is where it starts in the file (the header is line 1).
@@ -187,7 +190,7 @@ pub fn read(bytes: &[u8], progress: &mut dyn FnMut(usize)) -> Result<Table, File
         return Err(FileError::new("import.err.no_rows", ""));
     }
     progress(rows.len());
-    Ok(Table { columns, rows, encoding, delimiter })
+    Ok(Table { columns, rows, encoding, delimiter, numbers: crate::domain::Lang::En })
 }
 
 #[cfg(test)]

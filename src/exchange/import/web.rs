@@ -236,7 +236,7 @@ async fn upload(
         let data = form_data(&ctx, kinds).await?;
         return Ok(refuse(refusal("import.err.origin", origin), data));
     }
-    let options = super::distributions::Options { origin_id };
+    let options = super::Options { origin_id, numbers: ctx.lang };
     // The file is read with no connection held; the checks take one per query.
     let mut pool = ctx.pool();
     let uploaded =
