@@ -50,7 +50,9 @@ impl Application {
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let workers = config.workers.max(1);
         let imports = tokio::sync::Semaphore::new(web::IMPORTS_AT_ONCE);
-        let state = aw::Data::new(AppState { pool, config, session_key, imports });
+        let import_worker = crate::exchange::import::worker::ImportWorker::start()
+            .map_err(|e| StartupError::Prepare(format!("cannot start the import thread: {e}")))?;
+        let state = aw::Data::new(AppState { pool, config, session_key, imports, import_worker });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -201,6 +201,11 @@ pub fn checkbox(raw: &str) -> bool {
     matches!(raw, "on" | "true" | "1" | "yes")
 }
 
+/// The body's declared length, if any.
+fn body_length(req: &HttpRequest) -> Option<usize> {
+    req.headers().get(actix_web::http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
 /// Waits for the next piece of a body until `deadline`, the same for every piece.
 async fn before<T>(deadline: actix_web::rt::time::Instant, next: impl Future<Output = T>) -> Result<T, AppError> {
     let left = deadline.saturating_duration_since(actix_web::rt::time::Instant::now());
@@ -244,6 +249,10 @@ impl UploadForm {
             let name = field.name().unwrap_or_default().to_string();
             let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
             let mut data = Vec::new();
+            // A file is about the body's size: room for it at once, not doubling as it arrives.
+            if filename.is_some() {
+                data.reserve_exact(body_length(req).unwrap_or(0).min(limit + 64 * 1024));
+            }
             while let Some(chunk) = before(deadline, field.next()).await? {
                 let chunk = chunk.map_err(unreadable)?;
                 received += chunk.len();

@@ -35,12 +35,14 @@ pub struct AppState {
     pub config: Config,
     /// Key for CSRF tokens; shared by every instance through the database or SESSION_KEY.
     pub session_key: Vec<u8>,
-    /// Imports read and checked at once: each holds its file and rows in memory.
+    /// Turns to upload and check an import: each holds its file and rows in memory.
     pub imports: tokio::sync::Semaphore,
+    /// The thread that reads and checks import files.
+    pub import_worker: crate::exchange::import::worker::ImportWorker,
 }
 
-/// Imports read and checked at the same time by one instance; others wait their turn.
-pub const IMPORTS_AT_ONCE: usize = 2;
+/// Imports uploaded and checked at the same time by one instance; others wait their turn.
+pub const IMPORTS_AT_ONCE: usize = 1;
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {

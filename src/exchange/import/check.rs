@@ -125,7 +125,7 @@ impl<'t> Checker<'t> {
     }
 
     /// A cell, trimmed and unguarded; "" when the file has no such column.
-    pub fn get<'r>(&self, row: &'r Row, column: &str) -> &'r str {
+    pub fn get(&self, row: &Row, column: &str) -> &'t str {
         self.table.cell(row, self.columns.get(column).copied().flatten())
     }
 

@@ -9,6 +9,7 @@
 //! - `locations`, `receipts`, `distributions`, `airings`, `targets`: one kind each
 //! - `service`        upload → preview → commit, shared by the page and the command line
 //! - `web`, `cli`     the import page and `campaign-tracker import KIND FILE`
+//! - `worker`         the one thread that checks files, so their memory is reused
 
 pub mod airings;
 pub mod check;
@@ -20,6 +21,7 @@ pub mod service;
 pub mod table;
 pub mod targets;
 pub mod web;
+pub mod worker;
 
 use crate::domain::{Lang, Permission};
 use serde::{Deserialize, Serialize};

@@ -239,9 +239,12 @@ async fn upload(
     let options = super::Options { origin_id, numbers: ctx.lang };
     // The file is read with no connection held; the checks take one per query.
     let mut pool = ctx.pool();
-    let uploaded =
-        web::block(move || service::upload(&mut pool, kind, &file_name, &bytes, options, &access, &mut |_, _| {}))
-            .await??;
+    let uploaded = ctx
+        .state
+        .import_worker
+        .run(move || service::upload(&mut pool, kind, &file_name, &bytes, options, &access, &mut |_, _| {}))
+        .await
+        .ok_or_else(|| AppError::Invalid("the import thread stopped".into()))??;
     match uploaded {
         Uploaded::Stored { id, .. } => {
             Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/imports/{id}"))).finish())
@@ -387,12 +390,16 @@ async fn commit(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<Http
         Err(busy) => return Ok(busy),
     };
     let mut pool = ctx.pool();
-    let outcome = web::block(move || match service::commit(&mut pool, id, &actor, &access, &mut |_, _| {}) {
-        Ok(outcome) => Ok(Ok(outcome)),
-        Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
-        Err(e) => Err(e),
-    })
-    .await??;
+    let outcome = ctx
+        .state
+        .import_worker
+        .run(move || match service::commit(&mut pool, id, &actor, &access, &mut |_, _| {}) {
+            Ok(outcome) => Ok(Ok(outcome)),
+            Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
+            Err(e) => Err(e),
+        })
+        .await
+        .ok_or_else(|| AppError::Invalid("the import thread stopped".into()))??;
     match outcome {
         Ok(Committed::Done { .. }) => {
             Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.committed", None))
