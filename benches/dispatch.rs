@@ -119,7 +119,14 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
     }
     // Enough posters at the central depot for every dispatch the run can make.
     let (c, token) = &clients[0];
-    let form = c.get(format!("{base}/receipts/new")).send().await.expect("form").text().await.expect("body");
+    let form = c
+        .get(format!("{base}/receipts/new?key=bench-receipt-form-key"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("body");
     let material = option_value(&form, "POSTER");
     let depot = option_value(&form, "DEP-CCS");
     let r = c
@@ -130,6 +137,7 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
             ("material_id", &material),
             ("location_id", &depot),
             ("quantity", "1000000000"),
+            ("confirm", "over_limit"),
             ("received_on", &chrono::Utc::now().date_naive().to_string()),
             ("supplier", "bench"),
             ("reference", "bench"),
@@ -138,7 +146,14 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
         .await
         .expect("receipt");
     assert_eq!(r.status().as_u16(), 303, "the stocking receipt failed");
-    let new_form = c.get(format!("{base}/shipments/new")).send().await.expect("form").text().await.expect("body");
+    let new_form = c
+        .get(format!("{base}/shipments/new?key=bench-shipment-form-key"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("body");
     let destination = option_value(&new_form, "Hospital");
 
     let health_base = base.clone();
@@ -172,6 +187,8 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
                     ("line_material_0", material.as_str()),
                     ("line_quantity_0", "1"),
                     ("action", "dispatch"),
+                    // The same shipment over and over, on purpose.
+                    ("confirm", "duplicate"),
                 ])
                 .send()
                 .await;

@@ -20,6 +20,7 @@
 
 mod common;
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
+use campaign_tracker::domain::Answers;
 use campaign_tracker::exchange::import::service::{self, Committed, Uploaded};
 use campaign_tracker::exchange::import::{ImportKind, Options};
 use campaign_tracker::models::audit::Actor;
@@ -56,7 +57,7 @@ fn run(conn: &mut DbConn, kind: ImportKind, bytes: &[u8], origin: Option<i32>) -
         Uploaded::Refused(report) => panic!("refused: {:?}", report.file_error),
     };
     let checked = started.elapsed().as_millis();
-    match service::commit(conn, id, &Actor::cli(), &access, &mut |_, _| {}).expect("commit") {
+    match service::commit(conn, id, &Actor::cli(), &access, Answers::all(), &mut |_, _| {}).expect("commit") {
         Committed::Done { lock_ms, .. } => (checked, lock_ms, started.elapsed().as_millis()),
         Committed::Problems(report) => panic!("problems: {:?}", report.problems.first()),
     }

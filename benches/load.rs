@@ -164,6 +164,8 @@ async fn request(base: &str, c: &Client, ids: &Ids, class: Class, key: &str) -> 
             ("received_on", &today()),
             ("supplier", "Imprenta Nacional"),
             ("reference", "load"),
+            // The same receipt over and over, on purpose.
+            ("confirm", "duplicate"),
         ]),
         Class::Dispatch => c.http.post(format!("{base}/shipments/new")).form(&[
             ("csrf_token", c.token.as_str()),
@@ -173,6 +175,7 @@ async fn request(base: &str, c: &Client, ids: &Ids, class: Class, key: &str) -> 
             ("carrier", "load"),
             ("line_material_0", &ids.poster),
             ("line_quantity_0", "1"),
+            ("confirm", "duplicate"),
             ("action", "dispatch"),
         ]),
     };
@@ -355,13 +358,28 @@ async fn bench(label: &str, database_url: &str, seconds: u64) -> Vec<String> {
     }
     // Enough posters at the central depot for every dispatch the run can make.
     let c = &clients[0];
-    let form = c.http.get(format!("{base}/receipts/new")).send().await.expect("form").text().await.expect("body");
+    let form = c
+        .http
+        .get(format!("{base}/receipts/new?key=load-receipt-form-key"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("body");
     let ids = Ids {
         poster: option_value(&form, "POSTER"),
         depot: option_value(&form, "DEP-CCS"),
         destination: {
-            let form =
-                c.http.get(format!("{base}/shipments/new")).send().await.expect("form").text().await.expect("body");
+            let form = c
+                .http
+                .get(format!("{base}/shipments/new?key=load-shipment-form-key"))
+                .send()
+                .await
+                .expect("form")
+                .text()
+                .await
+                .expect("body");
             option_value(&form, "Hospital")
         },
     };
@@ -374,6 +392,7 @@ async fn bench(label: &str, database_url: &str, seconds: u64) -> Vec<String> {
             ("material_id", &ids.poster),
             ("location_id", &ids.depot),
             ("quantity", "1000000000"),
+            ("confirm", "over_limit"),
             ("received_on", &today()),
             ("supplier", "bench"),
             ("reference", "bench"),

@@ -31,6 +31,9 @@ pub enum AppError {
     /// A domain rule refused the request; the key is shown to the person.
     #[error("refused: {}", .0.key)]
     Refused(crate::domain::Invalid),
+    /// Something unusual that the person must confirm first; nothing was written.
+    #[error("needs confirmation: {}", .0.iter().map(|q| q.code()).collect::<Vec<_>>().join(", "))]
+    Questions(Vec<crate::domain::Question>),
 }
 
 impl AppError {
@@ -47,7 +50,7 @@ impl ResponseError for AppError {
             AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
-            AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Refused(_) | AppError::Questions(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Database(diesel::result::Error::NotFound) => StatusCode::NOT_FOUND,
             // Every connection stayed busy past the pool's timeout: a moment of overload, not a bug.

@@ -13,6 +13,15 @@ pub fn tr_arg(lang: Lang, key: &str, arg: &str) -> String {
     tr(lang, key).replace("%{n}", arg)
 }
 
+/// The string for `key` with each `%{name}` replaced by its value.
+pub fn tr_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+    let mut text = tr(lang, key);
+    for (name, value) in args {
+        text = text.replace(&format!("%{{{name}}}"), value);
+    }
+    text
+}
+
 /// A validation message in `lang`.
 pub fn invalid(lang: Lang, invalid: &Invalid) -> String {
     match &invalid.arg {

@@ -61,6 +61,9 @@ enum Command {
         /// How quantities with separators are read: en (1,500) or es (1.500); plain digits always work.
         #[arg(long, default_value = "en")]
         lang: String,
+        /// Write rows the preview asks about: `over_limit` (quantities beyond a material's print run or limit).
+        #[arg(long)]
+        confirm: Vec<String>,
     },
     /// Copy the SQLite database to FILE, consistently, while the server runs (VACUUM INTO); FILE
     /// must not exist. For PostgreSQL use pg_dump.
@@ -174,12 +177,14 @@ fn main() -> ExitCode {
         Some(Command::User(cmd)) => user(&cli.database_url, cmd),
         Some(Command::Demo { scale }) => load_demo(&cli.database_url, scale),
         Some(Command::Export(args)) => export(&cli.database_url, *args),
-        Some(Command::Import { kind, file, dry_run, origin, lang }) => {
+        Some(Command::Import { kind, file, dry_run, origin, lang, confirm }) => {
             match campaign_tracker::domain::Lang::parse(&lang) {
-                Some(lang) => import(
-                    &cli.database_url,
-                    campaign_tracker::exchange::import::cli::Request { kind, file, dry_run, origin, lang },
-                ),
+                Some(lang) => {
+                    let answers = campaign_tracker::domain::Answers::from_codes(confirm.iter().map(String::as_str));
+                    let request =
+                        campaign_tracker::exchange::import::cli::Request { kind, file, dry_run, origin, lang, answers };
+                    import(&cli.database_url, request)
+                }
                 None => Err(format!("unknown language {lang:?}: use en or es")),
             }
         }

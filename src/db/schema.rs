@@ -106,6 +106,7 @@ diesel::table! {
         unit -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        quantity_limit -> Nullable<Integer>,
     }
 }
 

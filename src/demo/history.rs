@@ -13,6 +13,7 @@
 //! Deterministic (seed 2005) and loaded once: nothing happens when the ledger already holds a
 //! movement. Run it after `demo::load`.
 
+use crate::domain::Answers;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -820,7 +821,8 @@ fn load_through_workflows(
                         reference: r.reference.clone(),
                         external_ref: None,
                     };
-                    stock::receipts::record(conn, &access, &actor, &new)?;
+                    // The demo's history is what it is: nothing to confirm.
+                    stock::receipts::record(conn, &access, &actor, &new, Answers::all())?;
                     done += 1;
                 }
                 Op::Dispatch(i) => {
@@ -836,7 +838,7 @@ fn load_through_workflows(
                         },
                         lines: s.lines.iter().map(|l| (world.mats[l.material].id, l.quantity)).collect(),
                     };
-                    let id = stock::shipments::create(conn, &access, &actor, &draft)?;
+                    let id = stock::shipments::create(conn, &access, &actor, &draft, Answers::all())?;
                     stock::shipments::dispatch(conn, &access, &actor, id, s.dispatched_on)?;
                     ids[i] = id;
                     done += s.lines.len() as u64;
@@ -1376,7 +1378,7 @@ mod tests {
             },
             lines: vec![(poster.id, 10)],
         };
-        conn.write_transaction(|conn| stock::shipments::create(conn, &access, &Actor::cli(), &draft))
+        conn.write_transaction(|conn| stock::shipments::create(conn, &access, &Actor::cli(), &draft, Answers::all()))
             .expect("new shipment");
         let again = load_history(&mut conn, 3, &mut |_, _| {}).expect("second run");
         assert_eq!(again.movements, 0);

@@ -258,6 +258,7 @@ fn load_campaign(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) ->
                 supplier: m.supplier.into(),
                 language: "es".into(),
                 unit: m.unit.into(),
+                quantity_limit: None,
             };
             let id = Material::insert(conn, &new)?;
             AuditEntry::record(conn, actor, "create", "material", id, &format!("{} {} (demo)", m.code, m.quantity))?;

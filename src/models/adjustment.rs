@@ -36,6 +36,30 @@ pub struct NewAdjustment {
 }
 
 impl Adjustment {
+    /// An adjustment with the same content recorded by `user_id` since `since` (not one of a
+    /// count), newest first.
+    pub fn recent_same(
+        conn: &mut DbConn,
+        user_id: i32,
+        new: &NewAdjustment,
+        since: NaiveDateTime,
+    ) -> QueryResult<Option<Adjustment>> {
+        adjustments::table
+            .filter(adjustments::recorded_by.eq(user_id))
+            .filter(adjustments::recorded_at.ge(since))
+            .filter(adjustments::material_id.eq(new.material_id))
+            .filter(adjustments::location_id.eq(new.location_id))
+            .filter(adjustments::kind.eq(new.kind))
+            .filter(adjustments::quantity.eq(new.quantity))
+            .filter(adjustments::effective_on.eq(new.effective_on))
+            .filter(adjustments::reason.eq(&new.reason))
+            .filter(adjustments::stock_count_id.is_null())
+            .order(adjustments::id.desc())
+            .select(Adjustment::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn insert(conn: &mut DbConn, new: &NewAdjustment, recorded_by: Option<i32>) -> QueryResult<i32> {
         diesel::insert_into(adjustments::table)
             .values((

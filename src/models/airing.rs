@@ -109,6 +109,29 @@ impl Airing {
         }
     }
 
+    /// An airing with the same content recorded by `user_id` since `since`, newest first.
+    pub fn recent_same(
+        conn: &mut DbConn,
+        user_id: i32,
+        new: &NewAiring,
+        since: NaiveDateTime,
+    ) -> QueryResult<Option<Airing>> {
+        airings::table
+            .filter(airings::recorded_by.eq(user_id))
+            .filter(airings::recorded_at.ge(since))
+            .filter(airings::reverses_id.is_null())
+            .filter(airings::material_id.eq(new.material_id))
+            .filter(airings::location_id.eq(new.location_id))
+            .filter(airings::aired_on.eq(new.aired_on))
+            .filter(airings::times.eq(new.times))
+            .filter(airings::time_slot.eq(&new.time_slot))
+            .filter(airings::programme.eq(&new.programme))
+            .order(airings::id.desc())
+            .select(Airing::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn insert(conn: &mut DbConn, new: &NewAiring, recorded_by: Option<i32>) -> QueryResult<i32> {
         diesel::insert_into(airings::table)
             .values((

@@ -34,6 +34,8 @@ pub struct Material {
     pub unit: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A record of more than this asks to be confirmed; None: the print run is the limit.
+    pub quantity_limit: Option<i32>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -49,9 +51,27 @@ pub struct MaterialChanges {
     pub supplier: String,
     pub language: String,
     pub unit: String,
+    pub quantity_limit: Option<i32>,
 }
 
 impl Material {
+    /// The question a record of `quantity` of this material asks, if it is beyond the limit.
+    pub fn over_limit(&self, quantity: i32) -> Option<crate::domain::Question> {
+        let limit = self.limit()?;
+        (quantity > limit).then(|| crate::domain::Question::OverLimit {
+            material: self.name.clone(),
+            quantity,
+            limit,
+            print_run: self.quantity_limit.is_none(),
+        })
+    }
+
+    /// The largest quantity one record takes without asking: the limit an administrator set, or
+    /// the whole print run; None when neither is known.
+    pub fn limit(&self) -> Option<i32> {
+        self.quantity_limit.or((self.planned_quantity > 0).then_some(self.planned_quantity))
+    }
+
     pub fn is_broadcast(&self) -> bool {
         self.kind == "broadcast_spot"
     }

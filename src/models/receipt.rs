@@ -42,6 +42,28 @@ pub struct ReceiptRow {
 }
 
 impl Receipt {
+    /// A receipt with the same content recorded by `user_id` since `since`, newest first.
+    pub fn recent_same(
+        conn: &mut DbConn,
+        user_id: i32,
+        new: &NewReceipt,
+        since: NaiveDateTime,
+    ) -> QueryResult<Option<Receipt>> {
+        receipts::table
+            .filter(receipts::recorded_by.eq(user_id))
+            .filter(receipts::recorded_at.ge(since))
+            .filter(receipts::material_id.eq(new.material_id))
+            .filter(receipts::location_id.eq(new.location_id))
+            .filter(receipts::quantity.eq(new.quantity))
+            .filter(receipts::received_on.eq(new.received_on))
+            .filter(receipts::supplier.eq(&new.supplier))
+            .filter(receipts::reference.eq(&new.reference))
+            .order(receipts::id.desc())
+            .select(Receipt::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn insert(conn: &mut DbConn, new: &NewReceipt, recorded_by: Option<i32>) -> QueryResult<i32> {
         diesel::insert_into(receipts::table)
             .values((

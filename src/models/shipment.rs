@@ -156,6 +156,39 @@ impl Shipment {
         Ok((id, reference))
     }
 
+    /// A shipment (not cancelled) with the same header and lines created by `user_id` since
+    /// `since`, newest first.
+    pub fn recent_same(
+        conn: &mut DbConn,
+        user_id: i32,
+        header: &ShipmentHeader,
+        lines: &[(i32, i32)],
+        since: NaiveDateTime,
+    ) -> QueryResult<Option<Shipment>> {
+        let candidates: Vec<Shipment> = shipments::table
+            .filter(shipments::created_by.eq(user_id))
+            .filter(shipments::created_at.ge(since))
+            .filter(shipments::status.ne("cancelled"))
+            .filter(shipments::origin_id.eq(header.origin_id))
+            .filter(shipments::destination_id.eq(header.destination_id))
+            .filter(shipments::carrier.eq(&header.carrier))
+            .filter(shipments::note.eq(&header.note))
+            .order(shipments::id.desc())
+            .select(Shipment::as_select())
+            .load(conn)?;
+        let mut wanted: Vec<(i32, i32)> = lines.to_vec();
+        wanted.sort_unstable();
+        for candidate in candidates.into_iter().filter(|c| c.expected_on == header.expected_on) {
+            let mut have: Vec<(i32, i32)> =
+                Self::lines(conn, candidate.id)?.iter().map(|l| (l.material_id, l.quantity)).collect();
+            have.sort_unstable();
+            if have == wanted {
+                return Ok(Some(candidate));
+            }
+        }
+        Ok(None)
+    }
+
     pub fn update_header(conn: &mut DbConn, id: i32, header: &ShipmentHeader) -> QueryResult<usize> {
         diesel::update(shipments::table.find(id))
             .set((

@@ -8,7 +8,7 @@ pub mod shipments;
 
 use crate::db::schema::locations;
 use crate::db::DbConn;
-use crate::domain::Invalid;
+use crate::domain::{Answers, Invalid, Question};
 use crate::error::AppError;
 use crate::models::location::Location;
 use diesel::prelude::*;
@@ -43,6 +43,21 @@ impl Access {
             Err(AppError::Forbidden)
         }
     }
+}
+
+/// Fails with the questions `answers` leaves open, if any: nothing is written then.
+pub fn ask(answers: Answers, questions: Vec<Question>) -> Result<(), AppError> {
+    answers.still_open(questions).map_err(AppError::Questions)
+}
+
+/// Since when the same content by the same person counts as a likely duplicate.
+pub fn duplicate_window_start() -> chrono::NaiveDateTime {
+    crate::models::now() - chrono::Duration::minutes(crate::domain::question::DUPLICATE_WINDOW_MINUTES)
+}
+
+/// Whole minutes since `at`.
+pub fn minutes_since(at: chrono::NaiveDateTime) -> i64 {
+    (crate::models::now() - at).num_minutes().max(0)
 }
 
 /// The system location holding stock in transit.

@@ -1,16 +1,42 @@
 //! Receipts from the printer or a partner into a depot, and their reversal.
 
-use super::{active_depot, stocked_material, Access};
+use super::{active_depot, ask, duplicate_window_start, minutes_since, stocked_material, Access};
 use crate::db::DbConn;
-use crate::domain::Invalid;
+use crate::domain::{Answers, Invalid, Question, Recorded};
 use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::receipt::{NewReceipt, Receipt};
 
-pub fn record(conn: &mut DbConn, access: &Access, actor: &Actor, new: &NewReceipt) -> Result<i32, AppError> {
+/// Records a receipt; more than the material's limit, or the same receipt again within minutes,
+/// is asked about first.
+pub fn record(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    new: &NewReceipt,
+    answers: Answers,
+) -> Result<i32, AppError> {
     let depot = active_depot(conn, access, new.location_id)?;
     let material = stocked_material(conn, new.material_id)?;
+    let mut questions: Vec<Question> = material.over_limit(new.quantity).into_iter().collect();
+    if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
+        if let Some(earlier) = Receipt::recent_same(conn, user, new, duplicate_window_start())? {
+            questions.push(Question::LikelyDuplicate {
+                minutes_ago: minutes_since(earlier.recorded_at),
+                earlier: Recorded {
+                    kind: "receipt",
+                    label: format!("#{}", earlier.id),
+                    path: format!("/receipts/{}", earlier.id),
+                    units: i64::from(earlier.quantity),
+                    material: material.name.clone(),
+                    place: depot.name.clone(),
+                    reference: earlier.reference,
+                },
+            });
+        }
+    }
+    ask(answers, questions)?;
     let id = Receipt::insert(conn, new, access.user_id)?;
     ledger::post(
         conn,

@@ -2,7 +2,7 @@
 
 use super::{active_depot, stocked_material, transit_location_id, Access};
 use crate::db::DbConn;
-use crate::domain::Invalid;
+use crate::domain::{Answers, Invalid, Question, Recorded};
 use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::audit::{Actor, AuditEntry};
@@ -68,8 +68,37 @@ fn check_draft(conn: &mut DbConn, access: &Access, draft: &Draft) -> Result<(Loc
     Ok((origin, destination))
 }
 
-pub fn create(conn: &mut DbConn, access: &Access, actor: &Actor, draft: &Draft) -> Result<i32, AppError> {
+/// Creates a draft; a line beyond its material's limit, or the same shipment again within
+/// minutes, is asked about first.
+pub fn create(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    draft: &Draft,
+    answers: Answers,
+) -> Result<i32, AppError> {
     let (origin, destination) = check_draft(conn, access, draft)?;
+    let mut questions = over_limits(conn, draft)?;
+    if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
+        let since = super::duplicate_window_start();
+        if let Some(earlier) = Shipment::recent_same(conn, user, &draft.header, &draft.lines, since)? {
+            let names: Vec<String> =
+                Shipment::line_materials(conn, earlier.id)?.into_iter().map(|(_, m)| m.name).collect();
+            questions.push(Question::LikelyDuplicate {
+                minutes_ago: super::minutes_since(earlier.created_at),
+                earlier: Recorded {
+                    kind: "shipment",
+                    label: earlier.reference.clone(),
+                    path: format!("/shipments/{}", earlier.id),
+                    units: draft.lines.iter().map(|(_, q)| i64::from(*q)).sum(),
+                    material: names.join(", "),
+                    place: destination.name.clone(),
+                    reference: earlier.carrier,
+                },
+            });
+        }
+    }
+    super::ask(answers, questions)?;
     let (id, reference) = Shipment::insert_draft(conn, &draft.header, access.user_id)?;
     Shipment::replace_lines(conn, id, &draft.lines)?;
     Shipment::add_event(conn, id, "draft", access.user_id, "")?;
@@ -92,12 +121,30 @@ fn as_origin(conn: &mut DbConn, access: &Access, id: i32) -> Result<(Shipment, L
     Ok((shipment, origin))
 }
 
-pub fn update_draft(conn: &mut DbConn, access: &Access, actor: &Actor, id: i32, draft: &Draft) -> Result<(), AppError> {
+/// The over-limit questions of a draft's lines.
+fn over_limits(conn: &mut DbConn, draft: &Draft) -> Result<Vec<Question>, AppError> {
+    let mut questions = Vec::new();
+    for (material_id, quantity) in &draft.lines {
+        questions.extend(stocked_material(conn, *material_id)?.over_limit(*quantity));
+    }
+    Ok(questions)
+}
+
+pub fn update_draft(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    id: i32,
+    draft: &Draft,
+    answers: Answers,
+) -> Result<(), AppError> {
     let (shipment, _) = as_origin(conn, access, id)?;
     if shipment.status != "draft" {
         return Err(refused("err.not_draft"));
     }
     check_draft(conn, access, draft)?;
+    let questions = over_limits(conn, draft)?;
+    super::ask(answers, questions)?;
     Shipment::update_header(conn, id, &draft.header)?;
     Shipment::replace_lines(conn, id, &draft.lines)?;
     AuditEntry::record(conn, actor, "update", "shipment", id, &shipment.reference)?;

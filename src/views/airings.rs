@@ -345,6 +345,7 @@ pub fn form(ctx: &Ctx, form: &FormState, spots: &[Material], outlets: &[Location
                 (input_with_hint(ctx, form, "times", "field.times", "text", true, Some("hint.times")))
                 (input_with_hint(ctx, form, "time_slot", "field.time_slot", "text", false, Some("hint.time_slot")))
                 (input(ctx, form, "programme", "field.programme", "text", false))
+                (crate::views::components::questions(ctx, form))
                 div.actions {
                     button.primary type="submit" { (ctx.t("airing.record")) }
                     a href="/airings" { (ctx.t("action.cancel")) }

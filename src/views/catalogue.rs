@@ -176,6 +176,13 @@ pub fn material_detail(ctx: &Ctx, material: &Material, campaign: &Campaign) -> M
                     }
                 }
                 dt { (ctx.t("field.pack_size")) } dd { @if let Some(p) = material.pack_size { (number(ctx.lang, i64::from(p))) } @else { "—" } }
+                dt { (ctx.t("field.quantity_limit")) } dd {
+                    @match material.limit() {
+                        Some(limit) => (number(ctx.lang, i64::from(limit))),
+                        None => "—",
+                    }
+                    @if material.quantity_limit.is_none() && material.limit().is_some() { " (" (ctx.t("material.limit_is_print_run")) ")" }
+                }
                 dt { (ctx.t("field.supplier")) } dd { (material.supplier) }
                 dt { (ctx.t("field.language")) } dd { (material.language) }
             }
@@ -203,6 +210,7 @@ pub fn material_form(ctx: &Ctx, form: &FormState, campaigns: &[Campaign], action
                 (select(ctx, form, "kind", "field.kind", &kind_options, true))
                 (input_with_hint(ctx, form, "planned_quantity", "field.planned_quantity", "text", true, Some("hint.units")))
                 (input_with_hint(ctx, form, "pack_size", "field.pack_size", "text", false, Some("hint.pack_size")))
+                (input_with_hint(ctx, form, "quantity_limit", "field.quantity_limit", "text", false, Some("hint.quantity_limit")))
                 (input(ctx, form, "unit", "field.unit", "text", true))
                 (input(ctx, form, "supplier", "field.supplier", "text", false))
                 (input(ctx, form, "language", "field.language", "text", false))

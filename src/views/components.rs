@@ -167,9 +167,80 @@ pub fn table_region(label: &str, table: Markup) -> Markup {
 pub fn form_error(ctx: &Ctx, form: &FormState) -> Markup {
     html! {
         @if let Some(e) = &form.form_error {
-            div.form-error role="alert" { (invalid(ctx.lang, e)) }
+            div.form-error role="alert" {
+                (invalid(ctx.lang, e))
+                @if let Some(path) = &form.already_recorded {
+                    " " a href=(path) { (ctx.t("form.already_recorded")) }
+                }
+            }
         } @else if !form.errors.is_empty() {
             div.form-error role="alert" { (ctx.t("form.fix_errors")) }
+        } @else if !form.questions.is_empty() {
+            div.form-error role="alert" { (ctx.t("question.alert")) }
+        }
+    }
+}
+
+/// What must be confirmed before the same post goes through, inside the form: each question
+/// in words, and one box per kind of question to tick.
+pub fn questions(ctx: &Ctx, form: &FormState) -> Markup {
+    use crate::domain::Question;
+    let mut codes: Vec<&'static str> = form.questions.iter().map(Question::code).collect();
+    codes.dedup();
+    html! {
+        @if !form.questions.is_empty() {
+            fieldset.questions {
+                legend { (ctx.t("question.title")) }
+                @for code in codes {
+                    ul {
+                        @for q in form.questions.iter().filter(|q| q.code() == code) {
+                            li { (question(ctx, q)) }
+                        }
+                    }
+                    div.field.checkbox {
+                        input id=(format!("confirm-{code}")) type="checkbox" name="confirm" value=(code);
+                        label for=(format!("confirm-{code}")) { (ctx.t(&format!("question.confirm.{code}"))) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One question in the reader's language.
+fn question(ctx: &Ctx, q: &crate::domain::Question) -> Markup {
+    use crate::domain::Question;
+    let lang = ctx.lang;
+    match q {
+        Question::OverLimit { material, quantity, limit, print_run } => {
+            let key = if *print_run { "question.over_limit.print_run" } else { "question.over_limit.limit" };
+            let text = crate::i18n::tr_args(
+                lang,
+                key,
+                &[
+                    ("quantity", &number(lang, i64::from(*quantity))),
+                    ("material", material),
+                    ("limit", &number(lang, i64::from(*limit))),
+                ],
+            );
+            html! { (text) }
+        }
+        Question::LikelyDuplicate { earlier, minutes_ago } => {
+            let mut what = crate::i18n::tr_args(
+                lang,
+                &format!("question.what.{}", earlier.kind),
+                &[("units", &number(lang, earlier.units)), ("material", &earlier.material), ("place", &earlier.place)],
+            );
+            if !earlier.reference.is_empty() {
+                what.push_str(&crate::i18n::tr_arg(lang, "question.reference", &earlier.reference));
+            }
+            let when = match minutes_ago {
+                0 => ctx.t("question.when.now"),
+                1 => ctx.t("question.when.one"),
+                n => crate::i18n::tr_arg(lang, "question.when.many", &n.to_string()),
+            };
+            let text = crate::i18n::tr_args(lang, "question.duplicate", &[("what", &what), ("when", &when)]);
+            html! { (text) " " a href=(earlier.path) { (earlier.label) } }
         }
     }
 }

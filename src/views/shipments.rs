@@ -251,6 +251,7 @@ pub fn draft_form(
                 @if allow_dispatch {
                     (input_with_hint(ctx, form, "dispatched_on", "field.dispatched_on", "date", false, Some("hint.dispatch_now")))
                 }
+                (crate::views::components::questions(ctx, form))
                 div.actions {
                     button.primary type="submit" name="action" value="draft" { (ctx.t("shipment.save_draft")) }
                     @if allow_dispatch {

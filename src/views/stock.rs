@@ -295,6 +295,7 @@ pub fn receipt_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots:
                 (input(ctx, form, "received_on", "field.received_on", "date", true))
                 (input(ctx, form, "supplier", "field.supplier", "text", false))
                 (input_with_hint(ctx, form, "reference", "field.delivery_reference", "text", false, Some("hint.delivery_reference")))
+                (crate::views::components::questions(ctx, form))
                 div.actions {
                     button.primary type="submit" { (ctx.t("receipt.record")) }
                     a href="/receipts" { (ctx.t("action.cancel")) }
@@ -409,6 +410,7 @@ pub fn adjustment_form(ctx: &Ctx, form: &FormState, materials: &[Material], depo
                 (input_with_hint(ctx, form, "quantity", "field.quantity", "text", true, Some("hint.units")))
                 (input(ctx, form, "effective_on", "field.date", "date", true))
                 (textarea(ctx, form, "reason", "field.reason"))
+                (crate::views::components::questions(ctx, form))
                 div.actions {
                     button.primary type="submit" { (ctx.t("adjustment.record")) }
                     a href="/stock" { (ctx.t("action.cancel")) }
@@ -492,6 +494,7 @@ pub fn count_form(ctx: &Ctx, depot: &Location, rows: &[(Material, i64)], form: &
                     (textarea(ctx, form, "note", "field.note"))
                     p.print-only { (ctx.t("count.signature")) " ______________________" }
                 }
+                (crate::views::components::questions(ctx, form))
                 div.actions {
                     button.primary type="submit" { (ctx.t("count.post")) }
                     button.secondary type="button" data-print="" { (ctx.t("action.print")) }

@@ -15,7 +15,7 @@ use crate::stock::Access;
 use crate::views;
 use crate::views::airings::{AiringPage, ListData, ListQuery};
 use crate::web::ctx::Ctx;
-use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm};
+use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal};
 use crate::web::stock::parse_reason;
 use crate::web::{db, html, page_param, parse_id, query_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
@@ -40,7 +40,13 @@ fn today() -> NaiveDate {
 
 /// Records an airing after checking the spot, the outlet, the user's regions and the period
 /// lock; audited in the same transaction.
-pub fn record(conn: &mut DbConn, access: &Access, actor: &Actor, new: &NewAiring) -> Result<i32, AppError> {
+pub fn record(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    new: &NewAiring,
+    answers: crate::domain::Answers,
+) -> Result<i32, AppError> {
     let material = Material::find(conn, new.material_id)?.ok_or(AppError::Refused(Invalid::new("err.not_a_spot")))?;
     if !material.is_broadcast() {
         return Err(AppError::Refused(Invalid::new("err.not_a_spot")));
@@ -58,6 +64,23 @@ pub fn record(conn: &mut DbConn, access: &Access, actor: &Actor, new: &NewAiring
         return Err(AppError::Refused(Invalid::new("err.too_many_times")));
     }
     check_date(conn, new.aired_on)?;
+    if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
+        if let Some(earlier) = Airing::recent_same(conn, user, new, crate::stock::duplicate_window_start())? {
+            let question = crate::domain::Question::LikelyDuplicate {
+                minutes_ago: crate::stock::minutes_since(earlier.recorded_at),
+                earlier: crate::domain::Recorded {
+                    kind: "airing",
+                    label: format!("#{}", earlier.id),
+                    path: format!("/airings/{}", earlier.id),
+                    units: i64::from(earlier.times),
+                    material: material.name.clone(),
+                    place: outlet.name.clone(),
+                    reference: earlier.programme,
+                },
+            };
+            crate::stock::ask(answers, vec![question])?;
+        }
+    }
     let id = Airing::insert(conn, new, access.user_id)?;
     let summary = format!("{} × {} on {} ({})", new.times, material.code, outlet.code, new.aired_on);
     AuditEntry::record(conn, actor, "create", "airing", id, &summary)?;
@@ -245,19 +268,25 @@ fn field_of(invalid: &Invalid) -> Option<&'static str> {
     }
 }
 
-fn refused_state(form: &PostForm, invalid: Invalid) -> FormState {
-    let mut state = FormState::from_values(form.values());
-    if let Some(field) = field_of(&invalid) {
-        state.errors.add(field, invalid.clone());
+fn refused_state(form: &PostForm, refusal: Refusal) -> FormState {
+    let field = match &refusal {
+        Refusal::Rule(invalid) => field_of(invalid).map(|f| (f, invalid.clone())),
+        _ => None,
+    };
+    let mut state = FormState::refused(form, refusal);
+    if let Some((field, invalid)) = field {
+        state.errors.add(field, invalid);
     }
-    state.form_error = Some(invalid);
     state
 }
 
 async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::RecordStock)?;
     let (spots, _, outlets) = choices(&ctx, &user.access()).await?;
-    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    let mut form = match submission::new_record_form(&ctx, user.id).await? {
+        Ok(form) => form,
+        Err(go) => return Ok(go),
+    };
     if form.value("aired_on").is_empty() {
         form.set("aired_on", today().to_string());
     }
@@ -284,12 +313,13 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
         }
     };
     let actor = crate::web::actor(&ctx);
+    let answers = form.answers();
     let outcome = submission::record(&ctx, &form, user.id, "flash.airing_recorded", move |conn| {
-        let id = record(conn, &access, &actor, &new)?;
+        let id = record(conn, &access, &actor, &new, answers)?;
         Ok(format!("/airings/{id}"))
     })
     .await?;
-    Ok(outcome.unwrap_or_else(|invalid| show(refused_state(&form, invalid))))
+    Ok(outcome.unwrap_or_else(|refusal| show(refused_state(&form, refusal))))
 }
 
 // ---- one airing ----
@@ -325,11 +355,8 @@ async fn reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
     let access = user.access();
     let id = parse_id(&id)?;
     let loaded = load(&ctx, access.clone(), id).await?;
-    let refuse = |invalid: Invalid| {
-        let mut state = FormState::from_values(form.values());
-        state.form_error = Some(invalid);
-        unprocessable(views::airings::detail(&ctx, &loaded, &state))
-    };
+    let refuse =
+        |refusal: Refusal| unprocessable(views::airings::detail(&ctx, &loaded, &FormState::refused(&form, refusal)));
     let reason = match parse_reason(&form) {
         Ok(r) => r,
         Err(invalid) => {

@@ -156,7 +156,14 @@ fn parse_material(form: &PostForm) -> Result<MaterialChanges, FieldErrors> {
     let unit = e.check("unit", RequiredText::parse(form.get("unit"), 40));
     let supplier = e.check("supplier", OptionalText::parse(form.get("supplier"), 160));
     let language = e.check("language", OptionalText::parse(form.get("language"), 40));
-    match (campaign_id, code, name, kind, planned, pack_size, unit, supplier, language) {
+    let limit = e.check(
+        "quantity_limit",
+        match form.get("quantity_limit").trim() {
+            "" => Ok(None),
+            raw => Quantity::parse_positive(raw, form.lang()).map(|q| Some(q.get())),
+        },
+    );
+    match (campaign_id, code, name, kind, planned, pack_size, unit, supplier, language, limit) {
         (
             Some(campaign_id),
             Some(code),
@@ -167,6 +174,7 @@ fn parse_material(form: &PostForm) -> Result<MaterialChanges, FieldErrors> {
             Some(unit),
             Some(supplier),
             Some(language),
+            Some(quantity_limit),
         ) if e.is_empty() => Ok(MaterialChanges {
             campaign_id,
             code: code.into_inner(),
@@ -177,6 +185,7 @@ fn parse_material(form: &PostForm) -> Result<MaterialChanges, FieldErrors> {
             supplier: supplier.into_inner(),
             language: language.into_inner(),
             unit: unit.into_inner(),
+            quantity_limit,
         }),
         _ => Err(e),
     }
@@ -193,6 +202,7 @@ fn material_values(m: &Material) -> FormState {
     f.set("unit", &m.unit);
     f.set("supplier", &m.supplier);
     f.set("language", &m.language);
+    f.set("quantity_limit", m.quantity_limit.map(|q| q.to_string()).unwrap_or_default());
     f
 }
 

@@ -27,6 +27,11 @@ impl PostForm {
         self.lang
     }
 
+    /// The questions the person answered yes to: the `confirm` boxes they ticked.
+    pub fn answers(&self) -> crate::domain::Answers {
+        crate::domain::Answers::from_codes(self.all("confirm"))
+    }
+
     /// The first value of a field, or "".
     pub fn get(&self, name: &str) -> &str {
         self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
@@ -147,9 +152,42 @@ pub struct FormState {
     pub errors: FieldErrors,
     /// A message about the whole form rather than one field.
     pub form_error: Option<Invalid>,
+    /// What the person must confirm before the same post goes through.
+    pub questions: Vec<crate::domain::Question>,
+    /// The page of what this form's key already recorded, when it was posted again with other
+    /// content: the form comes back with a fresh key.
+    pub already_recorded: Option<String>,
+}
+
+/// Why a post was not recorded, for its form to show.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A rule said no.
+    Rule(Invalid),
+    /// Something unusual to confirm first.
+    Questions(Vec<crate::domain::Question>),
+    /// The form's one-time key already recorded something else, there.
+    KeyUsed { path: String },
 }
 
 impl FormState {
+    /// The form as posted, with why it was not recorded.
+    pub fn refused(form: &PostForm, refusal: Refusal) -> FormState {
+        let mut state = FormState::from_values(form.values());
+        // A confirmation is asked for each time: boxes come back unticked.
+        state.values.remove("confirm");
+        match refusal {
+            Refusal::Rule(invalid) => state.form_error = Some(invalid),
+            Refusal::Questions(questions) => state.questions = questions,
+            Refusal::KeyUsed { path } => {
+                state.form_error = Some(Invalid::new("err.key_reused"));
+                state.already_recorded = Some(path);
+                state.set(crate::web::submission::FIELD, crate::web::submission::new_key());
+            }
+        }
+        state
+    }
+
     pub fn from_values(values: BTreeMap<String, String>) -> Self {
         FormState { values, ..Default::default() }
     }

@@ -12,7 +12,7 @@ use crate::stock::{self, Access};
 use crate::views;
 use crate::views::shipments::{Detail, DraftChoices, ListChoices, ListQuery, LINE_SLOTS};
 use crate::web::ctx::Ctx;
-use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, UploadForm};
+use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal, UploadForm};
 use crate::web::stock::parse_reason;
 use crate::web::{db, html, page_param, parse_id, query_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
@@ -183,10 +183,17 @@ fn state_with(form: &PostForm, errors: FieldErrors, refusal: Option<Invalid>) ->
     state
 }
 
+fn refused(form: &PostForm, refusal: Refusal) -> FormState {
+    FormState::refused(form, refusal)
+}
+
 async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::RecordStock)?;
     let choices = draft_choices(&ctx, &user.access()).await?;
-    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    let mut form = match submission::new_record_form(&ctx, user.id).await? {
+        Ok(form) => form,
+        Err(go) => return Ok(go),
+    };
     if form.value("origin_id").is_empty() {
         let origin = query_param(&ctx, "origin");
         if !origin.is_empty() {
@@ -220,24 +227,18 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
         }
     };
     let actor = crate::web::actor(&ctx);
+    let answers = form.answers();
     let flash = if dispatch_on.is_some() { "flash.dispatched" } else { "flash.draft_saved" };
     let outcome = submission::record(&ctx, &form, user.id, flash, move |conn| {
-        let id = stock::shipments::create(conn, &access, &actor, &draft)?;
+        let id = stock::shipments::create(conn, &access, &actor, &draft, answers)?;
         if let Some(date) = dispatch_on {
             stock::shipments::dispatch(conn, &access, &actor, id, date)?;
         }
         Ok(format!("/shipments/{id}"))
     })
     .await?;
-    Ok(outcome.unwrap_or_else(|invalid| {
-        unprocessable(render_draft(
-            &ctx,
-            &state_with(&form, FieldErrors::new(), Some(invalid)),
-            &choices,
-            "/shipments/new",
-            &title,
-            true,
-        ))
+    Ok(outcome.unwrap_or_else(|refusal| {
+        unprocessable(render_draft(&ctx, &refused(&form, refusal), &choices, "/shipments/new", &title, true))
     }))
 }
 
@@ -358,20 +359,14 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
         }
     };
     let actor = crate::web::actor(&ctx);
+    let answers = form.answers();
     let outcome = submission::record(&ctx, &form, user.id, "flash.draft_saved", move |conn| {
-        stock::shipments::update_draft(conn, &access, &actor, id, &draft)?;
+        stock::shipments::update_draft(conn, &access, &actor, id, &draft, answers)?;
         Ok(format!("/shipments/{id}"))
     })
     .await?;
-    Ok(outcome.unwrap_or_else(|invalid| {
-        unprocessable(render_draft(
-            &ctx,
-            &state_with(&form, FieldErrors::new(), Some(invalid)),
-            &choices,
-            &action,
-            &title,
-            false,
-        ))
+    Ok(outcome.unwrap_or_else(|refusal| {
+        unprocessable(render_draft(&ctx, &refused(&form, refusal), &choices, &action, &title, false))
     }))
 }
 
@@ -396,9 +391,9 @@ where
     .await?;
     match outcome {
         Ok(response) => Ok(response),
-        Err(invalid) => {
+        Err(refusal) => {
             let loaded = load(ctx, access, id).await?;
-            Ok(unprocessable(render_detail(ctx, &loaded, &state_with(form, FieldErrors::new(), Some(invalid)))))
+            Ok(unprocessable(render_detail(ctx, &loaded, &refused(form, refusal))))
         }
     }
 }
@@ -477,7 +472,10 @@ async fn deliver_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
     if loaded.shipment.status != "dispatched" {
         return Ok(crate::web::redirect(&format!("/shipments/{id}")));
     }
-    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    let mut form = match submission::new_record_form(&ctx, user.id).await? {
+        Ok(form) => form,
+        Err(go) => return Ok(go),
+    };
     if form.value("delivered_on").is_empty() {
         form.set("delivered_on", today().to_string());
     }
@@ -536,13 +534,8 @@ async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
         Ok(format!("/shipments/{id}"))
     })
     .await?;
-    Ok(outcome.unwrap_or_else(|invalid| {
-        unprocessable(views::shipments::deliver_form(
-            &ctx,
-            &loaded.shipment,
-            &loaded.lines,
-            &state_with(&form, FieldErrors::new(), Some(invalid)),
-        ))
+    Ok(outcome.unwrap_or_else(|refusal| {
+        unprocessable(views::shipments::deliver_form(&ctx, &loaded.shipment, &loaded.lines, &refused(&form, refusal)))
     }))
 }
 

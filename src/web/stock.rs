@@ -15,7 +15,7 @@ use crate::reports::stock::{self as report, HoldingFilter};
 use crate::stock::{self, Access};
 use crate::views;
 use crate::web::ctx::{Ctx, CurrentUser};
-use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm};
+use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal};
 use crate::web::{db, html, page_param, parse_id, query_param, redirect_with_flash, submission, unprocessable};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
@@ -58,10 +58,8 @@ fn visible(access: &Access, location: &Location) -> Result<(), AppError> {
 }
 
 /// Form values of a refused submission, with the refusal shown above the form.
-fn refused_state(form: &PostForm, invalid: Invalid) -> FormState {
-    let mut state = FormState::from_values(form.values());
-    state.form_error = Some(invalid);
-    state
+fn refused_state(form: &PostForm, refusal: Refusal) -> FormState {
+    FormState::refused(form, refusal)
 }
 
 // ---- overview and ledgers ----
@@ -199,7 +197,10 @@ async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
 async fn receipt_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::RecordStock)?;
     let (materials, depots) = stock_choices(&ctx, &user.access()).await?;
-    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    let mut form = match submission::new_record_form(&ctx, user.id).await? {
+        Ok(form) => form,
+        Err(go) => return Ok(go),
+    };
     if form.value("received_on").is_empty() {
         form.set("received_on", today().to_string());
     }
@@ -222,15 +223,16 @@ async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
         }
     };
     let actor = crate::web::actor(&ctx);
+    let answers = form.answers();
     let outcome = submission::record(&ctx, &form, user.id, "flash.receipt_recorded", move |conn| {
-        let id = stock::receipts::record(conn, &access, &actor, &new)?;
+        let id = stock::receipts::record(conn, &access, &actor, &new, answers)?;
         Ok(format!("/receipts/{id}"))
     })
     .await?;
     match outcome {
         Ok(response) => Ok(response),
-        Err(invalid) => {
-            Ok(unprocessable(views::stock::receipt_form(&ctx, &refused_state(&form, invalid), &materials, &depots)))
+        Err(refusal) => {
+            Ok(unprocessable(views::stock::receipt_form(&ctx, &refused_state(&form, refusal), &materials, &depots)))
         }
     }
 }
@@ -272,7 +274,7 @@ async fn receipt_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
     let access = user.access();
     let id = parse_id(&id)?;
     let loaded = load_receipt(&ctx, access.clone(), id).await?;
-    let refuse = |invalid: Invalid| {
+    let refuse = |refusal: Refusal| {
         let (receipt, material, depot, reversed) = &loaded;
         unprocessable(views::stock::receipt_detail(
             &ctx,
@@ -280,12 +282,12 @@ async fn receipt_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
             material,
             depot,
             *reversed,
-            &refused_state(&form, invalid),
+            &refused_state(&form, refusal),
         ))
     };
     let reason = match parse_reason(&form) {
         Ok(r) => r,
-        Err(invalid) => return Ok(refuse(invalid)),
+        Err(invalid) => return Ok(refuse(Refusal::Rule(invalid))),
     };
     let actor = crate::web::actor(&ctx);
     let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
@@ -330,7 +332,10 @@ fn parse_adjustment(form: &PostForm) -> Result<NewAdjustment, FieldErrors> {
 async fn adjustment_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::RecordStock)?;
     let (materials, depots) = stock_choices(&ctx, &user.access()).await?;
-    let mut form = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
+    let mut form = match submission::new_record_form(&ctx, user.id).await? {
+        Ok(form) => form,
+        Err(go) => return Ok(go),
+    };
     if form.value("effective_on").is_empty() {
         form.set("effective_on", today().to_string());
     }
@@ -353,15 +358,16 @@ async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, App
         }
     };
     let actor = crate::web::actor(&ctx);
+    let answers = form.answers();
     let outcome = submission::record(&ctx, &form, user.id, "flash.adjustment_recorded", move |conn| {
-        let id = stock::adjustments::adjust(conn, &access, &actor, &new)?;
+        let id = stock::adjustments::adjust(conn, &access, &actor, &new, answers)?;
         Ok(format!("/adjustments/{id}"))
     })
     .await?;
     match outcome {
         Ok(response) => Ok(response),
-        Err(invalid) => {
-            Ok(unprocessable(views::stock::adjustment_form(&ctx, &refused_state(&form, invalid), &materials, &depots)))
+        Err(refusal) => {
+            Ok(unprocessable(views::stock::adjustment_form(&ctx, &refused_state(&form, refusal), &materials, &depots)))
         }
     }
 }
@@ -394,7 +400,7 @@ async fn adjustment_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> 
     let access = user.access();
     let id = parse_id(&id)?;
     let loaded = load_adjustment(&ctx, access.clone(), id).await?;
-    let refuse = |invalid: Invalid| {
+    let refuse = |refusal: Refusal| {
         let (a, material, depot, reversed) = &loaded;
         unprocessable(views::stock::adjustment_detail(
             &ctx,
@@ -402,12 +408,12 @@ async fn adjustment_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> 
             material,
             depot,
             *reversed,
-            &refused_state(&form, invalid),
+            &refused_state(&form, refusal),
         ))
     };
     let reason = match parse_reason(&form) {
         Ok(r) => r,
-        Err(invalid) => return Ok(refuse(invalid)),
+        Err(invalid) => return Ok(refuse(Refusal::Rule(invalid))),
     };
     let actor = crate::web::actor(&ctx);
     let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
@@ -447,8 +453,13 @@ async fn count_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
         return Ok(crate::web::redirect("/stock?depots=1"));
     };
     let (depot, rows) = count_sheet(&ctx, user.access(), location_id).await?;
-    let mut form = FormState::default();
-    form.set("counted_on", today().to_string());
+    let mut form = match submission::new_record_form(&ctx, user.id).await? {
+        Ok(form) => form,
+        Err(go) => return Ok(go),
+    };
+    if form.value("counted_on").is_empty() {
+        form.set("counted_on", today().to_string());
+    }
     Ok(html(views::stock::count_form(&ctx, &depot, &rows, &form, today())))
 }
 
@@ -485,13 +496,14 @@ async fn count_post(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> 
         return Ok(show(state));
     };
     let actor = crate::web::actor(&ctx);
-    let note = note.into_inner();
+    let answers = form.answers();
+    let count = stock::adjustments::Count { location_id, counted_on, note: note.into_inner(), counted };
     let outcome = submission::record(&ctx, &form, user.id, "flash.count_posted", move |conn| {
-        stock::adjustments::count(conn, &access, &actor, location_id, counted_on, &note, &counted)?;
+        stock::adjustments::count(conn, &access, &actor, &count, answers)?;
         Ok(format!("/stock/locations/{location_id}"))
     })
     .await?;
-    Ok(outcome.unwrap_or_else(|invalid| show(refused_state(&form, invalid))))
+    Ok(outcome.unwrap_or_else(|refusal| show(refused_state(&form, refusal))))
 }
 
 // ---- period lock ----

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::models::submission::Submission;
 use crate::web::ctx::Ctx;
 use crate::web::db;
-use crate::web::forms::PostForm;
+use crate::web::forms::{PostForm, Refusal};
 use crate::web::security::{random_token, sha256_hex};
 
 pub const FIELD: &str = "submission_key";
@@ -24,12 +24,14 @@ pub enum Submitted {
     Recorded(String),
     /// Recorded earlier under the same key; the page of that record.
     Replayed(String),
+    /// The key recorded other content before; the page of that record. Nothing was written.
+    KeyUsed(String),
 }
 
-/// A digest of what was typed, without the token and the key themselves.
+/// A digest of what was typed, without the token, the key and the answers to questions.
 fn fingerprint(form: &PostForm) -> String {
     let mut pairs: Vec<(String, String)> =
-        form.values_all().into_iter().filter(|(k, _)| k != "csrf_token" && k != FIELD).collect();
+        form.values_all().into_iter().filter(|(k, _)| k != "csrf_token" && k != FIELD && k != "confirm").collect();
     pairs.sort();
     let joined: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     sha256_hex(&joined.join("\n"))
@@ -38,6 +40,8 @@ fn fingerprint(form: &PostForm) -> String {
 fn replay(existing: Submission, fingerprint: &str) -> Result<Submitted, AppError> {
     if existing.fingerprint == fingerprint && !existing.result_path.is_empty() {
         Ok(Submitted::Replayed(existing.result_path))
+    } else if !existing.result_path.is_empty() {
+        Ok(Submitted::KeyUsed(existing.result_path))
     } else {
         Err(AppError::Refused(Invalid::new("err.key_reused")))
     }
@@ -64,7 +68,7 @@ where
     F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
 {
     let key = form.get(FIELD).trim().to_string();
-    if key.len() < 16 || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if !is_key(&key) {
         return Err(AppError::Refused(Invalid::new("err.submission_key")));
     }
     let print = fingerprint(form);
@@ -103,14 +107,15 @@ where
 }
 
 /// Runs stock work once per key and answers like Post/Redirect/Get: the record's page with a
-/// flash message, or — when a rule refused it — the refusal for the form to show.
+/// flash message, or — when a rule refused it or a question is open — the refusal for the form
+/// to show.
 pub async fn record<F>(
     ctx: &Ctx,
     form: &PostForm,
     user_id: i32,
     flash_key: &str,
     work: F,
-) -> Result<Result<actix_web::HttpResponse, Invalid>, AppError>
+) -> Result<Result<actix_web::HttpResponse, Refusal>, AppError>
 where
     F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
 {
@@ -119,7 +124,61 @@ where
         Ok(Submitted::Replayed(path)) => {
             Ok(Ok(crate::web::redirect_with_flash(ctx, &path, "flash.already_recorded", None)))
         }
-        Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
+        Ok(Submitted::KeyUsed(path)) => Ok(Err(Refusal::KeyUsed { path })),
+        Err(AppError::Refused(invalid)) => Ok(Err(Refusal::Rule(invalid))),
+        Err(AppError::Questions(questions)) => Ok(Err(Refusal::Questions(questions))),
         Err(e) => Err(e),
     }
+}
+
+/// What a new-record page does with the key in its address: a page without one is sent to its
+/// own address with a fresh key, so that Back returns to the same key; a key this user already
+/// spent leads to what it recorded.
+pub enum PageKey {
+    Use(String),
+    Go(actix_web::HttpResponse),
+}
+
+/// The one-time key of a new-record page, from `?key=` (see `PageKey`).
+pub async fn page_key(ctx: &Ctx, user_id: i32) -> Result<PageKey, AppError> {
+    let key = crate::web::query_param(ctx, "key");
+    if !is_key(&key) {
+        let mut query: Vec<(String, String)> = url::form_urlencoded::parse(ctx.query.as_bytes())
+            .filter(|(k, _)| k != "key")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        query.push(("key".into(), new_key()));
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+        return Ok(PageKey::Go(crate::web::redirect(&format!("{}?{query}", ctx.path))));
+    }
+    let spent = key.clone();
+    let earlier = db(ctx, move |conn| Ok(Submission::find(conn, user_id, &spent)?)).await?;
+    match earlier {
+        Some(s) if !s.result_path.is_empty() => {
+            Ok(PageKey::Go(crate::web::redirect_with_flash(ctx, &s.result_path, "flash.already_recorded", None)))
+        }
+        _ => Ok(PageKey::Use(key)),
+    }
+}
+
+/// The form of a new-record page: what a resumed post held, else empty, with the page's
+/// one-time key (see `page_key`); or where to go instead.
+pub async fn new_record_form(
+    ctx: &Ctx,
+    user_id: i32,
+) -> Result<Result<crate::web::forms::FormState, actix_web::HttpResponse>, AppError> {
+    let key = match page_key(ctx, user_id).await? {
+        PageKey::Use(key) => key,
+        PageKey::Go(go) => return Ok(Err(go)),
+    };
+    let mut form = ctx.resumed_form().await?.map(crate::web::forms::FormState::from_values).unwrap_or_default();
+    if form.value(FIELD).is_empty() {
+        form.set(FIELD, key);
+    }
+    Ok(Ok(form))
+}
+
+/// True for a key of the shape forms carry.
+fn is_key(key: &str) -> bool {
+    (16..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }

@@ -5,7 +5,7 @@
 
 use crate::helpers::*;
 use crate::process::{balance_mismatches, note, sqlite_integrity, Session, BIN};
-use crate::stock::{f, post_once, receipt_ok, Fields};
+use crate::stock::{f, post_once, stock_up, Fields};
 use campaign_tracker::config::Config;
 use campaign_tracker::db::connection::establish;
 use campaign_tracker::startup::Application;
@@ -112,7 +112,7 @@ async fn backup_while_writing_restores_everything_acknowledged() {
         app.browser(LOGISTICS.0, LOGISTICS.1).await,
         app.browser(ADMIN.0, ADMIN.1).await,
     ];
-    receipt_ok(&app, &browsers[0], material, depot, 1_000_000).await;
+    stock_up(&app, &browsers[0], material, depot, 1_000_000).await;
 
     let dir = tempfile::Builder::new().prefix("ct-backup-").tempdir().expect("temp dir");
     let copy = dir.path().join("copy.db");
@@ -215,6 +215,7 @@ async fn backup_while_writing_restores_everything_acknowledged() {
         f("supplier", "Imprenta Nacional"),
         f("reference", "BK-after-restore"),
         f("submission_key", submission_key()),
+        f("confirm", "duplicate"),
     ];
     let (status, _) = session.post(&base, "/receipts/new", &fields).await.expect("POST on the restored app");
     assert_eq!(status, 303, "the restored app records new work");

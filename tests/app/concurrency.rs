@@ -177,6 +177,8 @@ async fn concurrent_create_and_dispatch(backend: Backend) {
         let b = &clients[i % clients.len()];
         let mut fields = fields.clone();
         fields.push(f("submission_key", submission_key()));
+        // The same shipment 64 times on purpose.
+        fields.push(f("confirm", "duplicate"));
         let app = &app;
         async move { post(app, b, "/shipments/new", &fields).await }
     });
@@ -220,7 +222,12 @@ async fn double_submission(backend: Backend) {
     other.push(f("submission_key", &key));
     let page = post(&app, &b, "/receipts/new", &other).await;
     let message = assert_refused(&page, "same key, other content");
-    assert!(message.contains("other content"), "{message}");
+    assert!(message.contains("already used to record"), "{message}");
+    // It links to what the key recorded and gives a fresh form: never the used key again.
+    assert!(page.has(&format!(".form-error a[href='{}']", locations[0])), "{}", page.describe());
+    let fresh = page.input_value("submission_key").expect("a key");
+    assert_ne!(fresh, key, "a fresh key");
+    assert_eq!(page.input_value("quantity").as_deref(), Some("778"), "what was typed stays");
     let mut other = receipt_fields(app.material_id("FLIER"), depot, "777", &day(0));
     other.push(f("submission_key", &key));
     let page = post(&app, &b, "/receipts/new", &other).await;
@@ -291,8 +298,8 @@ async fn concurrent_work_in_opposite_orders(backend: Backend) {
     let other = app.location_id("DEP-ARA");
     let poster = app.material_id("POSTER");
     let flier = app.material_id("FLIER");
-    receipt_ok(&app, &admin, poster, depot, 100_000).await;
-    receipt_ok(&app, &admin, flier, depot, 100_000).await;
+    stock_up(&app, &admin, poster, depot, 100_000).await;
+    stock_up(&app, &admin, flier, depot, 100_000).await;
     receipt_ok(&app, &admin, poster, other, 1000).await;
     receipt_ok(&app, &admin, flier, other, 1000).await;
     let destination = some_destination(&app, None);
@@ -338,6 +345,7 @@ async fn concurrent_work_in_opposite_orders(backend: Backend) {
         let (path, fields) = &requests[*i];
         let mut fields = fields.clone();
         fields.push(f("submission_key", submission_key()));
+        fields.push(f("confirm", "duplicate"));
         let app = &app;
         async move { post(app, b, path, &fields).await }
     }))

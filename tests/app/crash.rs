@@ -66,6 +66,10 @@ impl Sub {
     fn new(kind: Kind, tag: String, path: String, mut fields: Vec<(String, String)>) -> Sub {
         let key = submission_key();
         fields.push(f("submission_key", &key));
+        // Clients repeat work and stock depots beyond a print run on purpose: both questions are
+        // answered up front.
+        fields.push(f("confirm", "duplicate"));
+        fields.push(f("confirm", "over_limit"));
         Sub { kind, tag, path, fields, key, acked: None }
     }
 

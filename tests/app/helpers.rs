@@ -623,6 +623,13 @@ pub fn csrf_from(html: &str) -> Option<String> {
     value
 }
 
+/// True when `to` is `from` with a `key=` parameter added: a new-record page's own key.
+pub fn is_own_key_redirect(from: &str, to: &str) -> bool {
+    let (from_path, _) = from.split_once('?').unwrap_or((from, ""));
+    let (to_path, _) = to.split_once('?').unwrap_or((to, ""));
+    from_path == to_path && query_param(to, "key").is_some() && query_param(from, "key").is_none()
+}
+
 /// The value of query parameter `key` in a local path such as `/login?next=%2Fx`.
 pub fn query_param(path: &str, key: &str) -> Option<String> {
     let url = url::Url::parse(&format!("http://localhost{path}")).ok()?;
@@ -668,18 +675,38 @@ impl TestApp {
         self.scalar(&format!("SELECT id FROM users WHERE username = {}", lit(username)))
     }
 
+    /// GET, following a new-record page's redirect to its own address with a one-time key
+    /// (`?key=`), as a browser does: the page is what a test asks for. `get_raw` does not follow.
     pub async fn get(&self, client: &Client, path: &str) -> Page {
+        let page = self.get_raw(client, path).await;
+        match page.location().filter(|to| page.status == 303 && is_own_key_redirect(path, to)) {
+            Some(to) => self.get_raw(client, &to).await,
+            None => page,
+        }
+    }
+
+    pub async fn get_raw(&self, client: &Client, path: &str) -> Page {
         let response = client.get(self.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path} failed: {e}"));
         Page::from_response("GET", path, response).await
     }
 
+    /// GET with headers, following a new-record page's own key redirect like `get`.
     pub async fn get_with(&self, client: &Client, path: &str, headers: &[(&str, &str)]) -> Page {
-        let mut request = client.get(self.url(path));
-        for (k, v) in headers {
-            request = request.header(*k, *v);
+        let get = |path: String| {
+            let mut request = client.get(self.url(&path));
+            for (k, v) in headers {
+                request = request.header(*k, *v);
+            }
+            async move {
+                let response = request.send().await.unwrap_or_else(|e| panic!("GET {path} failed: {e}"));
+                Page::from_response("GET", &path, response).await
+            }
+        };
+        let page = get(path.to_string()).await;
+        match page.location().filter(|to| page.status == 303 && is_own_key_redirect(path, to)) {
+            Some(to) => get(to).await,
+            None => page,
         }
-        let response = request.send().await.unwrap_or_else(|e| panic!("GET {path} failed: {e}"));
-        Page::from_response("GET", path, response).await
     }
 
     /// A CSRF token for this browser: from `page` when it has a form, else from `/campaigns` (any

@@ -205,6 +205,8 @@ async fn dispatch_race_across_instances() {
         let browser = &browsers[(i / 2) % browsers.len()];
         let mut fields = fields.clone();
         fields.push(f("submission_key", submission_key()));
+        // The same shipment 64 times on purpose.
+        fields.push(f("confirm", "duplicate"));
         async move { (instance.port, post(instance, browser, "/shipments/new", &fields).await) }
     });
     let pages: Vec<(u16, Page)> = join_all(requests).await;

@@ -61,6 +61,8 @@ fn recent<T: Copy>(rng: &mut StdRng, items: &[T], window: usize) -> Option<T> {
 
 fn with_key(mut fields: Fields) -> Fields {
     fields.push(f("submission_key", submission_key()));
+    // Random work repeats itself on purpose.
+    fields.push(f("confirm", "duplicate"));
     fields
 }
 

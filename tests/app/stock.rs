@@ -29,10 +29,13 @@ pub async fn post(app: &TestApp, b: &Browser, path: &str, fields: &Fields) -> Pa
     app.send(b, path, &refs).await
 }
 
-/// POSTs owned fields plus a fresh submission key.
+/// POSTs owned fields plus a fresh submission key. The helpers post the same content again on
+/// purpose (ten shipments of ten posters to one place), so they answer the likely-duplicate
+/// question up front; `tests/app/field.rs` asks it.
 pub async fn post_once(app: &TestApp, b: &Browser, path: &str, fields: &Fields) -> Page {
     let mut all = fields.clone();
     all.push(f("submission_key", submission_key()));
+    all.push(f("confirm", "duplicate"));
     post(app, b, path, &all).await
 }
 
@@ -54,6 +57,16 @@ pub async fn receipt(app: &TestApp, b: &Browser, material: i64, location: i64, q
 /// Records a receipt dated today and returns its id.
 pub async fn receipt_ok(app: &TestApp, b: &Browser, material: i64, location: i64, quantity: i64) -> i64 {
     let page = receipt(app, b, material, location, &quantity.to_string(), &day(0)).await;
+    let to = page.assert_see_other();
+    id_in(&to, "/receipts/").unwrap_or_else(|| panic!("receipt went to {to}\n{}", page.describe()))
+}
+
+/// Stocks a depot with more than a print run on purpose (a receipt confirmed as over the
+/// limit) and returns the receipt's id.
+pub async fn stock_up(app: &TestApp, b: &Browser, material: i64, location: i64, quantity: i64) -> i64 {
+    let mut fields = receipt_fields(material, location, &quantity.to_string(), &day(0));
+    fields.push(f("confirm", "over_limit"));
+    let page = post_once(app, b, "/receipts/new", &fields).await;
     let to = page.assert_see_other();
     id_in(&to, "/receipts/").unwrap_or_else(|| panic!("receipt went to {to}\n{}", page.describe()))
 }

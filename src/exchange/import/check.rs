@@ -93,6 +93,7 @@ pub struct Checker<'t> {
     columns: HashMap<&'static str, Option<usize>>,
     pub problems: Vec<Problem>,
     pub problem_count: usize,
+    pub warnings: Vec<Problem>,
 }
 
 impl<'t> Checker<'t> {
@@ -117,7 +118,7 @@ impl<'t> Checker<'t> {
         for name in optional {
             columns.insert(*name, table.column(name));
         }
-        Ok(Checker { table, columns, problems: Vec::new(), problem_count: 0 })
+        Ok(Checker { table, columns, problems: Vec::new(), problem_count: 0, warnings: Vec::new() })
     }
 
     pub fn has(&self, column: &str) -> bool {
@@ -137,6 +138,27 @@ impl<'t> Checker<'t> {
                 column: column.to_string(),
                 key: invalid.key.to_string(),
                 arg: invalid.arg.unwrap_or_default(),
+                args: Vec::new(),
+            });
+        }
+    }
+
+    /// Notes a quantity beyond its material's limit: the row is written only once confirmed.
+    pub fn over_limit(&mut self, row: &Row, column: &str, material: &Material, quantity: i32) {
+        let Some(limit) = material.limit().filter(|limit| quantity > *limit) else { return };
+        if self.warnings.len() < MAX_PROBLEMS {
+            let key =
+                if material.quantity_limit.is_some() { "import.warn.over_limit" } else { "import.warn.over_print_run" };
+            self.warnings.push(Problem {
+                line: row.line,
+                column: column.to_string(),
+                key: key.to_string(),
+                arg: String::new(),
+                args: vec![
+                    ("quantity".into(), quantity.to_string()),
+                    ("material".into(), material.code.clone()),
+                    ("limit".into(), limit.to_string()),
+                ],
             });
         }
     }
@@ -220,6 +242,7 @@ impl<'t> Checker<'t> {
             problems: self.problems,
             problem_count: self.problem_count,
             file_error: None,
+            warnings: self.warnings,
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Request {
     pub origin: Option<String>,
     /// The language quantities with separators are read in (`--lang`).
     pub lang: crate::domain::Lang,
+    /// Questions answered up front (`--confirm over_limit`), as the page's boxes.
+    pub answers: crate::domain::Answers,
 }
 
 /// A progress bar on standard error that appears only after a second of work.
@@ -129,12 +131,20 @@ pub fn run(conn: &mut DbConn, request: Request) -> Result<Vec<String>, Vec<Strin
             lines.push(format!("import #{id} kept for review; nothing was written"));
             return Err(lines);
         }
+        Uploaded::Stored { id, report } if !report.warnings.is_empty() && !request.answers.over_limit => {
+            let mut lines = report.lines(lang);
+            lines.push(format!(
+                "import #{id} kept for review; nothing was written: check the rows above, then run again with --confirm over_limit"
+            ));
+            return Err(lines);
+        }
         Uploaded::Stored { id, .. } => id,
     };
-    let outcome = service::commit(conn, id, &Actor::cli(), &access, &mut on_progress).map_err(|e| match e {
-        crate::error::AppError::Refused(invalid) => vec![crate::i18n::invalid(lang, &invalid)],
-        other => vec![other.to_string()],
-    })?;
+    let outcome =
+        service::commit(conn, id, &Actor::cli(), &access, request.answers, &mut on_progress).map_err(|e| match e {
+            crate::error::AppError::Refused(invalid) => vec![crate::i18n::invalid(lang, &invalid)],
+            other => vec![other.to_string()],
+        })?;
     drop(progress);
     match outcome {
         Committed::Done { lock_ms, report } => {

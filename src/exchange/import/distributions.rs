@@ -218,6 +218,10 @@ fn check_row<'c>(
             c.problem(row, "quantity_sent", Invalid::with("import.err.sent_below_received", r));
         }
     }
+    if let (Some(m), Some(s)) = (material, sent) {
+        let column = if c.get(row, "quantity_sent").is_empty() { "quantity" } else { "quantity_sent" };
+        c.over_limit(row, column, m, s);
+    }
     let destination = if !c.get(row, "location_code").is_empty() {
         c.location(row, "location_code", catalogue)
     } else {

@@ -99,18 +99,26 @@ impl ImportKind {
     }
 }
 
-/// One thing wrong with one row: where (line and column) and what, as a translation key.
+/// One thing wrong with one row (or to confirm about it): where (line and column) and what, as
+/// a translation key with its argument, or its named arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub line: u64,
     pub column: String,
     pub key: String,
     pub arg: String,
+    #[serde(default)]
+    pub args: Vec<(String, String)>,
 }
 
 impl Problem {
     pub fn message(&self, lang: Lang) -> String {
-        crate::i18n::tr_arg(lang, &self.key, &self.arg)
+        if self.args.is_empty() {
+            crate::i18n::tr_arg(lang, &self.key, &self.arg)
+        } else {
+            let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            crate::i18n::tr_args(lang, &self.key, &args)
+        }
     }
 }
 
@@ -131,6 +139,10 @@ pub struct Report {
     pub problem_count: usize,
     /// A refusal of the whole file (limits, columns, already imported).
     pub file_error: Option<table::FileError>,
+    /// Rows to confirm before they are written: quantities beyond their material's limit, the
+    /// question a form asks (`confirm=over_limit`).
+    #[serde(default)]
+    pub warnings: Vec<Problem>,
 }
 
 impl Report {
@@ -158,6 +170,9 @@ impl Report {
         }
         for p in &self.problems {
             out.push(format!("line {}, {}: {}", p.line, p.column, p.message(lang)));
+        }
+        for w in &self.warnings {
+            out.push(format!("line {}, {}: {}", w.line, w.column, w.message(lang)));
         }
         if self.problem_count > self.problems.len() {
             out.push(crate::i18n::tr_arg(

@@ -41,6 +41,9 @@ pub fn check(db: &mut impl Connections, table: &Table, catalogue: &Catalogue) ->
             c.problem(row, "location_code", Invalid::with("import.err.not_a_depot", &d.code));
         }
         let quantity = c.quantity(row, "quantity", true);
+        if let (Some(m), Some(q)) = (material, quantity) {
+            c.over_limit(row, "quantity", m, q);
+        }
         let supplier = c.text(row, "supplier", 160);
         let reference = c.text(row, "reference", 100);
         let ControlFlow::Continue(external_ref) = refs.check(&mut c, row) else { continue };

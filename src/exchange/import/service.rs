@@ -140,11 +140,14 @@ pub enum Committed {
 
 /// Checks a stored import again and writes it, all rows or none. A file that no longer passes
 /// its checks writes nothing and leaves the stored preview as it was.
+/// Rows beyond their material's limit are written only when `answers` confirms them, as a
+/// form's `confirm=over_limit` does.
 pub fn commit(
     db: &mut impl Connections,
     id: i32,
     actor: &Actor,
     access: &Access,
+    answers: crate::domain::Answers,
     progress: &mut dyn FnMut(Phase, usize),
 ) -> Result<Committed, AppError> {
     let record = db.with(|conn| ImportRecord::find(conn, id)?.ok_or(AppError::NotFound))?;
@@ -167,6 +170,9 @@ pub fn commit(
         Some(plan) if report.is_clean() => plan,
         _ => return Ok(Committed::Problems(report)),
     };
+    if !report.warnings.is_empty() && !answers.over_limit {
+        return Err(AppError::Refused(Invalid::new("import.err.confirm_over_limit")));
+    }
     db.with(|conn| write(conn, &record, kind, &plan, &report, actor, access, progress))
 }
 

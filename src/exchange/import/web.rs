@@ -349,11 +349,34 @@ fn render_import(
                 p { (tr_arg(ctx.lang, "import.more_problems", &number(ctx.lang, (report.problem_count - report.problems.len()) as i64))) }
             }
         }
+        @if !report.warnings.is_empty() {
+            h2 #warnings { (tr_arg(ctx.lang, "import.warnings", &number(ctx.lang, report.warnings.len() as i64))) }
+            div.table-wrap role="region" aria-labelledby="warnings" tabindex="0" {
+                table {
+                    thead { tr {
+                        th scope="col" .num { (ctx.t("import.line")) }
+                        th scope="col" { (ctx.t("import.column")) }
+                        th scope="col" { (ctx.t("import.to_confirm")) }
+                    } }
+                    tbody {
+                        @for w in &report.warnings {
+                            tr { td.num { (w.line) } td { code { (w.column) } } td { (w.message(ctx.lang)) } }
+                        }
+                    }
+                }
+            }
+        }
         @if pending && owner {
             div.actions {
                 @if report.is_clean() {
                     form.inline method="post" action=(format!("/imports/{}/commit", record.id)) data-busy="" {
                         (csrf(ctx))
+                        @if !report.warnings.is_empty() {
+                            div.field.checkbox {
+                                input #confirm-over_limit type="checkbox" name="confirm" value="over_limit";
+                                label for="confirm-over_limit" { (ctx.t("import.confirm_over_limit")) }
+                            }
+                        }
                         button type="submit" { (ctx.t("import.confirm")) }
                         p.busy role="status" hidden { progress {} " " (ctx.t("import.writing")) }
                     }
@@ -380,7 +403,7 @@ async fn own(ctx: &Ctx, id: i32) -> Result<(ImportRecord, ImportKind, Option<Loc
     Ok(loaded)
 }
 
-async fn commit(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<HttpResponse, AppError> {
+async fn commit(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let (record, kind, origin) = own(&ctx, id).await?;
     let access = ctx.require(kind.permission())?.access();
@@ -390,10 +413,11 @@ async fn commit(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<Http
         Err(busy) => return Ok(busy),
     };
     let mut pool = ctx.pool();
+    let answers = form.answers();
     let outcome = ctx
         .state
         .import_worker
-        .run(move || match service::commit(&mut pool, id, &actor, &access, &mut |_, _| {}) {
+        .run(move || match service::commit(&mut pool, id, &actor, &access, answers, &mut |_, _| {}) {
             Ok(outcome) => Ok(Ok(outcome)),
             Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
             Err(e) => Err(e),
