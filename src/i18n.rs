@@ -71,15 +71,49 @@ mod tests {
     }
 }
 
-/// A whole number in words, as reports write quantities: "sixty thousand", "sesenta mil".
+/// The grammatical gender of the noun a number counts: Spanish numbers agree with it ("una
+/// región", "veintiuna escuelas", "doscientas"); English numbers do not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gender {
+    Masculine,
+    Feminine,
+}
+
+/// The gender of a noun of the catalogue, as its `.gender` key says ("f" or "m").
+pub fn gender_of(lang: Lang, key: &str) -> Gender {
+    if tr(lang, &format!("{key}.gender")) == "f" {
+        Gender::Feminine
+    } else {
+        Gender::Masculine
+    }
+}
+
+/// A whole number in words, standing alone: "sixty thousand", "sesenta mil", "veintiuno".
 pub fn number_words(lang: Lang, n: i64) -> String {
     if n < 0 {
         return number(lang, n);
     }
     match lang {
         Lang::En => english_words(n as u64),
-        Lang::Es => spanish_words(n as u64, false),
+        Lang::Es => spanish_words(n as u64, None),
     }
+}
+
+/// A whole number in words before the noun it counts, agreeing with the noun's gender:
+/// "una", "veintiún", "doscientas". Whole millions take "de" before a Spanish noun (`needs_de`).
+pub fn count_words(lang: Lang, n: i64, gender: Gender) -> String {
+    if n < 0 {
+        return number(lang, n);
+    }
+    match lang {
+        Lang::En => english_words(n as u64),
+        Lang::Es => spanish_words(n as u64, Some(gender)),
+    }
+}
+
+/// "de" follows whole millions before a noun in Spanish: "un millón de afiches".
+pub fn needs_de(lang: Lang, n: i64) -> bool {
+    lang == Lang::Es && n >= 1_000_000 && n % 1_000_000 == 0
 }
 
 fn english_words(n: u64) -> String {
@@ -137,8 +171,11 @@ fn english_words(n: u64) -> String {
     parts.join(" ")
 }
 
-/// `short` drops the final "-o" of "uno" before a noun or "mil": "veintiún mil", "un millón".
-fn spanish_words(n: u64, short: bool) -> String {
+/// Spanish words for `n`; `noun` is the gender of the noun they go before, if any: "uno" alone,
+/// "un"/"una" before a noun, and feminine hundreds ("doscientas") before a feminine one. Millions
+/// are a masculine noun themselves ("veintiún millones"); thousands agree with the noun counted
+/// ("veintiuna mil escuelas", "veintiún mil" alone).
+fn spanish_words(n: u64, noun: Option<Gender>) -> String {
     const UNITS: [&str; 30] = [
         "cero",
         "uno",
@@ -185,7 +222,7 @@ fn spanish_words(n: u64, short: bool) -> String {
         "ochocientos",
         "novecientos",
     ];
-    fn below_hundred(n: u64, short: bool) -> String {
+    fn below_hundred(n: u64, noun: Option<Gender>) -> String {
         let word = if n < 30 {
             UNITS[n as usize].to_string()
         } else if n % 10 == 0 {
@@ -193,25 +230,29 @@ fn spanish_words(n: u64, short: bool) -> String {
         } else {
             format!("{} y {}", TENS[(n / 10) as usize], UNITS[(n % 10) as usize])
         };
-        if short && word.ends_with("uno") {
-            let stem = &word[..word.len() - 3];
+        let Some(stem) = word.strip_suffix("uno") else { return word };
+        match noun {
+            None => word.clone(),
+            Some(Gender::Feminine) => format!("{stem}una"),
             // "veintiuno" shortens with an accent: veintiún.
-            if stem.ends_with("veinti") {
-                format!("{stem}ún")
-            } else {
-                format!("{stem}un")
-            }
-        } else {
-            word
+            Some(Gender::Masculine) if stem.ends_with("veinti") => format!("{stem}ún"),
+            Some(Gender::Masculine) => format!("{stem}un"),
         }
     }
-    fn below_thousand(n: u64, short: bool) -> String {
+    fn below_thousand(n: u64, noun: Option<Gender>) -> String {
         let (hundreds, rest) = (n / 100, n % 100);
+        let hundreds_word = |h: u64| {
+            let word = HUNDREDS[h as usize];
+            match noun {
+                Some(Gender::Feminine) if h >= 2 => format!("{}as", &word[..word.len() - 2]),
+                _ => word.to_string(),
+            }
+        };
         match (hundreds, rest) {
-            (0, r) => below_hundred(r, short),
+            (0, r) => below_hundred(r, noun),
             (1, 0) => "cien".into(),
-            (h, 0) => HUNDREDS[h as usize].into(),
-            (h, r) => format!("{} {}", HUNDREDS[h as usize], below_hundred(r, short)),
+            (h, 0) => hundreds_word(h),
+            (h, r) => format!("{} {}", hundreds_word(h), below_hundred(r, noun)),
         }
     }
     if n == 0 {
@@ -225,14 +266,18 @@ fn spanish_words(n: u64, short: bool) -> String {
         parts.push(if millions == 1 {
             "un millón".to_string()
         } else {
-            format!("{} millones", spanish_words(millions, true))
+            format!("{} millones", spanish_words(millions, Some(Gender::Masculine)))
         });
     }
     if thousands > 0 {
-        parts.push(if thousands == 1 { "mil".to_string() } else { format!("{} mil", below_thousand(thousands, true)) });
+        parts.push(if thousands == 1 {
+            "mil".to_string()
+        } else {
+            format!("{} mil", below_thousand(thousands, Some(noun.unwrap_or(Gender::Masculine))))
+        });
     }
     if rest > 0 {
-        parts.push(below_thousand(rest, short));
+        parts.push(below_thousand(rest, noun));
     }
     parts.join(" ")
 }
@@ -262,5 +307,24 @@ mod words_tests {
         assert_eq!(number_words(Lang::Es, 500_500), "quinientos mil quinientos");
         assert_eq!(number_words(Lang::Es, 1_000_000), "un millón");
         assert_eq!(number_words(Lang::Es, 2_500_000), "dos millones quinientos mil");
+    }
+
+    #[test]
+    fn spanish_numbers_agree_with_their_noun() {
+        use Gender::{Feminine as F, Masculine as M};
+        let es = |n, g| count_words(Lang::Es, n, g);
+        assert_eq!((es(1, F), es(1, M)), ("una".into(), "un".into()), "una región, un afiche");
+        assert_eq!((es(21, F), es(21, M)), ("veintiuna".into(), "veintiún".into()));
+        assert_eq!((es(31, F), es(31, M)), ("treinta y una".into(), "treinta y un".into()));
+        assert_eq!((es(100, F), es(100, M)), ("cien".into(), "cien".into()));
+        assert_eq!((es(101, F), es(101, M)), ("ciento una".into(), "ciento un".into()));
+        assert_eq!((es(200, F), es(200, M)), ("doscientas".into(), "doscientos".into()));
+        assert_eq!(es(21_000, F), "veintiuna mil");
+        assert_eq!(es(21_000, M), "veintiún mil");
+        assert_eq!(es(500_500, F), "quinientas mil quinientas");
+        assert_eq!((es(1_000_000, F), es(1_000_000, M)), ("un millón".into(), "un millón".into()));
+        assert_eq!(es(21_000_000, F), "veintiún millones", "millones is masculine whatever is counted");
+        assert!(needs_de(Lang::Es, 1_000_000) && !needs_de(Lang::Es, 1_500_000) && !needs_de(Lang::En, 1_000_000));
+        assert_eq!(count_words(Lang::En, 21, F), "twenty-one");
     }
 }

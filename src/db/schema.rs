@@ -11,11 +11,12 @@ diesel::table! {
     regions (id) {
         id -> Integer,
         code -> Text,
-        name -> Text,
+        name_en -> Text,
         tile_col -> Nullable<Integer>,
         tile_row -> Nullable<Integer>,
         is_abroad -> Bool,
         created_at -> Timestamp,
+        name_es -> Text,
     }
 }
 
@@ -82,13 +83,15 @@ diesel::table! {
     campaigns (id) {
         id -> Integer,
         code -> Text,
-        name -> Text,
-        owner -> Text,
+        name_en -> Text,
+        owner_en -> Text,
         description -> Text,
         starts_on -> Date,
         ends_on -> Date,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_es -> Text,
+        owner_es -> Text,
     }
 }
 
@@ -97,7 +100,7 @@ diesel::table! {
         id -> Integer,
         campaign_id -> Integer,
         code -> Text,
-        name -> Text,
+        name_en -> Text,
         kind -> Text,
         planned_quantity -> Integer,
         pack_size -> Nullable<Integer>,
@@ -107,6 +110,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         quantity_limit -> Nullable<Integer>,
+        name_es -> Text,
     }
 }
 

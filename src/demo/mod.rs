@@ -52,7 +52,9 @@ pub const LOCATION_TYPES: [(&str, &str, &str, bool); 13] = [
 /// A material of the reference campaign, as the source document lists it.
 pub struct DemoMaterial {
     pub code: &'static str,
-    pub name: &'static str,
+    /// The Spanish name, as the campaign printed it, and the English beside it.
+    pub name_es: &'static str,
+    pub name_en: &'static str,
     pub kind: &'static str,
     pub quantity: i32,
     pub pack_size: Option<i32>,
@@ -60,13 +62,14 @@ pub struct DemoMaterial {
     pub unit: &'static str,
 }
 
-const MINISTRY: &str = "Crime Prevention Directorate";
+const MINISTRY: &str = "Dirección de Prevención del Delito";
 
 /// The six materials with the print runs the source gives.
 pub const MATERIALS: [DemoMaterial; 6] = [
     DemoMaterial {
         code: "SPOT",
-        name: "Information spots (TV/radio)",
+        name_es: "Micros informativos (TV y radio)",
+        name_en: "Information spots (TV/radio)",
         kind: "broadcast_spot",
         quantity: 4,
         pack_size: None,
@@ -75,7 +78,8 @@ pub const MATERIALS: [DemoMaterial; 6] = [
     },
     DemoMaterial {
         code: "POSTER",
-        name: "Posters on the crime of trafficking in persons",
+        name_es: "Afiches sobre el delito de trata de personas",
+        name_en: "Posters on the crime of trafficking in persons",
         kind: "poster",
         quantity: 60_000,
         pack_size: Some(100),
@@ -84,7 +88,8 @@ pub const MATERIALS: [DemoMaterial; 6] = [
     },
     DemoMaterial {
         code: "FLIER",
-        name: "Fliers with contact numbers",
+        name_es: "Volantes con los números de contacto",
+        name_en: "Fliers with contact numbers",
         kind: "flier",
         quantity: 50_000,
         pack_size: Some(250),
@@ -93,16 +98,18 @@ pub const MATERIALS: [DemoMaterial; 6] = [
     },
     DemoMaterial {
         code: "BANNER",
-        name: "Banners for domestic and international flights",
+        name_es: "Pendones para vuelos nacionales e internacionales",
+        name_en: "Banners for domestic and international flights",
         kind: "banner",
         quantity: 84,
         pack_size: None,
-        supplier: "Crime Prevention Directorate with the National Civil Aviation Institute",
+        supplier: "Dirección de Prevención del Delito con el Instituto Nacional de Aeronáutica Civil",
         unit: "banners",
     },
     DemoMaterial {
         code: "PAMPHLET",
-        name: "Pamphlets: definition, recruitment, legal framework",
+        name_es: "Trípticos: definición, captación, marco legal",
+        name_en: "Pamphlets: definition, recruitment, legal framework",
         kind: "pamphlet",
         quantity: 30_000,
         pack_size: Some(100),
@@ -111,11 +118,12 @@ pub const MATERIALS: [DemoMaterial; 6] = [
     },
     DemoMaterial {
         code: "IOM-LEAFLET",
-        name: "IOM leaflets",
+        name_es: "Folletos de la OIM",
+        name_en: "IOM leaflets",
         kind: "leaflet",
         quantity: 5_000,
         pack_size: Some(500),
-        supplier: "International Organization for Migration (IOM)",
+        supplier: "Organización Internacional para las Migraciones (OIM)",
         unit: "leaflets",
     },
 ];
@@ -188,7 +196,9 @@ fn load_regions(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> 
         let record = record.map_err(|e| bad_data("regions", e))?;
         rows.push(RegionChanges {
             code: record.get(0).unwrap_or_default().to_string(),
-            name: record.get(1).unwrap_or_default().to_string(),
+            // Venezuela's states have one name in both languages.
+            name_en: record.get(1).unwrap_or_default().to_string(),
+            name_es: record.get(1).unwrap_or_default().to_string(),
             tile_col: record.get(2).and_then(|v| v.parse().ok()),
             tile_row: record.get(3).and_then(|v| v.parse().ok()),
             is_abroad: false,
@@ -197,7 +207,8 @@ fn load_regions(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> 
     // Abroad: embassies and consulates, on a tile of its own at the map's south-east corner.
     rows.push(RegionChanges {
         code: "ABROAD".into(),
-        name: "Abroad".into(),
+        name_en: "Abroad".into(),
+        name_es: "Exterior".into(),
         tile_col: Some(9),
         tile_row: Some(5),
         is_abroad: true,
@@ -205,7 +216,7 @@ fn load_regions(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> 
     for row in rows {
         if Region::find_by_code(conn, &row.code)?.is_none() {
             let id = Region::insert(conn, &row)?;
-            AuditEntry::record(conn, actor, "create", "region", id, &format!("{} {} (demo)", row.code, row.name))?;
+            AuditEntry::record(conn, actor, "create", "region", id, &format!("{} {} (demo)", row.code, row.name_es))?;
             summary.regions += 1;
         }
     }
@@ -232,10 +243,12 @@ fn load_campaign(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) ->
         None => {
             let new = CampaignChanges {
                 code: CAMPAIGN_CODE.into(),
-                name: "Prevention campaign against trafficking in persons 2005–2006".into(),
-                owner: "Ministry of the Interior and Justice – Crime Prevention Directorate".into(),
-                description: "National awareness campaign on the crime of trafficking in persons. \
-                    Hotlines printed on the material: 0800CONTIGO and 0212-5061348."
+                name_es: "Campaña de prevención contra la trata de personas 2005–2006".into(),
+                name_en: "Prevention campaign against trafficking in persons 2005–2006".into(),
+                owner_es: "Ministerio del Interior y Justicia – Dirección de Prevención del Delito".into(),
+                owner_en: "Ministry of the Interior and Justice – Crime Prevention Directorate".into(),
+                description: "Campaña nacional de sensibilización sobre el delito de trata de personas. \
+                    Líneas impresas en el material: 0800CONTIGO y 0212-5061348."
                     .into(),
                 starts_on: date(2005, 1, 1),
                 ends_on: date(2006, 12, 31),
@@ -251,7 +264,8 @@ fn load_campaign(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) ->
             let new = MaterialChanges {
                 campaign_id,
                 code: m.code.into(),
-                name: m.name.into(),
+                name_en: m.name_en.into(),
+                name_es: m.name_es.into(),
                 kind: m.kind.into(),
                 planned_quantity: m.quantity,
                 pack_size: m.pack_size,

@@ -9,6 +9,14 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The one of two texts that is in this language (English first).
+    pub fn pick<'a>(self, en: &'a str, es: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Es => es,
+        }
+    }
+
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
 
     pub fn code(self) -> &'static str {
@@ -66,5 +74,18 @@ mod tests {
         assert_eq!(Lang::from_accept_language("fr, de"), None);
         assert_eq!(Lang::from_accept_language("es;q=0"), None);
         assert_eq!(Lang::from_accept_language(""), None);
+    }
+}
+
+/// A name in each language, for reference data read together with other rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, diesel::Queryable)]
+pub struct Names {
+    pub en: String,
+    pub es: String,
+}
+
+impl Names {
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.en, &self.es)
     }
 }

@@ -11,7 +11,7 @@ mod text;
 mod username;
 
 pub use code::Code;
-pub use lang::Lang;
+pub use lang::{Lang, Names};
 pub use password::{Password, MIN_PASSWORD_LEN};
 pub use quantity::Quantity;
 pub use question::{Answers, Question, Recorded};

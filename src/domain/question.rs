@@ -9,7 +9,7 @@ pub enum Question {
     /// More of a material than one record should hold: its print run, or the limit an
     /// administrator set.
     OverLimit {
-        material: String,
+        material: super::Names,
         quantity: i32,
         limit: i32,
         /// The limit is the whole print run (no limit was set).
@@ -29,7 +29,7 @@ pub struct Recorded {
     pub label: String,
     pub path: String,
     pub units: i64,
-    pub material: String,
+    pub material: super::Names,
     pub place: String,
     pub reference: String,
 }
@@ -97,14 +97,14 @@ mod tests {
 
     #[test]
     fn answers_let_only_their_questions_through() {
-        let over =
-            Question::OverLimit { material: "Posters".into(), quantity: 150_000, limit: 60_000, print_run: true };
+        let posters = crate::domain::Names { en: "Posters".into(), es: "Afiches".into() };
+        let over = Question::OverLimit { material: posters.clone(), quantity: 150_000, limit: 60_000, print_run: true };
         let earlier = Recorded {
             kind: "receipt",
             label: "R-35".into(),
             path: "/receipts/35".into(),
             units: 260,
-            material: "Fliers".into(),
+            material: posters,
             place: "Depósito Regional Lara".into(),
             reference: "BACK-TEST".into(),
         };

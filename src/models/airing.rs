@@ -70,7 +70,7 @@ pub struct AiringFilter {
 pub struct AiringRow {
     pub airing: Airing,
     pub material_code: String,
-    pub material_name: String,
+    pub material_name: crate::domain::Names,
     pub location_name: String,
     pub ownership: Option<String>,
     /// The correction that reversed this airing, if any.
@@ -82,7 +82,7 @@ pub struct AiringRow {
 pub struct OutletTotal {
     pub material_id: i32,
     pub material_code: String,
-    pub material_name: String,
+    pub material_name: crate::domain::Names,
     pub location_id: i32,
     pub location_code: String,
     pub location_name: String,
@@ -201,7 +201,7 @@ impl Airing {
             .select((airings::id, airings::reverses_id))
             .load(conn)?;
         let reversed: HashMap<i32, i32> = reversals.into_iter().filter_map(|(id, of)| of.map(|of| (of, id))).collect();
-        let names = Names::load(conn, rows.iter().map(|a| (a.material_id, a.location_id)))?;
+        let names = RowNames::load(conn, rows.iter().map(|a| (a.material_id, a.location_id)))?;
         let rows = rows
             .into_iter()
             .map(|airing| {
@@ -239,7 +239,7 @@ impl Airing {
                 entry.1 += sign * records;
             }
         }
-        let names = Names::load(conn, net.keys().copied())?;
+        let names = RowNames::load(conn, net.keys().copied())?;
         let mut totals: Vec<OutletTotal> = net
             .into_iter()
             .map(|((material_id, location_id), (times, records))| {
@@ -420,33 +420,33 @@ fn predicate(filter: &AiringFilter, places: Option<Vec<i32>>) -> Predicate {
 }
 
 /// Codes and names of the materials and locations some rows refer to.
-struct Names {
-    materials: HashMap<i32, (String, String)>,
+struct RowNames {
+    materials: HashMap<i32, (String, crate::domain::Names)>,
     locations: HashMap<i32, (String, String, Option<String>)>,
 }
 
-impl Names {
-    fn load(conn: &mut DbConn, pairs: impl Iterator<Item = (i32, i32)>) -> QueryResult<Names> {
+impl RowNames {
+    fn load(conn: &mut DbConn, pairs: impl Iterator<Item = (i32, i32)>) -> QueryResult<RowNames> {
         let (mut material_ids, mut location_ids): (Vec<i32>, Vec<i32>) = pairs.unzip();
         material_ids.sort_unstable();
         material_ids.dedup();
         location_ids.sort_unstable();
         location_ids.dedup();
-        let materials: Vec<(i32, String, String)> = materials::table
+        let materials: Vec<(i32, String, crate::domain::Names)> = materials::table
             .filter(materials::id.eq_any(&material_ids))
-            .select((materials::id, materials::code, materials::name))
+            .select((materials::id, materials::code, (materials::name_en, materials::name_es)))
             .load(conn)?;
         let locations: Vec<(i32, String, String, Option<String>)> = locations::table
             .filter(locations::id.eq_any(&location_ids))
             .select((locations::id, locations::code, locations::name, locations::ownership))
             .load(conn)?;
-        Ok(Names {
+        Ok(RowNames {
             materials: materials.into_iter().map(|(id, code, name)| (id, (code, name))).collect(),
             locations: locations.into_iter().map(|(id, code, name, o)| (id, (code, name, o))).collect(),
         })
     }
 
-    fn material(&self, id: i32) -> (String, String) {
+    fn material(&self, id: i32) -> (String, crate::domain::Names) {
         self.materials.get(&id).cloned().unwrap_or_default()
     }
 

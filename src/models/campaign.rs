@@ -11,27 +11,41 @@ use diesel::prelude::*;
 pub struct Campaign {
     pub id: i32,
     pub code: String,
-    pub name: String,
-    pub owner: String,
+    pub name_en: String,
+    pub owner_en: String,
     pub description: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub name_es: String,
+    pub owner_es: String,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
 #[diesel(table_name = campaigns)]
 pub struct CampaignChanges {
     pub code: String,
-    pub name: String,
-    pub owner: String,
+    pub name_en: String,
+    pub name_es: String,
+    pub owner_en: String,
+    pub owner_es: String,
     pub description: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
 }
 
 impl Campaign {
+    /// The name in a language.
+    pub fn name(&self, lang: crate::domain::Lang) -> &str {
+        lang.pick(&self.name_en, &self.name_es)
+    }
+
+    /// The owner (the ministry) in a language.
+    pub fn owner(&self, lang: crate::domain::Lang) -> &str {
+        lang.pick(&self.owner_en, &self.owner_es)
+    }
+
     pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Campaign>> {
         campaigns::table.order(campaigns::starts_on.desc()).select(Campaign::as_select()).load(conn)
     }

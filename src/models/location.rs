@@ -2,7 +2,7 @@
 
 use crate::db::schema::{location_types, locations, regions};
 use crate::db::DbConn;
-use crate::domain::Invalid;
+use crate::domain::{Invalid, Names};
 use crate::models::{like_pattern, now, Page};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -74,7 +74,7 @@ pub struct LocationRow {
     pub type_name_en: String,
     pub type_name_es: String,
     pub region_code: String,
-    pub region_name: String,
+    pub region_name: Names,
 }
 
 /// Filters of the location list.
@@ -87,7 +87,7 @@ pub struct LocationFilter {
     pub active: Option<bool>,
 }
 
-type RowTuple = (Location, String, String, String, String, String);
+type RowTuple = (Location, String, String, String, String, Names);
 
 impl Location {
     /// Every place in these regions, active or not.
@@ -106,7 +106,7 @@ impl Location {
                 location_types::name_en,
                 location_types::name_es,
                 regions::code,
-                regions::name,
+                (regions::name_en, regions::name_es),
             ))
             .first::<RowTuple>(conn)
             .optional()
@@ -150,7 +150,7 @@ impl Location {
         };
         let total = build().count().get_result(conn)?;
         let rows = build()
-            .order((regions::name, locations::name, locations::id))
+            .order((regions::name_es, locations::name, locations::id))
             .limit(per_page)
             .offset((page - 1) * per_page)
             .select((
@@ -159,7 +159,7 @@ impl Location {
                 location_types::name_en,
                 location_types::name_es,
                 regions::code,
-                regions::name,
+                (regions::name_en, regions::name_es),
             ))
             .load::<RowTuple>(conn)?;
         Ok(Page { rows: rows.into_iter().map(into_row).collect(), total, page, per_page })
@@ -194,22 +194,22 @@ impl Location {
         q.order(locations::name).select(Location::as_select()).load(conn)
     }
 
-    /// Every active location that can receive a shipment, grouped by region name.
-    pub fn destinations(conn: &mut DbConn) -> QueryResult<Vec<(String, Vec<Location>)>> {
-        let rows: Vec<(Location, String)> = locations::table
+    /// Every active location that can receive a shipment, grouped by region.
+    pub fn destinations(conn: &mut DbConn) -> QueryResult<Vec<(Names, Vec<Location>)>> {
+        let rows: Vec<(Location, Names)> = locations::table
             .inner_join(regions::table)
             .filter(locations::is_active.eq(true))
-            .order((regions::name, locations::name))
-            .select((Location::as_select(), regions::name))
+            .order((regions::name_es, locations::name))
+            .select((Location::as_select(), (regions::name_en, regions::name_es)))
             .load(conn)?;
-        let mut groups: Vec<(String, Vec<Location>)> = Vec::new();
+        let mut groups: Vec<(Names, Vec<Location>)> = Vec::new();
         for (location, region) in rows {
             match groups.last_mut() {
                 Some((name, list)) if *name == region => list.push(location),
                 _ => groups.push((region, vec![location])),
             }
         }
-        groups.sort_by_cached_key(|(name, _)| crate::models::sort_key(name));
+        groups.sort_by_cached_key(|(name, _)| crate::models::sort_key(&name.es));
         Ok(groups)
     }
 

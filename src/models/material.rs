@@ -25,7 +25,7 @@ pub struct Material {
     pub id: i32,
     pub campaign_id: i32,
     pub code: String,
-    pub name: String,
+    pub name_en: String,
     pub kind: String,
     pub planned_quantity: i32,
     pub pack_size: Option<i32>,
@@ -36,6 +36,7 @@ pub struct Material {
     pub updated_at: NaiveDateTime,
     /// A record of more than this asks to be confirmed; None: the print run is the limit.
     pub quantity_limit: Option<i32>,
+    pub name_es: String,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -44,7 +45,8 @@ pub struct Material {
 pub struct MaterialChanges {
     pub campaign_id: i32,
     pub code: String,
-    pub name: String,
+    pub name_en: String,
+    pub name_es: String,
     pub kind: String,
     pub planned_quantity: i32,
     pub pack_size: Option<i32>,
@@ -55,11 +57,21 @@ pub struct MaterialChanges {
 }
 
 impl Material {
+    /// The name in a language.
+    pub fn name(&self, lang: crate::domain::Lang) -> &str {
+        lang.pick(&self.name_en, &self.name_es)
+    }
+
+    /// Both names.
+    pub fn names(&self) -> crate::domain::Names {
+        crate::domain::Names { en: self.name_en.clone(), es: self.name_es.clone() }
+    }
+
     /// The question a record of `quantity` of this material asks, if it is beyond the limit.
     pub fn over_limit(&self, quantity: i32) -> Option<crate::domain::Question> {
         let limit = self.limit()?;
         (quantity > limit).then(|| crate::domain::Question::OverLimit {
-            material: self.name.clone(),
+            material: self.names(),
             quantity,
             limit,
             print_run: self.quantity_limit.is_none(),

@@ -36,7 +36,7 @@ pub struct NewReceipt {
 #[derive(Debug, Clone)]
 pub struct ReceiptRow {
     pub receipt: Receipt,
-    pub material_name: String,
+    pub material_name: crate::domain::Names,
     pub location_name: String,
     pub reversed: bool,
 }
@@ -95,11 +95,11 @@ impl Receipt {
             q
         };
         let total = build().count().get_result(conn)?;
-        let rows: Vec<(Receipt, String, String)> = build()
+        let rows: Vec<(Receipt, crate::domain::Names, String)> = build()
             .order((receipts::received_on.desc(), receipts::id.desc()))
             .limit(per_page)
             .offset((page - 1) * per_page)
-            .select((Receipt::as_select(), materials::name, locations::name))
+            .select((Receipt::as_select(), (materials::name_en, materials::name_es), locations::name))
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
         let reversed: Vec<i32> = stock_movements::table

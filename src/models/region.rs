@@ -11,11 +11,12 @@ use diesel::prelude::*;
 pub struct Region {
     pub id: i32,
     pub code: String,
-    pub name: String,
+    pub name_en: String,
     pub tile_col: Option<i32>,
     pub tile_row: Option<i32>,
     pub is_abroad: bool,
     pub created_at: NaiveDateTime,
+    pub name_es: String,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -23,15 +24,21 @@ pub struct Region {
 #[diesel(treat_none_as_null = true)]
 pub struct RegionChanges {
     pub code: String,
-    pub name: String,
+    pub name_en: String,
+    pub name_es: String,
     pub tile_col: Option<i32>,
     pub tile_row: Option<i32>,
     pub is_abroad: bool,
 }
 
 impl Region {
+    /// The name in a language.
+    pub fn name(&self, lang: crate::domain::Lang) -> &str {
+        lang.pick(&self.name_en, &self.name_es)
+    }
+
     pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Region>> {
-        regions::table.order((regions::is_abroad, regions::name)).select(Region::as_select()).load(conn)
+        regions::table.order((regions::is_abroad, regions::name_es)).select(Region::as_select()).load(conn)
     }
 
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Region>> {

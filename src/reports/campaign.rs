@@ -23,8 +23,11 @@ pub struct MaterialReport {
     pub received: i64,
     pub distributed: i64,
     pub by_type: Vec<TypeLine>,
-    /// (region name, units), largest first.
-    pub by_region: Vec<(String, i64)>,
+    /// (region name, units), largest first; abroad is not a region and is counted apart.
+    pub by_region: Vec<(crate::domain::Names, i64)>,
+    /// Places reached abroad (embassies and consulates) and the units they received.
+    pub abroad_places: i64,
+    pub abroad_units: i64,
     pub airings: i64,
     pub outlets_state: i64,
     pub outlets_private: i64,
@@ -57,8 +60,10 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
         .into_iter()
         .filter(|(_, _, region, _, _)| q.scope.covers(Some(*region)))
         .collect();
-    let region_names: HashMap<i32, String> =
-        regions::table.select((regions::id, regions::name)).load(conn)?.into_iter().collect();
+    let region_rows: Vec<(i32, crate::domain::Names, bool)> =
+        regions::table.select((regions::id, (regions::name_en, regions::name_es), regions::is_abroad)).load(conn)?;
+    let abroad: Vec<i32> = region_rows.iter().filter(|r| r.2).map(|r| r.0).collect();
+    let region_names: HashMap<i32, crate::domain::Names> = region_rows.into_iter().map(|(id, n, _)| (id, n)).collect();
     let types: Vec<(i32, String, String, String)> = location_types::table
         .select((location_types::id, location_types::code, location_types::name_en, location_types::name_es))
         .load(conn)?;
@@ -82,6 +87,21 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
         places_query = places_query.filter(locations::region_id.eq_any(regions.clone()));
     }
     let places: Vec<(i32, i32, i64)> = places_query.load(conn)?;
+    // Places reached abroad, per material: a count of their own, since abroad is not a region.
+    let places_abroad: Vec<(i32, i64)> = shipments::table
+        .inner_join(shipment_lines::table)
+        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
+        .filter(shipments::status.eq("delivered"))
+        .filter(shipments::delivered_on.between(q.from, q.to))
+        .filter(shipment_lines::quantity_received.gt(0))
+        .filter(shipment_lines::material_id.eq_any(&ids))
+        .filter(locations::region_id.eq_any(&abroad))
+        .group_by(shipment_lines::material_id)
+        .select((
+            shipment_lines::material_id,
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT shipments.destination_id)"),
+        ))
+        .load(conn)?;
     type Aired = (i32, i32, i32, Option<i32>, Option<String>);
     let mut aired_query = airings::table
         .inner_join(locations::table)
@@ -134,12 +154,18 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
             })
             .collect();
         by_type.sort_by_key(|t| std::cmp::Reverse(t.units));
-        let mut by_region: Vec<(String, i64)> = by_region
+        let abroad_units: i64 = by_region.iter().filter(|(r, _)| abroad.contains(r)).map(|(_, q)| q).sum();
+        let abroad_places = if abroad_units > 0 {
+            places_abroad.iter().find(|p| p.0 == material.id).map(|p| p.1).unwrap_or(0)
+        } else {
+            0
+        };
+        let mut by_region: Vec<(crate::domain::Names, i64)> = by_region
             .into_iter()
-            .filter(|(_, q)| *q != 0)
+            .filter(|(r, q)| *q != 0 && !abroad.contains(r))
             .map(|(r, q)| (region_names.get(&r).cloned().unwrap_or_default(), q))
             .collect();
-        by_region.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        by_region.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.es.cmp(&b.0.es)));
         let mut outlet_net: HashMap<i32, (i64, Option<String>)> = HashMap::new();
         for (m, location, times, reverses, ownership) in &aired {
             if *m == material.id {
@@ -157,6 +183,8 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
             distributed,
             by_type,
             by_region,
+            abroad_places,
+            abroad_units,
             airings: airings_total,
             outlets_state,
             outlets_private,

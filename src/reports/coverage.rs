@@ -2,7 +2,7 @@
 //! ledger in each movement's transaction); stock on hand and in transit, and reach, come from
 //! the balance cache as of today. Nothing here scans the ledger itself.
 
-use crate::db::schema::{airings, daily_flows, locations, materials, regions, shipments, stock_balances, targets};
+use crate::db::schema::{airings, daily_flows, locations, materials, shipments, stock_balances, targets};
 use crate::db::DbConn;
 use crate::domain::RegionScope;
 use crate::models::location_type::LocationType;
@@ -70,7 +70,7 @@ pub struct DepotShortfall {
     pub depot_id: i32,
     pub depot_name: String,
     pub material_id: i32,
-    pub material_name: String,
+    pub material_name: crate::domain::Names,
     pub on_hand: i64,
     pub open_target: i64,
 }
@@ -344,9 +344,9 @@ fn depot_shortfalls(
         .filter(stock_balances::material_id.eq_any(material_ids))
         .select((stock_balances::material_id, stock_balances::location_id, stock_balances::on_hand))
         .load(conn)?;
-    let names: HashMap<i32, String> = materials::table
+    let names: HashMap<i32, crate::domain::Names> = materials::table
         .filter(materials::id.eq_any(material_ids))
-        .select((materials::id, materials::name))
+        .select((materials::id, (materials::name_en, materials::name_es)))
         .load(conn)?
         .into_iter()
         .collect();
@@ -481,9 +481,4 @@ pub fn summary_mismatches(conn: &mut DbConn) -> QueryResult<Vec<SummaryMismatch>
             ledger: r.ledger,
         })
         .collect())
-}
-
-/// The regions with a list of their names, for pickers.
-pub fn region_names(conn: &mut DbConn) -> QueryResult<HashMap<i32, String>> {
-    Ok(regions::table.select((regions::id, regions::name)).load(conn)?.into_iter().collect())
 }

@@ -7,7 +7,7 @@ use crate::db::schema::{
     location_types, locations, materials, regions, shipment_lines, shipments, stock_balances, stock_movements,
 };
 use crate::db::DbConn;
-use crate::domain::RegionScope;
+use crate::domain::{Names, RegionScope};
 use crate::ledger::Movement;
 use crate::models::Page;
 use diesel::prelude::*;
@@ -155,9 +155,9 @@ pub struct Holding {
     pub location_code: String,
     pub location_name: String,
     pub is_depot: bool,
-    pub region_name: String,
+    pub region_name: Names,
     pub material_id: i32,
-    pub material_name: String,
+    pub material_name: Names,
     pub pack_size: Option<i32>,
     pub on_hand: i64,
     /// Dispatched to this location and not yet delivered.
@@ -200,9 +200,9 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
         q
     };
     let total = build().count().get_result(conn)?;
-    type Row = (i32, String, String, bool, String, i32, String, Option<i32>, i32);
+    type Row = (i32, String, String, bool, Names, i32, Names, Option<i32>, i32);
     let rows: Vec<Row> = build()
-        .order((locations::is_depot.desc(), regions::name, locations::name, materials::id))
+        .order((locations::is_depot.desc(), regions::name_es, locations::name, materials::id))
         .limit(per_page)
         .offset((page - 1) * per_page)
         .select((
@@ -210,9 +210,9 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
             locations::code,
             locations::name,
             locations::is_depot,
-            regions::name,
+            (regions::name_en, regions::name_es),
             materials::id,
-            materials::name,
+            (materials::name_en, materials::name_es),
             materials::pack_size,
             stock_balances::on_hand,
         ))
@@ -257,18 +257,23 @@ pub fn incoming_to(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<HashM
 #[derive(Debug, Clone)]
 pub struct MaterialBalance {
     pub material_id: i32,
-    pub material_name: String,
+    pub material_name: Names,
     pub pack_size: Option<i32>,
     pub on_hand: i64,
 }
 
 /// What one location holds, per material (including zero balances it once had).
 pub fn location_balances(conn: &mut DbConn, location_id: i32) -> QueryResult<Vec<MaterialBalance>> {
-    let rows: Vec<(i32, String, Option<i32>, i32)> = stock_balances::table
+    let rows: Vec<(i32, Names, Option<i32>, i32)> = stock_balances::table
         .inner_join(materials::table)
         .filter(stock_balances::location_id.eq(location_id))
         .order(materials::id)
-        .select((materials::id, materials::name, materials::pack_size, stock_balances::on_hand))
+        .select((
+            materials::id,
+            (materials::name_en, materials::name_es),
+            materials::pack_size,
+            stock_balances::on_hand,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()

@@ -46,7 +46,7 @@ pub fn adjust(
                         label: format!("#{}", earlier.id),
                         path: format!("/adjustments/{}", earlier.id),
                         units: i64::from(earlier.quantity),
-                        material: material.name.clone(),
+                        material: material.names(),
                         place: depot.name.clone(),
                         reference: earlier.reason,
                     },

@@ -29,7 +29,7 @@ pub fn record(
                     label: format!("#{}", earlier.id),
                     path: format!("/receipts/{}", earlier.id),
                     units: i64::from(earlier.quantity),
-                    material: material.name.clone(),
+                    material: material.names(),
                     place: depot.name.clone(),
                     reference: earlier.reference,
                 },

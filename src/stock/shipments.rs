@@ -82,8 +82,11 @@ pub fn create(
     if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
         let since = super::duplicate_window_start();
         if let Some(earlier) = Shipment::recent_same(conn, user, &draft.header, &draft.lines, since)? {
-            let names: Vec<String> =
-                Shipment::line_materials(conn, earlier.id)?.into_iter().map(|(_, m)| m.name).collect();
+            let lines = Shipment::line_materials(conn, earlier.id)?;
+            let joined = |pick: fn(&crate::models::material::Material) -> &str| {
+                lines.iter().map(|(_, m)| pick(m)).collect::<Vec<_>>().join(", ")
+            };
+            let names = crate::domain::Names { en: joined(|m| &m.name_en), es: joined(|m| &m.name_es) };
             questions.push(Question::LikelyDuplicate {
                 minutes_ago: super::minutes_since(earlier.created_at),
                 earlier: Recorded {
@@ -91,7 +94,7 @@ pub fn create(
                     label: earlier.reference.clone(),
                     path: format!("/shipments/{}", earlier.id),
                     units: draft.lines.iter().map(|(_, q)| i64::from(*q)).sum(),
-                    material: names.join(", "),
+                    material: names,
                     place: destination.name.clone(),
                     reference: earlier.carrier,
                 },

@@ -45,9 +45,9 @@ pub fn region_list(ctx: &Ctx, regions: &[Region]) -> Markup {
                     @for r in regions {
                         tr {
                             td { code { (r.code) } }
-                            td { a href=(format!("/locations?region={}", r.id)) { (r.name) } @if r.is_abroad { " " span.badge { (ctx.t("region.abroad")) } } }
+                            td { a href=(format!("/locations?region={}", r.id)) { (r.name(ctx.lang)) } @if r.is_abroad { " " span.badge { (ctx.t("region.abroad")) } } }
                             td { @if let (Some(c), Some(row)) = (r.tile_col, r.tile_row) { (c) ", " (row) } @else { "—" } }
-                            @if can_manage(ctx) { td { a href=(format!("/regions/{}/edit", r.id)) { (ctx.t("action.edit")) span.visually-hidden { " " (r.name) } } } }
+                            @if can_manage(ctx) { td { a href=(format!("/regions/{}/edit", r.id)) { (ctx.t("action.edit")) span.visually-hidden { " " (r.name(ctx.lang)) } } } }
                         }
                     }
                 }
@@ -67,7 +67,8 @@ pub fn region_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Ma
                 (csrf(ctx))
                 (required_note(ctx))
                 (input(ctx, form, "code", "field.code", "text", true))
-                (input(ctx, form, "name", "field.name", "text", true))
+                (crate::views::components::input_with_hint(ctx, form, "name_es", "field.name_es", "text", false, Some("hint.names_either")))
+                (input(ctx, form, "name_en", "field.name_en", "text", false))
                 (input(ctx, form, "tile_col", "field.tile_col", "text", false))
                 (input(ctx, form, "tile_row", "field.tile_row", "text", false))
                 (checkbox(ctx, form, "is_abroad", "field.is_abroad"))
@@ -212,7 +213,7 @@ pub fn user_edit(
                         @for r in regions {
                             div.checkbox {
                                 input type="checkbox" name="region_ids" value=(r.id) id=(format!("region-{}", r.id)) checked[chosen.contains(&r.id.to_string())];
-                                label for=(format!("region-{}", r.id)) { (r.name) }
+                                label for=(format!("region-{}", r.id)) { (r.name(ctx.lang)) }
                             }
                         }
                     }

@@ -102,11 +102,13 @@ fn filter_select(ctx: &Ctx, id: &str, label_key: &str, chosen: &str, options: &[
 
 pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
     let title = ctx.t("nav.airings");
-    let spots: Vec<(String, String)> = data.spots.iter().map(|m| (m.id.to_string(), m.name.clone())).collect();
+    let spots: Vec<(String, String)> =
+        data.spots.iter().map(|m| (m.id.to_string(), m.name(ctx.lang).to_string())).collect();
     let outlets: Vec<(String, String)> = data.outlets.iter().map(|l| (l.id.to_string(), l.name.clone())).collect();
     let ownerships: Vec<(String, String)> =
         ["state", "private"].iter().map(|o| (o.to_string(), ctx.t(&format!("ownership.{o}")))).collect();
-    let regions: Vec<(String, String)> = data.regions.iter().map(|r| (r.id.to_string(), r.name.clone())).collect();
+    let regions: Vec<(String, String)> =
+        data.regions.iter().map(|r| (r.id.to_string(), r.name(ctx.lang).to_string())).collect();
     let total_times: i64 = data.totals.iter().map(|t| t.times).sum();
     let mut aired_outlets: Vec<i32> = data.totals.iter().filter(|t| t.times > 0).map(|t| t.location_id).collect();
     aired_outlets.sort_unstable();
@@ -156,7 +158,7 @@ fn outlet_table(ctx: &Ctx, totals: &[OutletTotal]) -> Markup {
     let mut outlets: Vec<(i32, String, Option<String>)> = Vec::new();
     for t in totals {
         if !spots.iter().any(|(id, _, _)| *id == t.material_id) {
-            spots.push((t.material_id, t.material_code.clone(), t.material_name.clone()));
+            spots.push((t.material_id, t.material_code.clone(), t.material_name.get(ctx.lang).to_string()));
         }
         if !outlets.iter().any(|(id, _, _)| *id == t.location_id) {
             outlets.push((t.location_id, t.location_name.clone(), t.ownership.clone()));
@@ -250,7 +252,7 @@ fn record_table(ctx: &Ctx, rows: &[AiringRow]) -> Markup {
                         tr.reversed[r.reversed_by.is_some()] {
                             td { a href=(format!("/airings/{}", a.id)) { (day(a.aired_on)) } }
                             td { (r.location_name) " " span.meta { "(" (ownership(ctx, r.ownership.as_deref())) ")" } }
-                            td { abbr title=(r.material_name) { (r.material_code) } }
+                            td { abbr title=(r.material_name.get(ctx.lang)) { (r.material_code) } }
                             td { (a.time_slot) }
                             td { (a.programme) }
                             td.num {
@@ -327,7 +329,7 @@ fn outlet_select(ctx: &Ctx, form: &FormState, outlets: &[Location]) -> Markup {
 pub fn form(ctx: &Ctx, form: &FormState, spots: &[Material], outlets: &[Location], today: NaiveDate) -> Markup {
     let title = ctx.t("airing.new");
     let spot_options: Vec<(String, String)> =
-        spots.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name))).collect();
+        spots.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name(ctx.lang)))).collect();
     page(
         ctx,
         &title,
@@ -396,7 +398,7 @@ pub fn detail(ctx: &Ctx, p: &AiringPage, form: &FormState) -> Markup {
             h1 { (title) @if p.correction.is_some() { " " span.badge.off { (ctx.t("movement.reversed")) } } }
             (form_error(ctx, form))
             dl.facts {
-                dt { (ctx.t("field.spot")) } dd { (p.material.code) " — " (p.material.name) }
+                dt { (ctx.t("field.spot")) } dd { (p.material.code) " — " (p.material.name(ctx.lang)) }
                 dt { (ctx.t("field.outlet")) } dd {
                     a href=(format!("/locations/{}", p.outlet.id)) { (p.outlet.name) } " "
                     (ownership_badge(ctx, p.outlet.ownership.as_deref()))

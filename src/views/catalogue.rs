@@ -36,8 +36,8 @@ pub fn campaign_list(ctx: &Ctx, campaigns: &[Campaign], material_counts: &[(i32,
                     @for c in campaigns {
                         tr {
                             td { code { (c.code) } }
-                            td { a href=(format!("/campaigns/{}", c.id)) { (c.name) } }
-                            td { (c.owner) }
+                            td { a href=(format!("/campaigns/{}", c.id)) { (c.name(ctx.lang)) } }
+                            td { (c.owner(ctx.lang)) }
                             td { (c.starts_on) " – " (c.ends_on) }
                             td.num { (material_counts.iter().find(|(id, _)| *id == c.id).map(|(_, n)| *n).unwrap_or(0)) }
                         }
@@ -52,12 +52,12 @@ pub fn campaign_detail(ctx: &Ctx, campaign: &Campaign, materials: &[Material]) -
     let action = can_manage(ctx).then(|| (format!("/campaigns/{}/edit", campaign.id), ctx.t("action.edit")));
     page(
         ctx,
-        &campaign.name,
+        campaign.name(ctx.lang),
         html! {
-            (heading(&campaign.name, action.as_ref().map(|(h, t)| (h.as_str(), t.clone()))))
+            (heading(campaign.name(ctx.lang), action.as_ref().map(|(h, t)| (h.as_str(), t.clone()))))
             dl.facts {
                 dt { (ctx.t("field.code")) } dd { code { (campaign.code) } }
-                dt { (ctx.t("field.owner")) } dd { (campaign.owner) }
+                dt { (ctx.t("field.owner")) } dd { (campaign.owner(ctx.lang)) }
                 dt { (ctx.t("field.period")) } dd { (campaign.starts_on) " – " (campaign.ends_on) }
                 @if !campaign.description.is_empty() {
                     dt { (ctx.t("field.description")) } dd { (campaign.description) }
@@ -90,7 +90,7 @@ fn material_table(ctx: &Ctx, label: &str, materials: &[Material]) -> Markup {
                 @for m in materials {
                     tr {
                         td { code { (m.code) } }
-                        td { a href=(format!("/materials/{}", m.id)) { (m.name) } }
+                        td { a href=(format!("/materials/{}", m.id)) { (m.name(ctx.lang)) } }
                         td { (ctx.t(&format!("kind.{}", m.kind))) }
                         td.num { (number(ctx.lang, i64::from(m.planned_quantity))) " " (m.unit) }
                         td.num { @if let Some(p) = m.pack_size { (number(ctx.lang, i64::from(p))) } @else { "—" } }
@@ -113,8 +113,10 @@ pub fn campaign_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> 
                 (csrf(ctx))
                 (required_note(ctx))
                 (input(ctx, form, "code", "field.code", "text", true))
-                (input(ctx, form, "name", "field.name", "text", true))
-                (input(ctx, form, "owner", "field.owner", "text", true))
+                (input_with_hint(ctx, form, "name_es", "field.name_es", "text", false, Some("hint.names_either")))
+                (input(ctx, form, "name_en", "field.name_en", "text", false))
+                (input_with_hint(ctx, form, "owner_es", "field.owner_es", "text", false, Some("hint.names_either")))
+                (input(ctx, form, "owner_en", "field.owner_en", "text", false))
                 (textarea(ctx, form, "description", "field.description"))
                 (input(ctx, form, "starts_on", "field.starts_on", "date", true))
                 (input(ctx, form, "ends_on", "field.ends_on", "date", true))
@@ -145,7 +147,7 @@ pub fn material_list(ctx: &Ctx, campaigns: &[Campaign], chosen: Option<i32>, mat
                     select #campaign name="campaign" {
                         option value="" { (ctx.t("filter.all")) }
                         @for c in campaigns {
-                            option value=(c.id) selected[chosen == Some(c.id)] { (c.name) }
+                            option value=(c.id) selected[chosen == Some(c.id)] { (c.name(ctx.lang)) }
                         }
                     }
                 }
@@ -160,12 +162,12 @@ pub fn material_detail(ctx: &Ctx, material: &Material, campaign: &Campaign) -> M
     let action = can_manage(ctx).then(|| (format!("/materials/{}/edit", material.id), ctx.t("action.edit")));
     page(
         ctx,
-        &material.name,
+        material.name(ctx.lang),
         html! {
-            (heading(&material.name, action.as_ref().map(|(h, t)| (h.as_str(), t.clone()))))
+            (heading(material.name(ctx.lang), action.as_ref().map(|(h, t)| (h.as_str(), t.clone()))))
             dl.facts {
                 dt { (ctx.t("field.code")) } dd { code { (material.code) } }
-                dt { (ctx.t("field.campaign")) } dd { a href=(format!("/campaigns/{}", campaign.id)) { (campaign.name) } }
+                dt { (ctx.t("field.campaign")) } dd { a href=(format!("/campaigns/{}", campaign.id)) { (campaign.name(ctx.lang)) } }
                 dt { (ctx.t("field.kind")) } dd { (ctx.t(&format!("kind.{}", material.kind))) }
                 dt { (ctx.t("field.planned_quantity")) } dd {
                     (number(ctx.lang, i64::from(material.planned_quantity))) " " (material.unit)
@@ -192,7 +194,7 @@ pub fn material_detail(ctx: &Ctx, material: &Material, campaign: &Campaign) -> M
 
 pub fn material_form(ctx: &Ctx, form: &FormState, campaigns: &[Campaign], action: &str, title: &str) -> Markup {
     let campaign_options: Vec<(String, String)> =
-        campaigns.iter().map(|c| (c.id.to_string(), c.name.clone())).collect();
+        campaigns.iter().map(|c| (c.id.to_string(), c.name(ctx.lang).to_string())).collect();
     let kind_options: Vec<(String, String)> =
         MATERIAL_KINDS.iter().map(|k| (k.to_string(), ctx.t(&format!("kind.{k}")))).collect();
     page(
@@ -206,7 +208,8 @@ pub fn material_form(ctx: &Ctx, form: &FormState, campaigns: &[Campaign], action
                 (required_note(ctx))
                 (select(ctx, form, "campaign_id", "field.campaign", &campaign_options, true))
                 (input(ctx, form, "code", "field.code", "text", true))
-                (input(ctx, form, "name", "field.name", "text", true))
+                (input_with_hint(ctx, form, "name_es", "field.name_es", "text", false, Some("hint.names_either")))
+                (input(ctx, form, "name_en", "field.name_en", "text", false))
                 (select(ctx, form, "kind", "field.kind", &kind_options, true))
                 (input_with_hint(ctx, form, "planned_quantity", "field.planned_quantity", "text", true, Some("hint.units")))
                 (input_with_hint(ctx, form, "pack_size", "field.pack_size", "text", false, Some("hint.pack_size")))

@@ -219,7 +219,7 @@ fn question(ctx: &Ctx, q: &crate::domain::Question) -> Markup {
                 key,
                 &[
                     ("quantity", &number(lang, i64::from(*quantity))),
-                    ("material", material),
+                    ("material", material.get(lang)),
                     ("limit", &number(lang, i64::from(*limit))),
                 ],
             );
@@ -229,7 +229,11 @@ fn question(ctx: &Ctx, q: &crate::domain::Question) -> Markup {
             let mut what = crate::i18n::tr_args(
                 lang,
                 &format!("question.what.{}", earlier.kind),
-                &[("units", &number(lang, earlier.units)), ("material", &earlier.material), ("place", &earlier.place)],
+                &[
+                    ("units", &number(lang, earlier.units)),
+                    ("material", earlier.material.get(lang)),
+                    ("place", &earlier.place),
+                ],
             );
             if !earlier.reference.is_empty() {
                 what.push_str(&crate::i18n::tr_arg(lang, "question.reference", &earlier.reference));

@@ -76,7 +76,7 @@ pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Das
     let title = ctx.t("dashboard.title");
     let links = Links { q };
     let chosen = d.materials.iter().find(|(m, _)| m.id == q.material_id).map(|(m, _)| m.clone());
-    let chosen_name = chosen.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+    let chosen_name = chosen.as_ref().map(|m| m.name(ctx.lang).to_string()).unwrap_or_default();
     page(
         ctx,
         &title,
@@ -114,14 +114,14 @@ fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Dashboard
             div.field {
                 label for="campaign" { (ctx.t("field.campaign")) }
                 select #campaign name="campaign" {
-                    @for c in campaigns { option value=(c.id) selected[c.id == campaign.id] { (c.name) } }
+                    @for c in campaigns { option value=(c.id) selected[c.id == campaign.id] { (c.name(ctx.lang)) } }
                 }
             }
             div.field {
                 label for="material" { (ctx.t("dashboard.material_shown")) }
                 select #material name="material" {
                     @for (m, _) in &d.materials {
-                        @if !m.is_broadcast() { option value=(m.id) selected[m.id == q.material_id] { (m.name) } }
+                        @if !m.is_broadcast() { option value=(m.id) selected[m.id == q.material_id] { (m.name(ctx.lang)) } }
                     }
                 }
             }
@@ -158,7 +158,7 @@ fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) 
                     tbody {
                         @for (m, line) in &d.materials {
                             tr {
-                                th scope="row" { (m.name) }
+                                th scope="row" { (m.name(ctx.lang)) }
                                 td.num { (number(ctx.lang, i64::from(m.planned_quantity))) }
                                 @if m.is_broadcast() {
                                     td.num colspan="6" {
@@ -204,9 +204,9 @@ fn tile_map(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &L
                     @let (class, fill, text) = band(r.percent());
                     @let x = col * (SIZE + GAP);
                     @let y = row * (SIZE + GAP);
-                    @let visible = format!("{} {}", short_name(&r.region.name), percent_text(ctx, r.percent()));
+                    @let visible = format!("{} {}", short_name(r.region.name(ctx.lang)), percent_text(ctx, r.percent()));
                     // The accessible name starts with what the tile shows (WCAG 2.5.3), then says it in full.
-                    @let label = format!("{visible} — {}: {}", r.region.name, match r.percent() {
+                    @let label = format!("{visible} — {}: {}", r.region.name(ctx.lang), match r.percent() {
                         Some(_) => tr_arg(ctx.lang, "dashboard.tile_label", &format!("{} / {}", number(ctx.lang, r.distributed), number(ctx.lang, r.target))),
                         None => format!("{} · {}", number(ctx.lang, r.distributed), tr(ctx.lang, "dashboard.legend.none")),
                     });
@@ -215,7 +215,7 @@ fn tile_map(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &L
                         rect class=(format!("tile {class}")) x=(x) y=(y) width=(SIZE) height=(SIZE) rx="6" fill=(fill) {}
                         // One text with two lines and a space between them: its words read as they look.
                         text x=(x + SIZE / 2) y=(y + 30) fill=(text) text-anchor="middle" {
-                            tspan.tile-name x=(x + SIZE / 2) { (short_name(&r.region.name)) }
+                            tspan.tile-name x=(x + SIZE / 2) { (short_name(r.region.name(ctx.lang))) }
                             " "
                             tspan.tile-value x=(x + SIZE / 2) dy="24" { (percent_text(ctx, r.percent())) }
                         }
@@ -268,7 +268,7 @@ fn region_table(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links
                 tbody {
                     @for r in regions {
                         tr {
-                            th scope="row" { (r.region.name) }
+                            th scope="row" { (r.region.name(ctx.lang)) }
                             td.num { a href=(links.distributed(q.material_id, Some(r.region.id), None)) { (number(ctx.lang, r.distributed)) } }
                             td.num { a href=(format!("/targets?material={}", q.material_id)) { (number(ctx.lang, r.target)) } }
                             td.num { (percent_text(ctx, r.percent())) }
@@ -309,7 +309,7 @@ fn heat_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Ma
                             @for r in &d.regions {
                                 @if types.iter().any(|t| { let c = cell(r.region.id, t.id); c.target > 0 || c.distributed > 0 }) {
                                     tr {
-                                        th scope="row" { (r.region.name) }
+                                        th scope="row" { (r.region.name(ctx.lang)) }
                                         @for t in &types {
                                             @let c = cell(r.region.id, t.id);
                                             @let percent = (c.target > 0).then(|| c.distributed as f64 * 100.0 / c.target as f64);
@@ -389,7 +389,7 @@ fn reach(ctx: &Ctx, d: &Dashboard, links: &Links) -> Markup {
                         tbody {
                             @for (r, c) in &by_region {
                                 tr {
-                                    th scope="row" { a href=(format!("/locations?region={}", r.region.id)) { (r.region.name) } }
+                                    th scope="row" { a href=(format!("/locations?region={}", r.region.id)) { (r.region.name(ctx.lang)) } }
                                     td.num { (number(ctx.lang, c.reached)) " / " (number(ctx.lang, c.registered)) }
                                     td.num { (pct(c)) }
                                 }
@@ -445,7 +445,7 @@ fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
             .collect();
         y_max = y_max.max(points.iter().map(|p| p.1).fold(0.0, f64::max));
         let (r, g, b) = SERIES_COLOURS[i % SERIES_COLOURS.len()];
-        cumulative_series.push(Series { name: &m.name, colour: plotters::style::RGBColor(r, g, b), points });
+        cumulative_series.push(Series { name: m.name(ctx.lang), colour: plotters::style::RGBColor(r, g, b), points });
     }
     let chosen = stocked.iter().position(|(m, _)| m.id == q.material_id);
     let weekly_chart = chosen.map(|i| {
@@ -453,7 +453,7 @@ fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
         let points: Vec<(i32, f64)> = weekly[i].iter().enumerate().map(|(w, q)| ((w * 7) as i32, *q as f64)).collect();
         let max = points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.1;
         line_chart(
-            &[Series { name: &stocked[i].0.name, colour: plotters::style::RGBColor(r, g, b), points }],
+            &[Series { name: stocked[i].0.name(ctx.lang), colour: plotters::style::RGBColor(r, g, b), points }],
             &label,
             max,
             &ctx.t("dashboard.units_per_week"),
@@ -479,7 +479,7 @@ fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
                     table {
                         thead { tr {
                             th scope="col" { (ctx.t("dashboard.week_of")) }
-                            @for (m, _) in &stocked { th scope="col" .num { (m.name) } }
+                            @for (m, _) in &stocked { th scope="col" .num { (m.name(ctx.lang)) } }
                         } }
                         tbody {
                             @for w in 0..weeks {
@@ -525,7 +525,7 @@ fn alerts(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup
                             ": "
                             @for (i, r) in regions.iter().enumerate() {
                                 @if i > 0 { ", " }
-                                a href=(links.distributed(q.material_id, Some(r.region.id), Some(t.id))) { (r.region.name) }
+                                a href=(links.distributed(q.material_id, Some(r.region.id), Some(t.id))) { (r.region.name(ctx.lang)) }
                             }
                         }
                     }
@@ -539,7 +539,7 @@ fn alerts(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup
                     @for s in d.depot_shortfalls.iter().take(20) {
                         li {
                             a href=(format!("/stock/locations/{}", s.depot_id)) { (s.depot_name) } ": "
-                            (s.material_name) " — "
+                            (s.material_name.get(ctx.lang)) " — "
                             (tr_arg(ctx.lang, "dashboard.depot_shortfall", &number(ctx.lang, s.on_hand)).replace("%{open}", &number(ctx.lang, s.open_target)))
                         }
                     }

@@ -20,9 +20,9 @@ pub fn home(ctx: &Ctx, campaigns: &[(Campaign, Vec<Material>)], location_count: 
             }
             @for (campaign, materials) in campaigns {
                 section.card {
-                    h2 { a href=(format!("/campaigns/{}", campaign.id)) { (campaign.name) } }
-                    p.meta { (campaign.owner) " · " (campaign.starts_on) " – " (campaign.ends_on) }
-                    (table_region(&format!("{} · {}", ctx.t("nav.materials"), campaign.name), html! { table {
+                    h2 { a href=(format!("/campaigns/{}", campaign.id)) { (campaign.name(ctx.lang)) } }
+                    p.meta { (campaign.owner(ctx.lang)) " · " (campaign.starts_on) " – " (campaign.ends_on) }
+                    (table_region(&format!("{} · {}", ctx.t("nav.materials"), campaign.name(ctx.lang)), html! { table {
                         caption.visually-hidden { (ctx.t("nav.materials")) }
                         thead { tr {
                             th scope="col" { (ctx.t("field.name")) }
@@ -32,7 +32,7 @@ pub fn home(ctx: &Ctx, campaigns: &[(Campaign, Vec<Material>)], location_count: 
                         tbody {
                             @for m in materials {
                                 tr {
-                                    td { a href=(format!("/materials/{}", m.id)) { (m.name) } }
+                                    td { a href=(format!("/materials/{}", m.id)) { (m.name(ctx.lang)) } }
                                     td { (ctx.t(&format!("kind.{}", m.kind))) }
                                     td.num { (number(ctx.lang, i64::from(m.planned_quantity))) " " (m.unit) }
                                 }

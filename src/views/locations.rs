@@ -62,7 +62,7 @@ pub fn list(
                     label for="region" { (ctx.t("field.region")) }
                     select #region name="region" {
                         option value="" { (ctx.t("filter.all")) }
-                        @for r in regions { option value=(r.id) selected[query.region == r.id.to_string()] { (r.name) } }
+                        @for r in regions { option value=(r.id) selected[query.region == r.id.to_string()] { (r.name(ctx.lang)) } }
                     }
                 }
                 div.field {
@@ -106,7 +106,7 @@ pub fn list(
                                     td { code { (row.location.code) } }
                                     td { a href=(format!("/locations/{}", row.location.id)) { (row.location.name) } }
                                     td { (type_name(ctx, row)) }
-                                    td { (row.region_name) }
+                                    td { (row.region_name.get(ctx.lang)) }
                                     td { (row.location.city) @if row.location.country != "VE" { " (" (row.location.country) ")" } }
                                     td { (status_badge(ctx, row.location.is_active)) }
                                 }
@@ -131,7 +131,7 @@ pub fn detail(ctx: &Ctx, row: &LocationRow) -> Markup {
             dl.facts {
                 dt { (ctx.t("field.code")) } dd { code { (l.code) } }
                 dt { (ctx.t("field.location_type")) } dd { (type_name(ctx, row)) }
-                dt { (ctx.t("field.region")) } dd { (row.region_name) " (" (row.region_code) ")" }
+                dt { (ctx.t("field.region")) } dd { (row.region_name.get(ctx.lang)) " (" (row.region_code) ")" }
                 dt { (ctx.t("field.city")) } dd { (l.city) }
                 dt { (ctx.t("field.country")) } dd { (l.country) }
                 @if let Some(o) = &l.ownership { dt { (ctx.t("field.ownership")) } dd { (ctx.t(&format!("ownership.{o}"))) } }
@@ -162,7 +162,7 @@ pub fn form(
     title: &str,
 ) -> Markup {
     let region_options: Vec<(String, String)> =
-        regions.iter().map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.code))).collect();
+        regions.iter().map(|r| (r.id.to_string(), format!("{} ({})", r.name(ctx.lang), r.code))).collect();
     let type_options: Vec<(String, String)> =
         types.iter().map(|t| (t.id.to_string(), t.name(ctx.lang).to_string())).collect();
     let ownership_options: Vec<(String, String)> =

@@ -87,8 +87,9 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
     let statuses: Vec<(String, String)> =
         STATUSES.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
     let materials: Vec<(String, String)> =
-        choices.materials.iter().map(|m| (m.id.to_string(), m.name.clone())).collect();
-    let regions: Vec<(String, String)> = choices.regions.iter().map(|r| (r.id.to_string(), r.name.clone())).collect();
+        choices.materials.iter().map(|m| (m.id.to_string(), m.name(ctx.lang).to_string())).collect();
+    let regions: Vec<(String, String)> =
+        choices.regions.iter().map(|r| (r.id.to_string(), r.name(ctx.lang).to_string())).collect();
     let types: Vec<(String, String)> =
         choices.types.iter().map(|t| (t.id.to_string(), t.name(ctx.lang).to_string())).collect();
     let sorts: Vec<(String, String)> = ["newest", "oldest", "reference", "status"]
@@ -165,7 +166,7 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
 }
 
 /// Destinations grouped by region, for a long select that stays usable.
-pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[(String, Vec<Location>)]) -> Markup {
+pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[(crate::domain::Names, Vec<Location>)]) -> Markup {
     let name = "destination_id";
     let chosen = form.value(name);
     let error = form.errors.get(name);
@@ -177,7 +178,7 @@ pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[(String, Vec<Lo
             select id=(name) name=(name) required aria-describedby=(if error.is_some() { "destination_id-error destination_id-hint" } else { "destination_id-hint" }) {
                 option value="" { (ctx.t("form.choose")) }
                 @for (region, locations) in groups {
-                    optgroup label=(region) {
+                    optgroup label=(region.get(ctx.lang)) {
                         @for l in locations {
                             option value=(l.id) selected[chosen == l.id.to_string()] { (l.name) " (" (l.city) ")" }
                         }
@@ -190,7 +191,7 @@ pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[(String, Vec<Lo
 
 pub struct DraftChoices<'a> {
     pub depots: &'a [Location],
-    pub destinations: &'a [(String, Vec<Location>)],
+    pub destinations: &'a [(crate::domain::Names, Vec<Location>)],
     pub materials: &'a [Material],
 }
 
@@ -203,7 +204,7 @@ pub fn draft_form(
     allow_dispatch: bool,
 ) -> Markup {
     let material_options: Vec<(String, String)> =
-        choices.materials.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name))).collect();
+        choices.materials.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name(ctx.lang)))).collect();
     page(
         ctx,
         title,
@@ -314,7 +315,7 @@ pub fn detail(ctx: &Ctx, d: &Detail, form: &FormState) -> Markup {
                 tbody {
                     @for (line, m) in d.lines {
                         tr {
-                            td { a href=(format!("/stock/materials/{}", m.id)) { (m.name) } }
+                            td { a href=(format!("/stock/materials/{}", m.id)) { (m.name(ctx.lang)) } }
                             td.num { (units(ctx.lang, i64::from(line.quantity), m.pack_size)) }
                             td.num { @if let Some(r) = line.quantity_received { (units(ctx.lang, i64::from(r), m.pack_size)) } @else { "—" } }
                             td {
@@ -426,17 +427,17 @@ pub fn deliver_form(ctx: &Ctx, shipment: &Shipment, lines: &[(ShipmentLine, Mate
                             @let rq = format!("received_{}", line.id);
                             @let rr = format!("reason_{}", line.id);
                             tr {
-                                th scope="row" { (m.name) }
+                                th scope="row" { (m.name(ctx.lang)) }
                                 td.num { (units(ctx.lang, i64::from(line.quantity), m.pack_size)) }
                                 td {
-                                    label.visually-hidden for=(rq) { (ctx.t("shipment.received")) " " (m.name) }
+                                    label.visually-hidden for=(rq) { (ctx.t("shipment.received")) " " (m.name(ctx.lang)) }
                                     @if let Some(e) = form.errors.get(&rq) { p.field-error id=(format!("{rq}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
                                     input id=(rq) name=(rq) type="text" inputmode="numeric" value=(form.value(&rq))
                                         aria-invalid=[form.errors.get(&rq).map(|_| "true")]
                                         aria-describedby=[form.errors.get(&rq).map(|_| format!("{rq}-error"))];
                                 }
                                 td {
-                                    label.visually-hidden for=(rr) { (ctx.t("shipment.shortfall_reason")) " " (m.name) }
+                                    label.visually-hidden for=(rr) { (ctx.t("shipment.shortfall_reason")) " " (m.name(ctx.lang)) }
                                     @if let Some(e) = form.errors.get(&rr) { p.field-error id=(format!("{rr}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
                                     select id=(rr) name=(rr) aria-describedby=[form.errors.get(&rr).map(|_| format!("{rr}-error"))] {
                                         option value="" { (ctx.t("shortfall.none")) }
@@ -495,7 +496,7 @@ pub fn waybill(
                         @for (line, m) in lines {
                             tr {
                                 td { code { (m.code) } }
-                                td { (m.name) }
+                                td { (m.name(ctx.lang)) }
                                 td.num { (number(ctx.lang, i64::from(line.quantity))) }
                                 td.num {
                                     @match m.pack_size {

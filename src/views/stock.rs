@@ -21,8 +21,8 @@ fn can_record(ctx: &Ctx) -> bool {
     ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
 }
 
-pub fn material_options(materials: &[Material]) -> Vec<(String, String)> {
-    materials.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name))).collect()
+pub fn material_options(lang: crate::domain::Lang, materials: &[Material]) -> Vec<(String, String)> {
+    materials.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name(lang)))).collect()
 }
 
 pub fn location_options(locations: &[Location]) -> Vec<(String, String)> {
@@ -85,7 +85,7 @@ pub fn overview(
                     tbody {
                         @for (m, t) in totals {
                             tr {
-                                th scope="row" { a href=(format!("/stock/materials/{}", m.id)) { (m.name) } }
+                                th scope="row" { a href=(format!("/stock/materials/{}", m.id)) { (m.name(ctx.lang)) } }
                                 td.num { (number(ctx.lang, t.received)) }
                                 td.num { a href=(format!("/stock?material={}&depots=1", m.id)) { (number(ctx.lang, t.in_depots)) } }
                                 td.num { a href=(format!("/shipments?status=dispatched&material={}", m.id)) { (number(ctx.lang, t.in_transit)) } }
@@ -103,14 +103,14 @@ pub fn overview(
                     label for="material" { (ctx.t("field.material")) }
                     select #material name="material" {
                         option value="" { (ctx.t("filter.all")) }
-                        @for m in materials { option value=(m.id) selected[query.material == m.id.to_string()] { (m.name) } }
+                        @for m in materials { option value=(m.id) selected[query.material == m.id.to_string()] { (m.name(ctx.lang)) } }
                     }
                 }
                 div.field {
                     label for="region" { (ctx.t("field.region")) }
                     select #region name="region" {
                         option value="" { (ctx.t("filter.all")) }
-                        @for r in regions { option value=(r.id) selected[query.region == r.id.to_string()] { (r.name) } }
+                        @for r in regions { option value=(r.id) selected[query.region == r.id.to_string()] { (r.name(ctx.lang)) } }
                     }
                 }
                 div.field.checkbox {
@@ -139,8 +139,8 @@ pub fn overview(
                                         a href=(format!("/stock/locations/{}", h.location_id)) { (h.location_name) }
                                         @if h.is_depot { " " span.badge { (ctx.t("stock.depot")) } }
                                     }
-                                    td { (h.region_name) }
-                                    td { a href=(format!("/stock/materials/{}?location={}", h.material_id, h.location_id)) { (h.material_name) } }
+                                    td { (h.region_name.get(ctx.lang)) }
+                                    td { a href=(format!("/stock/materials/{}?location={}", h.material_id, h.location_id)) { (h.material_name.get(ctx.lang)) } }
                                     td.num { (units(ctx.lang, h.on_hand, h.pack_size)) }
                                     td.num { @if h.incoming > 0 { (number(ctx.lang, h.incoming)) } @else { "—" } }
                                 }
@@ -156,7 +156,7 @@ pub fn overview(
 
 /// Every movement of a material with the running balance.
 pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines: &Page<LedgerLine>) -> Markup {
-    let title = format!("{} · {}", ctx.t("stock.ledger"), material.name);
+    let title = format!("{} · {}", ctx.t("stock.ledger"), material.name(ctx.lang));
     let base = location.map(|l| format!("location={}", l.id)).unwrap_or_default();
     page(
         ctx,
@@ -228,7 +228,7 @@ pub fn location_stock(
     ctx: &Ctx,
     location: &Location,
     balances: &[MaterialBalance],
-    incoming: &[(i32, String, i64)],
+    incoming: &[(i32, crate::domain::Names, i64)],
 ) -> Markup {
     let title = format!("{} · {}", ctx.t("nav.stock"), location.name);
     page(
@@ -257,7 +257,7 @@ pub fn location_stock(
                     tbody {
                         @for b in balances {
                             tr {
-                                td { a href=(format!("/stock/materials/{}?location={}", b.material_id, location.id)) { (b.material_name) } }
+                                td { a href=(format!("/stock/materials/{}?location={}", b.material_id, location.id)) { (b.material_name.get(ctx.lang)) } }
                                 td.num { (units(ctx.lang, b.on_hand, b.pack_size)) }
                             }
                         }
@@ -269,7 +269,7 @@ pub fn location_stock(
                 table {
                     thead { tr { th scope="col" { (ctx.t("field.material")) } th scope="col" .num { (ctx.t("field.quantity")) } } }
                     tbody {
-                        @for (_, name, q) in incoming { tr { td { (name) } td.num { (number(ctx.lang, *q)) } } }
+                        @for (_, name, q) in incoming { tr { td { (name.get(ctx.lang)) } td.num { (number(ctx.lang, *q)) } } }
                     }
                 }
                 p { a href=(format!("/shipments?status=dispatched&q={}", crate::web::security::encode(&location.name))) { (ctx.t("stock.incoming_shipments")) } }
@@ -289,7 +289,7 @@ pub fn receipt_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots:
             form.stacked method="post" action="/receipts/new" novalidate {
                 (csrf(ctx))
                 (submission_key(form))
-                (select(ctx, form, "material_id", "field.material", &material_options(materials), true))
+                (select(ctx, form, "material_id", "field.material", &material_options(ctx.lang, materials), true))
                 (select(ctx, form, "location_id", "field.depot", &location_options(depots), true))
                 (input_with_hint(ctx, form, "quantity", "field.quantity", "text", true, Some("hint.units")))
                 (input(ctx, form, "received_on", "field.received_on", "date", true))
@@ -327,7 +327,7 @@ pub fn receipt_list(ctx: &Ctx, receipts: &Page<ReceiptRow>) -> Markup {
                         @for r in &receipts.rows {
                             tr.reversed[r.reversed] {
                                 td { a href=(format!("/receipts/{}", r.receipt.id)) { (r.receipt.received_on) } }
-                                td { (r.material_name) }
+                                td { (r.material_name.get(ctx.lang)) }
                                 td { (r.location_name) }
                                 td.num { (number(ctx.lang, i64::from(r.receipt.quantity))) @if r.reversed { " " span.badge.off { (ctx.t("movement.reversed")) } } }
                                 td { (r.receipt.supplier) }
@@ -371,7 +371,7 @@ pub fn receipt_detail(
             h1 { (title) @if reversed { " " span.badge.off { (ctx.t("movement.reversed")) } } }
             (form_error(ctx, form))
             dl.facts {
-                dt { (ctx.t("field.material")) } dd { a href=(format!("/stock/materials/{}", material.id)) { (material.name) } }
+                dt { (ctx.t("field.material")) } dd { a href=(format!("/stock/materials/{}", material.id)) { (material.name(ctx.lang)) } }
                 dt { (ctx.t("field.depot")) } dd { a href=(format!("/stock/locations/{}", depot.id)) { (depot.name) } }
                 dt { (ctx.t("field.quantity")) } dd { (units(ctx.lang, i64::from(receipt.quantity), material.pack_size)) }
                 dt { (ctx.t("field.received_on")) } dd { (receipt.received_on) }
@@ -405,7 +405,7 @@ pub fn adjustment_form(ctx: &Ctx, form: &FormState, materials: &[Material], depo
                 (csrf(ctx))
                 (submission_key(form))
                 (select(ctx, form, "location_id", "field.depot", &location_options(depots), true))
-                (select(ctx, form, "material_id", "field.material", &material_options(materials), true))
+                (select(ctx, form, "material_id", "field.material", &material_options(ctx.lang, materials), true))
                 (select(ctx, form, "kind", "field.adjustment_kind", &kinds, true))
                 (input_with_hint(ctx, form, "quantity", "field.quantity", "text", true, Some("hint.units")))
                 (input(ctx, form, "effective_on", "field.date", "date", true))
@@ -437,7 +437,7 @@ pub fn adjustment_detail(
             (form_error(ctx, form))
             dl.facts {
                 dt { (ctx.t("field.adjustment_kind")) } dd { (ctx.t(&format!("movement.{}", adjustment.kind))) }
-                dt { (ctx.t("field.material")) } dd { a href=(format!("/stock/materials/{}", material.id)) { (material.name) } }
+                dt { (ctx.t("field.material")) } dd { a href=(format!("/stock/materials/{}", material.id)) { (material.name(ctx.lang)) } }
                 dt { (ctx.t("field.depot")) } dd { a href=(format!("/stock/locations/{}", depot.id)) { (depot.name) } }
                 dt { (ctx.t("field.quantity")) } dd { (units(ctx.lang, i64::from(adjustment.quantity), material.pack_size)) }
                 dt { (ctx.t("field.date")) } dd { (adjustment.effective_on) }
@@ -478,7 +478,7 @@ pub fn count_form(ctx: &Ctx, depot: &Location, rows: &[(Material, i64)], form: &
                         @for (m, book) in rows {
                             @let name = format!("counted_{}", m.id);
                             tr {
-                                th scope="row" { label for=(name) { (m.code) " — " (m.name) } }
+                                th scope="row" { label for=(name) { (m.code) " — " (m.name(ctx.lang)) } }
                                 td.num { (units(ctx.lang, *book, m.pack_size)) }
                                 td {
                                     @if let Some(e) = form.errors.get(&name) { p.field-error id=(format!("{name}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }

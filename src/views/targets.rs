@@ -71,7 +71,7 @@ fn picker(ctx: &Ctx, plan: &Plan, action: &str) -> Markup {
                 label for="material" { (ctx.t("field.material")) }
                 select #material name="material" {
                     @for m in &plan.materials {
-                        option value=(m.id) selected[m.id == plan.material.id] { (m.code) " — " (m.name) }
+                        option value=(m.id) selected[m.id == plan.material.id] { (m.code) " — " (m.name(ctx.lang)) }
                     }
                 }
             }
@@ -148,7 +148,7 @@ pub fn plan_page(ctx: &Ctx, plan: &Plan) -> Markup {
             p.meta { (ctx.t("target.intro")) }
             (picker(ctx, plan, "/targets"))
             (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Targets, &format!("material={}", m.id)))
-            h2 { (m.code) " — " (m.name) }
+            h2 { (m.code) " — " (m.name(ctx.lang)) }
             (summary(ctx, m, planned))
             @if planned == 0 {
                 p.empty { (ctx.t("target.empty")) }
@@ -167,7 +167,7 @@ pub fn plan_page(ctx: &Ctx, plan: &Plan) -> Markup {
                         tbody {
                             @for r in &plan.regions {
                                 tr {
-                                    th scope="row" { (r.name) }
+                                    th scope="row" { (r.name(ctx.lang)) }
                                     td.num { strong { (quantity(ctx, row_total(r.id))) } }
                                     @for t in &plan.columns {
                                         td.num { (quantity(ctx, cell(r.id, t.id))) }
@@ -206,7 +206,7 @@ pub fn edit_page(ctx: &Ctx, plan: &Plan, grid: &FormState, split: &Split) -> Mar
         &title,
         html! {
             h1 { (title) }
-            p.meta { (m.name) " · " (ctx.t("field.planned_quantity")) ": " (number(ctx.lang, i64::from(m.planned_quantity))) " " (m.unit) }
+            p.meta { (m.name(ctx.lang)) " · " (ctx.t("field.planned_quantity")) ": " (number(ctx.lang, i64::from(m.planned_quantity))) " " (m.unit) }
             (picker(ctx, plan, "/targets/edit"))
             (split_form(ctx, plan, split))
             section #grid {
@@ -241,7 +241,7 @@ pub fn edit_page(ctx: &Ctx, plan: &Plan, grid: &FormState, split: &Split) -> Mar
                                 tbody {
                                     @for r in &plan.regions {
                                         tr {
-                                            th scope="row" { (r.name) }
+                                            th scope="row" { (r.name(ctx.lang)) }
                                             @for t in &plan.columns {
                                                 td { (cell_input(ctx, grid, r, t)) }
                                             }
@@ -267,7 +267,7 @@ fn cell_input(ctx: &Ctx, grid: &FormState, r: &Region, t: &LocationType) -> Mark
     let error = grid.errors.get(&name);
     let error_id = format!("{name}-error");
     html! {
-        label.visually-hidden for=(name) { (r.name) ", " (t.name(ctx.lang)) }
+        label.visually-hidden for=(name) { (r.name(ctx.lang)) ", " (t.name(ctx.lang)) }
         input.count-input id=(name) name=(name) type="text" inputmode="numeric" autocomplete="off"
             value=(grid.value(&name))
             aria-invalid=[error.map(|_| "true")]
@@ -341,7 +341,7 @@ fn split_form(ctx: &Ctx, plan: &Plan, split: &Split) -> Markup {
                                 @let name = weight_name(r.id);
                                 @let has_error = f.errors.get(&name).is_some();
                                 div.field.has-error[has_error] {
-                                    label for=(name) { (r.name) }
+                                    label for=(name) { (r.name(ctx.lang)) }
                                     (field_error(&name))
                                     input.count-input id=(name) name=(name) type="text" inputmode="numeric" value=(f.value(&name))
                                         aria-invalid=[has_error.then_some("true")]

@@ -73,7 +73,7 @@ pub fn record(
                     label: format!("#{}", earlier.id),
                     path: format!("/airings/{}", earlier.id),
                     units: i64::from(earlier.times),
-                    material: material.name.clone(),
+                    material: material.names(),
                     place: outlet.name.clone(),
                     reference: earlier.programme,
                 },

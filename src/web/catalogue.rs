@@ -7,7 +7,7 @@ use crate::models::campaign::{Campaign, CampaignChanges};
 use crate::models::material::{parse_kind, Material, MaterialChanges};
 use crate::views;
 use crate::web::ctx::Ctx;
-use crate::web::forms::{optional_int, required_date, required_id, FieldErrors, FormState, PostForm};
+use crate::web::forms::{names, optional_int, required_date, required_id, FieldErrors, FormState, PostForm};
 use crate::web::{db, html, parse_id, query_param, redirect_with_flash, save_form, unprocessable};
 use actix_web::{web, HttpResponse};
 
@@ -31,8 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn parse_campaign(form: &PostForm) -> Result<CampaignChanges, FieldErrors> {
     let mut e = FieldErrors::new();
     let code = e.check("code", Code::parse(form.get("code")));
-    let name = e.check("name", RequiredText::parse(form.get("name"), 120));
-    let owner = e.check("owner", RequiredText::parse(form.get("owner"), 160));
+    let name = names(form, &mut e, "name", 120);
+    let owner = names(form, &mut e, "owner", 160);
     let description = e.check("description", OptionalText::parse(form.get("description"), 2000));
     let starts_on = e.check("starts_on", required_date(form.get("starts_on")));
     let ends_on = e.check("ends_on", required_date(form.get("ends_on")));
@@ -45,8 +45,10 @@ fn parse_campaign(form: &PostForm) -> Result<CampaignChanges, FieldErrors> {
         (Some(code), Some(name), Some(owner), Some(description), Some(starts_on), Some(ends_on)) if e.is_empty() => {
             Ok(CampaignChanges {
                 code: code.into_inner(),
-                name: name.into_inner(),
-                owner: owner.into_inner(),
+                name_en: name.en,
+                name_es: name.es,
+                owner_en: owner.en,
+                owner_es: owner.es,
                 description: description.into_inner(),
                 starts_on,
                 ends_on,
@@ -59,8 +61,10 @@ fn parse_campaign(form: &PostForm) -> Result<CampaignChanges, FieldErrors> {
 fn campaign_values(c: &Campaign) -> FormState {
     let mut f = FormState::default();
     f.set("code", &c.code);
-    f.set("name", &c.name);
-    f.set("owner", &c.owner);
+    f.set("name_en", &c.name_en);
+    f.set("name_es", &c.name_es);
+    f.set("owner_en", &c.owner_en);
+    f.set("owner_es", &c.owner_es);
     f.set("description", &c.description);
     f.set("starts_on", c.starts_on.to_string());
     f.set("ends_on", c.ends_on.to_string());
@@ -94,7 +98,7 @@ async fn campaign_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppEr
     ctx.require_post(Permission::ManageReference, &form).await?;
     let saved = save_form(&ctx, &form, parse_campaign(&form), |conn, new, actor| {
         let id = Campaign::insert(conn, &new)?;
-        AuditEntry::record(conn, actor, "create", "campaign", id, &format!("{} {}", new.code, new.name))?;
+        AuditEntry::record(conn, actor, "create", "campaign", id, &format!("{} {}", new.code, new.name_es))?;
         Ok(id)
     })
     .await?;
@@ -124,7 +128,7 @@ async fn campaign_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
     db(&ctx, move |conn| Campaign::find(conn, id)?.ok_or(AppError::NotFound)).await?;
     let saved = save_form(&ctx, &form, parse_campaign(&form), move |conn, changes, actor| {
         Campaign::update(conn, id, &changes)?;
-        AuditEntry::record(conn, actor, "update", "campaign", id, &format!("{} {}", changes.code, changes.name))?;
+        AuditEntry::record(conn, actor, "update", "campaign", id, &format!("{} {}", changes.code, changes.name_es))?;
         Ok(id)
     })
     .await?;
@@ -143,7 +147,7 @@ fn parse_material(form: &PostForm) -> Result<MaterialChanges, FieldErrors> {
     let mut e = FieldErrors::new();
     let campaign_id = e.check("campaign_id", required_id(form.get("campaign_id")));
     let code = e.check("code", Code::parse(form.get("code")));
-    let name = e.check("name", RequiredText::parse(form.get("name"), 120));
+    let name = names(form, &mut e, "name", 120);
     let kind = e.check("kind", parse_kind(form.get("kind")));
     let planned = e.check("planned_quantity", Quantity::parse(form.get("planned_quantity"), form.lang()));
     let pack_size = e.check(
@@ -178,7 +182,8 @@ fn parse_material(form: &PostForm) -> Result<MaterialChanges, FieldErrors> {
         ) if e.is_empty() => Ok(MaterialChanges {
             campaign_id,
             code: code.into_inner(),
-            name: name.into_inner(),
+            name_en: name.en,
+            name_es: name.es,
             kind: kind.to_string(),
             planned_quantity: planned.get(),
             pack_size,
@@ -195,7 +200,8 @@ fn material_values(m: &Material) -> FormState {
     let mut f = FormState::default();
     f.set("campaign_id", m.campaign_id.to_string());
     f.set("code", &m.code);
-    f.set("name", &m.name);
+    f.set("name_en", &m.name_en);
+    f.set("name_es", &m.name_es);
     f.set("kind", &m.kind);
     f.set("planned_quantity", m.planned_quantity.to_string());
     f.set("pack_size", m.pack_size.map(|p| p.to_string()).unwrap_or_default());
@@ -216,7 +222,7 @@ fn write_material(
     if Campaign::find(conn, m.campaign_id)?.is_none() {
         return Err(AppError::Refused(crate::domain::Invalid::new("err.unknown_campaign")));
     }
-    let summary = format!("{} {} ({})", m.code, m.name, m.planned_quantity);
+    let summary = format!("{} {} ({})", m.code, m.name_es, m.planned_quantity);
     let id = match id {
         Some(id) => {
             Material::update(conn, id, &m)?;

@@ -201,6 +201,24 @@ impl FormState {
     }
 }
 
+/// A name in both languages, from `{field}_en` and `{field}_es`: one may be left blank and takes
+/// the other; both blank is "required" on both.
+pub fn names(form: &PostForm, e: &mut FieldErrors, field: &str, max: usize) -> Option<crate::domain::Names> {
+    let (en_field, es_field) = (format!("{field}_en"), format!("{field}_es"));
+    let en = e.check(&en_field, crate::domain::OptionalText::parse(form.get(&en_field), max))?.into_inner();
+    let es = e.check(&es_field, crate::domain::OptionalText::parse(form.get(&es_field), max))?.into_inner();
+    match (en.is_empty(), es.is_empty()) {
+        (true, true) => {
+            e.add(&en_field, Invalid::new("err.required"));
+            e.add(&es_field, Invalid::new("err.required"));
+            None
+        }
+        (true, false) => Some(crate::domain::Names { en: es.clone(), es }),
+        (false, true) => Some(crate::domain::Names { es: en.clone(), en }),
+        (false, false) => Some(crate::domain::Names { en, es }),
+    }
+}
+
 /// Parses an optional whole number typed in a form: empty is None.
 pub fn optional_int(raw: &str) -> Result<Option<i32>, Invalid> {
     let raw = raw.trim();

@@ -7,7 +7,7 @@ use crate::models::location_type::{LocationType, LocationTypeChanges};
 use crate::models::region::{Region, RegionChanges};
 use crate::views;
 use crate::web::ctx::Ctx;
-use crate::web::forms::{checkbox, optional_int, FieldErrors, FormState, PostForm};
+use crate::web::forms::{checkbox, names, optional_int, FieldErrors, FormState, PostForm};
 use crate::web::{db, html, parse_id, redirect_with_flash, save_form, unprocessable};
 use actix_web::{web, HttpResponse};
 
@@ -29,7 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn parse_region(form: &PostForm) -> Result<RegionChanges, FieldErrors> {
     let mut e = FieldErrors::new();
     let code = e.check("code", Code::parse(form.get("code")));
-    let name = e.check("name", RequiredText::parse(form.get("name"), 80));
+    let name = names(form, &mut e, "name", 80);
     let col = e.check("tile_col", optional_int(form.get("tile_col")));
     let row = e.check("tile_row", optional_int(form.get("tile_row")));
     for (field, value) in [("tile_col", col), ("tile_row", row)] {
@@ -40,7 +40,8 @@ fn parse_region(form: &PostForm) -> Result<RegionChanges, FieldErrors> {
     match (code, name, col, row) {
         (Some(code), Some(name), Some(tile_col), Some(tile_row)) if e.is_empty() => Ok(RegionChanges {
             code: code.into_inner(),
-            name: name.into_inner(),
+            name_en: name.en,
+            name_es: name.es,
             tile_col,
             tile_row,
             is_abroad: checkbox(form.get("is_abroad")),
@@ -52,7 +53,8 @@ fn parse_region(form: &PostForm) -> Result<RegionChanges, FieldErrors> {
 fn region_values(r: &Region) -> FormState {
     let mut f = FormState::default();
     f.set("code", &r.code);
-    f.set("name", &r.name);
+    f.set("name_en", &r.name_en);
+    f.set("name_es", &r.name_es);
     f.set("tile_col", r.tile_col.map(|v| v.to_string()).unwrap_or_default());
     f.set("tile_row", r.tile_row.map(|v| v.to_string()).unwrap_or_default());
     if r.is_abroad {
@@ -77,7 +79,7 @@ async fn region_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErro
     ctx.require_post(Permission::ManageReference, &form).await?;
     let saved = save_form(&ctx, &form, parse_region(&form), |conn, r, actor| {
         let id = Region::insert(conn, &r)?;
-        AuditEntry::record(conn, actor, "create", "region", id, &format!("{} {}", r.code, r.name))?;
+        AuditEntry::record(conn, actor, "create", "region", id, &format!("{} {}", r.code, r.name_es))?;
         Ok(id)
     })
     .await?;
@@ -104,7 +106,7 @@ async fn region_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Resul
     db(&ctx, move |conn| Region::find(conn, id)?.ok_or(AppError::NotFound)).await?;
     let saved = save_form(&ctx, &form, parse_region(&form), move |conn, r, actor| {
         Region::update(conn, id, &r)?;
-        AuditEntry::record(conn, actor, "update", "region", id, &format!("{} {}", r.code, r.name))?;
+        AuditEntry::record(conn, actor, "update", "region", id, &format!("{} {}", r.code, r.name_es))?;
         Ok(id)
     })
     .await?;

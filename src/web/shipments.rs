@@ -91,7 +91,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 struct Choices {
     depots: Vec<Location>,
-    destinations: Vec<(String, Vec<Location>)>,
+    destinations: Vec<(crate::domain::Names, Vec<Location>)>,
     materials: Vec<Material>,
 }
 

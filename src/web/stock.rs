@@ -145,7 +145,7 @@ async fn location_stock(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse,
         let materials = Material::all(conn, None)?;
         let incoming = report::incoming_to(conn, &[id])?
             .into_iter()
-            .filter_map(|((_, m), q)| materials.iter().find(|x| x.id == m).map(|x| (m, x.name.clone(), q)))
+            .filter_map(|((_, m), q)| materials.iter().find(|x| x.id == m).map(|x| (m, x.names(), q)))
             .collect::<Vec<_>>();
         Ok((location, balances, incoming))
     })

@@ -12,8 +12,8 @@ async fn audit_lists_a_write(backend: Backend) {
 
     let fields = [
         ("code", "AUDIT-2026"),
-        ("name", "Campaña auditada"),
-        ("owner", "Oficina"),
+        ("name_es", "Campaña auditada"),
+        ("owner_es", "Oficina"),
         ("description", "a write to be audited"),
         ("starts_on", "2026-03-01"),
         ("ends_on", "2026-06-30"),
@@ -63,8 +63,8 @@ async fn audit_lists_a_write(backend: Backend) {
     assert_eq!(form.input_value("code").as_deref(), Some("AUDIT-2026"), "edit form is filled in");
     let fields = [
         ("code", "AUDIT-2026"),
-        ("name", "Campaña auditada (editada)"),
-        ("owner", "Oficina"),
+        ("name_es", "Campaña auditada (editada)"),
+        ("owner_es", "Oficina"),
         ("description", "edited"),
         ("starts_on", "2026-03-01"),
         ("ends_on", "2026-07-31"),
@@ -76,7 +76,7 @@ async fn audit_lists_a_write(backend: Backend) {
     app.post_form(&admin, &edit, &fields).await.assert_see_other();
     assert_eq!(entity_count(&app), 2, "the edit is audited");
     assert_eq!(
-        app.strings(&format!("SELECT name AS s FROM campaigns WHERE id = {id}")),
+        app.strings(&format!("SELECT name_es AS s FROM campaigns WHERE id = {id}")),
         vec!["Campaña auditada (editada)".to_string()]
     );
 
@@ -95,8 +95,8 @@ async fn audit_codes_read_in_the_reader_language(backend: Backend) {
     let admin = app.signed_in(ADMIN.0, ADMIN.1).await;
     let fields = [
         ("code", "AUDIT-LANG"),
-        ("name", "Idiomas"),
-        ("owner", "Oficina"),
+        ("name_es", "Idiomas"),
+        ("owner_es", "Oficina"),
         ("description", ""),
         ("starts_on", "2026-03-01"),
         ("ends_on", "2026-06-30"),

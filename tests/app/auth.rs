@@ -280,8 +280,8 @@ async fn form_resumes_after_expiry(backend: Backend) {
     let campaigns = app.count("campaigns");
     let fields = [
         ("code", "RESUME-1"),
-        ("name", "Campaña resumida"),
-        ("owner", "Ana"),
+        ("name_es", "Campaña resumida"),
+        ("owner_es", "Ana"),
         ("description", "typed before the timeout"),
         ("starts_on", "2026-01-10"),
         ("ends_on", "2026-03-10"),
@@ -312,8 +312,8 @@ async fn form_resumes_after_expiry(backend: Backend) {
     let restored = app.get(&browser, &back).await;
     restored.assert_status(200);
     assert_eq!(restored.input_value("code").as_deref(), Some("RESUME-1"), "{}", restored.describe());
-    assert_eq!(restored.input_value("name").as_deref(), Some("Campaña resumida"));
-    assert_eq!(restored.input_value("owner").as_deref(), Some("Ana"));
+    assert_eq!(restored.input_value("name_es").as_deref(), Some("Campaña resumida"));
+    assert_eq!(restored.input_value("owner_es").as_deref(), Some("Ana"));
     assert_eq!(restored.input_value("starts_on").as_deref(), Some("2026-01-10"));
     assert_eq!(app.count("campaigns"), campaigns, "resuming shows the form, it does not submit it");
 
@@ -321,5 +321,5 @@ async fn form_resumes_after_expiry(backend: Backend) {
     let other = app.signed_in(ADMIN.0, ADMIN.1).await;
     let stolen = app.get(&other, &back).await;
     assert!(stolen.status < 500, "{}", stolen.describe());
-    assert_ne!(stolen.input_value("name").as_deref(), Some("Campaña resumida"), "resume is bound to the browser");
+    assert_ne!(stolen.input_value("name_es").as_deref(), Some("Campaña resumida"), "resume is bound to the browser");
 }

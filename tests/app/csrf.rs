@@ -7,8 +7,8 @@ both_backends!(csrf_protection);
 fn campaign_fields(code: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
         ("code", code),
-        ("name", "CSRF probe"),
-        ("owner", "Tester"),
+        ("name_es", "CSRF probe"),
+        ("owner_es", "Tester"),
         ("description", "made by the csrf test"),
         ("starts_on", "2026-01-01"),
         ("ends_on", "2026-02-01"),

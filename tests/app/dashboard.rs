@@ -67,7 +67,7 @@ async fn dashboard_numbers_match_the_ledger(backend: Backend) {
     let app = spawn_demo_app(backend).await;
     load_history(&app).await;
     let poster = app.scalar("SELECT id FROM materials WHERE code = 'POSTER'");
-    let poster_name = app.strings("SELECT name AS s FROM materials WHERE code = 'POSTER'").remove(0);
+    let poster_name = app.strings("SELECT name_en AS s FROM materials WHERE code = 'POSTER'").remove(0);
     // A plan with a covered cell and a gap: schools in Táchira, hospitals in Amazonas (never served).
     let tachira = app.scalar("SELECT id FROM regions WHERE code = 'VE-S'");
     let amazonas = app.scalar("SELECT id FROM regions WHERE code = 'VE-Z'");

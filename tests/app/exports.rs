@@ -397,7 +397,7 @@ const RECEIPT_EXPRS: [&str; 11] = [
     "r.supplier",
     "r.reference",
     "r.external_ref",
-    "m.name",
+    "m.name_en",
     "l.name",
     "g.code",
     "u.username",
@@ -415,7 +415,7 @@ const AIRING_EXPRS: [&str; 11] = [
     "a.time_slot",
     "a.programme",
     "a.external_ref",
-    "m.name",
+    "m.name_en",
     "l.name",
     "g.code",
     "u.username",
@@ -588,12 +588,12 @@ async fn targets_stock_and_ledger_match_the_tables(backend: Backend) {
     );
     let from_targets = "FROM targets t JOIN materials m ON m.id = t.material_id JOIN regions g ON g.id = t.region_id \
          JOIN location_types lt ON lt.id = t.location_type_id ORDER BY t.id";
-    let exprs = ["m.code", "g.code", "lt.code", "t.quantity", "m.name", "g.name", "lt.name_en"];
+    let exprs = ["m.code", "g.code", "lt.code", "t.quantity", "m.name_en", "g.name_en", "lt.name_en"];
     assert!(targets.len() > 10, "the demo plan is exported");
     assert_eq!(joined(&targets[1..]), sql_rows(&app, &exprs, from_targets));
     let es = app.get_with(&client, "/export/targets.csv", &[("Accept-Language", "es")]).await;
     let es_rows = records(&es.body, b',');
-    let exprs_es = ["m.code", "g.code", "lt.code", "t.quantity", "m.name", "g.name", "lt.name_es"];
+    let exprs_es = ["m.code", "g.code", "lt.code", "t.quantity", "m.name_es", "g.name_es", "lt.name_es"];
     assert_eq!(joined(&es_rows[1..]), sql_rows(&app, &exprs_es, from_targets), "type names in the language");
 
     let stock = export_rows(&app, &client, "/export/stock.csv").await;
@@ -603,7 +603,7 @@ async fn targets_stock_and_ledger_match_the_tables(backend: Backend) {
     );
     let from_stock = "FROM stock_balances b JOIN materials m ON m.id = b.material_id JOIN locations l ON l.id = b.location_id \
          JOIN location_types lt ON lt.id = l.location_type_id LEFT JOIN regions g ON g.id = l.region_id WHERE b.on_hand > 0";
-    let exprs = ["m.code", "m.name", "l.code", "l.name", "lt.code", "g.code", "b.on_hand"];
+    let exprs = ["m.code", "m.name_en", "l.code", "l.name", "lt.code", "g.code", "b.on_hand"];
     assert_eq!(joined(&stock[1..]), sql_rows(&app, &exprs, &format!("{from_stock} ORDER BY b.id")));
     let held: i64 = stock[1..].iter().map(|r| r[6].parse::<i64>().expect("on_hand")).sum();
     assert_eq!(held, app.scalar("SELECT CAST(SUM(on_hand) AS BIGINT) FROM stock_balances"), "every unit held");

@@ -10,6 +10,7 @@ both_backends!(
     back_and_resubmit_records_once,
     the_same_content_again_asks_first,
     imports_ask_about_quantities_beyond_the_print_run,
+    reference_data_reads_in_the_readers_language,
 );
 
 /// A signed-in browser whose interface is in `lang`.
@@ -298,4 +299,57 @@ async fn imports_ask_about_quantities_beyond_the_print_run(backend: Backend) {
     let confirmed = run(&["--confirm", "over_limit"]);
     assert!(confirmed.status.success(), "{}", String::from_utf8_lossy(&confirmed.stderr));
     assert_eq!(app.count("receipts"), 3);
+}
+
+async fn reference_data_reads_in_the_readers_language(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    {
+        let mut conn = app.conn();
+        campaign_tracker::demo::history::load_history(&mut conn, 1, &mut |_, _| {}).expect("history");
+    }
+    let es = browser_in(&app, MANAGER, "es").await;
+    let en = browser_in(&app, ADMIN, "en").await;
+
+    let dashboard = app.get(&es.client, "/dashboard").await;
+    assert!(dashboard.body.contains("Afiches sobre el delito de trata de personas"), "Spanish material names");
+    assert!(!dashboard.body.contains("Posters on the crime"), "no English name on a Spanish page");
+    assert!(dashboard.body.contains("Campaña de prevención contra la trata de personas"));
+    let dashboard = app.get(&en.client, "/dashboard").await;
+    assert!(dashboard.body.contains("Posters on the crime of trafficking in persons"));
+
+    // The report: Spanish names, numbers agreeing with their nouns, abroad apart from the regions.
+    let report = app.get(&es.client, "/report").await;
+    report.assert_status(200);
+    let points = report.texts("ul.report-points li").join("\n");
+    assert!(report.body.contains("Ministerio del Interior y Justicia"), "the ministry in Spanish");
+    assert!(points.contains("(Afiches sobre el delito de trata de personas)"), "{points}");
+    assert!(points.contains("en once (11) regiones ("), "{points}");
+    assert!(points.contains("embajadas y consulados en el exterior"), "{points}");
+    assert!(
+        !points.contains("Abroad") && !points.contains("Exterior,") && !points.contains("doce (12) regiones"),
+        "{points}"
+    );
+    let report = app.get(&en.client, "/report").await;
+    let points = report.texts("ul.report-points li").join("\n");
+    assert!(
+        points.contains("in eleven (11) regions (") && points.contains("embassies and consulates abroad"),
+        "{points}"
+    );
+
+    // Regions and the exports' name columns; codes stay as they are.
+    assert!(app.get(&es.client, "/regions").await.body.contains("Exterior"));
+    assert!(app.get(&en.client, "/regions").await.body.contains("Abroad"));
+    let names = |body: &str| -> Vec<(String, String)> {
+        let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+        reader.records().map(|r| r.expect("row")).map(|r| (r[2].to_string(), r[3].to_string())).collect()
+    };
+    let spanish = names(&app.get(&es.client, "/export/distributions.csv?material=POSTER").await.body);
+    assert!(spanish
+        .iter()
+        .all(|(code, name)| code == "POSTER" && name == "Afiches sobre el delito de trata de personas"));
+    let english = names(&app.get(&en.client, "/export/distributions.csv?material=POSTER").await.body);
+    assert!(english
+        .iter()
+        .all(|(code, name)| code == "POSTER" && name == "Posters on the crime of trafficking in persons"));
+    assert!(!spanish.is_empty() && spanish.len() == english.len());
 }

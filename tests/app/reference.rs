@@ -10,8 +10,13 @@ async fn reference_data_writes(backend: Backend) {
 
     // Region: create (abroad, with tile position), list, edit, duplicate code.
     let regions = app.count("regions");
-    let fields =
-        [("code", "xx-test"), ("name", "Región de prueba"), ("tile_col", "3"), ("tile_row", "4"), ("is_abroad", "on")];
+    let fields = [
+        ("code", "xx-test"),
+        ("name_es", "Región de prueba"),
+        ("tile_col", "3"),
+        ("tile_row", "4"),
+        ("is_abroad", "on"),
+    ];
     let page = app.post_form(&admin, "/regions/new", &fields).await;
     let next = page.assert_see_other();
     assert!(app.get(&admin, &next).await.has(".flash"));
@@ -29,22 +34,22 @@ async fn reference_data_writes(backend: Backend) {
     let edit = format!("/regions/{region}/edit");
     let form = app.get(&admin, &edit).await;
     form.assert_status(200);
-    assert_eq!(form.input_value("name").as_deref(), Some("Región de prueba"));
+    assert_eq!(form.input_value("name_es").as_deref(), Some("Región de prueba"));
     assert!(form.has("input[name=\"is_abroad\"][checked]"), "checkbox kept\n{}", form.describe());
     // Unchecking the box (the field is simply absent) clears the flag.
-    let fields = [("code", "XX-TEST"), ("name", "Región editada"), ("tile_col", ""), ("tile_row", "")];
+    let fields = [("code", "XX-TEST"), ("name_es", "Región editada"), ("tile_col", ""), ("tile_row", "")];
     app.post_form(&admin, &edit, &fields).await.assert_see_other();
     assert_eq!(
         app.scalar(&format!(
-            "SELECT COUNT(*) FROM regions WHERE id = {region} AND is_abroad = false AND name = 'Región editada'"
+            "SELECT COUNT(*) FROM regions WHERE id = {region} AND is_abroad = false AND name_es = 'Región editada'"
         )),
         1
     );
-    let fields = [("code", "VE-A"), ("name", "Copia"), ("tile_col", "x"), ("tile_row", "")];
+    let fields = [("code", "VE-A"), ("name_es", "Copia"), ("tile_col", "x"), ("tile_row", "")];
     let page = app.post_form(&admin, "/regions/new", &fields).await;
     assert_eq!(page.status, 422, "{}", page.describe());
     assert!(page.field_error("tile_col").is_some(), "{}", page.describe());
-    let fields = [("code", "VE-A"), ("name", "Copia"), ("tile_col", ""), ("tile_row", "")];
+    let fields = [("code", "VE-A"), ("name_es", "Copia"), ("tile_col", ""), ("tile_row", "")];
     let page = app.post_form(&admin, "/regions/new", &fields).await;
     assert_eq!(page.status, 422, "duplicate region code\n{}", page.describe());
     assert!(page.field_error("code").is_some(), "{}", page.describe());
@@ -140,7 +145,7 @@ async fn reference_data_writes(backend: Backend) {
     let fields = [
         ("campaign_id", campaign.to_string()),
         ("code", "BANNER".to_string()),
-        ("name", form.input_value("name").unwrap_or_default()),
+        ("name_es", form.input_value("name_es").unwrap_or_default()),
         ("kind", "banner".to_string()),
         ("planned_quantity", "1.200".to_string()),
         ("pack_size", "".to_string()),

@@ -151,7 +151,7 @@ async fn a_region_limited_user_sees_only_their_regions(backend: Backend) {
     let (from, to) = (dashboard.input_value("from").expect("from"), dashboard.input_value("to").expect("to"));
     let range = format!("from={from}&to={to}");
     let name_to_code: BTreeMap<String, String> = app
-        .strings("SELECT name || '|' || code AS s FROM materials")
+        .strings("SELECT name_en || '|' || code AS s FROM materials")
         .into_iter()
         .map(|s| {
             let (name, code) = s.split_once('|').expect("name|code");

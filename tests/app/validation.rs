@@ -13,9 +13,18 @@ async fn validation_keeps_input(backend: Backend) {
     let form = app.get(&admin, "/materials/new").await;
     form.assert_status(200);
     let token = form.csrf().expect("csrf");
-    for field in
-        ["campaign_id", "code", "name", "kind", "planned_quantity", "pack_size", "supplier", "language", "unit"]
-    {
+    for field in [
+        "campaign_id",
+        "code",
+        "name_es",
+        "name_en",
+        "kind",
+        "planned_quantity",
+        "pack_size",
+        "supplier",
+        "language",
+        "unit",
+    ] {
         assert!(form.has(&format!("[name=\"{field}\"]")), "/materials/new has a field {field}\n{}", form.describe());
     }
 
@@ -23,7 +32,7 @@ async fn validation_keeps_input(backend: Backend) {
         vec![
             ("campaign_id", campaign.clone()),
             ("code", "NEW-MAT-1".to_string()),
-            ("name", "Pósters <b>".to_string()),
+            ("name_es", "Pósters <b>".to_string()),
             ("kind", "banner".to_string()),
             ("planned_quantity", quantity.to_string()),
             ("pack_size", "".to_string()),
@@ -48,7 +57,7 @@ async fn validation_keeps_input(backend: Backend) {
             page.describe()
         );
         // Typed values kept (scraper decodes entities, so this is what the person sees).
-        assert_eq!(page.input_value("name").as_deref(), Some("Pósters <b>"), "{}", page.describe());
+        assert_eq!(page.input_value("name_es").as_deref(), Some("Pósters <b>"), "{}", page.describe());
         assert_eq!(page.input_value("code").as_deref(), Some("NEW-MAT-1"));
         assert_eq!(page.input_value("planned_quantity").as_deref(), Some(quantity));
         assert_eq!(page.input_value("supplier").as_deref(), Some("Imprenta \"La Nacional\" & Hijos"));
@@ -63,7 +72,7 @@ async fn validation_keeps_input(backend: Backend) {
     let fields = [
         ("campaign_id", campaign.as_str()),
         ("code", "bad code!"),
-        ("name", ""),
+        ("name_es", ""),
         ("kind", "hologram"),
         ("planned_quantity", "12"),
         ("pack_size", "0"),
@@ -73,7 +82,7 @@ async fn validation_keeps_input(backend: Backend) {
     ];
     let page = app.post_raw(&admin, "/materials/new", &fields, Some(&token), &[]).await;
     assert_eq!(page.status, 422, "{}", page.describe());
-    for field in ["code", "name", "kind", "pack_size"] {
+    for field in ["code", "name_es", "name_en", "kind", "pack_size"] {
         assert!(page.field_error(field).is_some(), "expected #{field}-error\n{}", page.describe());
     }
     assert!(page.field_error("planned_quantity").is_none(), "12 is a fine quantity");
@@ -83,7 +92,7 @@ async fn validation_keeps_input(backend: Backend) {
     let fields = [
         ("campaign_id", "99999"),
         ("code", "NEW-MAT-2"),
-        ("name", "Afiches"),
+        ("name_es", "Afiches"),
         ("kind", "poster"),
         ("planned_quantity", "100"),
         ("pack_size", ""),
@@ -100,7 +109,7 @@ async fn validation_keeps_input(backend: Backend) {
     let fields = [
         ("campaign_id", campaign.as_str()),
         ("code", "new-mat-3"),
-        ("name", "Pósters <b>"),
+        ("name_es", "Pósters <b>"),
         ("kind", "poster"),
         ("planned_quantity", "2147483647"),
         ("pack_size", "50"),
@@ -121,8 +130,8 @@ async fn validation_keeps_input(backend: Backend) {
     let campaigns = app.count("campaigns");
     let fields = [
         ("code", "DATES-1"),
-        ("name", "Fechas"),
-        ("owner", "Ana"),
+        ("name_es", "Fechas"),
+        ("owner_es", "Ana"),
         ("description", ""),
         ("starts_on", "2026-05-01"),
         ("ends_on", "2026-04-01"),
@@ -132,8 +141,8 @@ async fn validation_keeps_input(backend: Backend) {
     assert_eq!(page.input_value("starts_on").as_deref(), Some("2026-05-01"));
     let fields = [
         ("code", "DATES-2"),
-        ("name", "Fechas"),
-        ("owner", "Ana"),
+        ("name_es", "Fechas"),
+        ("owner_es", "Ana"),
         ("description", ""),
         ("starts_on", "2026-02-30"),
         ("ends_on", "2026-04-01"),
@@ -154,7 +163,7 @@ async fn duplicate_codes(backend: Backend) {
     let fields = [
         ("campaign_id", campaign.as_str()),
         ("code", "poster"),
-        ("name", "Otro afiche"),
+        ("name_es", "Otro afiche"),
         ("kind", "poster"),
         ("planned_quantity", "10"),
         ("pack_size", ""),
@@ -165,14 +174,14 @@ async fn duplicate_codes(backend: Backend) {
     let page = app.post_form(&admin, "/materials/new", &fields).await;
     assert_eq!(page.status, 422, "duplicate material code\n{}", page.describe());
     assert!(page.field_error("code").is_some(), "{}", page.describe());
-    assert_eq!(page.input_value("name").as_deref(), Some("Otro afiche"));
+    assert_eq!(page.input_value("name_es").as_deref(), Some("Otro afiche"));
     assert_eq!(app.count("materials"), materials);
 
     // A campaign code that exists.
     let fields = [
         ("code", "VE-TIP-2005"),
-        ("name", "Copia"),
-        ("owner", "Ana"),
+        ("name_es", "Copia"),
+        ("owner_es", "Ana"),
         ("description", ""),
         ("starts_on", "2026-01-01"),
         ("ends_on", "2026-01-02"),

@@ -1,2 +1,10 @@
+ALTER TABLE regions DROP COLUMN name_es;
+ALTER TABLE regions RENAME COLUMN name_en TO name;
+ALTER TABLE campaigns DROP COLUMN owner_es;
+ALTER TABLE campaigns RENAME COLUMN owner_en TO owner;
+ALTER TABLE campaigns DROP COLUMN name_es;
+ALTER TABLE campaigns RENAME COLUMN name_en TO name;
+ALTER TABLE materials DROP COLUMN name_es;
+ALTER TABLE materials RENAME COLUMN name_en TO name;
 ALTER TABLE materials DROP COLUMN quantity_limit;
 ALTER TABLE imports DROP COLUMN numbers;

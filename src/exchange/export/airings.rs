@@ -1,9 +1,10 @@
 //! Airings: net broadcasts only — neither the corrections (reversal rows) nor the airings they
 //! correct — with the airing list's filters, keyed by the airing.
 
-use super::{username_of, Cell, Chunk, Filter, CHUNK};
+use super::{name_in, username_of, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{airings, locations, materials, regions};
 use crate::db::DbConn;
+use crate::domain::Lang;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
@@ -76,7 +77,7 @@ pub(super) fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
     query!(filter).count().get_result(conn)
 }
 
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResult<Chunk> {
+pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) -> QueryResult<Chunk> {
     let recorded_by = username_of("airings.recorded_by");
     let rows: Vec<Row> = query!(filter)
         .filter(airings::id.gt(after))
@@ -94,7 +95,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResu
                 airings::external_ref,
             ),
             (
-                materials::name,
+                name_in(lang, "materials"),
                 locations::name,
                 regions::code.nullable(),
                 diesel::dsl::sql::<Nullable<Text>>(&recorded_by),

@@ -78,7 +78,7 @@ pub(super) fn rows(conn: &mut DbConn, filter: &Filter, lang: Lang) -> QueryResul
             let percent = (c.target > 0).then(|| (c.distributed as f64 * 100.0 / c.target as f64).round() as i64);
             out.push(vec![
                 Cell::Text(region.code.clone()),
-                Cell::Text(region.name.clone()),
+                Cell::Text(region.name(lang).to_string()),
                 Cell::Text(t.code.clone()),
                 Cell::Text(t.name(lang).to_string()),
                 Cell::Int(c.distributed),

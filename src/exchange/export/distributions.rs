@@ -1,11 +1,12 @@
 //! Distributions: one row per delivered shipment line (units received) to a place that is not a
 //! depot, keyed by the shipment line.
 
-use super::{is_sqlite, Cell, Chunk, Filter, CHUNK};
+use super::{is_sqlite, name_in, region_name_in, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{
     location_types, locations, materials, regions, shipment_events, shipment_lines, shipments, users,
 };
 use crate::db::DbConn;
+use crate::domain::Lang;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -121,7 +122,7 @@ fn distinct(mut ids: Vec<i32>) -> Vec<i32> {
     ids
 }
 
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResult<Chunk> {
+pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) -> QueryResult<Chunk> {
     let rows: Vec<Row> = query!(filter, is_sqlite(conn))
         .filter(shipment_lines::id.gt(after))
         .order(shipment_lines::id)
@@ -132,14 +133,14 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResu
                 shipments::delivered_on,
                 shipments::reference,
                 materials::code,
-                materials::name,
+                name_in(lang, "materials"),
                 shipment_lines::quantity_received,
                 locations::name,
                 location_types::code,
             ),
             (
                 regions::code.nullable(),
-                regions::name.nullable(),
+                region_name_in(lang),
                 locations::city,
                 locations::country,
                 locations::code,

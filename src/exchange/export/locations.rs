@@ -1,6 +1,6 @@
 //! Locations: the reference list of places, with the locations page's filters.
 
-use super::{in_lang, Cell, Chunk, Filter, CHUNK};
+use super::{in_lang, region_name_in, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{location_types, locations, regions};
 use crate::db::DbConn;
 use crate::domain::Lang;
@@ -89,7 +89,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) 
             location_types::name_en,
             location_types::name_es,
             regions::code.nullable(),
-            regions::name.nullable(),
+            region_name_in(lang),
             locations::city,
             locations::country,
             locations::ownership,

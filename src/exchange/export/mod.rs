@@ -329,6 +329,21 @@ fn in_lang(lang: Lang, en: String, es: String) -> String {
     }
 }
 
+/// A name column in the export's language: `materials.name_en` or `materials.name_es`.
+fn name_in(lang: Lang, table: &'static str) -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
+    diesel::dsl::sql(match (lang, table) {
+        (Lang::Es, "materials") => "materials.name_es",
+        (Lang::Es, "regions") => "regions.name_es",
+        (_, "regions") => "regions.name_en",
+        _ => "materials.name_en",
+    })
+}
+
+/// The region's name in the export's language, where the region may be missing (a left join).
+fn region_name_in(lang: Lang) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Text>> {
+    diesel::dsl::sql(if lang == Lang::Es { "regions.name_es" } else { "regions.name_en" })
+}
+
 /// The username of a `recorded_by` column, as a correlated subquery.
 fn username_of(column: &str) -> String {
     format!("(SELECT users.username FROM users WHERE users.id = {column})")
@@ -401,13 +416,13 @@ impl Source {
     fn read(&self, conn: &mut DbConn) -> QueryResult<Chunk> {
         let (f, after, lang) = (&self.filter, self.last_id, self.lang);
         match self.kind {
-            Kind::Distributions => distributions::chunk(conn, f, after),
+            Kind::Distributions => distributions::chunk(conn, f, after, lang),
             Kind::Locations => locations::chunk(conn, f, after, lang),
             Kind::Shipments => shipments::chunk(conn, f, after),
-            Kind::Receipts => receipts::chunk(conn, f, after),
-            Kind::Airings => airings::chunk(conn, f, after),
+            Kind::Receipts => receipts::chunk(conn, f, after, lang),
+            Kind::Airings => airings::chunk(conn, f, after, lang),
             Kind::Targets => targets::chunk(conn, f, after, lang),
-            Kind::Stock => stock::chunk(conn, f, after),
+            Kind::Stock => stock::chunk(conn, f, after, lang),
             Kind::Ledger => ledger::chunk(conn, f, after),
             Kind::Coverage => Ok((None, coverage::rows(conn, f, lang)?)),
         }

@@ -1,9 +1,10 @@
 //! Receipts: material arriving at a depot, one row per receipt that stands (a receipt whose
 //! movement was reversed is left out), keyed by the receipt.
 
-use super::{username_of, Cell, Chunk, Filter, CHUNK};
+use super::{name_in, username_of, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{locations, materials, receipts, regions};
 use crate::db::DbConn;
+use crate::domain::Lang;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
@@ -73,7 +74,7 @@ pub(super) fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
     query!(filter).count().get_result(conn)
 }
 
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResult<Chunk> {
+pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) -> QueryResult<Chunk> {
     let recorded_by = username_of("receipts.recorded_by");
     let rows: Vec<Row> = query!(filter)
         .filter(receipts::id.gt(after))
@@ -91,7 +92,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResu
                 receipts::external_ref,
             ),
             (
-                materials::name,
+                name_in(lang, "materials"),
                 locations::name,
                 regions::code.nullable(),
                 diesel::dsl::sql::<Nullable<Text>>(&recorded_by),

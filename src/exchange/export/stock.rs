@@ -1,9 +1,10 @@
 //! Stock: what each place holds of each material now (the balance cache, non-zero balances,
 //! stock in transit included), with the stock page's filters, keyed by the balance row.
 
-use super::{Cell, Chunk, Filter, CHUNK};
+use super::{name_in, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{location_types, locations, materials, regions, stock_balances};
 use crate::db::DbConn;
+use crate::domain::Lang;
 use diesel::prelude::*;
 
 /// The stock columns, in this order.
@@ -54,7 +55,7 @@ pub(super) fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
     query!(filter).count().get_result(conn)
 }
 
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResult<Chunk> {
+pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) -> QueryResult<Chunk> {
     let rows: Vec<Row> = query!(filter)
         .filter(stock_balances::id.gt(after))
         .order(stock_balances::id)
@@ -62,7 +63,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResu
         .select((
             stock_balances::id,
             materials::code,
-            materials::name,
+            name_in(lang, "materials"),
             locations::code,
             locations::name,
             location_types::code,

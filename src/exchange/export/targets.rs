@@ -1,7 +1,7 @@
 //! Targets: the allocation plan, one row per material × region × location type cell as saved
 //! (zero cells included), keyed by the target.
 
-use super::{in_lang, Cell, Chunk, Filter, CHUNK};
+use super::{in_lang, name_in, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{location_types, materials, regions, targets};
 use crate::db::DbConn;
 use crate::domain::Lang;
@@ -55,8 +55,8 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) 
             regions::code,
             location_types::code,
             targets::quantity,
-            materials::name,
-            regions::name,
+            name_in(lang, "materials"),
+            name_in(lang, "regions"),
             location_types::name_en,
             location_types::name_es,
         ))
