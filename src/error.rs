@@ -31,6 +31,10 @@ pub enum AppError {
     /// A domain rule refused the request; the key is shown to the person.
     #[error("refused: {}", .0.key)]
     Refused(crate::domain::Invalid),
+    /// Not enough of a material at a place; nothing was written. Named in words by the layer
+    /// that knows the reader's language.
+    #[error("only {available} left of material {material_id} at location {location_id}")]
+    Short { material_id: i32, location_id: i32, available: i32 },
     /// Something unusual that the person must confirm first; nothing was written.
     #[error("needs confirmation: {}", .0.iter().map(|q| q.code()).collect::<Vec<_>>().join(", "))]
     Questions(Vec<crate::domain::Question>),
@@ -50,7 +54,7 @@ impl ResponseError for AppError {
             AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
-            AppError::Refused(_) | AppError::Questions(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Refused(_) | AppError::Questions(_) | AppError::Short { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Database(diesel::result::Error::NotFound) => StatusCode::NOT_FOUND,
             // Every connection stayed busy past the pool's timeout: a moment of overload, not a bug.
@@ -78,7 +82,9 @@ impl From<crate::ledger::LedgerError> for AppError {
         use crate::domain::Invalid;
         use crate::ledger::LedgerError as L;
         match e {
-            L::Insufficient { available, .. } => AppError::Refused(Invalid::with("err.insufficient", available)),
+            L::Insufficient { material_id, location_id, available, .. } => {
+                AppError::Short { material_id, location_id, available }
+            }
             L::PeriodClosed { lock_date } => AppError::Refused(Invalid::with("err.period_closed", lock_date)),
             L::FutureDate(_) => AppError::Refused(Invalid::new("err.future_date")),
             L::NotPositive => AppError::Refused(Invalid::new("err.zero")),

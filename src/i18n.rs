@@ -24,6 +24,10 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
 
 /// A validation message in `lang`.
 pub fn invalid(lang: Lang, invalid: &Invalid) -> String {
+    if !invalid.args.is_empty() {
+        let args: Vec<(&str, &str)> = invalid.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        return tr_args(lang, invalid.key, &args);
+    }
     match &invalid.arg {
         Some(arg) => tr_arg(lang, invalid.key, arg),
         None => tr(lang, invalid.key),

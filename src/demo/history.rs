@@ -839,7 +839,7 @@ fn load_through_workflows(
                         lines: s.lines.iter().map(|l| (world.mats[l.material].id, l.quantity)).collect(),
                     };
                     let id = stock::shipments::create(conn, &access, &actor, &draft, Answers::all())?;
-                    stock::shipments::dispatch(conn, &access, &actor, id, s.dispatched_on)?;
+                    stock::shipments::dispatch(conn, &access, &actor, id, s.dispatched_on, Answers::all())?;
                     ids[i] = id;
                     done += s.lines.len() as u64;
                 }

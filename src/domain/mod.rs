@@ -20,19 +20,25 @@ pub use scope::RegionScope;
 pub use text::{OptionalText, RequiredText};
 pub use username::Username;
 
-/// Why a value was refused: a translation key and an optional argument for `%{n}`.
+/// Why a value was refused: a translation key and an optional argument for `%{n}`, or named
+/// arguments already written in the reader's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
     pub key: &'static str,
     pub arg: Option<String>,
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl Invalid {
     pub fn new(key: &'static str) -> Self {
-        Invalid { key, arg: None }
+        Invalid { key, arg: None, args: Vec::new() }
     }
 
     pub fn with(key: &'static str, arg: impl ToString) -> Self {
-        Invalid { key, arg: Some(arg.to_string()) }
+        Invalid { key, arg: Some(arg.to_string()), args: Vec::new() }
+    }
+
+    pub fn named(key: &'static str, args: Vec<(&'static str, String)>) -> Self {
+        Invalid { key, arg: None, args }
     }
 }

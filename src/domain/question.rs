@@ -17,6 +17,8 @@ pub enum Question {
     },
     /// The same person recorded the same content a few minutes ago.
     LikelyDuplicate { earlier: Recorded, minutes_ago: i64 },
+    /// A date before the material's campaign starts: a typo more often than not.
+    BeforeCampaign { date: chrono::NaiveDate, starts_on: chrono::NaiveDate, campaign: super::Names },
 }
 
 /// A record, as a question names it: "a receipt of 260 Fliers at Depósito Regional Lara,
@@ -40,6 +42,7 @@ impl Question {
         match self {
             Question::OverLimit { .. } => "over_limit",
             Question::LikelyDuplicate { .. } => "duplicate",
+            Question::BeforeCampaign { .. } => "early_date",
         }
     }
 }
@@ -52,6 +55,7 @@ pub const DUPLICATE_WINDOW_MINUTES: i64 = 10;
 pub struct Answers {
     pub over_limit: bool,
     pub duplicate: bool,
+    pub early_date: bool,
 }
 
 impl Answers {
@@ -62,6 +66,7 @@ impl Answers {
             match code.trim() {
                 "over_limit" => answers.over_limit = true,
                 "duplicate" => answers.duplicate = true,
+                "early_date" => answers.early_date = true,
                 _ => {}
             }
         }
@@ -70,13 +75,14 @@ impl Answers {
 
     /// Every question answered: for the command line and imports run by an administrator.
     pub fn all() -> Answers {
-        Answers { over_limit: true, duplicate: true }
+        Answers { over_limit: true, duplicate: true, early_date: true }
     }
 
     pub fn answered(&self, question: &Question) -> bool {
         match question {
             Question::OverLimit { .. } => self.over_limit,
             Question::LikelyDuplicate { .. } => self.duplicate,
+            Question::BeforeCampaign { .. } => self.early_date,
         }
     }
 

@@ -37,6 +37,7 @@ pub fn adjust(
     }
     if new.stock_count_id.is_none() {
         let mut questions: Vec<Question> = material.over_limit(new.quantity).into_iter().collect();
+        questions.extend(super::before_campaign(conn, &material, new.effective_on)?);
         if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
             if let Some(earlier) = Adjustment::recent_same(conn, user, new, duplicate_window_start())? {
                 questions.push(Question::LikelyDuplicate {

@@ -50,6 +50,23 @@ pub fn ask(answers: Answers, questions: Vec<Question>) -> Result<(), AppError> {
     answers.still_open(questions).map_err(AppError::Questions)
 }
 
+/// The question a date before the material's campaign starts asks, if it does.
+pub fn before_campaign(
+    conn: &mut DbConn,
+    material: &crate::models::material::Material,
+    date: chrono::NaiveDate,
+) -> Result<Option<Question>, AppError> {
+    let Some(campaign) = crate::models::campaign::Campaign::find(conn, material.campaign_id)? else { return Ok(None) };
+    if date >= campaign.starts_on {
+        return Ok(None);
+    }
+    Ok(Some(Question::BeforeCampaign {
+        date,
+        starts_on: campaign.starts_on,
+        campaign: crate::domain::Names { en: campaign.name_en, es: campaign.name_es },
+    }))
+}
+
 /// Since when the same content by the same person counts as a likely duplicate.
 pub fn duplicate_window_start() -> chrono::NaiveDateTime {
     crate::models::now() - chrono::Duration::minutes(crate::domain::question::DUPLICATE_WINDOW_MINUTES)

@@ -20,6 +20,7 @@ pub fn record(
     let depot = active_depot(conn, access, new.location_id)?;
     let material = stocked_material(conn, new.material_id)?;
     let mut questions: Vec<Question> = material.over_limit(new.quantity).into_iter().collect();
+    questions.extend(super::before_campaign(conn, &material, new.received_on)?);
     if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
         if let Some(earlier) = Receipt::recent_same(conn, user, new, duplicate_window_start())? {
             questions.push(Question::LikelyDuplicate {

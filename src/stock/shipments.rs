@@ -154,11 +154,28 @@ pub fn update_draft(
     Ok(())
 }
 
-/// Stock leaves the origin into transit. Refused, with what is left, if the origin lacks it.
-pub fn dispatch(conn: &mut DbConn, access: &Access, actor: &Actor, id: i32, date: NaiveDate) -> Result<(), AppError> {
+/// Stock leaves the origin into transit. Refused, with what is left, if the origin lacks it; a
+/// date before a line's campaign starts is asked about first.
+pub fn dispatch(
+    conn: &mut DbConn,
+    access: &Access,
+    actor: &Actor,
+    id: i32,
+    date: NaiveDate,
+    answers: Answers,
+) -> Result<(), AppError> {
     let (shipment, origin) = as_origin(conn, access, id)?;
+    let mut questions = Vec::new();
+    for (_, material) in Shipment::line_materials(conn, id)? {
+        questions.extend(super::before_campaign(conn, &material, date)?);
+    }
+    questions.dedup_by(|a, b| a == b);
+    super::ask(answers, questions)?;
     if !origin.is_active {
         return Err(refused("err.inactive_location"));
+    }
+    if shipment.expected_on.is_some_and(|expected| expected < date) {
+        return Err(refused("err.expected_before_dispatch"));
     }
     // The conditional status change makes a second concurrent dispatch of one shipment a no-op.
     if !Shipment::transition(conn, id, "draft", "dispatched")? {

@@ -246,6 +246,14 @@ fn question(ctx: &Ctx, q: &crate::domain::Question) -> Markup {
             let text = crate::i18n::tr_args(lang, "question.duplicate", &[("what", &what), ("when", &when)]);
             html! { (text) " " a href=(earlier.path) { (earlier.label) } }
         }
+        Question::BeforeCampaign { date, starts_on, campaign } => {
+            let text = crate::i18n::tr_args(
+                lang,
+                "question.before_campaign",
+                &[("date", &date.to_string()), ("starts_on", &starts_on.to_string()), ("campaign", campaign.get(lang))],
+            );
+            html! { (text) }
+        }
     }
 }
 

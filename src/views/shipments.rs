@@ -339,6 +339,7 @@ pub fn detail(ctx: &Ctx, d: &Detail, form: &FormState) -> Markup {
                                     label for="dispatched_on" { (ctx.t("field.dispatched_on")) }
                                     input #dispatched_on name="dispatched_on" type="date" value=(if form.value("dispatched_on").is_empty() { today.as_str() } else { form.value("dispatched_on") });
                                 }
+                                (crate::views::components::questions(ctx, form))
                                 button.primary type="submit" { (ctx.t("shipment.dispatch")) }
                             }
                             p { a href=(format!("/shipments/{}/edit", s.id)) { (ctx.t("shipment.edit")) } }
@@ -483,6 +484,7 @@ pub fn waybill(
                     dt { (ctx.t("field.destination")) } dd { (destination.name) " — " (destination.city) ", " (destination.country) }
                     dt { (ctx.t("field.carrier")) } dd { @if shipment.carrier.is_empty() { "—" } @else { (shipment.carrier) } }
                     dt { (ctx.t("field.dispatched_on")) } dd { @if let Some(d) = shipment.dispatched_on { (d) } @else { "—" } }
+                    dt { (ctx.t("field.expected_on")) } dd { @if let Some(d) = shipment.expected_on { (d) } @else { "—" } }
                 }
                 table {
                     thead { tr {
@@ -498,24 +500,25 @@ pub fn waybill(
                                 td { code { (m.code) } }
                                 td { (m.name(ctx.lang)) }
                                 td.num { (number(ctx.lang, i64::from(line.quantity))) }
-                                td.num {
-                                    @match m.pack_size {
-                                        Some(p) if p > 1 => {
-                                            (number(ctx.lang, i64::from(line.quantity / p)))
-                                            @if line.quantity % p != 0 { " + " (number(ctx.lang, i64::from(line.quantity % p))) }
-                                        }
-                                        _ => { "—" }
-                                    }
-                                }
+                                td.num { (crate::views::widgets::packs(ctx.lang, i64::from(line.quantity), m.pack_size).unwrap_or_else(|| "—".into())) }
                                 td.write-in { "" }
                             }
                         }
                     }
                 }
                 div.signatures {
-                    p { (ctx.t("waybill.receiver_name")) ": ______________________________" }
-                    p { (ctx.t("waybill.signature")) ": ______________________________" }
-                    p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
+                    section {
+                        h2 { (ctx.t("waybill.sender")) }
+                        p { (ctx.t("waybill.name")) ": ______________________________" }
+                        p { (ctx.t("waybill.signature")) ": ______________________________" }
+                        p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
+                    }
+                    section {
+                        h2 { (ctx.t("waybill.receiver")) }
+                        p { (ctx.t("waybill.name")) ": ______________________________" }
+                        p { (ctx.t("waybill.signature")) ": ______________________________" }
+                        p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
+                    }
                 }
             }
         },

@@ -15,21 +15,27 @@ pub fn submission_key(form: &FormState) -> Markup {
     html! { input type="hidden" name=(crate::web::submission::FIELD) value=(key); }
 }
 
+/// "1 pack + 471", "120 packs", "1 paquete": whole packs and the units left over, when the
+/// material comes in packs and there is at least one.
+pub fn packs(lang: Lang, units: i64, pack_size: Option<i32>) -> Option<String> {
+    let size = i64::from(pack_size.filter(|s| *s > 1)?);
+    let (whole, rest) = (units / size, units % size);
+    if whole == 0 {
+        return None;
+    }
+    let key = if whole == 1 { "material.pack_one" } else { "material.packs" };
+    let mut text = tr_arg(lang, key, &number(lang, whole));
+    if rest != 0 {
+        text.push_str(&format!(" + {}", number(lang, rest)));
+    }
+    Some(text)
+}
+
 /// "12,000" or, with a pack size, "12,000 (120 packs)"; less than a pack shows units only.
 pub fn units(lang: Lang, units: i64, pack_size: Option<i32>) -> String {
-    match pack_size {
-        Some(size) if size > 1 && units >= i64::from(size) => {
-            let size = i64::from(size);
-            let packs = units / size;
-            let rest = units % size;
-            let mut text = format!("{} ({}", number(lang, units), tr_arg(lang, "material.packs", &number(lang, packs)));
-            if rest != 0 {
-                text.push_str(&format!(" + {}", number(lang, rest)));
-            }
-            text.push(')');
-            text
-        }
-        _ => number(lang, units),
+    match packs(lang, units, pack_size) {
+        Some(packs) => format!("{} ({packs})", number(lang, units)),
+        None => number(lang, units),
     }
 }
 
@@ -63,5 +69,10 @@ mod tests {
         assert_eq!(units(Lang::En, 12_040, Some(100)), "12,040 (120 packs + 40)");
         assert_eq!(units(Lang::En, 40, Some(100)), "40");
         assert_eq!(units(Lang::Es, 84, None), "84");
+        assert_eq!(packs(Lang::En, 571, Some(100)).as_deref(), Some("5 packs + 71"));
+        assert_eq!(packs(Lang::En, 571, Some(500)).as_deref(), Some("1 pack + 71"));
+        assert_eq!(packs(Lang::Es, 500, Some(500)).as_deref(), Some("1 paquete"));
+        assert_eq!(packs(Lang::Es, 200, Some(250)), None, "never 0 + 200");
+        assert_eq!(packs(Lang::En, 200, None), None);
     }
 }

@@ -64,6 +64,8 @@ pub fn record(
         return Err(AppError::Refused(Invalid::new("err.too_many_times")));
     }
     check_date(conn, new.aired_on)?;
+    let mut questions: Vec<crate::domain::Question> =
+        crate::stock::before_campaign(conn, &material, new.aired_on)?.into_iter().collect();
     if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
         if let Some(earlier) = Airing::recent_same(conn, user, new, crate::stock::duplicate_window_start())? {
             let question = crate::domain::Question::LikelyDuplicate {
@@ -78,9 +80,10 @@ pub fn record(
                     reference: earlier.programme,
                 },
             };
-            crate::stock::ask(answers, vec![question])?;
+            questions.push(question);
         }
     }
+    crate::stock::ask(answers, questions)?;
     let id = Airing::insert(conn, new, access.user_id)?;
     let summary = format!("{} × {} on {} ({})", new.times, material.code, outlet.code, new.aired_on);
     AuditEntry::record(conn, actor, "create", "airing", id, &summary)?;

@@ -131,6 +131,7 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
     let expected_on = e.check("expected_on", parse_optional_date(form.get("expected_on")));
     let note = e.check("note", OptionalText::parse(form.get("note"), 1000));
     let mut lines: Vec<(i32, i32)> = Vec::new();
+    let mut filled = false;
     for i in 0..LINE_SLOTS {
         let material = form.get(&format!("line_material_{i}"));
         let quantity_field = format!("line_quantity_{i}");
@@ -138,6 +139,7 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
         if material.trim().is_empty() && quantity.trim().is_empty() {
             continue;
         }
+        filled = true;
         let Some(material_id) = e.check(&format!("line_material_{i}"), required_id(material)) else { continue };
         let Some(q) = e.check(&quantity_field, Quantity::parse_positive(quantity, form.lang())) else { continue };
         if lines.iter().any(|(m, _)| *m == material_id) {
@@ -146,7 +148,8 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
         }
         lines.push((material_id, q.get()));
     }
-    if lines.is_empty() && e.get("lines").is_none() {
+    // Only when no line was filled at all: a filled line with a mistake says so beside it.
+    if !filled {
         e.add("lines", Invalid::new("err.no_lines"));
     }
     let dispatch_on = if form.get("action") == "dispatch" {
@@ -157,6 +160,11 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
     } else {
         None
     };
+    if let (Some(Some(expected)), Some(dispatched)) = (expected_on, dispatch_on) {
+        if expected < dispatched {
+            e.add("expected_on", Invalid::new("err.expected_before_dispatch"));
+        }
+    }
     match (origin_id, destination_id, carrier, expected_on, note) {
         (Some(origin_id), Some(destination_id), Some(carrier), Some(expected_on), Some(note)) if e.is_empty() => Ok((
             Draft {
@@ -232,7 +240,7 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     let outcome = submission::record(&ctx, &form, user.id, flash, move |conn| {
         let id = stock::shipments::create(conn, &access, &actor, &draft, answers)?;
         if let Some(date) = dispatch_on {
-            stock::shipments::dispatch(conn, &access, &actor, id, date)?;
+            stock::shipments::dispatch(conn, &access, &actor, id, date, answers)?;
         }
         Ok(format!("/shipments/{id}"))
     })
@@ -417,8 +425,9 @@ async fn dispatch(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Htt
     };
     let actor = crate::web::actor(&ctx);
     let a = access.clone();
+    let answers = form.answers();
     act(&ctx, &form, id, user.id, access, "flash.dispatched", move |conn| {
-        stock::shipments::dispatch(conn, &a, &actor, id, date)
+        stock::shipments::dispatch(conn, &a, &actor, id, date, answers)
     })
     .await
 }

@@ -72,6 +72,7 @@ where
         return Err(AppError::Refused(Invalid::new("err.submission_key")));
     }
     let print = fingerprint(form);
+    let lang = ctx.lang;
     db(ctx, move |conn| {
         if let Some(existing) = Submission::find(conn, user_id, &key)? {
             return replay(existing, &print);
@@ -96,6 +97,9 @@ where
         };
         match result {
             Ok(path) => Ok(Submitted::Recorded(path)),
+            Err(AppError::Short { material_id, location_id, available }) => {
+                Err(AppError::Refused(short(conn, lang, material_id, location_id, available)?))
+            }
             Err(e) => match Submission::find(conn, user_id, &key)? {
                 // Someone else's identical request won the race: lead to its record.
                 Some(existing) => replay(existing, &print),
@@ -104,6 +108,26 @@ where
         }
     })
     .await
+}
+
+/// "Posters: only 295 left at Depósito Central", in the reader's language.
+fn short(
+    conn: &mut DbConn,
+    lang: crate::domain::Lang,
+    material_id: i32,
+    location_id: i32,
+    available: i32,
+) -> Result<Invalid, AppError> {
+    let material = crate::models::material::Material::find(conn, material_id)?;
+    let place = crate::models::location::Location::get(conn, location_id)?;
+    Ok(Invalid::named(
+        "err.short",
+        vec![
+            ("material", material.map(|m| m.name(lang).to_string()).unwrap_or_default()),
+            ("n", crate::i18n::number(lang, i64::from(available))),
+            ("place", place.map(|p| p.name).unwrap_or_default()),
+        ],
+    ))
 }
 
 /// Runs stock work once per key and answers like Post/Redirect/Get: the record's page with a

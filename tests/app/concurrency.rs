@@ -54,13 +54,13 @@ async fn browsers(app: &TestApp, n: usize) -> Vec<Browser> {
     all
 }
 
-/// "Not enough stock: only N left at the origin." → N.
+/// "Posters …: only N left at Depósito …." → N.
 fn units_left(body: &str) -> Option<i64> {
     let doc = scraper::Html::parse_document(body);
     let text: String = doc.select(&sel(".form-error")).map(|e| collapse(&e.text().collect::<String>())).collect();
-    let rest = text.split("Not enough stock: only ").nth(1)?;
+    let rest = text.split(": only ").nth(1)?;
     let (n, tail) = rest.split_once(' ')?;
-    tail.starts_with("left at the origin").then(|| n.replace(',', "").parse().ok())?
+    tail.starts_with("left at ").then(|| n.replace(',', "").parse().ok())?
 }
 
 /// Checks the outcome of the race: exactly `winners` 303s, the rest refused with the message.

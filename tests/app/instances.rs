@@ -162,12 +162,12 @@ async fn throttle_across_instances() {
     );
 }
 
-/// "Not enough stock: only N left at the origin." → N.
+/// "Posters …: only N left at Depósito …." → N.
 fn units_left(page: &Page) -> Option<i64> {
     let text = page.texts(".form-error").join(" ");
-    let rest = text.split("Not enough stock: only ").nth(1)?;
+    let rest = text.split(": only ").nth(1)?;
     let (n, tail) = rest.split_once(' ')?;
-    tail.starts_with("left at the origin").then(|| n.replace(',', "").parse().ok())?
+    tail.starts_with("left at ").then(|| n.replace(',', "").parse().ok())?
 }
 
 /// The 64-way race of `concurrency::concurrent_create_and_dispatch` (100 posters, 64 requests
