@@ -183,14 +183,20 @@ async fn xlsx_response(ctx: &Ctx, source: Source, name: &str) -> Result<HttpResp
         .streaming(stream))
 }
 
-/// "Download CSV · Download Excel" for a list or dashboard block; `query` is the page's filters.
+/// "Download CSV · CSV for Excel · Download Excel" for a list or dashboard block; `query` is the
+/// page's filters. CSV for Excel has a BOM and, in Spanish, `;` between columns: what a Spanish
+/// Excel opens right with a double click, so a Spanish page offers it first.
 pub fn download_links(ctx: &Ctx, kind: Kind, query: &str) -> Markup {
-    let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let plain = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let excel = if query.is_empty() { "?excel=1".to_string() } else { format!("?{query}&excel=1") };
+    let csv =
+        html! { a href=(format!("/export/{}.csv{plain}", kind.as_str())) download { (ctx.t("export.download_csv")) } };
+    let csv_excel = html! { a href=(format!("/export/{}.csv{excel}", kind.as_str())) download { (ctx.t("export.download_csv_excel")) } };
     html! {
         p.downloads {
-            a href=(format!("/export/{}.csv{query}", kind.as_str())) download { (ctx.t("export.download_csv")) }
+            @if ctx.lang == crate::domain::Lang::Es { (csv_excel) " · " (csv) } @else { (csv) " · " (csv_excel) }
             " · "
-            a href=(format!("/export/{}.xlsx{query}", kind.as_str())) download { (ctx.t("export.download_xlsx")) }
+            a href=(format!("/export/{}.xlsx{plain}", kind.as_str())) download { (ctx.t("export.download_xlsx")) }
         }
     }
 }

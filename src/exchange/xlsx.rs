@@ -28,6 +28,8 @@ where
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let sheet = workbook.add_worksheet_with_constant_memory();
     sheet.set_name(source.kind.as_str())?;
+    // The header stays in view while scrolling (set before any row is flushed).
+    sheet.set_freeze_panes(1, 0)?;
     for (col, name) in source.kind.columns().iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *name, &bold)?;
         let _ = sheet.set_column_width(col as u16, if col < 2 { 14 } else { 18 });
@@ -64,6 +66,9 @@ where
             break;
         }
     }
+    // A filter button on every column of the header.
+    let last_col = source.kind.columns().len().saturating_sub(1) as u16;
+    sheet.autofilter(0, 0, row, last_col)?;
     workbook.save(path)?;
     Ok(u64::from(row))
 }

@@ -185,6 +185,14 @@ async fn xlsx_has_the_same_rows_as_the_csv(backend: Backend) {
     );
     let disposition = headers.get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(disposition.contains("-distributions-") && disposition.ends_with(".xlsx\""), "{disposition}");
+    // The header row stays in view and carries filter buttons over every column.
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).expect("a zip archive");
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/worksheets/sheet1.xml").expect("the sheet"), &mut sheet)
+        .expect("sheet xml");
+    assert!(sheet.contains(r#"ySplit="1""#) && sheet.contains(r#"state="frozen""#), "frozen header row");
+    let last = (b'A' + (csv_rows[0].len() - 1) as u8) as char;
+    assert!(sheet.contains(&format!(r#"<autoFilter ref="A1:{last}{}"/>"#, csv_rows.len())), "autofilter over the data");
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx file");
     let range = book.worksheet_range("distributions").expect("the distributions sheet");
     let xlsx_rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(cell_text).collect()).collect();
@@ -447,14 +455,16 @@ async fn distributions_end_with_origin_and_external_ref(backend: Backend) {
     let client = app.signed_in(VIEWER.0, VIEWER.1).await;
     let rows = export_rows(&app, &client, "/export/distributions.csv").await;
     assert_eq!(rows[0], campaign_tracker::exchange::export::DISTRIBUTION_COLUMNS);
-    assert_eq!(&rows[0][12..], ["location_code", "quantity_sent", "origin_code", "external_ref"]);
+    assert_eq!(&rows[0][12..], ["location_code", "quantity_sent", "origin_code", "external_ref", "shortfall_reason"]);
     let expected = sql_rows(
         &app,
-        &["s.reference", "sl.quantity", "o.code", "s.external_ref"],
+        &["s.reference", "sl.quantity", "o.code", "s.external_ref", "sl.shortfall_reason"],
         &format!("{} ORDER BY sl.id", DELIVERED.replace(" WHERE ", " JOIN locations o ON o.id = s.origin_id WHERE ")),
     );
     let got: Vec<String> =
-        rows[1..].iter().map(|r| [&r[1], &r[13], &r[14], &r[15]].map(|c| c.as_str()).join("|")).collect();
+        rows[1..].iter().map(|r| [&r[1], &r[13], &r[14], &r[15], &r[16]].map(|c| c.as_str()).join("|")).collect();
+    // The demo delivers some shipments short: their reasons come out.
+    assert!(rows[1..].iter().any(|r| !r[16].is_empty()), "a shortfall reason");
     assert_eq!(got, expected);
     let tagged = app.scalar(&format!("SELECT COUNT(*) {DELIVERED} AND s.external_ref = 'EXT-42'"));
     assert!(tagged > 0);

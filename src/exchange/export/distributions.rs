@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 /// The canonical distribution columns, in this order. The first fourteen never move; later
 /// columns are only ever appended.
-pub const DISTRIBUTION_COLUMNS: [&str; 16] = [
+pub const DISTRIBUTION_COLUMNS: [&str; 17] = [
     "delivered_on",
     "shipment_reference",
     "material_code",
@@ -30,12 +30,13 @@ pub const DISTRIBUTION_COLUMNS: [&str; 16] = [
     "quantity_sent",
     "origin_code",
     "external_ref",
+    "shortfall_reason",
 ];
 
 type Row = (
     (i32, Option<NaiveDate>, String, String, String, Option<i32>, String, String),
     (Option<String>, Option<String>, String, String, String, i32, i32, i32),
-    Option<String>,
+    (Option<String>, Option<String>),
 );
 
 macro_rules! query {
@@ -148,7 +149,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) 
                 shipments::id,
                 shipments::origin_id,
             ),
-            shipments::external_ref,
+            (shipments::external_ref, shipment_lines::shortfall_reason),
         ))
         .load(conn)?;
     let last = rows.last().map(|r| r.0 .0);
@@ -156,7 +157,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) 
     let origins = codes(conn, &distinct(rows.iter().map(|r| r.1 .7).collect()))?;
     let cells = rows
         .into_iter()
-        .map(|(a, b, external_ref)| {
+        .map(|(a, b, (external_ref, shortfall_reason))| {
             vec![
                 Cell::date(a.1),
                 Cell::Text(a.2),
@@ -174,6 +175,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) 
                 Cell::Int(i64::from(b.5)),
                 origins.get(&b.7).cloned().into(),
                 external_ref.into(),
+                shortfall_reason.into(),
             ]
         })
         .collect();
