@@ -38,6 +38,25 @@ pub struct MaterialLine {
     pub distributed_ever: i64,
     pub airings: i64,
     pub outlets: i64,
+    /// What lies outside the range, so that every line adds up with the stock as of today.
+    pub outside: Outside,
+}
+
+/// Flows of a material before and after the dashboard's range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outside {
+    pub received_before: i64,
+    pub received_after: i64,
+    pub distributed_before: i64,
+    pub distributed_after: i64,
+    pub lost_before: i64,
+    pub lost_after: i64,
+}
+
+impl Outside {
+    pub fn is_empty(&self) -> bool {
+        *self == Outside::default()
+    }
 }
 
 /// A region's coverage for the chosen material.
@@ -75,13 +94,28 @@ pub struct DepotShortfall {
     pub open_target: i64,
 }
 
-/// A shipment in transit for longer than the threshold.
+/// A shipment still in transit after its expected date, or, without one, after the threshold
+/// of days since dispatch.
 #[derive(Debug, Clone)]
 pub struct LateShipment {
     pub id: i32,
     pub reference: String,
     pub dispatched_on: NaiveDate,
+    pub expected_on: Option<NaiveDate>,
+    pub days_late: i64,
+    pub origin: String,
     pub destination: String,
+}
+
+/// Places of a kind in some regions with a target for a material and nothing delivered in the
+/// range ("target, nothing delivered"), or with registered places, no target and nothing
+/// delivered ("unplanned").
+#[derive(Debug, Clone)]
+pub struct Gap {
+    pub material_id: i32,
+    pub type_id: i32,
+    /// (region, places registered there) in the dashboard's region order.
+    pub regions: Vec<(Region, i64)>,
 }
 
 /// Everything the dashboard shows.
@@ -100,6 +134,11 @@ pub struct Dashboard {
     pub target_totals: HashMap<i32, i64>,
     pub depot_shortfalls: Vec<DepotShortfall>,
     pub late_shipments: Vec<LateShipment>,
+    /// Every material's targets with nothing delivered in the range, by material and type.
+    pub gaps: Vec<Gap>,
+    /// Every material's kinds of place it is planned for, in regions without a target that got
+    /// nothing: registered places nobody planned for.
+    pub unplanned: Vec<Gap>,
 }
 
 /// SUM over a BIGINT column: PostgreSQL widens it to NUMERIC, so it is cast back.
@@ -116,24 +155,53 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     let ids: Vec<i32> = materials_list.iter().map(|m| m.id).collect();
     let scope = q.scope.ids().map(<[i32]>::to_vec);
 
-    // Flows in the range other than distribution (which comes from the daily series below).
+    // Received and lost in the range (distributed comes from the daily series below), and all
+    // three before and after it, so that each line adds up with the stock as of today.
     let mut lines: HashMap<i32, MaterialLine> = HashMap::new();
+    let bucket =
+        |condition: &str| -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+            diesel::dsl::sql(&format!(
+                "CAST(SUM(CASE WHEN {condition} THEN daily_flows.quantity ELSE 0 END) AS BIGINT)"
+            ))
+        };
+    let (from, to) = (q.from.format("%Y-%m-%d").to_string(), q.to.format("%Y-%m-%d").to_string());
     let mut flows_query = daily_flows::table
         .filter(daily_flows::material_id.eq_any(&ids))
-        .filter(daily_flows::flow.eq_any(["received", "lost"]))
-        .filter(daily_flows::day.between(q.from, q.to))
+        .filter(daily_flows::flow.eq_any(["received", "lost", "distributed"]))
         .group_by((daily_flows::material_id, daily_flows::flow))
-        .select((daily_flows::material_id, daily_flows::flow, sum_flows()))
+        .select((
+            daily_flows::material_id,
+            daily_flows::flow,
+            // The dates are the query's own, formatted here: no text typed by anyone.
+            bucket(&format!("daily_flows.day < '{from}'")),
+            bucket(&format!("daily_flows.day >= '{from}' AND daily_flows.day <= '{to}'")),
+            bucket(&format!("daily_flows.day > '{to}'")),
+        ))
         .into_boxed();
     if let Some(regions) = &scope {
         flows_query = flows_query.filter(daily_flows::region_id.eq_any(regions.clone()));
     }
-    let flows: Vec<(i32, String, Option<i64>)> = flows_query.load(conn)?;
-    for (material_id, flow, quantity) in flows {
+    /// Material, flow, and its sums before, within and after the range.
+    type FlowRow = (i32, String, Option<i64>, Option<i64>, Option<i64>);
+    let flows: Vec<FlowRow> = flows_query.load(conn)?;
+    for (material_id, flow, before, within, after) in flows {
         let line = lines.entry(material_id).or_default();
+        let (before, within, after) = (sum_i64(before), sum_i64(within), sum_i64(after));
         match flow.as_str() {
-            "received" => line.received += sum_i64(quantity),
-            _ => line.lost += sum_i64(quantity),
+            "received" => {
+                line.received += within;
+                line.outside.received_before += before;
+                line.outside.received_after += after;
+            }
+            "lost" => {
+                line.lost += within;
+                line.outside.lost_before += before;
+                line.outside.lost_after += after;
+            }
+            _ => {
+                line.outside.distributed_before += before;
+                line.outside.distributed_after += after;
+            }
         }
     }
     // Distribution since the start, before the range, and per region, in one pass.
@@ -256,6 +324,7 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     for (region, kind, count) in registered {
         cells.entry((region.unwrap_or(0), kind)).or_default().registered += count;
     }
+    let (gaps, unplanned) = gaps(conn, q, &ids, &all_regions, &types, &cells)?;
     let regions = all_regions
         .into_iter()
         .map(|region| {
@@ -303,7 +372,8 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         .collect();
 
     let depot_shortfalls = depot_shortfalls(conn, &ids, &distributed_by_region, &q.scope)?;
-    let late_shipments = late_shipments(conn, q.to.min(chrono::Utc::now().date_naive()), q.transit_days, &q.scope)?;
+    // Overdue is about today whatever the range: a past range must not hide a shipment late now.
+    let late_shipments = late_shipments(conn, chrono::Utc::now().date_naive(), q.transit_days, &q.scope)?;
     Ok(Dashboard {
         materials,
         regions,
@@ -314,7 +384,76 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         target_totals,
         depot_shortfalls,
         late_shipments,
+        gaps,
+        unplanned,
     })
+}
+
+/// Every material's targets with nothing delivered in the range, and the registered places of
+/// the kinds a material is planned for in regions nobody planned it for and that got nothing;
+/// each grouped by material and kind of place. `cells` holds the places registered per region
+/// and kind.
+fn gaps(
+    conn: &mut DbConn,
+    q: &DashboardQuery,
+    material_ids: &[i32],
+    regions: &[Region],
+    types: &[LocationType],
+    cells: &HashMap<(i32, i32), Cell>,
+) -> QueryResult<(Vec<Gap>, Vec<Gap>)> {
+    use std::collections::HashSet;
+    let scope = q.scope.ids().map(<[i32]>::to_vec);
+    let mut got_query = daily_flows::table
+        .filter(daily_flows::flow.eq("distributed"))
+        .filter(daily_flows::material_id.eq_any(material_ids))
+        .filter(daily_flows::day.between(q.from, q.to))
+        .group_by((daily_flows::material_id, daily_flows::region_id, daily_flows::location_type_id))
+        .select((daily_flows::material_id, daily_flows::region_id, daily_flows::location_type_id, sum_flows()))
+        .into_boxed();
+    let mut planned_query = targets::table
+        .filter(targets::material_id.eq_any(material_ids))
+        .filter(targets::quantity.gt(0))
+        .select((targets::material_id, targets::region_id, targets::location_type_id))
+        .into_boxed();
+    if let Some(regions) = &scope {
+        got_query = got_query.filter(daily_flows::region_id.eq_any(regions.clone()));
+        planned_query = planned_query.filter(targets::region_id.eq_any(regions.clone()));
+    }
+    let got: HashSet<(i32, i32, i32)> = got_query
+        .load::<(i32, i32, i32, Option<i64>)>(conn)?
+        .into_iter()
+        .filter(|(_, _, _, q)| sum_i64(*q) > 0)
+        .map(|(m, r, t, _)| (m, r, t))
+        .collect();
+    let planned: HashSet<(i32, i32, i32)> = planned_query.load(conn)?.into_iter().collect();
+    let registered = |r: i32, t: i32| cells.get(&(r, t)).map(|c| c.registered).unwrap_or(0);
+    let (mut gaps, mut unplanned) = (Vec::new(), Vec::new());
+    for &m in material_ids {
+        for t in types {
+            let kind_planned = planned.iter().any(|(pm, _, pt)| *pm == m && *pt == t.id);
+            if !kind_planned {
+                continue;
+            }
+            let short: Vec<(Region, i64)> = regions
+                .iter()
+                .filter(|r| planned.contains(&(m, r.id, t.id)) && !got.contains(&(m, r.id, t.id)))
+                .map(|r| (r.clone(), registered(r.id, t.id)))
+                .collect();
+            let nobody: Vec<(Region, i64)> = regions
+                .iter()
+                .filter(|r| !planned.contains(&(m, r.id, t.id)) && !got.contains(&(m, r.id, t.id)))
+                .filter(|r| registered(r.id, t.id) > 0)
+                .map(|r| (r.clone(), registered(r.id, t.id)))
+                .collect();
+            if !short.is_empty() {
+                gaps.push(Gap { material_id: m, type_id: t.id, regions: short });
+            }
+            if !nobody.is_empty() {
+                unplanned.push(Gap { material_id: m, type_id: t.id, regions: nobody });
+            }
+        }
+    }
+    Ok((gaps, unplanned))
 }
 
 /// Depots holding less of a material than their region still has to distribute: the region's
@@ -384,14 +523,26 @@ fn late_shipments(
 ) -> QueryResult<Vec<LateShipment>> {
     let cutoff = today - chrono::Duration::days(days.max(0));
     let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
+    // Late is past the expected date when there is one, else past the threshold since dispatch.
     let mut query = shipments::table
         .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
         .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
         .filter(shipments::status.eq("dispatched"))
-        .filter(shipments::dispatched_on.lt(cutoff))
-        .order(shipments::dispatched_on)
-        .limit(50)
-        .select((shipments::id, shipments::reference, shipments::dispatched_on, destinations.field(locations::name)))
+        .filter(
+            shipments::expected_on
+                .lt(today)
+                .or(shipments::expected_on.is_null().and(shipments::dispatched_on.lt(cutoff))),
+        )
+        .order((shipments::dispatched_on, shipments::id))
+        .limit(200)
+        .select((
+            shipments::id,
+            shipments::reference,
+            shipments::dispatched_on,
+            shipments::expected_on,
+            origins.field(locations::name),
+            destinations.field(locations::name),
+        ))
         .into_boxed();
     if let Some(regions) = scope.ids() {
         query = query.filter(
@@ -401,13 +552,28 @@ fn late_shipments(
                 .or(destinations.field(locations::region_id).eq_any(regions.to_vec())),
         );
     }
-    let rows: Vec<(i32, String, Option<NaiveDate>, String)> = query.load(conn)?;
-    Ok(rows
+    type Row = (i32, String, Option<NaiveDate>, Option<NaiveDate>, String, String);
+    let rows: Vec<Row> = query.load(conn)?;
+    let mut late: Vec<LateShipment> = rows
         .into_iter()
-        .filter_map(|(id, reference, dispatched_on, destination)| {
-            dispatched_on.map(|dispatched_on| LateShipment { id, reference, dispatched_on, destination })
+        .filter_map(|(id, reference, dispatched_on, expected_on, origin, destination)| {
+            let dispatched_on = dispatched_on?;
+            let due = expected_on.unwrap_or(dispatched_on + chrono::Duration::days(days.max(0)));
+            let days_late = (today - due).num_days();
+            (days_late > 0).then_some(LateShipment {
+                id,
+                reference,
+                dispatched_on,
+                expected_on,
+                days_late,
+                origin,
+                destination,
+            })
         })
-        .collect())
+        .collect();
+    late.sort_by_key(|s| (std::cmp::Reverse(s.days_late), s.id));
+    late.truncate(50);
+    Ok(late)
 }
 
 /// A summary row that differs from what the ledger says it should be.

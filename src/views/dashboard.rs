@@ -4,7 +4,7 @@
 use crate::i18n::{number, tr, tr_arg};
 use crate::models::campaign::Campaign;
 use crate::reports::coverage::{Cell, Dashboard, DashboardQuery, RegionCoverage};
-use crate::views::charts::{line_chart, Series};
+use crate::views::charts::{line_chart, Series, NARROW, WIDE};
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -22,7 +22,8 @@ pub fn band(percent: Option<f64>) -> (&'static str, &'static str, &'static str) 
         Some(p) if p < 50.0 => ("mid", "#9ecae1", "#1b2430"),
         Some(p) if p < 75.0 => ("high", "#2468a2", "#ffffff"),
         Some(p) if p < 100.0 => ("higher", "#1a4f80", "#ffffff"),
-        Some(_) => ("full", "#0b2f55", "#ffffff"),
+        // Done is green, not one more blue: it must not look like 75–100 %.
+        Some(_) => ("full", "#1e6b3a", "#ffffff"),
     }
 }
 
@@ -38,7 +39,8 @@ const LEGEND: [(&str, Option<f64>); 7] = [
 
 fn percent_text(ctx: &Ctx, p: Option<f64>) -> String {
     match p {
-        Some(p) => format!("{} %", number(ctx.lang, p.round() as i64)),
+        // A no-break space: "68 %" never wraps between its number and its sign.
+        Some(p) => format!("{}\u{a0}%", number(ctx.lang, p.round() as i64)),
         None => "—".into(),
     }
 }
@@ -93,6 +95,7 @@ pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Das
                 (links.coverage_export(ctx))
                 div.map-and-table {
                     (tile_map(ctx, q, &d.regions, &links))
+                    (tile_grid(ctx, q, &d.regions, &links))
                     (legend(ctx))
                 }
                 details {
@@ -111,13 +114,13 @@ pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Das
 fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &DashboardQuery, d: &Dashboard) -> Markup {
     html! {
         form.filters method="get" action="/dashboard" {
-            div.field {
+            div.field.full {
                 label for="campaign" { (ctx.t("field.campaign")) }
                 select #campaign name="campaign" {
                     @for c in campaigns { option value=(c.id) selected[c.id == campaign.id] { (c.name(ctx.lang)) } }
                 }
             }
-            div.field {
+            div.field.wide {
                 label for="material" { (ctx.t("dashboard.material_shown")) }
                 select #material name="material" {
                     @for (m, _) in &d.materials {
@@ -127,7 +130,7 @@ fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Dashboard
             }
             div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(q.from); }
             div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(q.to); }
-            div.field { label for="days" { (ctx.t("dashboard.transit_days")) } input #days name="days" type="number" min="1" max="365" value=(q.transit_days); }
+            div.field.narrow { label for="days" { (ctx.t("dashboard.transit_days")) } input #days name="days" type="number" min="1" max="365" value=(q.transit_days); }
             button type="submit" { (ctx.t("filter.apply")) }
         }
     }
@@ -135,6 +138,8 @@ fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Dashboard
 
 fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
     let range = format!("from={}&to={}", q.from, q.to);
+    let within =
+        crate::i18n::tr_args(ctx.lang, "dashboard.within", &[("from", &q.from.to_string()), ("to", &q.to.to_string())]);
     html! {
         section {
             h2 #materials-heading { (ctx.t("dashboard.by_material")) }
@@ -144,24 +149,38 @@ fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) 
                 &format!("campaign={}&{range}", q.campaign_id),
             ))
             div.table-wrap role="region" aria-labelledby="materials-heading" tabindex="0" {
+                // The figures a manager reads first come first: on a phone they are what shows
+                // without scrolling sideways.
                 table.dashboard-materials {
-                    thead { tr {
-                        th scope="col" { (ctx.t("field.material")) }
-                        th scope="col" .num { (ctx.t("field.planned_quantity")) }
-                        th scope="col" .num { (ctx.t("stock.received")) }
-                        th scope="col" .num { (ctx.t("stock.in_depots")) }
-                        th scope="col" .num { (ctx.t("stock.in_transit")) }
-                        th scope="col" .num { (ctx.t("stock.distributed")) }
-                        th scope="col" .num { (ctx.t("stock.lost")) }
-                        th scope="col" .num { (ctx.t("dashboard.share_distributed")) }
-                    } }
+                    thead {
+                        tr {
+                            td {}
+                            th scope="colgroup" colspan="4" { (within) }
+                            th scope="colgroup" colspan="2" { (ctx.t("dashboard.as_of_today")) }
+                            td {}
+                        }
+                        tr {
+                            th scope="col" { (ctx.t("field.material")) }
+                            th scope="col" .num { (ctx.t("stock.distributed")) }
+                            th scope="col" .num { (ctx.t("dashboard.share_distributed")) }
+                            th scope="col" .num { (ctx.t("stock.received")) }
+                            th scope="col" .num { (ctx.t("stock.lost")) }
+                            th scope="col" .num { (ctx.t("stock.in_depots")) }
+                            th scope="col" .num { (ctx.t("stock.in_transit")) }
+                            th scope="col" .num { (ctx.t("field.planned_quantity")) }
+                        }
+                    }
                     tbody {
                         @for (m, line) in &d.materials {
                             tr {
-                                th scope="row" { (m.name(ctx.lang)) }
-                                td.num { (number(ctx.lang, i64::from(m.planned_quantity))) }
+                                th scope="row" {
+                                    (m.name(ctx.lang))
+                                    @if !line.outside.is_empty() && !m.is_broadcast() {
+                                        br; span.small.outside { (outside_note(ctx, q, &line.outside)) }
+                                    }
+                                }
                                 @if m.is_broadcast() {
-                                    td.num colspan="6" {
+                                    td colspan="6" data-col="airings" {
                                         a href=(format!("/airings?spot={}&{range}", m.id)) {
                                             (tr_arg(ctx.lang, "dashboard.airings", &number(ctx.lang, line.airings)))
                                             " · "
@@ -169,17 +188,18 @@ fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) 
                                         }
                                     }
                                 } @else {
-                                    td.num { a href=(format!("/stock/materials/{}", m.id)) { (number(ctx.lang, line.received)) } }
-                                    td.num { a href=(format!("/stock?material={}&depots=1", m.id)) { (number(ctx.lang, line.in_depots)) } }
-                                    td.num { a href=(format!("/shipments?status=dispatched&material={}", m.id)) { (number(ctx.lang, line.in_transit)) } }
-                                    td.num { a href=(links.distributed(m.id, None, None)) { (number(ctx.lang, line.distributed)) } }
-                                    td.num { a href=(format!("/stock/materials/{}", m.id)) { (number(ctx.lang, line.lost)) } }
+                                    td.num data-col="distributed" { a href=(links.distributed(m.id, None, None)) { (number(ctx.lang, line.distributed)) } }
                                     td.num {
                                         @if m.planned_quantity > 0 {
                                             (percent_text(ctx, Some(line.distributed as f64 * 100.0 / f64::from(m.planned_quantity))))
                                         } @else { "—" }
                                     }
+                                    td.num data-col="received" { a href=(format!("/receipts?material={}&{range}", m.id)) { (number(ctx.lang, line.received)) } }
+                                    td.num data-col="lost" { a href=(format!("/stock/materials/{}", m.id)) { (number(ctx.lang, line.lost)) } }
+                                    td.num data-col="in_depots" { a href=(format!("/stock?material={}&depots=1", m.id)) { (number(ctx.lang, line.in_depots)) } }
+                                    td.num data-col="in_transit" { a href=(format!("/shipments?status=dispatched&material={}", m.id)) { (number(ctx.lang, line.in_transit)) } }
                                 }
+                                td.num { (number(ctx.lang, i64::from(m.planned_quantity))) }
                             }
                         }
                     }
@@ -187,6 +207,29 @@ fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) 
             }
         }
     }
+}
+
+/// "Outside the range: 2,000 received after 2006-12-31 · 500 distributed before 2005-01-01": what
+/// the figures within the range leave out, so that each line adds up with the stock today.
+fn outside_note(ctx: &Ctx, q: &DashboardQuery, o: &crate::reports::coverage::Outside) -> String {
+    let mut parts = Vec::new();
+    for (n, key, date) in [
+        (o.received_before, "dashboard.received_before", q.from),
+        (o.received_after, "dashboard.received_after", q.to),
+        (o.distributed_before, "dashboard.distributed_before", q.from),
+        (o.distributed_after, "dashboard.distributed_after", q.to),
+        (o.lost_before, "dashboard.lost_before", q.from),
+        (o.lost_after, "dashboard.lost_after", q.to),
+    ] {
+        if n != 0 {
+            parts.push(crate::i18n::tr_args(
+                ctx.lang,
+                key,
+                &[("n", &number(ctx.lang, n)), ("date", &date.to_string())],
+            ));
+        }
+    }
+    format!("{} {}", ctx.t("dashboard.outside"), parts.join(" · "))
 }
 
 /// Each region a square where it lies, "abroad" beside the country; coloured by % of target.
@@ -218,6 +261,35 @@ fn tile_map(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &L
                             tspan.tile-name x=(x + SIZE / 2) { (short_name(r.region.name(ctx.lang))) }
                             " "
                             tspan.tile-value x=(x + SIZE / 2) dy="24" { (percent_text(ctx, r.percent())) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The map on a phone: a grid of legible tiles, one per region, that open to show the region's
+/// figures when tapped (`<details>`, no script); the geographic map would be too small to read.
+fn tile_grid(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
+    let mut ordered: Vec<&RegionCoverage> = regions.iter().collect();
+    // West to east, north to south, as the map lays them out.
+    ordered.sort_by_key(|r| (r.region.tile_row.unwrap_or(99), r.region.tile_col.unwrap_or(99)));
+    html! {
+        ul.tile-grid aria-label=(ctx.t("dashboard.map_label")) {
+            @for r in ordered {
+                @let (class, _, _) = band(r.percent());
+                li {
+                    details {
+                        summary class=(format!("heat-{class}")) {
+                            span.tile-name { (r.region.name(ctx.lang)) }
+                            span.tile-value { (percent_text(ctx, r.percent())) }
+                        }
+                        dl {
+                            dt { (ctx.t("stock.distributed")) }
+                            dd { a href=(links.distributed(q.material_id, Some(r.region.id), None)) { (number(ctx.lang, r.distributed)) } }
+                            dt { (ctx.t("dashboard.target")) }
+                            dd { a href=(format!("/targets?material={}", q.material_id)) { (number(ctx.lang, r.target)) } }
                         }
                     }
                 }
@@ -426,7 +498,12 @@ fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
             }
         }
     }
-    let label = move |x: &i32| (epoch + Duration::days(i64::from(*x))).format("%Y-%m").to_string();
+    // Weeks start on a Monday, which may fall before the range: labels never show a month
+    // before it.
+    let label = move |x: &i32| (epoch + Duration::days(i64::from(*x))).max(q.from).format("%Y-%m").to_string();
+    let lang = ctx.lang;
+    let units_label = move |y: &f64| number(lang, y.round() as i64);
+    let percent_label = move |y: &f64| format!("{}\u{a0}%", number(lang, y.round() as i64));
     let mut cumulative_series = Vec::new();
     let mut y_max: f64 = 100.0;
     for (i, (m, _)) in stocked.iter().enumerate() {
@@ -452,26 +529,29 @@ fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
         let (r, g, b) = SERIES_COLOURS[i % SERIES_COLOURS.len()];
         let points: Vec<(i32, f64)> = weekly[i].iter().enumerate().map(|(w, q)| ((w * 7) as i32, *q as f64)).collect();
         let max = points.iter().map(|p| p.1).fold(0.0, f64::max) * 1.1;
-        line_chart(
-            &[Series { name: stocked[i].0.name(ctx.lang), colour: plotters::style::RGBColor(r, g, b), points }],
-            &label,
-            max,
-            &ctx.t("dashboard.units_per_week"),
+        let series = [Series { name: stocked[i].0.name(ctx.lang), colour: plotters::style::RGBColor(r, g, b), points }];
+        let caption = ctx.t("dashboard.units_per_week");
+        (
+            line_chart(&series, &label, &units_label, max, &caption, WIDE),
+            line_chart(&series, &label, &units_label, max, &caption, NARROW),
         )
     });
-    let cumulative_chart = line_chart(&cumulative_series, &label, y_max * 1.05, &ctx.t("dashboard.percent_of_target"));
+    let caption = ctx.t("dashboard.percent_of_target");
+    let cumulative_chart = (
+        line_chart(&cumulative_series, &label, &percent_label, y_max * 1.05, &caption, WIDE),
+        line_chart(&cumulative_series, &label, &percent_label, y_max * 1.05, &caption, NARROW),
+    );
     html! {
         section.card aria-labelledby="time-heading" {
             h2 #time-heading { (ctx.t("dashboard.over_time")) }
             h3 #cumulative-heading { (ctx.t("dashboard.cumulative")) }
-            figure.chart role="img" aria-labelledby="cumulative-heading" {
-                (PreEscaped(cumulative_chart))
-            }
-            @if let Some(chart) = weekly_chart {
+            figure.chart.chart-wide role="img" aria-labelledby="cumulative-heading" { (PreEscaped(cumulative_chart.0)) }
+            figure.chart.chart-narrow role="img" aria-labelledby="cumulative-heading" { (PreEscaped(cumulative_chart.1)) }
+            div.chart-narrow { (crate::views::charts::legend_list(&cumulative_series)) }
+            @if let Some((wide, narrow)) = weekly_chart {
                 h3 #weekly-heading { (ctx.t("dashboard.weekly")) }
-                figure.chart role="img" aria-labelledby="weekly-heading" {
-                    (PreEscaped(chart))
-                }
+                figure.chart.chart-wide role="img" aria-labelledby="weekly-heading" { (PreEscaped(wide)) }
+                figure.chart.chart-narrow role="img" aria-labelledby="weekly-heading" { (PreEscaped(narrow)) }
             }
             details {
                 summary { (ctx.t("dashboard.chart_as_table")) }
@@ -498,40 +578,58 @@ fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
     }
 }
 
-fn alerts(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
-    // Gaps grouped by type: "3 regions: 0 hospitals".
-    let mut gaps: Vec<(&crate::models::location_type::LocationType, Vec<&RegionCoverage>)> = Vec::new();
-    for t in &d.types {
-        let regions: Vec<&RegionCoverage> = d
-            .regions
-            .iter()
-            .filter(|r| d.cells.get(&(r.region.id, t.id)).is_some_and(|c| c.target > 0 && c.distributed == 0))
-            .collect();
-        if !regions.is_empty() {
-            gaps.push((t, regions));
-        }
-    }
+/// A list of gaps, grouped by material: "Posters · Hospitals: Lara (12 places), Zulia (3)".
+fn gap_list(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, gaps: &[crate::reports::coverage::Gap]) -> Markup {
+    let links = Links { q };
     html! {
-        section.card #alerts aria-labelledby="alerts-heading" {
-            h2 #alerts-heading { (ctx.t("dashboard.alerts")) }
-            h3 { (ctx.t("dashboard.gaps")) }
-            @if gaps.is_empty() {
-                p { (ctx.t("dashboard.no_gaps")) }
-            } @else {
-                ul.gaps {
-                    @for (t, regions) in &gaps {
-                        li {
-                            strong { (tr_arg(ctx.lang, "dashboard.gap_line", &regions.len().to_string()).replace("%{type}", t.name(ctx.lang))) }
-                            ": "
-                            @for (i, r) in regions.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                a href=(links.distributed(q.material_id, Some(r.region.id), Some(t.id))) { (r.region.name(ctx.lang)) }
+        ul.gaps {
+            @for (m, _) in d.materials.iter().filter(|(m, _)| gaps.iter().any(|g| g.material_id == m.id)) {
+                li {
+                    strong { (m.name(ctx.lang)) }
+                    ul {
+                        @for g in gaps.iter().filter(|g| g.material_id == m.id) {
+                            @let kind = d.types.iter().find(|t| t.id == g.type_id).map(|t| t.name(ctx.lang)).unwrap_or_default();
+                            li {
+                                @let key = if g.regions.len() == 1 { "dashboard.gap_line_one" } else { "dashboard.gap_line" };
+                                (tr_arg(ctx.lang, key, &number(ctx.lang, g.regions.len() as i64)).replace("%{type}", kind))
+                                ": "
+                                @for (i, (r, places)) in g.regions.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    a href=(links.distributed(m.id, Some(r.id), Some(g.type_id))) { (r.name(ctx.lang)) }
+                                    @if *places > 0 {
+                                        " (" (tr_arg(ctx.lang, "dashboard.places", &number(ctx.lang, *places))) ")"
+                                    } @else {
+                                        " (" (ctx.t("dashboard.no_places")) ")"
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
-            h3 { (ctx.t("dashboard.depot_shortfalls")) }
+        }
+    }
+}
+
+fn alerts(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, _links: &Links) -> Markup {
+    html! {
+        section.card #alerts aria-labelledby="alerts-heading" {
+            h2 #alerts-heading { (ctx.t("dashboard.alerts")) }
+            h3 { (ctx.t("dashboard.gaps")) }
+            p.hint { (tr_arg(ctx.lang, "dashboard.gaps_hint", &format!("{} – {}", q.from, q.to))) }
+            @if d.gaps.is_empty() {
+                p { (ctx.t("dashboard.no_gaps")) }
+            } @else {
+                (gap_list(ctx, q, d, &d.gaps))
+            }
+            h3 { (ctx.t("dashboard.unplanned")) }
+            p.hint { (ctx.t("dashboard.unplanned_hint")) }
+            @if d.unplanned.is_empty() {
+                p { (ctx.t("dashboard.no_unplanned")) }
+            } @else {
+                (gap_list(ctx, q, d, &d.unplanned))
+            }
+            h3 { (ctx.t("dashboard.depot_shortfalls")) " " span.small { "(" (ctx.t("dashboard.as_of_today")) ")" } }
             @if d.depot_shortfalls.is_empty() {
                 p { (ctx.t("dashboard.no_depot_shortfalls")) }
             } @else {
@@ -545,13 +643,20 @@ fn alerts(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup
                     }
                 }
             }
-            h3 { (tr_arg(ctx.lang, "dashboard.late", &q.transit_days.to_string())) }
+            h3 { (ctx.t("dashboard.overdue")) " " span.small { "(" (ctx.t("dashboard.as_of_today")) ")" } }
+            p.hint { (tr_arg(ctx.lang, "dashboard.overdue_hint", &q.transit_days.to_string())) }
             @if d.late_shipments.is_empty() {
                 p { (ctx.t("dashboard.no_late")) }
             } @else {
-                ul {
+                ul.overdue {
                     @for s in &d.late_shipments {
-                        li { a href=(format!("/shipments/{}", s.id)) { (s.reference) } " → " (s.destination) " · " (ctx.t("field.dispatched_on")) " " (s.dispatched_on) }
+                        li {
+                            a href=(format!("/shipments/{}", s.id)) { (s.reference) }
+                            " " (s.origin) " → " (s.destination) " · "
+                            strong { (tr_arg(ctx.lang, "dashboard.days_late", &number(ctx.lang, s.days_late))) }
+                            " · " (ctx.t("field.dispatched_on")) " " (s.dispatched_on)
+                            @if let Some(expected) = s.expected_on { " · " (ctx.t("field.expected_on")) " " (expected) }
+                        }
                     }
                 }
             }

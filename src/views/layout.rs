@@ -59,41 +59,60 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
 fn nav(ctx: &Ctx) -> Markup {
     let can = |p: Permission| ctx.user.as_ref().is_some_and(|u| u.role.can(p));
     let current = |prefix: &str| ctx.path == prefix || ctx.path.starts_with(&format!("{prefix}/"));
-    let items: Vec<(&str, &str, bool)> = vec![
+    let imports = can(Permission::RecordStock) || can(Permission::ManageReference) || can(Permission::ManageTargets);
+    // What people use every day stands in the bar; reference data and administration open from
+    // a menu each (`<details>`: no script needed), so the bar fits one line at 1280 px.
+    let daily: Vec<(&str, &str, bool)> = vec![
+        ("/", "nav.home", can(Permission::Read)),
         ("/dashboard", "nav.dashboard", can(Permission::Read)),
+        ("/report", "nav.report", can(Permission::Read)),
         ("/stock", "nav.stock", can(Permission::Read)),
         ("/shipments", "nav.shipments", can(Permission::Read)),
         ("/receipts", "nav.receipts", can(Permission::Read)),
         ("/targets", "nav.targets", can(Permission::Read)),
         ("/airings", "nav.airings", can(Permission::Read)),
+    ];
+    let data: Vec<(&str, &str, bool)> = vec![
         ("/campaigns", "nav.campaigns", can(Permission::Read)),
         ("/materials", "nav.materials", can(Permission::Read)),
         ("/locations", "nav.locations", can(Permission::Read)),
         ("/regions", "nav.regions", can(Permission::Read)),
         ("/location-types", "nav.location_types", can(Permission::Read)),
-        (
-            "/imports",
-            "nav.imports",
-            can(Permission::RecordStock) || can(Permission::ManageReference) || can(Permission::ManageTargets),
-        ),
+        ("/imports", "nav.imports", imports),
+    ];
+    let admin: Vec<(&str, &str, bool)> = vec![
         ("/users", "nav.users", can(Permission::ManageUsers)),
         ("/audit", "nav.audit", can(Permission::ReadAudit)),
         ("/settings/lock-date", "nav.lock_date", can(Permission::ManageReference)),
     ];
+    let link = |href: &str, key: &str| {
+        let here = if href == "/" { ctx.path == "/" } else { current(href) };
+        html! {
+            li {
+                @if here { a href=(href) aria-current="page" { (ctx.t(key)) } } @else { a href=(href) { (ctx.t(key)) } }
+            }
+        }
+    };
+    let group = |label: &str, items: &[(&str, &str, bool)]| {
+        let shown: Vec<&(&str, &str, bool)> = items.iter().filter(|i| i.2).collect();
+        let open_here = shown.iter().any(|(href, _, _)| current(href));
+        html! {
+            @if !shown.is_empty() {
+                li.nav-group {
+                    details open[open_here] {
+                        summary { (ctx.t(label)) }
+                        ul { @for (href, key, _) in shown { (link(href, key)) } }
+                    }
+                }
+            }
+        }
+    };
     html! {
         nav.main-nav aria-label=(ctx.t("nav.label")) {
             ul {
-                @for (href, key, allowed) in items {
-                    @if allowed {
-                        li {
-                            @if current(href) {
-                                a href=(href) aria-current="page" { (ctx.t(key)) }
-                            } @else {
-                                a href=(href) { (ctx.t(key)) }
-                            }
-                        }
-                    }
-                }
+                @for (href, key, allowed) in &daily { @if *allowed { (link(href, key)) } }
+                (group("nav.data", &data))
+                (group("nav.admin", &admin))
             }
         }
     }

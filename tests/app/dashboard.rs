@@ -3,7 +3,12 @@
 
 use crate::helpers::*;
 
-both_backends!(dashboard_numbers_match_the_ledger, summary_table_equals_the_ledger, report_writes_the_campaign);
+both_backends!(
+    dashboard_numbers_match_the_ledger,
+    summary_table_equals_the_ledger,
+    report_writes_the_campaign,
+    gaps_overdue_and_what_lies_outside_the_range,
+);
 
 const FROM: &str = "2005-01-01";
 const TO: &str = "2006-12-31";
@@ -92,12 +97,13 @@ async fn dashboard_numbers_match_the_ledger(backend: Backend) {
         + ledger_sum(&app, poster, "damage", false, "");
     let in_depots = held(&app, poster, "l.is_depot = TRUE");
     let in_transit = held(&app, poster, "t.code = 'transit'");
-    assert_eq!(cells[0], Some(60_000), "print run");
-    assert_eq!(cells[1], Some(received), "received");
-    assert_eq!(cells[2], Some(in_depots), "in depots");
-    assert_eq!(cells[3], Some(in_transit), "in transit");
-    assert_eq!(cells[4], Some(distributed), "distributed");
-    assert_eq!(cells[5], Some(lost), "lost");
+    // Key figures first: distributed, its share; then received, lost; stock today; the print run.
+    assert_eq!(cells[0], Some(distributed), "distributed");
+    assert_eq!(cells[2], Some(received), "received");
+    assert_eq!(cells[3], Some(lost), "lost");
+    assert_eq!(cells[4], Some(in_depots), "in depots");
+    assert_eq!(cells[5], Some(in_transit), "in transit");
+    assert_eq!(cells[6], Some(60_000), "print run");
     assert!(distributed > 40_000, "the demo history distributes most posters: {distributed}");
 
     // The map as a table: Táchira's distributed posters and target.
@@ -136,7 +142,7 @@ async fn dashboard_numbers_match_the_ledger(backend: Backend) {
         "heat cell {heat_school}"
     );
     let gaps = page.text("#alerts ul.gaps").expect("the gap is listed");
-    assert!(gaps.contains("Amazonas") && gaps.contains("1 regions: 0"), "gap line: {gaps}");
+    assert!(gaps.contains("Hospital: 1 region: Amazonas"), "gap line: {gaps}");
 
     // Reach by type: schools holding posters today out of active schools.
     let reached = app.scalar(&format!(
@@ -245,4 +251,63 @@ async fn report_writes_the_campaign(backend: Backend) {
     let texto = collapse(&es.text("ul.report-points").expect("resumen"));
     assert!(texto.contains("Diseño y producción de sesenta mil (60.000) afiches"), "{texto}");
     app.stop().await;
+}
+
+async fn gaps_overdue_and_what_lies_outside_the_range(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    load_history(&app).await;
+    let (poster, flier) = (app.material_id("POSTER"), app.material_id("FLIER"));
+    let region = |code: &str| app.region_id(code);
+    let kind = |code: &str| app.scalar(&format!("SELECT id FROM location_types WHERE code = '{code}'"));
+    // Posters planned for Zulia's hospitals (nothing delivered there), fliers for Lara's and
+    // Táchira's hospitals (fliers go to airports and transport): two materials' gaps at once;
+    // Mérida's hospitals, registered, with no flier plan and no fliers, are unplanned.
+    let (zulia, lara, tachira) = (region("VE-V"), region("VE-K"), region("VE-S"));
+    let hospital = kind("hospital");
+    app.exec(&format!(
+        "INSERT INTO targets (material_id, region_id, location_type_id, quantity, updated_at) VALUES \
+         ({poster}, {zulia}, {hospital}, 900, '2005-01-01 00:00:00'), \
+         ({flier}, {lara}, {hospital}, 400, '2005-01-01 00:00:00'), \
+         ({flier}, {tachira}, {hospital}, 400, '2005-01-01 00:00:00')"
+    ));
+    // A shipment already 3 days past its expected date.
+    let b = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let depot = app.location_id("DEP-LAR");
+    crate::stock::receipt_ok(&app, &b, poster, depot, 50).await;
+    let destination = crate::stock::some_destination(&app, Some(lara));
+    let mut fields = crate::stock::shipment_fields(depot, destination, &[(poster, "5")]);
+    fields.retain(|(k, _)| k != "expected_on");
+    fields.extend([
+        crate::stock::f("expected_on", day(-3)),
+        crate::stock::f("action", "dispatch"),
+        crate::stock::f("dispatched_on", day(-6)),
+    ]);
+    let late = crate::stock::post_once(&app, &b, "/shipments/new", &fields).await.assert_see_other();
+    let reference = app.strings(&format!(
+        "SELECT reference AS s FROM shipments WHERE id = {}",
+        id_in(&late, "/shipments/").expect("id")
+    ));
+
+    let client = app.signed_in(MANAGER.0, MANAGER.1).await;
+    let page = app.get(&client, &format!("/dashboard?material={poster}&from={FROM}&to={TO}")).await;
+    page.assert_status(200);
+    let gaps = page.text("#alerts ul.gaps").expect("gaps");
+    assert!(gaps.contains("Posters on the crime of trafficking in persons"), "{gaps}");
+    assert!(gaps.contains("Fliers with contact numbers"), "the other material's gaps too: {gaps}");
+    assert!(gaps.contains("Hospital: 1 region: Zulia"), "{gaps}");
+    assert!(gaps.contains("Hospital: 2 regions: Lara (") && gaps.contains("Táchira ("), "{gaps}");
+    let alerts = page.text("#alerts").expect("alerts");
+    let unplanned = alerts.split("Unplanned").nth(1).unwrap_or_default();
+    assert!(unplanned.contains("Mérida"), "Mérida's airports got no plan: {unplanned}");
+    // Overdue by the expected date, with its origin and how late.
+    let overdue = page.text("#alerts ul.overdue").expect("overdue");
+    let line = overdue.split(&reference[0]).nth(1).expect("the late shipment is listed");
+    assert!(line.contains("Depósito Regional Lara") && line.contains("3 days late"), "{line}");
+    // The receipt dated today lies after the range: said beside the material, and its line adds up.
+    let outside = page
+        .html()
+        .select(&sel("table.dashboard-materials tbody tr"))
+        .find_map(|row| row.select(&sel(".outside")).next().map(|o| collapse(&o.text().collect::<String>())))
+        .expect("an outside note");
+    assert!(outside.contains("50 received after 2006-12-31"), "{outside}");
 }
