@@ -43,7 +43,7 @@ pub fn number(lang: Lang, n: i64) -> String {
     };
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -229,7 +229,7 @@ fn spanish_words(n: u64, noun: Option<Gender>) -> String {
     fn below_hundred(n: u64, noun: Option<Gender>) -> String {
         let word = if n < 30 {
             UNITS[n as usize].to_string()
-        } else if n % 10 == 0 {
+        } else if n.is_multiple_of(10) {
             TENS[(n / 10) as usize].to_string()
         } else {
             format!("{} y {}", TENS[(n / 10) as usize], UNITS[(n % 10) as usize])

@@ -145,13 +145,16 @@ pub fn connect_pool(url: &str, max_size: u32) -> Result<Pool, DbError> {
         .map_err(|e| DbError::Connect { backend: Backend::from_url(url).name(), reason: e.to_string() })
 }
 
-/// Applies the pending migrations of the connection's own backend.
+/// Applies the pending migrations of the connection's own backend, then computes what the
+/// database cannot (name sort keys).
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), DbError> {
     let result = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
         DbConn::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
     };
-    result.map_err(|e| DbError::Migrate(e.to_string()))
+    result.map_err(|e| DbError::Migrate(e.to_string()))?;
+    super::collation::refresh_sort_keys(conn).map_err(|e| DbError::Migrate(e.to_string()))?;
+    Ok(())
 }
 
 impl DbConn {

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod bulk;
+pub mod collation;
 pub mod connection;
 pub mod schema;
 

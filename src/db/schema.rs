@@ -17,6 +17,7 @@ diesel::table! {
         is_abroad -> Bool,
         created_at -> Timestamp,
         name_es -> Text,
+        sort_key -> Binary,
     }
 }
 
@@ -129,6 +130,7 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sort_key -> Binary,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parse-don't-validate value types: a value of these types is already known to be valid.
 
 mod code;
+pub mod collation;
 mod lang;
 pub mod password;
 mod quantity;

@@ -261,7 +261,7 @@ impl Airing {
         totals.sort_by(|a, b| {
             b.times
                 .cmp(&a.times)
-                .then_with(|| crate::models::sort_key(&a.location_name).cmp(&crate::models::sort_key(&b.location_name)))
+                .then_with(|| crate::domain::collation::compare(&a.location_name, &b.location_name))
                 .then_with(|| a.material_id.cmp(&b.material_id))
         });
         Ok(totals)
@@ -356,7 +356,7 @@ pub fn media_outlets(conn: &mut DbConn, active_only: bool, regions: Option<&[i32
         q = q.filter(locations::region_id.eq_any(regions.to_vec()));
     }
     let mut outlets: Vec<Location> = q.select(Location::as_select()).load(conn)?;
-    outlets.sort_by_cached_key(|l| crate::models::sort_key(&l.name));
+    outlets.sort_by_cached_key(|l| crate::domain::collation::sort_key(&l.name));
     Ok(outlets)
 }
 

@@ -1,7 +1,8 @@
 //! The location registry every campaign uses: depots and distribution points. Never deleted.
 
-use crate::db::schema::{location_types, locations, regions};
+use crate::db::schema::{location_types, locations, regions, stock_balances};
 use crate::db::DbConn;
+use crate::domain::collation::sort_key;
 use crate::domain::{Invalid, Names};
 use crate::models::{like_pattern, now, Page};
 use chrono::NaiveDateTime;
@@ -87,6 +88,14 @@ pub struct LocationFilter {
     pub active: Option<bool>,
 }
 
+/// The places of one region a shipment can go to, each with its type's name.
+#[derive(Debug, Clone)]
+pub struct DestinationGroup {
+    pub region_id: i32,
+    pub region: Names,
+    pub places: Vec<(Location, Names)>,
+}
+
 type RowTuple = (Location, String, String, String, String, Names);
 
 impl Location {
@@ -150,7 +159,7 @@ impl Location {
         };
         let total = build().count().get_result(conn)?;
         let rows = build()
-            .order((regions::name_es, locations::name, locations::id))
+            .order((regions::is_abroad, regions::sort_key, locations::sort_key, locations::id))
             .limit(per_page)
             .offset((page - 1) * per_page)
             .select((
@@ -168,13 +177,21 @@ impl Location {
     pub fn insert(conn: &mut DbConn, new: &LocationChanges) -> QueryResult<i32> {
         let at = now();
         diesel::insert_into(locations::table)
-            .values((new, locations::is_active.eq(true), locations::created_at.eq(at), locations::updated_at.eq(at)))
+            .values((
+                new,
+                locations::sort_key.eq(sort_key(&new.name)),
+                locations::is_active.eq(true),
+                locations::created_at.eq(at),
+                locations::updated_at.eq(at),
+            ))
             .returning(locations::id)
             .get_result(conn)
     }
 
     pub fn update(conn: &mut DbConn, id: i32, changes: &LocationChanges) -> QueryResult<usize> {
-        diesel::update(locations::table.find(id)).set((changes, locations::updated_at.eq(now()))).execute(conn)
+        diesel::update(locations::table.find(id))
+            .set((changes, locations::sort_key.eq(sort_key(&changes.name)), locations::updated_at.eq(now())))
+            .execute(conn)
     }
 
     /// Deactivated locations stay in every history but are offered for no new work.
@@ -191,26 +208,44 @@ impl Location {
         if let Some(regions) = regions {
             q = q.filter(locations::region_id.eq_any(regions.to_vec()));
         }
-        q.order(locations::name).select(Location::as_select()).load(conn)
+        q.order((locations::sort_key, locations::id)).select(Location::as_select()).load(conn)
     }
 
-    /// Every active location that can receive a shipment, grouped by region.
-    pub fn destinations(conn: &mut DbConn) -> QueryResult<Vec<(Names, Vec<Location>)>> {
-        let rows: Vec<(Location, Names)> = locations::table
+    /// Every active location that can receive a shipment, grouped by region in Spanish order,
+    /// each with its type so the picker can say what a place is and narrow by it.
+    pub fn destinations(conn: &mut DbConn) -> QueryResult<Vec<DestinationGroup>> {
+        let rows: Vec<(Location, Names, Names)> = locations::table
             .inner_join(regions::table)
+            .inner_join(location_types::table)
             .filter(locations::is_active.eq(true))
-            .order((regions::name_es, locations::name))
-            .select((Location::as_select(), (regions::name_en, regions::name_es)))
+            .order((regions::is_abroad, regions::sort_key, locations::sort_key, locations::id))
+            .select((
+                Location::as_select(),
+                (regions::name_en, regions::name_es),
+                (location_types::name_en, location_types::name_es),
+            ))
             .load(conn)?;
-        let mut groups: Vec<(Names, Vec<Location>)> = Vec::new();
-        for (location, region) in rows {
+        let mut groups: Vec<DestinationGroup> = Vec::new();
+        for (location, region, type_name) in rows {
             match groups.last_mut() {
-                Some((name, list)) if *name == region => list.push(location),
-                _ => groups.push((region, vec![location])),
+                Some(group) if Some(group.region_id) == location.region_id => group.places.push((location, type_name)),
+                _ => groups.push(DestinationGroup {
+                    region_id: location.region_id.unwrap_or_default(),
+                    region,
+                    places: vec![(location, type_name)],
+                }),
             }
         }
-        groups.sort_by_cached_key(|(name, _)| crate::models::sort_key(&name.es));
         Ok(groups)
+    }
+
+    /// What each of these places holds, material by material (the balance cache).
+    pub fn holdings(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<Vec<(i32, i32, i32)>> {
+        stock_balances::table
+            .filter(stock_balances::location_id.eq_any(location_ids))
+            .filter(stock_balances::on_hand.ne(0))
+            .select((stock_balances::location_id, stock_balances::material_id, stock_balances::on_hand))
+            .load(conn)
     }
 
     /// A location by id without joins (system locations included).

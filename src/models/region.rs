@@ -2,6 +2,7 @@
 
 use crate::db::schema::regions;
 use crate::db::DbConn;
+use crate::domain::collation::sort_key;
 use crate::models::now;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -38,7 +39,10 @@ impl Region {
     }
 
     pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Region>> {
-        regions::table.order((regions::is_abroad, regions::name_es)).select(Region::as_select()).load(conn)
+        regions::table
+            .order((regions::is_abroad, regions::sort_key, regions::id))
+            .select(Region::as_select())
+            .load(conn)
     }
 
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Region>> {
@@ -51,12 +55,14 @@ impl Region {
 
     pub fn insert(conn: &mut DbConn, new: &RegionChanges) -> QueryResult<i32> {
         diesel::insert_into(regions::table)
-            .values((new, regions::created_at.eq(now())))
+            .values((new, regions::sort_key.eq(sort_key(&new.name_es)), regions::created_at.eq(now())))
             .returning(regions::id)
             .get_result(conn)
     }
 
     pub fn update(conn: &mut DbConn, id: i32, changes: &RegionChanges) -> QueryResult<usize> {
-        diesel::update(regions::table.find(id)).set(changes).execute(conn)
+        diesel::update(regions::table.find(id))
+            .set((changes, regions::sort_key.eq(sort_key(&changes.name_es))))
+            .execute(conn)
     }
 }

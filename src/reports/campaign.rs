@@ -165,7 +165,7 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
             .filter(|(r, q)| *q != 0 && !abroad.contains(r))
             .map(|(r, q)| (region_names.get(&r).cloned().unwrap_or_default(), q))
             .collect();
-        by_region.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.es.cmp(&b.0.es)));
+        by_region.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| crate::domain::collation::compare(&a.0.es, &b.0.es)));
         let mut outlet_net: HashMap<i32, (i64, Option<String>)> = HashMap::new();
         for (m, location, times, reverses, ownership) in &aired {
             if *m == material.id {

@@ -202,7 +202,14 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
     let total = build().count().get_result(conn)?;
     type Row = (i32, String, String, bool, Names, i32, Names, Option<i32>, i32);
     let rows: Vec<Row> = build()
-        .order((locations::is_depot.desc(), regions::name_es, locations::name, materials::id))
+        .order((
+            locations::is_depot.desc(),
+            regions::is_abroad,
+            regions::sort_key,
+            locations::sort_key,
+            locations::id,
+            materials::id,
+        ))
         .limit(per_page)
         .offset((page - 1) * per_page)
         .select((

@@ -3,7 +3,7 @@
 
 use crate::domain::Permission;
 use crate::i18n::number;
-use crate::models::location::Location;
+use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
 use crate::models::region::Region;
@@ -166,21 +166,55 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
 }
 
 /// Destinations grouped by region, for a long select that stays usable.
-pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[(crate::domain::Names, Vec<Location>)]) -> Markup {
+/// The destination picker: places grouped by region, each with its code, type and city. With
+/// the static script, a region, a type and a text narrow the list as the clerk types; without it
+/// the whole grouped list still works.
+pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[DestinationGroup]) -> Markup {
     let name = "destination_id";
     let chosen = form.value(name);
     let error = form.errors.get(name);
+    let mut types: Vec<(i32, &str)> = Vec::new();
+    for (place, type_name) in groups.iter().flat_map(|g| &g.places) {
+        if !types.iter().any(|(id, _)| *id == place.location_type_id) {
+            types.push((place.location_type_id, type_name.get(ctx.lang)));
+        }
+    }
+    types.sort_by(|a, b| crate::domain::collation::compare(a.1, b.1));
     html! {
         div.field.has-error[error.is_some()] {
             label for=(name) { (ctx.t("field.destination")) " " abbr.req title=(ctx.t("form.required")) { "*" } }
             p.hint id="destination_id-hint" { (ctx.t("hint.destination")) }
+            div.picker-filter data-filters=(name) hidden {
+                div {
+                    label for="destination_region" { (ctx.t("picker.region")) }
+                    select id="destination_region" data-filter="region" {
+                        option value="" { (ctx.t("picker.any_region")) }
+                        @for g in groups { option value=(g.region_id) { (g.region.get(ctx.lang)) } }
+                    }
+                }
+                div {
+                    label for="destination_type" { (ctx.t("picker.type")) }
+                    select id="destination_type" data-filter="type" {
+                        option value="" { (ctx.t("picker.any_type")) }
+                        @for (id, type_name) in &types { option value=(id) { (type_name) } }
+                    }
+                }
+                div {
+                    label for="destination_text" { (ctx.t("picker.text")) }
+                    input id="destination_text" type="search" data-filter="text" autocomplete="off";
+                }
+                p.hint aria-live="polite" data-filter-count=(ctx.t("picker.count")) {}
+            }
             @if let Some(e) = error { p.field-error id="destination_id-error" { (crate::i18n::invalid(ctx.lang, e)) } }
             select id=(name) name=(name) required aria-describedby=(if error.is_some() { "destination_id-error destination_id-hint" } else { "destination_id-hint" }) {
                 option value="" { (ctx.t("form.choose")) }
-                @for (region, locations) in groups {
-                    optgroup label=(region.get(ctx.lang)) {
-                        @for l in locations {
-                            option value=(l.id) selected[chosen == l.id.to_string()] { (l.name) " (" (l.city) ")" }
+                @for g in groups {
+                    optgroup label=(g.region.get(ctx.lang)) {
+                        @for (l, type_name) in &g.places {
+                            option value=(l.id) selected[chosen == l.id.to_string()]
+                                data-region=(g.region_id) data-type=(l.location_type_id) {
+                                (l.name) " — " (l.code) " · " (type_name.get(ctx.lang)) @if !l.city.is_empty() { " · " (l.city) }
+                            }
                         }
                     }
                 }
@@ -191,8 +225,24 @@ pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[(crate::domain:
 
 pub struct DraftChoices<'a> {
     pub depots: &'a [Location],
-    pub destinations: &'a [(crate::domain::Names, Vec<Location>)],
+    pub destinations: &'a [DestinationGroup],
     pub materials: &'a [Material],
+    /// (place, material, on hand) for the depots offered as origin.
+    pub holdings: &'a [(i32, i32, i32)],
+}
+
+/// What each origin holds of each material, as `{"origin": {"material": "12,345"}}` written in
+/// the reader's language, for the script that shows it beside each line.
+fn holdings_json(ctx: &Ctx, holdings: &[(i32, i32, i32)]) -> String {
+    let mut by_origin: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+        std::collections::BTreeMap::new();
+    for (place, material, on_hand) in holdings {
+        by_origin
+            .entry(place.to_string())
+            .or_default()
+            .insert(material.to_string(), crate::i18n::number(ctx.lang, i64::from(*on_hand)));
+    }
+    serde_json::to_string(&by_origin).unwrap_or_default()
 }
 
 pub fn draft_form(
@@ -211,7 +261,9 @@ pub fn draft_form(
         html! {
             h1 { (title) }
             (form_error(ctx, form))
-            form.stacked.wide method="post" action=(action) novalidate {
+            form.stacked.wide method="post" action=(action) novalidate
+                data-holdings=(holdings_json(ctx, choices.holdings)) data-holds=(ctx.t("shipment.origin_holds"))
+                data-holds-none=(ctx.t("shipment.origin_holds_none")) {
                 (csrf(ctx))
                 (submission_key(form))
                 (select(ctx, form, "origin_id", "field.origin", &location_options(choices.depots), true))
@@ -241,7 +293,8 @@ pub fn draft_form(
                                         @if let Some(e) = form.errors.get(&q) { p.field-error id=(format!("{q}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
                                         input id=(q) name=(q) type="text" inputmode="numeric" value=(form.value(&q))
                                             aria-invalid=[form.errors.get(&q).map(|_| "true")]
-                                            aria-describedby=[form.errors.get(&q).map(|_| format!("{q}-error"))];
+                                            aria-describedby=(match form.errors.get(&q) { Some(_) => format!("{q}-error {q}-holds"), None => format!("{q}-holds") });
+                                        p.hint.holds id=(format!("{q}-holds")) aria-live="polite" data-line=(i) {}
                                     }
                                 }
                             }

@@ -2,7 +2,7 @@
 
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
 use crate::error::AppError;
-use crate::models::location::Location;
+use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
 use crate::models::region::Region;
@@ -91,15 +91,19 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 struct Choices {
     depots: Vec<Location>,
-    destinations: Vec<(crate::domain::Names, Vec<Location>)>,
+    destinations: Vec<DestinationGroup>,
     materials: Vec<Material>,
+    holdings: Vec<(i32, i32, i32)>,
 }
 
 async fn draft_choices(ctx: &Ctx, access: &Access) -> Result<Choices, AppError> {
     let regions = access.regions.clone();
     db(ctx, move |conn| {
+        let depots = Location::depots(conn, regions.as_deref())?;
+        let ids: Vec<i32> = depots.iter().map(|d| d.id).collect();
         Ok(Choices {
-            depots: Location::depots(conn, regions.as_deref())?,
+            holdings: Location::holdings(conn, &ids)?,
+            depots,
             destinations: Location::destinations(conn)?,
             materials: Material::stocked(conn)?,
         })
@@ -115,7 +119,12 @@ fn render_draft(
     title: &str,
     allow_dispatch: bool,
 ) -> maud::Markup {
-    let choices = DraftChoices { depots: &c.depots, destinations: &c.destinations, materials: &c.materials };
+    let choices = DraftChoices {
+        depots: &c.depots,
+        destinations: &c.destinations,
+        materials: &c.materials,
+        holdings: &c.holdings,
+    };
     views::shipments::draft_form(ctx, form, &choices, action, title, allow_dispatch)
 }
 

@@ -99,10 +99,10 @@ async fn load_material(ctx: &Ctx, raw: String) -> Result<Option<Loaded>, AppErro
             },
         };
         let mut regions: Vec<Region> = Region::all(conn)?.into_iter().filter(|r| scope.covers(Some(r.id))).collect();
-        regions.sort_by_cached_key(|r| (r.is_abroad, crate::models::sort_key(&r.name_es)));
+        regions.sort_by_cached_key(|r| (r.is_abroad, crate::domain::collation::sort_key(&r.name_es)));
         let mut types: Vec<LocationType> =
             LocationType::all(conn)?.into_iter().filter(|t| !t.is_depot && t.code != TRANSIT_TYPE).collect();
-        types.sort_by_cached_key(|t| crate::models::sort_key(t.name(lang)));
+        types.sort_by_cached_key(|t| crate::domain::collation::sort_key(t.name(lang)));
         let cells =
             Target::totals(conn, material.id)?.into_iter().filter(|((r, _), _)| scope.covers(Some(*r))).collect();
         let registered =

@@ -17,6 +17,7 @@ mod auth;
 mod backup;
 mod basics;
 mod browser;
+mod collation;
 mod concurrency;
 mod crash;
 mod csrf;
