@@ -3,9 +3,9 @@
 //! per material.
 
 use crate::helpers::*;
-use crate::stock::{f, post_once, receipt_fields, Fields};
+use crate::stock::{f, post_once, receipt_fields, shipment_fields, stock_up, Fields};
 
-both_backends!(the_ledger_opens_on_the_newest_movements);
+both_backends!(the_ledger_opens_on_the_newest_movements, the_shipment_list_shows_dates_and_units_per_material,);
 
 /// Records a receipt through the form with this supplier and returns its id.
 async fn receipt_from(
@@ -104,4 +104,92 @@ async fn the_ledger_opens_on_the_newest_movements(backend: Backend) {
     let lines = ledger_lines(&system);
     assert_eq!(lines[0].1, day(0));
     assert_eq!(lines[0].3, total, "the system holds what Caracas holds");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipments
+// ---------------------------------------------------------------------------------------------
+
+/// The cells of the list row that links shipment `id`, by column heading.
+fn shipment_row(page: &Page, id: i64) -> Vec<(String, String)> {
+    let doc = page.html();
+    let headings: Vec<String> =
+        doc.select(&sel("table thead th")).map(|th| collapse(&th.text().collect::<String>())).collect();
+    let href = format!("/shipments/{id}");
+    let row = doc
+        .select(&sel("table tbody tr"))
+        .find(|r| r.select(&sel("a[href]")).any(|a| a.value().attr("href") == Some(href.as_str())))
+        .unwrap_or_else(|| panic!("no row for shipment {id}\n{}", page.describe()));
+    let cells: Vec<String> = row.select(&sel("td")).map(|td| collapse(&td.text().collect::<String>())).collect();
+    assert_eq!(cells.len(), headings.len(), "a cell per column");
+    headings.into_iter().zip(cells).collect()
+}
+
+fn cell<'a>(row: &'a [(String, String)], heading: &str) -> &'a str {
+    row.iter()
+        .find(|(h, _)| h == heading)
+        .map(|(_, c)| c.as_str())
+        .unwrap_or_else(|| panic!("no {heading:?} in {row:?}"))
+}
+
+/// The units cell's lines, by shipment.
+fn unit_lines(page: &Page, id: i64) -> Vec<String> {
+    let doc = page.html();
+    let href = format!("/shipments/{id}");
+    let row = doc
+        .select(&sel("table tbody tr"))
+        .find(|r| r.select(&sel("a[href]")).any(|a| a.value().attr("href") == Some(href.as_str())))
+        .expect("the row");
+    row.select(&sel("ul.material-units li")).map(|li| collapse(&li.text().collect::<String>())).collect()
+}
+
+async fn the_shipment_list_shows_dates_and_units_per_material(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    let b = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (poster, flier) = (app.material_id("POSTER"), app.material_id("FLIER"));
+    let (ccs, anz) = (app.location_id("DEP-CCS"), app.location_id("DEP-ANZ"));
+    stock_up(&app, &b, poster, ccs, 5000).await;
+    stock_up(&app, &b, flier, ccs, 5000).await;
+
+    let mut fields = shipment_fields(ccs, anz, &[(poster, "1200"), (flier, "300")]);
+    fields.retain(|(k, _)| k != "expected_on");
+    fields.push(f("expected_on", day(3)));
+    fields.push(f("action", "dispatch"));
+    fields.push(f("dispatched_on", day(0)));
+    let page = post_once(&app, &b, "/shipments/new", &fields).await;
+    let sent = id_in(&page.assert_see_other(), "/shipments/").expect("a shipment");
+    let draft = crate::stock::shipment_ok(&app, &b, ccs, anz, &[(flier, 40)], "draft").await;
+
+    let list = app.get(&b.client, "/shipments").await;
+    list.assert_status(200);
+    let row = shipment_row(&list, sent);
+    assert_eq!(cell(&row, "Dispatched on"), day(0));
+    assert_eq!(cell(&row, "Expected on"), day(3));
+    assert_eq!(cell(&row, "Delivered on"), "—");
+    assert_eq!(
+        unit_lines(&list, sent),
+        vec!["1,200 Posters on the crime of trafficking in persons", "300 Fliers with contact numbers"],
+        "units per material, never added together"
+    );
+    assert!(!cell(&row, "Units").contains("1,500"), "{row:?}");
+    let row = shipment_row(&list, draft);
+    assert_eq!(cell(&row, "Dispatched on"), "—");
+    assert_eq!(cell(&row, "Expected on"), "—");
+    assert_eq!(unit_lines(&list, draft), vec!["40 Fliers with contact numbers"]);
+    // On a phone the table scrolls in its own box, the reference kept in view.
+    assert!(list.has("div.table-wrap[role=\"region\"][tabindex=\"0\"] table.shipment-list"), "{}", list.describe());
+    let css = app.get(&b.client, "/static/app.css").await;
+    css.assert_status(200);
+    let narrow = css.body.rsplit("@media (max-width: 40rem)").next().unwrap_or_default();
+    assert!(narrow.contains("table.shipment-list td:first-child") && narrow.contains("position: sticky"), "{narrow}");
+
+    let es = app.get_with(&b.client, "/shipments", &[("Accept-Language", "es")]).await;
+    es.assert_status(200);
+    let row = shipment_row(&es, sent);
+    assert_eq!(cell(&row, "Despachado el"), day(0));
+    assert_eq!(cell(&row, "Esperado el"), day(3));
+    assert_eq!(
+        unit_lines(&es, sent),
+        vec!["1.200 Afiches sobre el delito de trata de personas", "300 Volantes con los números de contacto"]
+    );
 }
