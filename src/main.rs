@@ -409,6 +409,7 @@ fn export(database_url: &str, args: ExportArgs) -> Result<(), String> {
             status: args.status.unwrap_or_default(),
             origin: args.origin.unwrap_or_default(),
             dest: if args.points_only { "points".into() } else { String::new() },
+            ..Default::default()
         },
         format: args.format,
         output: args.output,

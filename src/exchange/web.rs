@@ -21,7 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The page filters an export understands, under the names the kind's page uses: the airing
-/// list's `spot`, `outlet` and `ownership`; the stock pages' `location` and `depots=1`.
+/// list's `spot`, `outlet` and `ownership`; the stock pages' `location` and `depots=1`; the
+/// receipt list's `depot`, `supplier` and `reversed`.
 fn params(ctx: &Ctx, kind: Kind) -> Params {
     let first = |names: &[&str]| names.iter().map(|n| query_param(ctx, n)).find(|v| !v.is_empty()).unwrap_or_default();
     let depots = matches!(kind, Kind::Stock) && query_param(ctx, "depots") == "1";
@@ -37,9 +38,12 @@ fn params(ctx: &Ctx, kind: Kind) -> Params {
         origin: match kind {
             Kind::Airings => first(&["origin", "outlet", "location"]),
             Kind::Shipments => query_param(ctx, "origin"),
+            Kind::Receipts => first(&["depot", "origin", "location"]),
             _ => first(&["origin", "location"]),
         },
         dest: if depots { "depots".into() } else { query_param(ctx, "dest") },
+        supplier: query_param(ctx, "supplier"),
+        reversed: query_param(ctx, "reversed"),
     }
 }
 

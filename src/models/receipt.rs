@@ -2,9 +2,11 @@
 
 use crate::db::schema::{locations, materials, receipts, stock_movements};
 use crate::db::DbConn;
+use crate::domain::{Invalid, OptionalText};
 use crate::models::{now, Page};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = receipts)]
@@ -40,6 +42,203 @@ pub struct ReceiptRow {
     pub location_name: String,
     pub reversed: bool,
 }
+
+/// A receipt stands unless a movement reverses one of its own (SQL over `receipts`).
+pub const NOT_REVERSED_SQL: &str = "NOT EXISTS (SELECT 1 FROM stock_movements own \
+     JOIN stock_movements reversal ON reversal.reverses_id = own.id WHERE own.receipt_id = receipts.id)";
+
+/// A receipt was reversed: a movement reverses one of its own (SQL over `receipts`).
+pub const REVERSED_SQL: &str = "EXISTS (SELECT 1 FROM stock_movements own \
+     JOIN stock_movements reversal ON reversal.reverses_id = own.id WHERE own.receipt_id = receipts.id)";
+
+/// The longest supplier text a filter takes (the receipt form's own limit).
+pub const SUPPLIER_MAX: usize = 160;
+
+/// Which receipts a list shows by whether they were reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReversedFilter {
+    #[default]
+    All,
+    /// Receipts that stand (not reversed).
+    Standing,
+    /// Reversed receipts only.
+    Reversed,
+}
+
+impl ReversedFilter {
+    /// The values a query string may carry, in the order a form offers them.
+    pub const CHOICES: [&'static str; 3] = ["all", "standing", "reversed"];
+
+    /// "" and "all" are every receipt; anything else unknown is None.
+    pub fn parse(raw: &str) -> Option<ReversedFilter> {
+        match raw.trim() {
+            "" | "all" => Some(ReversedFilter::All),
+            "standing" => Some(ReversedFilter::Standing),
+            "reversed" => Some(ReversedFilter::Reversed),
+            _ => None,
+        }
+    }
+}
+
+/// The receipt list's filters as typed in its query string (`material`, `depot`, `from`, `to`,
+/// `supplier`, `reversed`); empty means any. Other parameters (`page`) are not its business.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ReceiptQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub material: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub depot: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub to: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub supplier: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reversed: String,
+}
+
+/// The receipt filters, checked: what `Receipt::page` and the receipts export filter on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceiptFilter {
+    pub material_id: Option<i32>,
+    /// The receiving location.
+    pub location_id: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Part of the supplier's name, any case (a substring match).
+    pub supplier: Option<String>,
+    pub reversed: ReversedFilter,
+    /// A region-limited user's regions: receipts at their places only.
+    pub regions: Option<Vec<i32>>,
+}
+
+impl ReceiptQuery {
+    /// Reads a query string; a repeated filter parameter is refused rather than guessed at.
+    pub fn from_query_string(query: &str) -> Result<ReceiptQuery, Invalid> {
+        serde_urlencoded::from_str(query).map_err(|_| Invalid::new("filter.err.unreadable"))
+    }
+
+    /// The filters as a query string (empty ones left out), for page and download links.
+    pub fn to_query_string(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks every filter at once. `materials` and `depots` are the ids the person may choose
+    /// (a depot outside their regions is as unknown as one that does not exist); the messages
+    /// come back per field, the name of the parameter.
+    pub fn validate(
+        &self,
+        materials: &[i32],
+        depots: &[i32],
+        regions: Option<Vec<i32>>,
+    ) -> Result<ReceiptFilter, Vec<(&'static str, Invalid)>> {
+        let mut errors = Vec::new();
+        let material_id = keep(&mut errors, "material", choice(&self.material, materials, "filter.err.material"));
+        let location_id = keep(&mut errors, "depot", choice(&self.depot, depots, "filter.err.depot"));
+        let from = keep(&mut errors, "from", date(&self.from));
+        let to = keep(&mut errors, "to", date(&self.to));
+        let supplier = keep(
+            &mut errors,
+            "supplier",
+            OptionalText::parse(&self.supplier, SUPPLIER_MAX).map(|t| Some(t.into_inner()).filter(|t| !t.is_empty())),
+        );
+        let reversed = keep(
+            &mut errors,
+            "reversed",
+            ReversedFilter::parse(&self.reversed).map(Some).ok_or_else(|| Invalid::new("err.unknown_choice")),
+        );
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from {
+                errors.push(("to", Invalid::new("filter.err.to_before_from")));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(ReceiptFilter {
+            material_id,
+            location_id,
+            from,
+            to,
+            supplier,
+            reversed: reversed.unwrap_or_default(),
+            regions,
+        })
+    }
+}
+
+/// The value of a valid filter; an invalid one's message goes to `errors`.
+fn keep<T>(
+    errors: &mut Vec<(&'static str, Invalid)>,
+    field: &'static str,
+    result: Result<Option<T>, Invalid>,
+) -> Option<T> {
+    result.unwrap_or_else(|invalid| {
+        errors.push((field, invalid));
+        None
+    })
+}
+
+/// An id among `offered`, or none when empty.
+fn choice(raw: &str, offered: &[i32], key: &'static str) -> Result<Option<i32>, Invalid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<i32>().ok().filter(|id| offered.contains(id)).map(Some).ok_or_else(|| Invalid::new(key))
+}
+
+/// A YYYY-MM-DD date, or none when empty.
+fn date(raw: &str) -> Result<Option<NaiveDate>, Invalid> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| Invalid::new("err.date"))
+}
+
+/// Narrows a boxed query over `receipts` joined to their `locations` by a `ReceiptFilter`: the
+/// one place the receipt filters become SQL, for the list and the receipts export alike.
+macro_rules! filter_receipts {
+    ($query:expr, $filter:expr) => {{
+        use diesel::sql_types::{Bool, Text};
+        use $crate::db::schema::{locations, receipts};
+        use $crate::models::receipt::{ReceiptFilter, ReversedFilter, NOT_REVERSED_SQL, REVERSED_SQL};
+        let filter: &ReceiptFilter = $filter;
+        let mut q = $query;
+        if let Some(id) = filter.material_id {
+            q = q.filter(receipts::material_id.eq(id));
+        }
+        if let Some(id) = filter.location_id {
+            q = q.filter(receipts::location_id.eq(id));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(receipts::received_on.ge(from));
+        }
+        if let Some(to) = filter.to {
+            q = q.filter(receipts::received_on.le(to));
+        }
+        if let Some(supplier) = &filter.supplier {
+            q = q.filter(
+                diesel::dsl::sql::<Bool>("lower(receipts.supplier) LIKE ")
+                    .bind::<Text, _>($crate::models::like_pattern(supplier))
+                    .sql(" ESCAPE '\\'"),
+            );
+        }
+        match filter.reversed {
+            ReversedFilter::All => {}
+            ReversedFilter::Standing => q = q.filter(diesel::dsl::sql::<Bool>(NOT_REVERSED_SQL)),
+            ReversedFilter::Reversed => q = q.filter(diesel::dsl::sql::<Bool>(REVERSED_SQL)),
+        }
+        if let Some(regions) = &filter.regions {
+            q = q.filter(locations::region_id.eq_any(regions.clone()));
+        }
+        q
+    }};
+}
+pub(crate) use filter_receipts;
 
 impl Receipt {
     /// A receipt with the same content recorded by `user_id` since `since`, newest first.
@@ -85,14 +284,11 @@ impl Receipt {
         receipts::table.find(id).select(Receipt::as_select()).first(conn).optional()
     }
 
-    /// Receipts, newest first; limited to depots of `regions` when given.
-    pub fn page(conn: &mut DbConn, regions: Option<&[i32]>, page: i64, per_page: i64) -> QueryResult<Page<ReceiptRow>> {
+    /// Receipts that pass `filter`, newest first.
+    pub fn page(conn: &mut DbConn, filter: &ReceiptFilter, page: i64, per_page: i64) -> QueryResult<Page<ReceiptRow>> {
         let build = || {
-            let mut q = receipts::table.inner_join(materials::table).inner_join(locations::table).into_boxed();
-            if let Some(regions) = regions {
-                q = q.filter(locations::region_id.eq_any(regions.to_vec()));
-            }
-            q
+            let q = receipts::table.inner_join(materials::table).inner_join(locations::table).into_boxed();
+            filter_receipts!(q, filter)
         };
         let total = build().count().get_result(conn)?;
         let rows: Vec<(Receipt, crate::domain::Names, String)> = build()
@@ -102,10 +298,14 @@ impl Receipt {
             .select((Receipt::as_select(), (materials::name_en, materials::name_es), locations::name))
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
-        let reversed: Vec<i32> = stock_movements::table
-            .filter(stock_movements::receipt_id.eq_any(&ids))
-            .filter(stock_movements::reverses_id.is_not_null())
-            .select(stock_movements::receipt_id.assume_not_null())
+        // The same rule as REVERSED_SQL: a movement that reverses one of the receipt's own.
+        let (own, reversal) = diesel::alias!(stock_movements as own, stock_movements as reversal);
+        let reversed: Vec<i32> = own
+            .inner_join(
+                reversal.on(reversal.field(stock_movements::reverses_id).eq(own.field(stock_movements::id).nullable())),
+            )
+            .filter(own.field(stock_movements::receipt_id).eq_any(&ids))
+            .select(own.field(stock_movements::receipt_id).assume_not_null())
             .load(conn)?;
         Ok(Page {
             rows: rows
@@ -121,5 +321,53 @@ impl Receipt {
             page,
             per_page,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(raw: &str) -> ReceiptQuery {
+        ReceiptQuery::from_query_string(raw).expect("a readable query")
+    }
+
+    #[test]
+    fn a_query_checks_every_filter_once() {
+        let ok = query("material=3&depot=7&from=2026-01-01&to=2026-01-31&supplier=+Imprenta+&reversed=standing&page=2")
+            .validate(&[3], &[7], Some(vec![1]))
+            .expect("valid");
+        assert_eq!(
+            ok,
+            ReceiptFilter {
+                material_id: Some(3),
+                location_id: Some(7),
+                from: NaiveDate::from_ymd_opt(2026, 1, 1),
+                to: NaiveDate::from_ymd_opt(2026, 1, 31),
+                supplier: Some("Imprenta".into()),
+                reversed: ReversedFilter::Standing,
+                regions: Some(vec![1]),
+            }
+        );
+        assert_eq!(query("").validate(&[], &[], None), Ok(ReceiptFilter::default()), "empty is any");
+
+        let keys = |raw: &str| -> Vec<(&'static str, &'static str)> {
+            query(raw).validate(&[3], &[7], None).unwrap_err().into_iter().map(|(f, e)| (f, e.key)).collect()
+        };
+        assert_eq!(keys("material=4"), [("material", "filter.err.material")], "not offered");
+        assert_eq!(keys("depot=x"), [("depot", "filter.err.depot")]);
+        assert_eq!(keys("from=2026-02-30&to=soon"), [("from", "err.date"), ("to", "err.date")]);
+        assert_eq!(keys("from=2026-02-02&to=2026-02-01"), [("to", "filter.err.to_before_from")]);
+        assert_eq!(keys("reversed=yes"), [("reversed", "err.unknown_choice")]);
+        assert_eq!(keys(&format!("supplier={}", "a".repeat(SUPPLIER_MAX + 1))), [("supplier", "err.too_long")]);
+        assert!(ReceiptQuery::from_query_string("material=1&material=2").is_err(), "a filter given twice");
+    }
+
+    #[test]
+    fn a_query_writes_back_only_what_was_given() {
+        let q = query("material=3&supplier=del+Sur&page=4");
+        assert_eq!(q.to_query_string(), "material=3&supplier=del+Sur");
+        assert_eq!(query(&q.to_query_string()), q);
+        assert_eq!(ReceiptQuery::default().to_query_string(), "");
     }
 }

@@ -64,12 +64,21 @@ pub struct ShipmentHeader {
     pub external_ref: Option<String>,
 }
 
-/// A list row: the shipment with its places' names and its total units.
+/// A list row: the shipment with its places' names and the units it carries of each material.
 #[derive(Debug, Clone)]
 pub struct ShipmentRow {
     pub shipment: Shipment,
     pub origin_name: String,
     pub destination_name: String,
+    /// Units sent per material, in material order: posters and fliers never added together.
+    pub units: Vec<MaterialUnits>,
+}
+
+/// How many units of one material a shipment carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialUnits {
+    pub material_id: i32,
+    pub name: crate::domain::Names,
     pub units: i64,
 }
 
@@ -382,16 +391,38 @@ impl Shipment {
             .select((Shipment::as_select(), origins.field(locations::name), destinations.field(locations::name)))
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
-        let units: Vec<(i32, Option<i64>)> = shipment_lines::table
+        // Every line of the page's shipments in one query (at most six a shipment), then summed
+        // per shipment and material here.
+        let lines: Vec<(i32, i32, crate::domain::Names, i32)> = shipment_lines::table
+            .inner_join(materials::table)
             .filter(shipment_lines::shipment_id.eq_any(&ids))
-            .group_by(shipment_lines::shipment_id)
-            .select((shipment_lines::shipment_id, diesel::dsl::sum(shipment_lines::quantity)))
+            .order((shipment_lines::shipment_id, materials::id))
+            .select((
+                shipment_lines::shipment_id,
+                materials::id,
+                (materials::name_en, materials::name_es),
+                shipment_lines::quantity,
+            ))
             .load(conn)?;
+        let units_of = |shipment_id: i32| -> Vec<MaterialUnits> {
+            let mut units: Vec<MaterialUnits> = Vec::new();
+            for (_, material_id, name, quantity) in lines.iter().filter(|l| l.0 == shipment_id) {
+                match units.iter_mut().find(|u| u.material_id == *material_id) {
+                    Some(u) => u.units += i64::from(*quantity),
+                    None => units.push(MaterialUnits {
+                        material_id: *material_id,
+                        name: name.clone(),
+                        units: i64::from(*quantity),
+                    }),
+                }
+            }
+            units
+        };
         Ok(Page {
             rows: rows
                 .into_iter()
                 .map(|(shipment, origin_name, destination_name)| ShipmentRow {
-                    units: units.iter().find(|u| u.0 == shipment.id).and_then(|u| u.1).unwrap_or(0),
+                    units: units_of(shipment.id),
                     shipment,
                     origin_name,
                     destination_name,

@@ -330,8 +330,9 @@ fn delta_of(m: &Movement, places: Option<&[i32]>) -> i64 {
     }
 }
 
-/// A material's movements, oldest first, with the running balance held at `places` (one
-/// place, or a region-limited user's places), or without them of all the material in the system.
+/// A material's movements, newest first, each with the running balance after it held at
+/// `places` (one place, or a region-limited user's places), or without them of all the
+/// material in the system.
 pub fn material_ledger(
     conn: &mut DbConn,
     material_id: i32,
@@ -352,16 +353,18 @@ pub fn material_ledger(
         q
     };
     let total = build().count().get_result(conn)?;
+    // Newest first: the page people open is what just happened; later pages go back in time.
     let movements: Vec<Movement> = build()
-        .order((stock_movements::effective_on, stock_movements::id))
+        .order((stock_movements::effective_on.desc(), stock_movements::id.desc()))
         .limit(per_page)
         .offset((page - 1) * per_page)
         .select(Movement::as_select())
         .load(conn)?;
-    // The balance before this page: the signed sum of every earlier movement, in the database.
-    let opening: i64 = match movements.first() {
+    // The balance after this page's newest movement: the signed sum of it and every movement
+    // before it (in effective date, then id, order), in the database.
+    let closing: i64 = match movements.first() {
         None => 0,
-        Some(first) => {
+        Some(newest) => {
             let delta_sql = match places {
                 Some(places) => {
                     // Ids are numbers from the database, never typed text.
@@ -375,9 +378,9 @@ pub fn material_ledger(
             };
             build()
                 .filter(
-                    stock_movements::effective_on
-                        .lt(first.effective_on)
-                        .or(stock_movements::effective_on.eq(first.effective_on).and(stock_movements::id.lt(first.id))),
+                    stock_movements::effective_on.lt(newest.effective_on).or(stock_movements::effective_on
+                        .eq(newest.effective_on)
+                        .and(stock_movements::id.le(newest.id))),
                 )
                 .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(&format!(
                     "CAST(SUM({delta_sql}) AS BIGINT)"
@@ -415,15 +418,17 @@ pub fn material_ledger(
         .load(conn)?
         .into_iter()
         .collect();
-    let mut balance = opening;
+    // Walking back in time: each line shows the balance after it, then its change is undone.
+    let mut balance = closing;
     let rows = movements
         .into_iter()
         .map(|m| {
             let delta = delta_of(&m, places);
-            balance += delta;
+            let after = balance;
+            balance -= delta;
             LedgerLine {
                 delta,
-                balance,
+                balance: after,
                 reversed: reversed.contains(&m.id),
                 recorded_by: m.recorded_by.and_then(|u| people.get(&u).cloned()),
                 from_name: m.from_location_id.and_then(|l| names.get(&l).cloned()),

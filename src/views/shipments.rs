@@ -7,7 +7,9 @@ use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
 use crate::models::region::Region;
-use crate::models::shipment::{Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS, STATUSES};
+use crate::models::shipment::{
+    MaterialUnits, Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS, STATUSES,
+};
 use crate::models::Page;
 use crate::views::components::{csrf, form_error, input, input_with_hint, pagination, select, textarea};
 use crate::views::layout::page;
@@ -130,14 +132,16 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
                 p.empty { (ctx.t("list.empty")) }
             } @else {
                 div.table-wrap role="region" aria-label=(title) tabindex="0" {
-                    table {
+                    table.shipment-list {
                         thead { tr {
                             th scope="col" { (ctx.t("field.reference")) }
                             th scope="col" { (ctx.t("field.status")) }
                             th scope="col" { (ctx.t("field.origin")) }
                             th scope="col" { (ctx.t("field.destination")) }
-                            th scope="col" { (ctx.t("field.date")) }
-                            th scope="col" .num { (ctx.t("field.units")) }
+                            th scope="col" { (ctx.t("field.dispatched_on")) }
+                            th scope="col" { (ctx.t("field.expected_on")) }
+                            th scope="col" { (ctx.t("field.delivered_on")) }
+                            th scope="col" { (ctx.t("field.units")) }
                         } }
                         tbody {
                             @for r in &rows.rows {
@@ -147,13 +151,10 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
                                     td { (shipment_status(ctx, &s.status)) }
                                     td { (r.origin_name) }
                                     td { (r.destination_name) }
-                                    td {
-                                        @if let Some(d) = s.delivered_on { (d) }
-                                        @else if let Some(d) = s.dispatched_on { (d) }
-                                        @else if let Some(d) = s.expected_on { (ctx.t("shipment.expected")) " " (d) }
-                                        @else { "—" }
-                                    }
-                                    td.num { (number(ctx.lang, r.units)) }
+                                    td.date data-col="dispatched" { (optional_date(s.dispatched_on)) }
+                                    td.date data-col="expected" { (optional_date(s.expected_on)) }
+                                    td.date data-col="delivered" { (optional_date(s.delivered_on)) }
+                                    td data-col="units" { (material_units(ctx, &r.units)) }
                                 }
                             }
                         }
@@ -163,6 +164,27 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
             (pagination(ctx, &query.to_query_string(), rows.page, rows.page_count(), rows.total))
         },
     )
+}
+
+/// A date, or a dash when there is none.
+fn optional_date(date: Option<chrono::NaiveDate>) -> String {
+    date.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+}
+
+/// "1,200 Posters …", "300 Fliers …": one line per material in the reader's language, never
+/// different materials added into one number.
+fn material_units(ctx: &Ctx, units: &[MaterialUnits]) -> Markup {
+    html! {
+        @if units.is_empty() {
+            "—"
+        } @else {
+            ul.material-units {
+                @for u in units {
+                    li { span.n { (number(ctx.lang, u.units)) } " " (u.name.get(ctx.lang)) }
+                }
+            }
+        }
+    }
 }
 
 /// Destinations grouped by region, for a long select that stays usable.

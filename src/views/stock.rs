@@ -1,11 +1,12 @@
 //! Stock pages: the overview, a material's ledger, a location's stock, receipts, adjustments,
 //! whole-depot counts and the period lock.
 
+use crate::domain::Invalid;
 use crate::domain::Permission;
 use crate::i18n::number;
 use crate::models::location::Location;
 use crate::models::material::Material;
-use crate::models::receipt::{Receipt, ReceiptRow};
+use crate::models::receipt::{Receipt, ReceiptQuery, ReceiptRow, ReversedFilter};
 use crate::models::region::Region;
 use crate::models::Page;
 use crate::reports::stock::{Holding, LedgerLine, MaterialBalance, MaterialTotals};
@@ -13,7 +14,7 @@ use crate::views::components::{csrf, form_error, heading, input, input_with_hint
 use crate::views::layout::page;
 use crate::views::widgets::{movement_kind, submission_key, units};
 use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::web::forms::{FieldErrors, FormState};
 use chrono::NaiveDate;
 use maud::{html, Markup};
 
@@ -305,44 +306,165 @@ pub fn receipt_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots:
     )
 }
 
-pub fn receipt_list(ctx: &Ctx, receipts: &Page<ReceiptRow>) -> Markup {
+/// What the receipt list's filters offer: materials and the depots the person may see.
+pub struct ReceiptChoices<'a> {
+    pub materials: &'a [Material],
+    pub depots: &'a [Location],
+}
+
+/// A filter's control with its label, its hint and, when it was refused, its message beside it.
+fn filter_field(
+    ctx: &Ctx,
+    errors: &FieldErrors,
+    name: &str,
+    label_key: &str,
+    hint_key: Option<&str>,
+    control: Markup,
+) -> Markup {
+    let error = errors.get(name);
+    html! {
+        div.field.has-error[error.is_some()] {
+            label for=(name) { (ctx.t(label_key)) }
+            @if let Some(hint) = hint_key { p.hint id=(format!("{name}-hint")) { (ctx.t(hint)) } }
+            @if let Some(e) = error { p.field-error id=(format!("{name}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
+            (control)
+        }
+    }
+}
+
+/// `aria-describedby` for a filter with an optional hint and message.
+fn described_by(errors: &FieldErrors, name: &str, hint: bool) -> Option<String> {
+    let mut ids = Vec::new();
+    if errors.get(name).is_some() {
+        ids.push(format!("{name}-error"));
+    }
+    if hint {
+        ids.push(format!("{name}-hint"));
+    }
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+fn filter_select(
+    ctx: &Ctx,
+    errors: &FieldErrors,
+    name: &str,
+    label_key: &str,
+    chosen: &str,
+    options: &[(String, String)],
+) -> Markup {
+    let invalid = errors.get(name).is_some();
+    filter_field(
+        ctx,
+        errors,
+        name,
+        label_key,
+        None,
+        html! {
+            select id=(name) name=(name) aria-invalid=[invalid.then_some("true")] aria-describedby=[described_by(errors, name, false)] {
+                option value="" { (ctx.t("filter.all")) }
+                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
+            }
+        },
+    )
+}
+
+fn filter_input(
+    ctx: &Ctx,
+    errors: &FieldErrors,
+    name: &str,
+    label_key: &str,
+    kind: &str,
+    value: &str,
+    hint_key: Option<&str>,
+) -> Markup {
+    let invalid = errors.get(name).is_some();
+    filter_field(
+        ctx,
+        errors,
+        name,
+        label_key,
+        hint_key,
+        html! {
+            input id=(name) name=(name) type=(kind) value=(value)
+                aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[described_by(errors, name, hint_key.is_some())];
+        },
+    )
+}
+
+/// The receipt list with its filters. `rows` is None when a filter was refused: the form comes
+/// back with the messages and no rows, never rows that ignored a filter.
+pub fn receipt_list(
+    ctx: &Ctx,
+    query: &ReceiptQuery,
+    errors: &FieldErrors,
+    refusal: Option<&Invalid>,
+    receipts: Option<&Page<ReceiptRow>>,
+    choices: &ReceiptChoices,
+) -> Markup {
     let title = ctx.t("nav.receipts");
+    let query_string = query.to_query_string();
+    let reversed: Vec<(String, String)> =
+        ReversedFilter::CHOICES[1..].iter().map(|c| (c.to_string(), ctx.t(&format!("filter.reversed.{c}")))).collect();
+    let reversed_invalid = errors.get("reversed").is_some();
     page(
         ctx,
         &title,
         html! {
             (heading(&title, can_record(ctx).then(|| ("/receipts/new", ctx.t("receipt.new")))))
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Receipts, ""))
-            div.table-wrap role="region" aria-label=(title) tabindex="0" {
-                table {
-                    thead { tr {
-                        th scope="col" { (ctx.t("field.received_on")) }
-                        th scope="col" { (ctx.t("field.material")) }
-                        th scope="col" { (ctx.t("field.depot")) }
-                        th scope="col" .num { (ctx.t("field.quantity")) }
-                        th scope="col" { (ctx.t("field.supplier")) }
-                        th scope="col" { (ctx.t("field.delivery_reference")) }
-                    } }
-                    tbody {
-                        @for r in &receipts.rows {
-                            tr.reversed[r.reversed] {
-                                td { a href=(format!("/receipts/{}", r.receipt.id)) { (r.receipt.received_on) } }
-                                td { (r.material_name.get(ctx.lang)) }
-                                td { (r.location_name) }
-                                td.num { (number(ctx.lang, i64::from(r.receipt.quantity))) @if r.reversed { " " span.badge.off { (ctx.t("movement.reversed")) } } }
-                                td { (r.receipt.supplier) }
-                                td { (r.receipt.reference) }
+            form.filters method="get" action="/receipts" role="search" {
+                @if let Some(refusal) = refusal {
+                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
+                }
+                (filter_select(ctx, errors, "material", "field.material", &query.material, &material_options(ctx.lang, choices.materials)))
+                (filter_select(ctx, errors, "depot", "field.depot", &query.depot, &location_options(choices.depots)))
+                (filter_input(ctx, errors, "from", "filter.from", "date", &query.from, None))
+                (filter_input(ctx, errors, "to", "filter.to", "date", &query.to, None))
+                (filter_input(ctx, errors, "supplier", "filter.supplier", "search", &query.supplier, Some("hint.filter_supplier")))
+                (filter_field(ctx, errors, "reversed", "filter.reversed", None, html! {
+                    select #reversed name="reversed" aria-invalid=[reversed_invalid.then_some("true")] aria-describedby=[described_by(errors, "reversed", false)] {
+                        option value="" { (ctx.t("filter.reversed.all")) }
+                        @for (value, text) in &reversed { option value=(value) selected[query.reversed == *value] { (text) } }
+                    }
+                }))
+                button type="submit" { (ctx.t("filter.apply")) }
+            }
+            @if let Some(receipts) = receipts {
+                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Receipts, &query_string))
+                @if receipts.rows.is_empty() {
+                    p.empty { (ctx.t("list.empty")) }
+                } @else {
+                    div.table-wrap role="region" aria-label=(title) tabindex="0" {
+                        table {
+                            thead { tr {
+                                th scope="col" { (ctx.t("field.received_on")) }
+                                th scope="col" { (ctx.t("field.material")) }
+                                th scope="col" { (ctx.t("field.depot")) }
+                                th scope="col" .num { (ctx.t("field.quantity")) }
+                                th scope="col" { (ctx.t("field.supplier")) }
+                                th scope="col" { (ctx.t("field.delivery_reference")) }
+                            } }
+                            tbody {
+                                @for r in &receipts.rows {
+                                    tr.reversed[r.reversed] {
+                                        td { a href=(format!("/receipts/{}", r.receipt.id)) { (r.receipt.received_on) } }
+                                        td { (r.material_name.get(ctx.lang)) }
+                                        td { (r.location_name) }
+                                        td.num { (number(ctx.lang, i64::from(r.receipt.quantity))) @if r.reversed { " " span.badge.off { (ctx.t("movement.reversed")) } } }
+                                        td { (r.receipt.supplier) }
+                                        td { (r.receipt.reference) }
+                                    }
+                                }
                             }
                         }
                     }
                 }
+                (pagination(ctx, &query_string, receipts.page, receipts.page_count(), receipts.total))
             }
-            (pagination(ctx, "", receipts.page, receipts.page_count(), receipts.total))
         },
     )
 }
 
-/// A form asking for the reason of a reversal or cancellation.
 pub fn reason_form(ctx: &Ctx, form: &FormState, action: &str, button_key: &str, hint_key: &str) -> Markup {
     html! {
         form.stacked.reason-form method="post" action=(action) novalidate {

@@ -8,7 +8,7 @@ use crate::models::adjustment::{Adjustment, NewAdjustment, ADJUSTMENT_KINDS};
 use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
 use crate::models::material::Material;
-use crate::models::receipt::{NewReceipt, Receipt};
+use crate::models::receipt::{NewReceipt, Receipt, ReceiptQuery};
 use crate::models::region::Region;
 use crate::models::setting::Setting;
 use crate::reports::stock::{self as report, HoldingFilter};
@@ -186,12 +186,39 @@ fn parse_receipt(form: &PostForm) -> Result<NewReceipt, FieldErrors> {
     }
 }
 
+/// The receipt list, filtered by its query string (`ReceiptQuery`). A filter that cannot be
+/// used is shown beside its field with 422 and no rows: never a list that quietly ignored it.
 async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
-    let regions = scope(user);
+    let access = user.access();
     let page = page_param(&ctx);
-    let rows = db(&ctx, move |conn| Ok(Receipt::page(conn, regions.as_deref(), page, 50)?)).await?;
-    Ok(html(views::stock::receipt_list(&ctx, &rows)))
+    let (materials, depots) = stock_choices(&ctx, &access).await?;
+    let mut errors = FieldErrors::new();
+    let (query, filter) = match ReceiptQuery::from_query_string(&ctx.query) {
+        Err(unreadable) => (ReceiptQuery::default(), Err(unreadable)),
+        Ok(query) => {
+            let material_ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
+            let depot_ids: Vec<i32> = depots.iter().map(|d| d.id).collect();
+            let checked = query.validate(&material_ids, &depot_ids, access.regions.clone());
+            let checked = checked.map_err(|found| {
+                for (field, invalid) in found {
+                    errors.add(field, invalid);
+                }
+                Invalid::new("form.fix_errors")
+            });
+            (query, checked)
+        }
+    };
+    let choices = views::stock::ReceiptChoices { materials: &materials, depots: &depots };
+    match filter {
+        Ok(filter) => {
+            let rows = db(&ctx, move |conn| Ok(Receipt::page(conn, &filter, page, 50)?)).await?;
+            Ok(html(views::stock::receipt_list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices)))
+        }
+        Err(refusal) => {
+            Ok(unprocessable(views::stock::receipt_list(&ctx, &query, &errors, Some(&refusal), None, &choices)))
+        }
+    }
 }
 
 async fn receipt_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {

@@ -30,6 +30,7 @@ mod i18n;
 mod imports;
 mod instances;
 mod invariant;
+mod lists;
 mod locations;
 mod process;
 mod reference;

@@ -19,6 +19,7 @@ mod targets;
 use crate::db::schema::{campaigns, location_types, locations as places, materials, regions};
 use crate::db::DbConn;
 use crate::domain::Lang;
+use crate::models::receipt::ReversedFilter;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -145,6 +146,10 @@ pub struct Params {
     pub origin: String,
     /// Shipments and stock: "points" for distribution points only; stock: "depots" for depots only.
     pub dest: String,
+    /// Receipts: part of the supplier's name, any case.
+    pub supplier: String,
+    /// Receipts: "standing" (the default), "reversed" or "all".
+    pub reversed: String,
 }
 
 /// A filter that could not be understood: a translation key and the value.
@@ -184,6 +189,10 @@ pub struct Filter {
     pub points_only: bool,
     /// Stock: depots only.
     pub depots_only: bool,
+    /// Receipts: part of the supplier's name, any case.
+    pub supplier: Option<String>,
+    /// Receipts: by reversal; standing only unless asked.
+    pub reversed: crate::models::receipt::ReversedFilter,
     /// A region-limited user's regions.
     pub regions: Option<Vec<i32>>,
     /// The campaign code for the file name.
@@ -272,6 +281,19 @@ impl Filter {
             },
             _ => (None, None),
         };
+        let reversed = match (kind, params.reversed.trim()) {
+            (Kind::Receipts, "") => ReversedFilter::Standing,
+            (Kind::Receipts, raw) => match ReversedFilter::parse(raw) {
+                Some(r) => r,
+                None => return Ok(Err(Refusal::new("export.err.reversed", raw))),
+            },
+            _ => ReversedFilter::All,
+        };
+        let supplier_text = params.supplier.trim();
+        if supplier_text.chars().count() > crate::models::receipt::SUPPLIER_MAX {
+            return Ok(Err(Refusal::new("export.err.supplier", supplier_text)));
+        }
+        let supplier = Some(supplier_text.to_string()).filter(|s| !s.is_empty());
         let dest = params.dest.trim();
         let points_only = dest == "points";
         let depots_only = dest == "depots";
@@ -302,6 +324,8 @@ impl Filter {
             origin_id,
             points_only,
             depots_only,
+            supplier,
+            reversed,
             regions,
             campaign_code,
         }))

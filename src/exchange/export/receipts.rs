@@ -1,13 +1,16 @@
-//! Receipts: material arriving at a depot, one row per receipt that stands (a receipt whose
-//! movement was reversed is left out), keyed by the receipt.
+//! Receipts: material arriving at a depot, one row per receipt, keyed by the receipt. By default
+//! only receipts that stand (a receipt whose movement was reversed is left out); `reversed=all`
+//! or `reversed=reversed` ask for others. The filters are the receipt list's own
+//! (`models::receipt::filter_receipts`).
 
 use super::{name_in, username_of, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{locations, materials, receipts, regions};
 use crate::db::DbConn;
 use crate::domain::Lang;
+use crate::models::receipt::{filter_receipts, ReceiptFilter};
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{Nullable, Text};
 
 /// The receipt columns, in this order (the receipt import reads them back by name).
 pub const RECEIPT_COLUMNS: [&str; 11] = [
@@ -24,14 +27,26 @@ pub const RECEIPT_COLUMNS: [&str; 11] = [
     "recorded_by",
 ];
 
-/// No reversal points at the receipt's own movement.
-const NOT_REVERSED_SQL: &str = "NOT EXISTS (SELECT 1 FROM stock_movements own \
-     JOIN stock_movements reversal ON reversal.reverses_id = own.id WHERE own.receipt_id = receipts.id)";
-
 type Row = (
     (i32, NaiveDate, String, String, i32, String, String, Option<String>),
     (String, String, Option<String>, Option<String>),
 );
+
+impl Filter {
+    /// The part of the filters the receipt list shares: material, receiving place, dates,
+    /// supplier, reversal and the user's regions.
+    fn receipts(&self) -> ReceiptFilter {
+        ReceiptFilter {
+            material_id: self.material_id,
+            location_id: self.origin_id,
+            from: self.from,
+            to: self.to,
+            supplier: self.supplier.clone(),
+            reversed: self.reversed,
+            regions: self.regions.clone(),
+        }
+    }
+}
 
 macro_rules! query {
     ($filter:expr) => {{
@@ -40,16 +55,9 @@ macro_rules! query {
             .inner_join(materials::table)
             .inner_join(locations::table)
             .left_join(regions::table.on(locations::region_id.eq(regions::id.nullable())))
-            .filter(diesel::dsl::sql::<Bool>(NOT_REVERSED_SQL))
             .into_boxed();
         if let Some(id) = filter.campaign_id {
             q = q.filter(materials::campaign_id.eq(id));
-        }
-        if let Some(id) = filter.material_id {
-            q = q.filter(receipts::material_id.eq(id));
-        }
-        if let Some(id) = filter.origin_id {
-            q = q.filter(receipts::location_id.eq(id));
         }
         if let Some(id) = filter.region_id {
             q = q.filter(locations::region_id.eq(id));
@@ -57,16 +65,7 @@ macro_rules! query {
         if let Some(id) = filter.type_id {
             q = q.filter(locations::location_type_id.eq(id));
         }
-        if let Some(from) = filter.from {
-            q = q.filter(receipts::received_on.ge(from));
-        }
-        if let Some(to) = filter.to {
-            q = q.filter(receipts::received_on.le(to));
-        }
-        if let Some(regions) = &filter.regions {
-            q = q.filter(locations::region_id.eq_any(regions.clone()));
-        }
-        q
+        filter_receipts!(q, &filter.receipts())
     }};
 }
 
