@@ -130,7 +130,7 @@ fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Dashboard
             }
             div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(q.from); }
             div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(q.to); }
-            div.field.narrow { label for="days" { (ctx.t("dashboard.transit_days")) } input #days name="days" type="number" min="1" max="365" value=(q.transit_days); }
+            div.field.short { label for="days" { (ctx.t("dashboard.transit_days")) } input #days name="days" type="number" min="1" max="365" value=(q.transit_days); }
             button type="submit" { (ctx.t("filter.apply")) }
         }
     }

@@ -420,7 +420,7 @@ pub fn receipt_list(
                 (filter_select(ctx, errors, "depot", "field.depot", &query.depot, &location_options(choices.depots)))
                 (filter_input(ctx, errors, "from", "filter.from", "date", &query.from, None))
                 (filter_input(ctx, errors, "to", "filter.to", "date", &query.to, None))
-                (filter_input(ctx, errors, "supplier", "filter.supplier", "search", &query.supplier, Some("hint.filter_supplier")))
+                (filter_input(ctx, errors, "supplier", "filter.supplier", "search", &query.supplier, None))
                 (filter_field(ctx, errors, "reversed", "filter.reversed", None, html! {
                     select #reversed name="reversed" aria-invalid=[reversed_invalid.then_some("true")] aria-describedby=[described_by(errors, "reversed", false)] {
                         option value="" { (ctx.t("filter.reversed.all")) }
