@@ -9,7 +9,7 @@
 //!    free port, signs in as the demo manager and downloads `GET /export/distributions.csv`
 //!    BENCH_RUNS times (default 3), reading the whole body: rows/s, first byte, and the server
 //!    process's peak RSS (VmHWM in /proc/PID/status) after startup and after the exports;
-//! 3. runs the same query — the export's sixteen columns, the same joins, ordered the same way —
+//! 3. runs the same query — the export's seventeen columns, the same joins, ordered the same way —
 //!    through the database's own CSV writer, `sqlite3 -csv -header FILE "…"` and
 //!    `psql URL -c "\copy (…) to stdout csv header"`, the same number of times, its output read
 //!    through a pipe like the HTTP body; and checks that both give the same number of rows.
@@ -41,19 +41,20 @@ enum Backend {
     Postgres,
 }
 
-/// The export's rows as one SQL statement: the sixteen distribution columns, the same joins and
-/// conditions (delivered lines with units received, to places that are not depots), by line id.
+/// The export's rows as one SQL statement: the seventeen distribution columns, the same joins and
+/// conditions (delivered lines with units received, to places that are not depots), in the same
+/// order (delivery date, then line).
 const DISTRIBUTIONS_SQL: &str = "SELECT s.delivered_on AS delivered_on, s.reference AS shipment_reference, \
-     m.code AS material_code, m.name AS material_name, sl.quantity_received AS quantity, l.name AS location_name, \
-     lt.code AS location_type, g.code AS region_code, g.name AS region_name, l.city AS city, l.country AS country, \
+     m.code AS material_code, m.name_en AS material_name, sl.quantity_received AS quantity, l.name AS location_name, \
+     lt.code AS location_type, g.code AS region_code, g.name_en AS region_name, l.city AS city, l.country AS country, \
      (SELECT u.username FROM shipment_events e JOIN users u ON u.id = e.user_id WHERE e.shipment_id = s.id \
       AND e.status = 'delivered' ORDER BY e.at DESC, e.id DESC LIMIT 1) AS recorded_by, \
      l.code AS location_code, sl.quantity AS quantity_sent, \
-     (SELECT o.code FROM locations o WHERE o.id = s.origin_id) AS origin_code, s.external_ref AS external_ref \
+     (SELECT o.code FROM locations o WHERE o.id = s.origin_id) AS origin_code, s.external_ref AS external_ref, sl.shortfall_reason AS shortfall_reason \
      FROM shipment_lines sl JOIN shipments s ON s.id = sl.shipment_id JOIN materials m ON m.id = sl.material_id \
      JOIN locations l ON l.id = s.destination_id JOIN location_types lt ON lt.id = l.location_type_id \
      LEFT JOIN regions g ON g.id = l.region_id \
-     WHERE s.status = 'delivered' AND l.is_depot = FALSE AND sl.quantity_received > 0 ORDER BY sl.id";
+     WHERE s.status = 'delivered' AND l.is_depot = FALSE AND sl.quantity_received > 0 ORDER BY s.delivered_on, sl.id";
 
 /// Loads what is missing (every loader does nothing when its data is already there).
 fn prepare(conn: &mut DbConn, scale: u32, analyze: bool) -> f64 {

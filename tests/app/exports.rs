@@ -23,6 +23,7 @@ both_backends!(
     bad_filters_are_refused_with_a_page,
     pages_link_their_exports,
     command_line_exports_every_kind,
+    dated_rows_come_in_date_order,
 );
 
 const HEADER: [&str; 12] = [
@@ -345,7 +346,7 @@ async fn shipments_export_uses_the_list_filters(backend: Backend) {
 
 // ---- every other kind ----
 
-use crate::stock::{f, post_once, receipt_ok};
+use crate::stock::{f, post_once, receipt, receipt_ok};
 
 /// The demo with its history at scale 2 (written in bulk, so quick to load, and with more ledger
 /// rows than one export chunk), allocation plan and broadcast airings.
@@ -459,7 +460,10 @@ async fn distributions_end_with_origin_and_external_ref(backend: Backend) {
     let expected = sql_rows(
         &app,
         &["s.reference", "sl.quantity", "o.code", "s.external_ref", "sl.shortfall_reason"],
-        &format!("{} ORDER BY sl.id", DELIVERED.replace(" WHERE ", " JOIN locations o ON o.id = s.origin_id WHERE ")),
+        &format!(
+            "{} ORDER BY s.delivered_on, sl.id",
+            DELIVERED.replace(" WHERE ", " JOIN locations o ON o.id = s.origin_id WHERE ")
+        ),
     );
     let got: Vec<String> =
         rows[1..].iter().map(|r| [&r[1], &r[13], &r[14], &r[15], &r[16]].map(|c| c.as_str()).join("|")).collect();
@@ -502,7 +506,10 @@ async fn receipts_export_leaves_out_reversed_receipts(backend: Backend) {
             "recorded_by"
         ]
     );
-    assert_eq!(joined(&rows[1..]), sql_rows(&app, &RECEIPT_EXPRS, &format!("{RECEIPTS_SQL} ORDER BY r.id")));
+    assert_eq!(
+        joined(&rows[1..]),
+        sql_rows(&app, &RECEIPT_EXPRS, &format!("{RECEIPTS_SQL} ORDER BY r.received_on, r.id"))
+    );
     assert_eq!(rows.len() as i64 - 1, app.count("receipts") - 1, "all but the reversed one");
     assert!(rows[1..].iter().any(|r| r[3] == "120" && r[10] == "logistics"), "the new receipt, with who recorded it");
     assert!(!rows[1..].iter().any(|r| r[3] == "77"), "the reversed receipt is left out");
@@ -557,7 +564,7 @@ async fn airings_export_has_net_airings_only(backend: Backend) {
         ]
     );
     assert!(rows.len() > 10, "the demo schedule is exported");
-    assert_eq!(joined(&rows[1..]), sql_rows(&app, &AIRING_EXPRS, &format!("{AIRINGS_SQL} ORDER BY a.id")));
+    assert_eq!(joined(&rows[1..]), sql_rows(&app, &AIRING_EXPRS, &format!("{AIRINGS_SQL} ORDER BY a.aired_on, a.id")));
     assert_eq!(rows.len() as i64 - 1, net_before - 2, "neither the two corrected airings nor their corrections");
     assert!(!rows[1..].iter().any(|r| r[2] == "MED-GLOBO" && r[3] == "7"), "the reversed airing is left out");
 
@@ -649,7 +656,10 @@ async fn targets_stock_and_ledger_match_the_tables(backend: Backend) {
         "more than one chunk: {}",
         ledger.len()
     );
-    assert_eq!(joined(&ledger[1..]), sql_rows(&app, &LEDGER_EXPRS, &format!("{LEDGER_SQL} ORDER BY x.id")));
+    assert_eq!(
+        joined(&ledger[1..]),
+        sql_rows(&app, &LEDGER_EXPRS, &format!("{LEDGER_SQL} ORDER BY x.effective_on, x.id"))
+    );
 
     // A material's ledger at one place and in a range, as the ledger page asks for it.
     let (poster, ccs) = (app.material_id("POSTER"), app.location_id("DEP-CCS"));
@@ -660,7 +670,7 @@ async fn targets_stock_and_ledger_match_the_tables(backend: Backend) {
         &LEDGER_EXPRS,
         &format!(
             "{LEDGER_SQL} WHERE x.material_id = {poster} AND (x.from_location_id = {ccs} OR x.to_location_id = {ccs}) \
-             AND x.effective_on BETWEEN '2005-03-01' AND '2005-09-30' ORDER BY x.id"
+             AND x.effective_on BETWEEN '2005-03-01' AND '2005-09-30' ORDER BY x.effective_on, x.id"
         ),
     );
     assert!(!expected.is_empty());
@@ -897,4 +907,47 @@ async fn command_line_exports_every_kind(backend: Backend) {
         .expect("run the binary");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("coverage"), "the error lists every kind: {stderr}");
+}
+
+/// Receipts, distributions, airings and ledger movements come in date order, whatever order they
+/// were recorded in: a receipt backdated today sits among its date's rows, and a ledger longer
+/// than one chunk loses and repeats nothing across chunks that end inside a day.
+async fn dated_rows_come_in_date_order(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    {
+        let mut conn = app.conn();
+        campaign_tracker::demo::history::load_history(&mut conn, 3, &mut |_, _| {}).expect("history");
+        campaign_tracker::demo::airings::load_airings(&mut conn).expect("airings");
+    }
+    let b = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (poster, ccs) = (app.material_id("POSTER"), app.location_id("DEP-CCS"));
+    let first_day = app.strings("SELECT CAST(MIN(received_on) AS TEXT) AS s FROM receipts").remove(0);
+    let backdated = receipt(&app, &b, poster, ccs, "321", &first_day).await;
+    backdated.assert_see_other();
+
+    let client = app.signed_in(VIEWER.0, VIEWER.1).await;
+    let receipts = export_rows(&app, &client, "/export/receipts.csv").await;
+    let on_first_day: Vec<&Vec<String>> = receipts[1..].iter().take_while(|r| r[0] == first_day).collect();
+    assert!(
+        on_first_day.iter().any(|r| r[3] == "321"),
+        "the receipt recorded last but dated {first_day} comes with that day's rows"
+    );
+    for (path, date_column) in [
+        ("/export/receipts.csv", "received_on"),
+        ("/export/distributions.csv", "delivered_on"),
+        ("/export/airings.csv", "aired_on"),
+        ("/export/ledger.csv", "effective_on"),
+    ] {
+        let rows = export_rows(&app, &client, path).await;
+        let at = column(&rows, date_column);
+        let dates: Vec<&str> = rows[1..].iter().map(|r| r[at].as_str()).collect();
+        assert!(dates.len() > 10, "{path} has rows");
+        assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{path} is in {date_column} order");
+    }
+    let ledger = export_rows(&app, &client, "/export/ledger.csv").await;
+    let movements = app.count("stock_movements");
+    assert!(movements > 5000, "the ledger spans more than one chunk ({movements})");
+    let ids: std::collections::BTreeSet<&str> = ledger[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ledger.len() as i64 - 1, movements, "every movement once");
+    assert_eq!(ids.len() as i64, movements, "no movement twice");
 }

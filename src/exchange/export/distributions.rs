@@ -123,36 +123,40 @@ fn distinct(mut ids: Vec<i32>) -> Vec<i32> {
     ids
 }
 
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) -> QueryResult<Chunk> {
-    let rows: Vec<Row> = query!(filter, is_sqlite(conn))
-        .filter(shipment_lines::id.gt(after))
-        .order(shipment_lines::id)
-        .limit(CHUNK)
-        .select((
-            (
-                shipment_lines::id,
-                shipments::delivered_on,
-                shipments::reference,
-                materials::code,
-                name_in(lang, "materials"),
-                shipment_lines::quantity_received,
-                locations::name,
-                location_types::code,
-            ),
-            (
-                regions::code.nullable(),
-                region_name_in(lang),
-                locations::city,
-                locations::country,
-                locations::code,
-                shipment_lines::quantity,
-                shipments::id,
-                shipments::origin_id,
-            ),
-            (shipments::external_ref, shipment_lines::shortfall_reason),
-        ))
-        .load(conn)?;
-    let last = rows.last().map(|r| r.0 .0);
+pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: super::Cursor, lang: Lang) -> QueryResult<Chunk> {
+    let rows: Vec<Row> = super::after_day!(
+        query!(filter, is_sqlite(conn)),
+        shipments::delivered_on.assume_not_null(),
+        shipment_lines::id,
+        after
+    )
+    .order((shipments::delivered_on, shipment_lines::id))
+    .limit(CHUNK)
+    .select((
+        (
+            shipment_lines::id,
+            shipments::delivered_on,
+            shipments::reference,
+            materials::code,
+            name_in(lang, "materials"),
+            shipment_lines::quantity_received,
+            locations::name,
+            location_types::code,
+        ),
+        (
+            regions::code.nullable(),
+            region_name_in(lang),
+            locations::city,
+            locations::country,
+            locations::code,
+            shipment_lines::quantity,
+            shipments::id,
+            shipments::origin_id,
+        ),
+        (shipments::external_ref, shipment_lines::shortfall_reason),
+    ))
+    .load(conn)?;
+    let last = rows.last().map(|r| super::Cursor { day: r.0 .1, id: r.0 .0 });
     let people = recorded_by(conn, &distinct(rows.iter().map(|r| r.1 .6).collect()))?;
     let origins = codes(conn, &distinct(rows.iter().map(|r| r.1 .7).collect()))?;
     let cells = rows

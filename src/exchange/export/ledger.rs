@@ -91,36 +91,40 @@ pub(super) fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
     query!(filter, places, froms, tos).count().get_result(conn)
 }
 
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResult<Chunk> {
+pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: super::Cursor) -> QueryResult<Chunk> {
     let (froms, tos) = diesel::alias!(locations as froms, locations as tos);
     let recorded_by = username_of("stock_movements.recorded_by");
     let places = place_ids(conn, filter)?;
-    let rows: Vec<Row> = query!(filter, places, froms, tos)
-        .filter(stock_movements::id.gt(after))
-        .order(stock_movements::id)
-        .limit(CHUNK)
-        .select((
-            (
-                stock_movements::id,
-                stock_movements::effective_on,
-                stock_movements::kind,
-                materials::code,
-                froms.field(locations::code).nullable(),
-                tos.field(locations::code).nullable(),
-                stock_movements::quantity,
-                stock_movements::reverses_id,
-            ),
-            (
-                shipments::reference.nullable(),
-                stock_movements::receipt_id,
-                stock_movements::adjustment_id,
-                stock_movements::reason,
-                diesel::dsl::sql::<Nullable<Text>>(&recorded_by),
-                stock_movements::recorded_at,
-            ),
-        ))
-        .load(conn)?;
-    let last = rows.last().map(|r| r.0 .0);
+    let rows: Vec<Row> = super::after_day!(
+        query!(filter, places, froms, tos),
+        stock_movements::effective_on,
+        stock_movements::id,
+        after
+    )
+    .order((stock_movements::effective_on, stock_movements::id))
+    .limit(CHUNK)
+    .select((
+        (
+            stock_movements::id,
+            stock_movements::effective_on,
+            stock_movements::kind,
+            materials::code,
+            froms.field(locations::code).nullable(),
+            tos.field(locations::code).nullable(),
+            stock_movements::quantity,
+            stock_movements::reverses_id,
+        ),
+        (
+            shipments::reference.nullable(),
+            stock_movements::receipt_id,
+            stock_movements::adjustment_id,
+            stock_movements::reason,
+            diesel::dsl::sql::<Nullable<Text>>(&recorded_by),
+            stock_movements::recorded_at,
+        ),
+    ))
+    .load(conn)?;
+    let last = rows.last().map(|r| super::Cursor { day: Some(r.0 .1), id: r.0 .0 });
     let cells = rows
         .into_iter()
         .map(|(a, b)| {

@@ -1,6 +1,7 @@
 //! The kinds of export, their filters (the same as the pages'), and row sources that read
-//! keyset-paginated chunks (`WHERE id > last ORDER BY id LIMIT n`): diesel loads a whole result
-//! set, so a chunk at a time keeps memory flat however large the export.
+//! keyset-paginated chunks (`WHERE (day, id) > last ORDER BY day, id LIMIT n`): diesel loads a
+//! whole result set, so a chunk at a time keeps memory flat however large the export. Dated
+//! rows (distributions, receipts, airings, ledger movements) come in date order, the rest by id.
 //!
 //! One file per kind, each with its columns, a `count` and a `chunk`:
 //! `distributions`, `locations`, `shipments`, `receipts`, `airings`, `targets`, `stock`
@@ -373,8 +374,34 @@ fn username_of(column: &str) -> String {
     format!("(SELECT users.username FROM users WHERE users.id = {column})")
 }
 
-/// A chunk as read: the last keyset id (None when empty) and the rows.
-type Chunk = (Option<i32>, Vec<Vec<Cell>>);
+/// Where a chunk ends: the last row's date (for kinds in date order) and id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Cursor {
+    /// None before the first chunk, and always for kinds read in id order.
+    pub day: Option<NaiveDate>,
+    pub id: i32,
+}
+
+impl Cursor {
+    fn by_id(id: i32) -> Cursor {
+        Cursor { day: None, id }
+    }
+}
+
+/// A chunk as read: where it ended (None when empty) and the rows.
+type Chunk = (Option<Cursor>, Vec<Vec<Cell>>);
+
+/// Keyset over a date and an id: rows after `after` in (date, id) order.
+macro_rules! after_day {
+    ($query:expr, $day:expr, $id:expr, $after:expr) => {{
+        let after: super::Cursor = $after;
+        match after.day {
+            None => $query,
+            Some(day) => $query.filter($day.gt(day).or($day.eq(day).and($id.gt(after.id)))),
+        }
+    }};
+}
+pub(super) use after_day;
 
 /// Reads an export a chunk at a time, remembering the last id read.
 #[derive(Debug, Clone)]
@@ -382,13 +409,13 @@ pub struct Source {
     pub kind: Kind,
     pub filter: Filter,
     pub lang: Lang,
-    last_id: i32,
+    last: Cursor,
     done: bool,
 }
 
 impl Source {
     pub fn new(kind: Kind, filter: Filter, lang: Lang) -> Source {
-        Source { kind, filter, lang, last_id: 0, done: false }
+        Source { kind, filter, lang, last: Cursor::default(), done: false }
     }
 
     pub fn is_done(&self) -> bool {
@@ -432,21 +459,21 @@ impl Source {
             self.done = true;
         }
         if let Some(last) = last {
-            self.last_id = last;
+            self.last = last;
         }
         Ok(rows)
     }
 
     fn read(&self, conn: &mut DbConn) -> QueryResult<Chunk> {
-        let (f, after, lang) = (&self.filter, self.last_id, self.lang);
+        let (f, after, lang) = (&self.filter, self.last, self.lang);
         match self.kind {
             Kind::Distributions => distributions::chunk(conn, f, after, lang),
-            Kind::Locations => locations::chunk(conn, f, after, lang),
-            Kind::Shipments => shipments::chunk(conn, f, after),
+            Kind::Locations => locations::chunk(conn, f, after.id, lang),
+            Kind::Shipments => shipments::chunk(conn, f, after.id),
             Kind::Receipts => receipts::chunk(conn, f, after, lang),
             Kind::Airings => airings::chunk(conn, f, after, lang),
-            Kind::Targets => targets::chunk(conn, f, after, lang),
-            Kind::Stock => stock::chunk(conn, f, after, lang),
+            Kind::Targets => targets::chunk(conn, f, after.id, lang),
+            Kind::Stock => stock::chunk(conn, f, after.id, lang),
             Kind::Ledger => ledger::chunk(conn, f, after),
             Kind::Coverage => Ok((None, coverage::rows(conn, f, lang)?)),
         }

@@ -73,11 +73,10 @@ pub(super) fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
     query!(filter).count().get_result(conn)
 }
 
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) -> QueryResult<Chunk> {
+pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: super::Cursor, lang: Lang) -> QueryResult<Chunk> {
     let recorded_by = username_of("receipts.recorded_by");
-    let rows: Vec<Row> = query!(filter)
-        .filter(receipts::id.gt(after))
-        .order(receipts::id)
+    let rows: Vec<Row> = super::after_day!(query!(filter), receipts::received_on, receipts::id, after)
+        .order((receipts::received_on, receipts::id))
         .limit(CHUNK)
         .select((
             (
@@ -98,7 +97,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) 
             ),
         ))
         .load(conn)?;
-    let last = rows.last().map(|r| r.0 .0);
+    let last = rows.last().map(|r| super::Cursor { day: Some(r.0 .1), id: r.0 .0 });
     let cells = rows
         .into_iter()
         .map(|(a, b)| {

@@ -155,7 +155,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32) -> QueryResu
             (diesel::dsl::sql::<Nullable<Text>>(CREATED_BY_SQL), shipments::note),
         ))
         .load(conn)?;
-    let last = rows.last().map(|r| r.0 .0);
+    let last = rows.last().map(|r| r.0 .0).map(super::Cursor::by_id);
     let cells = rows
         .into_iter()
         .map(|(a, b, c)| {

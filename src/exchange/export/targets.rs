@@ -61,7 +61,7 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) 
             location_types::name_es,
         ))
         .load(conn)?;
-    let last = rows.last().map(|r| r.0);
+    let last = rows.last().map(|r| r.0).map(super::Cursor::by_id);
     let cells = rows
         .into_iter()
         .map(|r| {
