@@ -52,7 +52,9 @@ impl Application {
         let imports = tokio::sync::Semaphore::new(web::IMPORTS_AT_ONCE);
         let import_worker = crate::exchange::import::worker::ImportWorker::start()
             .map_err(|e| StartupError::Prepare(format!("cannot start the import thread: {e}")))?;
-        let state = aw::Data::new(AppState { pool, config, session_key, imports, import_worker });
+        let health_pool = connect_pool(&config.database_url, 1)?;
+        let figures = Default::default();
+        let state = aw::Data::new(AppState { pool, health_pool, config, session_key, imports, import_worker, figures });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

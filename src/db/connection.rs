@@ -157,6 +157,15 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Refreshes the planner's statistics after a bulk load (`demo`, an import): on PostgreSQL
+/// `ANALYZE`; SQLite plans from its indexes alone here and needs nothing.
+pub fn analyze_after_bulk_load(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Postgresql(c) => c.batch_execute("ANALYZE"),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
 impl DbConn {
     pub fn backend(&self) -> Backend {
         match self {

@@ -6,7 +6,10 @@ pub mod collation;
 pub mod connection;
 pub mod schema;
 
-pub use connection::{connect_pool, redact as redact_url, run_migrations, Backend, DbConn, DbError, Pool, PooledConn};
+pub use connection::{
+    analyze_after_bulk_load, connect_pool, redact as redact_url, run_migrations, Backend, DbConn, DbError, Pool,
+    PooledConn,
+};
 
 /// Where long work takes a database connection only for each query it makes (an import's
 /// check reads a whole file, which needs no connection): the pool, or one connection already

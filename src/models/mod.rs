@@ -5,6 +5,7 @@ pub mod airing;
 pub mod audit;
 pub mod campaign;
 pub mod import;
+pub mod keyset;
 pub mod location;
 pub mod location_type;
 pub mod material;

@@ -3,7 +3,8 @@
 use crate::db::schema::{locations, materials, receipts, stock_movements};
 use crate::db::DbConn;
 use crate::domain::{Invalid, OptionalText};
-use crate::models::{now, Page};
+use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
+use crate::models::now;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -81,7 +82,7 @@ impl ReversedFilter {
 }
 
 /// The receipt list's filters as typed in its query string (`material`, `depot`, `from`, `to`,
-/// `supplier`, `reversed`); empty means any. Other parameters (`page`) are not its business.
+/// `supplier`, `reversed`); empty means any. Other parameters (the page's `after`, `before`, `last`) are not its business.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ReceiptQuery {
@@ -99,7 +100,7 @@ pub struct ReceiptQuery {
     pub reversed: String,
 }
 
-/// The receipt filters, checked: what `Receipt::page` and the receipts export filter on.
+/// The receipt filters, checked: what `Receipt::window` and the receipts export filter on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceiptFilter {
     pub material_id: Option<i32>,
@@ -285,16 +286,43 @@ impl Receipt {
     }
 
     /// Receipts that pass `filter`, newest first.
-    pub fn page(conn: &mut DbConn, filter: &ReceiptFilter, page: i64, per_page: i64) -> QueryResult<Page<ReceiptRow>> {
+    /// One keyset page, newest received first; the total counted up to `COUNT_CAP`.
+    pub fn window(
+        conn: &mut DbConn,
+        filter: &ReceiptFilter,
+        seek: &Seek,
+        per_page: usize,
+    ) -> QueryResult<Window<ReceiptRow>> {
         let build = || {
             let q = receipts::table.inner_join(materials::table).inner_join(locations::table).into_boxed();
             filter_receipts!(q, filter)
         };
-        let total = build().count().get_result(conn)?;
-        let rows: Vec<(Receipt, crate::domain::Names, String)> = build()
-            .order((receipts::received_on.desc(), receipts::id.desc()))
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+        let counted: Vec<i32> = build().select(receipts::id).limit(COUNT_CAP + 1).load(conn)?;
+        let total = Total::from_capped(counted.len() as i64);
+        let key = match seek {
+            Seek::After(k) | Seek::Before(k) => keyset::parse_date_key(k),
+            Seek::First | Seek::Last => None,
+        };
+        let q = build();
+        let q = if seek.backwards() {
+            let q = match key {
+                Some((on, id)) => {
+                    q.filter(receipts::received_on.gt(on).or(receipts::received_on.eq(on).and(receipts::id.gt(id))))
+                }
+                None => q,
+            };
+            q.order((receipts::received_on.asc(), receipts::id.asc()))
+        } else {
+            let q = match key {
+                Some((on, id)) => {
+                    q.filter(receipts::received_on.lt(on).or(receipts::received_on.eq(on).and(receipts::id.lt(id))))
+                }
+                None => q,
+            };
+            q.order((receipts::received_on.desc(), receipts::id.desc()))
+        };
+        let rows: Vec<(Receipt, crate::domain::Names, String)> = q
+            .limit(per_page as i64 + 1)
             .select((Receipt::as_select(), (materials::name_en, materials::name_es), locations::name))
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
@@ -307,20 +335,16 @@ impl Receipt {
             .filter(own.field(stock_movements::receipt_id).eq_any(&ids))
             .select(own.field(stock_movements::receipt_id).assume_not_null())
             .load(conn)?;
-        Ok(Page {
-            rows: rows
-                .into_iter()
-                .map(|(receipt, material_name, location_name)| ReceiptRow {
-                    reversed: reversed.contains(&receipt.id),
-                    receipt,
-                    material_name,
-                    location_name,
-                })
-                .collect(),
-            total,
-            page,
-            per_page,
-        })
+        let rows: Vec<ReceiptRow> = rows
+            .into_iter()
+            .map(|(receipt, material_name, location_name)| ReceiptRow {
+                reversed: reversed.contains(&receipt.id),
+                receipt,
+                material_name,
+                location_name,
+            })
+            .collect();
+        Ok(Window::from_rows(rows, per_page, seek, total, |r| keyset::date_key(r.receipt.received_on, r.receipt.id)))
     }
 }
 

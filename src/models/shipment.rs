@@ -3,7 +3,8 @@
 
 use crate::db::schema::{attachments, locations, materials, shipment_events, shipment_lines, shipments, users};
 use crate::db::DbConn;
-use crate::models::{like_pattern, now, Page};
+use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
+use crate::models::{like_pattern, now};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -308,12 +309,14 @@ impl Shipment {
             .load(conn)
     }
 
-    pub fn page(
+    /// One keyset page of the list: the rows after (or before) a sort key in the chosen order,
+    /// each sort order walking its own index; the total is counted up to `COUNT_CAP`.
+    pub fn window(
         conn: &mut DbConn,
         filter: &ShipmentFilter,
-        page: i64,
-        per_page: i64,
-    ) -> QueryResult<Page<ShipmentRow>> {
+        seek: &Seek,
+        per_page: usize,
+    ) -> QueryResult<Window<ShipmentRow>> {
         let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
         let build = || {
             let mut q = shipments::table
@@ -378,16 +381,68 @@ impl Shipment {
             }
             q
         };
-        let total = build().count().get_result(conn)?;
-        let sorted = match filter.sort {
-            ShipmentSort::Newest => build().order((shipments::updated_at.desc(), shipments::id.desc())),
-            ShipmentSort::Oldest => build().order((shipments::updated_at.asc(), shipments::id.asc())),
-            ShipmentSort::Reference => build().order(shipments::reference.asc()),
-            ShipmentSort::Status => build().order((shipments::status.asc(), shipments::id.desc())),
+        let counted: Vec<i32> = build().select(shipments::id).limit(COUNT_CAP + 1).load(conn)?;
+        let total = Total::from_capped(counted.len() as i64);
+        let limit = per_page as i64 + 1;
+        let back = seek.backwards();
+        let key = match seek {
+            Seek::After(k) | Seek::Before(k) => Some(k.as_str()),
+            Seek::First | Seek::Last => None,
         };
-        let rows: Vec<(Shipment, String, String)> = sorted
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+        // A key that does not read is the first page (or the last), never an error.
+        let q = build();
+        let q = match filter.sort {
+            ShipmentSort::Newest | ShipmentSort::Oldest => {
+                let newest = filter.sort == ShipmentSort::Newest;
+                // Rows later in the list's order are older under Newest, newer under Oldest.
+                let descending = newest != back;
+                let q = match key.and_then(keyset::parse_timestamp_key) {
+                    Some((at, id)) if descending => q.filter(
+                        shipments::updated_at.lt(at).or(shipments::updated_at.eq(at).and(shipments::id.lt(id))),
+                    ),
+                    Some((at, id)) => q.filter(
+                        shipments::updated_at.gt(at).or(shipments::updated_at.eq(at).and(shipments::id.gt(id))),
+                    ),
+                    None => q,
+                };
+                if descending {
+                    q.order((shipments::updated_at.desc(), shipments::id.desc()))
+                } else {
+                    q.order((shipments::updated_at.asc(), shipments::id.asc()))
+                }
+            }
+            ShipmentSort::Reference => {
+                let q = match key.and_then(keyset::parse_text_key) {
+                    Some((reference, _)) if !back => q.filter(shipments::reference.gt(reference)),
+                    Some((reference, _)) => q.filter(shipments::reference.lt(reference)),
+                    None => q,
+                };
+                if back {
+                    q.order(shipments::reference.desc())
+                } else {
+                    q.order(shipments::reference.asc())
+                }
+            }
+            ShipmentSort::Status => {
+                // Status ascending, then newest id first.
+                let q = match key.and_then(keyset::parse_text_key) {
+                    Some((status, id)) if !back => q.filter(
+                        shipments::status.gt(status.clone()).or(shipments::status.eq(status).and(shipments::id.lt(id))),
+                    ),
+                    Some((status, id)) => q.filter(
+                        shipments::status.lt(status.clone()).or(shipments::status.eq(status).and(shipments::id.gt(id))),
+                    ),
+                    None => q,
+                };
+                if back {
+                    q.order((shipments::status.desc(), shipments::id.asc()))
+                } else {
+                    q.order((shipments::status.asc(), shipments::id.desc()))
+                }
+            }
+        };
+        let rows: Vec<(Shipment, String, String)> = q
+            .limit(limit)
             .select((Shipment::as_select(), origins.field(locations::name), destinations.field(locations::name)))
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
@@ -418,20 +473,21 @@ impl Shipment {
             }
             units
         };
-        Ok(Page {
-            rows: rows
-                .into_iter()
-                .map(|(shipment, origin_name, destination_name)| ShipmentRow {
-                    units: units_of(shipment.id),
-                    shipment,
-                    origin_name,
-                    destination_name,
-                })
-                .collect(),
-            total,
-            page,
-            per_page,
-        })
+        let rows: Vec<ShipmentRow> = rows
+            .into_iter()
+            .map(|(shipment, origin_name, destination_name)| ShipmentRow {
+                units: units_of(shipment.id),
+                shipment,
+                origin_name,
+                destination_name,
+            })
+            .collect();
+        let sort = filter.sort;
+        Ok(Window::from_rows(rows, per_page, seek, total, |r| match sort {
+            ShipmentSort::Newest | ShipmentSort::Oldest => keyset::timestamp_key(r.shipment.updated_at, r.shipment.id),
+            ShipmentSort::Reference => keyset::text_key(&r.shipment.reference, r.shipment.id),
+            ShipmentSort::Status => keyset::text_key(&r.shipment.status, r.shipment.id),
+        }))
     }
 
     /// Shipments dispatched on or before `date` and not yet delivered.

@@ -9,6 +9,7 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::domain::{Names, RegionScope};
 use crate::ledger::Movement;
+use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
 use crate::models::Page;
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -330,16 +331,18 @@ fn delta_of(m: &Movement, places: Option<&[i32]>) -> i64 {
     }
 }
 
-/// A material's movements, newest first, each with the running balance after it held at
-/// `places` (one place, or a region-limited user's places), or without them of all the
-/// material in the system.
+/// A material's movements, newest first, a keyset page at a time, each with the running balance
+/// after it held at `places` (one place, or a region-limited user's places), or without them of
+/// all the material in the system. The balance starts from the balance cache (today's), less
+/// what the movements newer than the page changed, so the newest pages read only themselves;
+/// the last page sums from the first movement instead, which is as short from that end.
 pub fn material_ledger(
     conn: &mut DbConn,
     material_id: i32,
     places: Option<&[i32]>,
-    page: i64,
-    per_page: i64,
-) -> QueryResult<Page<LedgerLine>> {
+    seek: &Seek,
+    per_page: usize,
+) -> QueryResult<Window<LedgerLine>> {
     use crate::db::schema::users;
     let build = || {
         let mut q = stock_movements::table.filter(stock_movements::material_id.eq(material_id)).into_boxed();
@@ -352,41 +355,90 @@ pub fn material_ledger(
         }
         q
     };
-    let total = build().count().get_result(conn)?;
+    let counted: Vec<i32> = build().select(stock_movements::id).limit(COUNT_CAP + 1).load(conn)?;
+    let total = Total::from_capped(counted.len() as i64);
+    let key = match seek {
+        Seek::After(k) | Seek::Before(k) => keyset::parse_date_key(k),
+        Seek::First | Seek::Last => None,
+    };
     // Newest first: the page people open is what just happened; later pages go back in time.
-    let movements: Vec<Movement> = build()
-        .order((stock_movements::effective_on.desc(), stock_movements::id.desc()))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .select(Movement::as_select())
-        .load(conn)?;
-    // The balance after this page's newest movement: the signed sum of it and every movement
-    // before it (in effective date, then id, order), in the database.
+    let q = build();
+    let q = if seek.backwards() {
+        let q = match key {
+            Some((on, id)) => q.filter(
+                stock_movements::effective_on
+                    .gt(on)
+                    .or(stock_movements::effective_on.eq(on).and(stock_movements::id.gt(id))),
+            ),
+            None => q,
+        };
+        q.order((stock_movements::effective_on.asc(), stock_movements::id.asc()))
+    } else {
+        let q = match key {
+            Some((on, id)) => q.filter(
+                stock_movements::effective_on
+                    .lt(on)
+                    .or(stock_movements::effective_on.eq(on).and(stock_movements::id.lt(id))),
+            ),
+            None => q,
+        };
+        q.order((stock_movements::effective_on.desc(), stock_movements::id.desc()))
+    };
+    let mut movements: Vec<Movement> = q.limit(per_page as i64 + 1).select(Movement::as_select()).load(conn)?;
+    let more = movements.len() > per_page;
+    movements.truncate(per_page);
+    if seek.backwards() {
+        movements.reverse();
+    }
+    // The signed change a movement makes, as SQL: ids are numbers from the database, never typed text.
+    let delta_sql = match places {
+        Some(places) => {
+            let set = places.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+            format!(
+                "CASE WHEN to_location_id IN ({set}) THEN quantity ELSE 0 END \
+                 - CASE WHEN from_location_id IN ({set}) THEN quantity ELSE 0 END"
+            )
+        }
+        None => {
+            "CASE WHEN from_location_id IS NULL THEN quantity WHEN to_location_id IS NULL THEN -quantity ELSE 0 END"
+                .into()
+        }
+    };
+    let sum = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(&format!(
+        "CAST(SUM({delta_sql}) AS BIGINT)"
+    ));
+    // The balance after this page's newest movement.
     let closing: i64 = match movements.first() {
         None => 0,
+        Some(newest) if matches!(seek, Seek::Last) => build()
+            .filter(
+                stock_movements::effective_on
+                    .lt(newest.effective_on)
+                    .or(stock_movements::effective_on.eq(newest.effective_on).and(stock_movements::id.le(newest.id))),
+            )
+            .select(sum)
+            .first::<Option<i64>>(conn)?
+            .unwrap_or(0),
         Some(newest) => {
-            let delta_sql = match places {
-                Some(places) => {
-                    // Ids are numbers from the database, never typed text.
-                    let set = places.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
-                    format!(
-                        "CASE WHEN to_location_id IN ({set}) THEN quantity ELSE 0 END \
-                         - CASE WHEN from_location_id IN ({set}) THEN quantity ELSE 0 END"
-                    )
-                }
-                None => "CASE WHEN from_location_id IS NULL THEN quantity WHEN to_location_id IS NULL THEN -quantity ELSE 0 END".into(),
-            };
-            build()
-                .filter(
-                    stock_movements::effective_on.lt(newest.effective_on).or(stock_movements::effective_on
-                        .eq(newest.effective_on)
-                        .and(stock_movements::id.le(newest.id))),
-                )
-                .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(&format!(
-                    "CAST(SUM({delta_sql}) AS BIGINT)"
-                )))
+            let mut today = stock_balances::table.filter(stock_balances::material_id.eq(material_id)).into_boxed();
+            if let Some(places) = places {
+                today = today.filter(stock_balances::location_id.eq_any(places.to_vec()));
+            }
+            let today: i64 = today
+                .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                    "CAST(SUM(stock_balances.on_hand) AS BIGINT)",
+                ))
                 .first::<Option<i64>>(conn)?
-                .unwrap_or(0)
+                .unwrap_or(0);
+            let newer: i64 =
+                build()
+                    .filter(stock_movements::effective_on.gt(newest.effective_on).or(
+                        stock_movements::effective_on.eq(newest.effective_on).and(stock_movements::id.gt(newest.id)),
+                    ))
+                    .select(sum)
+                    .first::<Option<i64>>(conn)?
+                    .unwrap_or(0);
+            today - newer
         }
     };
     let ids: Vec<i32> = movements.iter().map(|m| m.id).collect();
@@ -437,6 +489,6 @@ pub fn material_ledger(
                 movement: m,
             }
         })
-        .collect();
-    Ok(Page { rows, total, page, per_page })
+        .collect::<Vec<LedgerLine>>();
+    Ok(Window::from_page(rows, more, seek, total, |l| keyset::date_key(l.movement.effective_on, l.movement.id)))
 }

@@ -279,6 +279,44 @@ pub fn pagination(ctx: &Ctx, base_query: &str, page: i64, page_count: i64, total
     }
 }
 
+/// Links of a keyset page: first, previous, next, last, each carrying the sort key it starts
+/// from, and the total ("1,234" or "more than 10,000").
+pub fn keyset_nav<T>(ctx: &Ctx, base_query: &str, window: &crate::models::keyset::Window<T>) -> Markup {
+    use crate::models::keyset::Total;
+    let link = |extra: Option<(&str, &str)>| {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url::form_urlencoded::parse(base_query.as_bytes()) {
+            s.append_pair(&k, &v);
+        }
+        if let Some((k, v)) = extra {
+            s.append_pair(k, v);
+        }
+        let q = s.finish();
+        if q.is_empty() {
+            ctx.path.clone()
+        } else {
+            format!("{}?{q}", ctx.path)
+        }
+    };
+    let total = match window.total {
+        Total::Exact(n) => crate::i18n::tr_arg(ctx.lang, "list.total", &number(ctx.lang, n)),
+        Total::MoreThan(n) => crate::i18n::tr_arg(ctx.lang, "list.total_more", &number(ctx.lang, n)),
+    };
+    html! {
+        nav.pagination aria-label=(ctx.t("list.pages")) {
+            p { (total) }
+            @if let Some(key) = &window.newer {
+                a href=(link(None)) { "« " (ctx.t("list.first")) }
+                a rel="prev" href=(link(Some(("before", key)))) { "← " (ctx.t("list.previous")) }
+            }
+            @if let Some(key) = &window.older {
+                a rel="next" href=(link(Some(("after", key)))) { (ctx.t("list.next")) " →" }
+                a href=(link(Some(("last", "1")))) { (ctx.t("list.last")) " »" }
+            }
+        }
+    }
+}
+
 /// A heading with an optional action button beside it.
 pub fn heading(title: &str, action: Option<(&str, String)>) -> Markup {
     html! {

@@ -3,6 +3,7 @@
 
 use crate::domain::Permission;
 use crate::i18n::number;
+use crate::models::keyset::Window;
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -10,8 +11,7 @@ use crate::models::region::Region;
 use crate::models::shipment::{
     MaterialUnits, Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS, STATUSES,
 };
-use crate::models::Page;
-use crate::views::components::{csrf, form_error, input, input_with_hint, pagination, select, textarea};
+use crate::views::components::{csrf, form_error, input, input_with_hint, keyset_nav, select, textarea};
 use crate::views::layout::page;
 use crate::views::stock::{location_options, reason_form};
 use crate::views::widgets::{shipment_status, submission_key, units};
@@ -84,7 +84,7 @@ fn filter_select(ctx: &Ctx, id: &str, label_key: &str, chosen: &str, options: &[
     }
 }
 
-pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &ListChoices) -> Markup {
+pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Window<ShipmentRow>, choices: &ListChoices) -> Markup {
     let title = ctx.t("nav.shipments");
     let statuses: Vec<(String, String)> =
         STATUSES.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
@@ -161,7 +161,7 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Page<ShipmentRow>, choices: &Li
                     }
                 }
             }
-            (pagination(ctx, &query.to_query_string(), rows.page, rows.page_count(), rows.total))
+            (keyset_nav(ctx, &query.to_query_string(), rows))
         },
     )
 }

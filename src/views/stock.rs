@@ -4,13 +4,16 @@
 use crate::domain::Invalid;
 use crate::domain::Permission;
 use crate::i18n::number;
+use crate::models::keyset::Window;
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::receipt::{Receipt, ReceiptQuery, ReceiptRow, ReversedFilter};
 use crate::models::region::Region;
 use crate::models::Page;
 use crate::reports::stock::{Holding, LedgerLine, MaterialBalance, MaterialTotals};
-use crate::views::components::{csrf, form_error, heading, input, input_with_hint, pagination, select, textarea};
+use crate::views::components::{
+    csrf, form_error, heading, input, input_with_hint, keyset_nav, pagination, select, textarea,
+};
 use crate::views::layout::page;
 use crate::views::widgets::{movement_kind, submission_key, units};
 use crate::web::ctx::Ctx;
@@ -156,7 +159,7 @@ pub fn overview(
 }
 
 /// Every movement of a material with the running balance.
-pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines: &Page<LedgerLine>) -> Markup {
+pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines: &Window<LedgerLine>) -> Markup {
     let title = format!("{} · {}", ctx.t("stock.ledger"), material.name(ctx.lang));
     let base = location.map(|l| format!("location={}", l.id)).unwrap_or_default();
     page(
@@ -219,7 +222,7 @@ pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines
                     }
                 }
             }
-            (pagination(ctx, &base, lines.page, lines.page_count(), lines.total))
+            (keyset_nav(ctx, &base, lines))
         },
     )
 }
@@ -399,7 +402,7 @@ pub fn receipt_list(
     query: &ReceiptQuery,
     errors: &FieldErrors,
     refusal: Option<&Invalid>,
-    receipts: Option<&Page<ReceiptRow>>,
+    receipts: Option<&Window<ReceiptRow>>,
     choices: &ReceiptChoices,
 ) -> Markup {
     let title = ctx.t("nav.receipts");
@@ -459,7 +462,7 @@ pub fn receipt_list(
                         }
                     }
                 }
-                (pagination(ctx, &query_string, receipts.page, receipts.page_count(), receipts.total))
+                (keyset_nav(ctx, &query_string, receipts))
             }
         },
     )

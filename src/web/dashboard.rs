@@ -55,7 +55,12 @@ async fn dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {
         return Ok(html(views::home::home(&ctx, &[], 0)));
     };
     let asked = q.clone();
-    let data = db(&ctx, move |conn| Ok(coverage::dashboard(conn, &asked)?)).await?;
+    let figures = ctx.state.figures.clone();
+    let data = db(&ctx, move |conn| {
+        let key = crate::reports::cache::key(&asked, chrono::Utc::now().date_naive());
+        Ok(figures.dashboards.get_or_compute(conn, key, |conn| coverage::dashboard(conn, &asked))?)
+    })
+    .await?;
     Ok(html(views::dashboard::page_view(&ctx, &campaigns, &campaign, &q, &data)))
 }
 
@@ -66,9 +71,10 @@ async fn report(ctx: Ctx) -> Result<HttpResponse, AppError> {
         return Err(AppError::NotFound);
     };
     let asked = q.clone();
+    let figures = ctx.state.figures.clone();
     let data = db(&ctx, move |conn| {
-        let report = crate::reports::campaign::report(conn, &asked)?;
-        Ok(report)
+        let key = crate::reports::cache::key(&asked, chrono::Utc::now().date_naive());
+        Ok(figures.reports.get_or_compute(conn, key, |conn| crate::reports::campaign::report(conn, &asked))?)
     })
     .await?;
     Ok(html(views::report::page_view(&ctx, &campaign, &q, &data)))

@@ -32,6 +32,8 @@ use maud::Markup;
 /// What every handler can reach.
 pub struct AppState {
     pub pool: Pool,
+    /// One connection kept for `/healthz`, so a health check never queues behind page queries.
+    pub health_pool: Pool,
     pub config: Config,
     /// Key for CSRF tokens; shared by every instance through the database or SESSION_KEY.
     pub session_key: Vec<u8>,
@@ -39,6 +41,8 @@ pub struct AppState {
     pub imports: tokio::sync::Semaphore,
     /// The thread that reads and checks import files.
     pub import_worker: crate::exchange::import::worker::ImportWorker,
+    /// Dashboard and report figures, kept until the data changes.
+    pub figures: std::sync::Arc<crate::reports::cache::Figures>,
 }
 
 /// Imports uploaded and checked at the same time by one instance; others wait their turn.
@@ -117,6 +121,13 @@ pub fn query_param(ctx: &Ctx, name: &str) -> String {
 }
 
 /// The `page` parameter: a whole number from 1, anything else is page 1.
+/// Which keyset page a list request asks for (`after`, `before`, `last`); an old `?page=` link
+/// is the first page.
+pub fn seek_param(ctx: &Ctx) -> crate::models::keyset::Seek {
+    let get = |k: &str| Some(query_param(ctx, k)).filter(|v| !v.is_empty());
+    crate::models::keyset::Seek::from_params(get("after").as_deref(), get("before").as_deref(), get("last").as_deref())
+}
+
 pub fn page_param(ctx: &Ctx) -> i64 {
     query_param(ctx, "page").parse::<i64>().ok().filter(|p| *p >= 1 && *p <= 1_000_000).unwrap_or(1)
 }
@@ -148,7 +159,7 @@ pub fn parse_id(raw: &str) -> Result<i32, AppError> {
 
 /// Answers 200 when the database answers; for load balancers, no sign-in.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let pool = state.pool.clone();
+    let pool = state.health_pool.clone();
     let ok = web::block(move || -> Result<(), AppError> {
         use diesel::connection::SimpleConnection;
         let mut conn = pool.get()?;

@@ -14,7 +14,7 @@ use crate::views::shipments::{Detail, DraftChoices, ListChoices, ListQuery, LINE
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal, UploadForm};
 use crate::web::stock::parse_reason;
-use crate::web::{db, html, page_param, parse_id, query_param, submission, unprocessable};
+use crate::web::{db, html, parse_id, query_param, seek_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
@@ -74,10 +74,10 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
         points_only: q.points_only == "points",
         sort: ShipmentSort::parse(&q.sort),
     };
-    let page = page_param(&ctx);
+    let seek = seek_param(&ctx);
     let (rows, materials, depots, regions, types) = db(&ctx, move |conn| {
         Ok((
-            Shipment::page(conn, &filter, page, 50)?,
+            Shipment::window(conn, &filter, &seek, 50)?,
             Material::stocked(conn)?,
             Location::depots(conn, None)?,
             Region::all(conn)?,

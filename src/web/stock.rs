@@ -16,7 +16,9 @@ use crate::stock::{self, Access};
 use crate::views;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal};
-use crate::web::{db, html, page_param, parse_id, query_param, redirect_with_flash, submission, unprocessable};
+use crate::web::{
+    db, html, page_param, parse_id, query_param, redirect_with_flash, seek_param, submission, unprocessable,
+};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
@@ -106,7 +108,7 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
     let access = user.access();
     let id = parse_id(&id)?;
     let location_id = query_param(&ctx, "location").parse::<i32>().ok();
-    let page = page_param(&ctx);
+    let seek = seek_param(&ctx);
     let (material, location, lines) = db(&ctx, move |conn| {
         let material = Material::find(conn, id)?.ok_or(AppError::NotFound)?;
         let location = match location_id {
@@ -127,7 +129,7 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
             (None, Some(regions)) => Some(Location::ids_in_regions(conn, regions)?),
             (None, None) => None,
         };
-        let lines = report::material_ledger(conn, material.id, places.as_deref(), page, 100)?;
+        let lines = report::material_ledger(conn, material.id, places.as_deref(), &seek, 100)?;
         Ok((material, location, lines))
     })
     .await?;
@@ -191,7 +193,7 @@ fn parse_receipt(form: &PostForm) -> Result<NewReceipt, FieldErrors> {
 async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
     let access = user.access();
-    let page = page_param(&ctx);
+    let seek = seek_param(&ctx);
     let (materials, depots) = stock_choices(&ctx, &access).await?;
     let mut errors = FieldErrors::new();
     let (query, filter) = match ReceiptQuery::from_query_string(&ctx.query) {
@@ -212,7 +214,7 @@ async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let choices = views::stock::ReceiptChoices { materials: &materials, depots: &depots };
     match filter {
         Ok(filter) => {
-            let rows = db(&ctx, move |conn| Ok(Receipt::page(conn, &filter, page, 50)?)).await?;
+            let rows = db(&ctx, move |conn| Ok(Receipt::window(conn, &filter, &seek, 50)?)).await?;
             Ok(html(views::stock::receipt_list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices)))
         }
         Err(refusal) => {

@@ -128,7 +128,7 @@ async fn receipt_filters_narrow_the_list(backend: Backend) {
     assert_eq!(listed(&first).len(), 50);
     let next = first.attr("a[rel=\"next\"]", "href").expect("a next page");
     assert!(next.contains(&format!("material={poster}")) && next.contains(&format!("depot={ccs}")), "{next}");
-    assert!(next.contains("page=2"), "{next}");
+    assert!(next.contains("after="), "a keyset link: {next}");
     let second = app.get(c, &next).await;
     second.assert_status(200);
     let expected: BTreeSet<i64> = app
@@ -375,10 +375,19 @@ async fn the_ledger_opens_on_the_newest_movements(backend: Backend) {
 
     // Older movements are on the next page, and their balances carry on.
     let next = first.attr("a[rel=\"next\"]", "href").expect("a next page");
-    assert!(next.contains(&format!("location={ccs}")) && next.contains("page=2"), "{next}");
+    assert!(next.contains(&format!("location={ccs}")) && next.contains("after="), "{next}");
     let second = app.get(&b.client, &next).await;
     second.assert_status(200);
     let older = ledger_lines(&second);
+    // The last page holds the oldest hundred, read from the far end with the same balances;
+    // "previous" leads back to the first page.
+    let last_link = first.attr("a[href*=\"last=1\"]", "href").expect("a last-page link");
+    let last_page = app.get(&b.client, &last_link).await;
+    last_page.assert_status(200);
+    let all: Vec<_> = lines.iter().chain(older.iter()).cloned().collect();
+    assert_eq!(ledger_lines(&last_page), all[all.len() - 100..].to_vec(), "the last page read from the oldest end");
+    let back = second.attr("a[rel=\"prev\"]", "href").expect("a previous page");
+    assert_eq!(ledger_lines(&app.get(&b.client, &back).await), lines, "previous leads back to the first page");
     assert_eq!(older.len(), 5);
     let last = lines.last().expect("a line");
     assert_eq!(older[0].3, last.3 - last.2, "page 2 starts where page 1 left off");

@@ -30,6 +30,7 @@ mod i18n;
 mod imports;
 mod instances;
 mod invariant;
+mod keyset;
 mod lists;
 mod locations;
 mod process;

@@ -173,8 +173,17 @@ pub fn commit(
     if !report.warnings.is_empty() && !answers.over_limit {
         return Err(AppError::Refused(Invalid::new("import.err.confirm_over_limit")));
     }
-    db.with(|conn| write(conn, &record, kind, &plan, &report, actor, access, progress))
+    let committed = db.with(|conn| write(conn, &record, kind, &plan, &report, actor, access, progress))?;
+    // Statistics after a large load, outside the write transaction (ANALYZE of the tables the
+    // rows went to takes seconds at a million rows; below that the planner's estimate holds).
+    if report.rows >= ANALYZE_AFTER_ROWS {
+        db.with(|conn| Ok(crate::db::analyze_after_bulk_load(conn)?))?;
+    }
+    Ok(committed)
 }
+
+/// Imports of at least this many rows refresh the planner's statistics on PostgreSQL.
+const ANALYZE_AFTER_ROWS: usize = 10_000;
 
 /// Writes a checked plan in one write transaction, and keeps how long the lock was held.
 #[allow(clippy::too_many_arguments)]

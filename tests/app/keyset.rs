@@ -1,0 +1,122 @@
+//! Keyset pages: following "next" from the first page and "previous" from the last meets every
+//! row exactly once, in every order the shipments list offers and on the receipts list, with
+//! ties in the sort key; a key that matches no row still lands on a page; a page's rows are the
+//! first rows of its export.
+
+use crate::helpers::*;
+use std::collections::BTreeSet;
+
+both_backends!(walks_meet_every_row_once, stale_and_bogus_keys_land_on_a_page);
+
+async fn with_history(backend: Backend) -> TestApp {
+    let app = spawn_demo_app(backend).await;
+    {
+        let mut conn = app.conn();
+        campaign_tracker::demo::history::load_history(&mut conn, 1, &mut |_, _| {}).expect("history");
+    }
+    // Ties: a third of the shipments changed at the same instant.
+    exec_sql(&mut app.conn(), "UPDATE shipments SET updated_at = '2006-06-01 12:00:00' WHERE id % 3 = 0");
+    app
+}
+
+/// Ids a list shows, following `rel` links from `start` to the end.
+async fn walk(app: &TestApp, client: &reqwest::Client, start: &str, rel: &str, prefix: &str) -> Vec<i64> {
+    let mut pages: Vec<Vec<i64>> = Vec::new();
+    let mut path = start.to_string();
+    for _ in 0..200 {
+        let page = app.get(client, &path).await;
+        page.assert_status(200);
+        let ids: Vec<i64> = page
+            .attrs("main table tbody a[href]", "href")
+            .iter()
+            .filter_map(|h| h.strip_prefix(prefix).and_then(|r| r.parse().ok()))
+            .collect();
+        assert!(ids.len() <= 50, "{path}: {} rows", ids.len());
+        pages.push(ids);
+        match page.attr(&format!("a[rel=\"{rel}\"]"), "href") {
+            Some(next) => path = next,
+            None => {
+                if rel == "prev" {
+                    pages.reverse();
+                }
+                return pages.concat();
+            }
+        }
+    }
+    panic!("{start}: the walk did not end");
+}
+
+async fn walks_meet_every_row_once(backend: Backend) {
+    let app = with_history(backend).await;
+    let viewer = app.signed_in(VIEWER.0, VIEWER.1).await;
+    let all: BTreeSet<i64> = app.numbers("SELECT CAST(id AS BIGINT) AS n FROM shipments").into_iter().collect();
+    assert!(all.len() > 500, "enough shipments to page ({})", all.len());
+    for sort in ["", "&sort=oldest", "&sort=reference", "&sort=status"] {
+        let forwards = walk(&app, &viewer, &format!("/shipments?dest={sort}"), "next", "/shipments/").await;
+        let backwards = walk(&app, &viewer, &format!("/shipments?last=1{sort}"), "prev", "/shipments/").await;
+        assert_eq!(forwards.len(), all.len(), "{sort}: every shipment once going forwards");
+        assert_eq!(forwards.iter().copied().collect::<BTreeSet<_>>(), all, "{sort}: the same shipments");
+        assert_eq!(backwards, forwards, "{sort}: the same order walking back from the last page");
+    }
+    // With a filter: delivered points only.
+    let delivered: BTreeSet<i64> = app
+        .numbers("SELECT CAST(s.id AS BIGINT) AS n FROM shipments s JOIN locations l ON l.id = s.destination_id WHERE s.status = 'delivered' AND l.is_depot = FALSE")
+        .into_iter()
+        .collect();
+    let forwards = walk(&app, &viewer, "/shipments?status=delivered&dest=points", "next", "/shipments/").await;
+    assert_eq!(forwards.len(), delivered.len());
+    assert_eq!(forwards.iter().copied().collect::<BTreeSet<_>>(), delivered);
+
+    // Receipts, with ties on the date.
+    exec_sql(&mut app.conn(), "UPDATE receipts SET received_on = '2005-06-01' WHERE id % 2 = 0");
+    let receipts: BTreeSet<i64> = app.numbers("SELECT CAST(id AS BIGINT) AS n FROM receipts").into_iter().collect();
+    let forwards = walk(&app, &viewer, "/receipts?reversed=", "next", "/receipts/").await;
+    let backwards = walk(&app, &viewer, "/receipts?last=1", "prev", "/receipts/").await;
+    assert_eq!(forwards.len(), receipts.len());
+    assert_eq!(forwards.iter().copied().collect::<BTreeSet<_>>(), receipts);
+    assert_eq!(backwards, forwards);
+
+    // The first page is the first rows of the export with the same filters.
+    let page = app.get(&viewer, "/shipments?status=delivered&sort=reference").await;
+    let shown: Vec<String> = page.texts("main table tbody tr td:first-child a");
+    let export = app.get(&viewer, "/export/shipments.csv?status=delivered").await;
+    let mut references: Vec<String> =
+        export.body.lines().skip(1).filter_map(|l| l.split(',').next()).map(str::to_string).collect();
+    references.sort();
+    assert_eq!(shown, references[..shown.len()].to_vec(), "the page's references are the export's first, in order");
+}
+
+async fn stale_and_bogus_keys_land_on_a_page(backend: Backend) {
+    let app = with_history(backend).await;
+    let viewer = app.signed_in(VIEWER.0, VIEWER.1).await;
+    for path in [
+        "/shipments?after=nonsense",
+        "/shipments?before=%00%FF~x",
+        "/shipments?after=2099-01-01T00:00:00.000000~999999999",
+        "/shipments?before=1900-01-01T00:00:00.000000~1",
+        "/shipments?sort=status&after=zzz~-5",
+        "/shipments?page=7",
+        "/receipts?after=2005-02-30~1",
+        "/receipts?before=1800-01-01~0",
+        "/stock/materials/1?after=9999-12-31~2147483647",
+    ] {
+        let page = app.get(&viewer, path).await;
+        assert_eq!(page.status, 200, "{path}\n{}", page.describe());
+    }
+    // A key between rows (its shipment gone from the filter) lands on the rows after it.
+    let first = app.get(&viewer, "/shipments?status=delivered").await;
+    let next = first.attr("a[rel=\"next\"]", "href").expect("a next page");
+    let second_ids = app.get(&viewer, &next).await.linked_ids("/shipments/");
+    let key_id: i64 =
+        next.rsplit("%7E").next().and_then(|s| s.split('&').next()).and_then(|s| s.parse().ok()).expect("the key's id");
+    let last_shown = *first.linked_ids("/shipments/").last().expect("rows");
+    assert_eq!(key_id, last_shown, "the next link carries the last row's key");
+    exec_sql(&mut app.conn(), &format!("UPDATE shipments SET status = 'cancelled' WHERE id = {key_id}"));
+    let again = app.get(&viewer, &next).await;
+    again.assert_status(200);
+    assert_eq!(
+        again.linked_ids("/shipments/").first(),
+        second_ids.first(),
+        "the page after a vanished key starts at the same row"
+    );
+}
