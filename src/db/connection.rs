@@ -83,8 +83,14 @@ pub fn establish(url: &str) -> Result<DbConn, DbError> {
             let mut conn = SqliteConnection::establish(path)
                 .map_err(|e| DbError::Connect { backend: "SQLite", reason: format!("{path}: {e}") })?;
             // synchronous=FULL: an acknowledged write survives a power cut, not only a crash.
-            conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
-                .map_err(|e| DbError::Connect { backend: "SQLite", reason: e.to_string() })?;
+            // mmap: every pooled connection reads the file through the operating system's one
+            // page cache instead of copying pages into a small cache of its own, which made
+            // sixteen readers slower together than one alone.
+            conn.batch_execute(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                 PRAGMA mmap_size = 1073741824;",
+            )
+            .map_err(|e| DbError::Connect { backend: "SQLite", reason: e.to_string() })?;
             Ok(DbConn::Sqlite(conn))
         }
     }

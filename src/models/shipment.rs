@@ -369,14 +369,15 @@ impl Shipment {
             }
             if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
                 let pattern = like_pattern(text);
+                // Places are few: match their names once, then each shipment is two set checks.
                 q = q.filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(shipments.reference) LIKE ")
                         .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                        .sql(" ESCAPE '\\' OR lower(origins.name) LIKE ")
+                        .sql(" ESCAPE '\\' OR shipments.origin_id IN (SELECT id FROM locations WHERE lower(name) LIKE ")
                         .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                        .sql(" ESCAPE '\\' OR lower(destinations.name) LIKE ")
+                        .sql(" ESCAPE '\\') OR shipments.destination_id IN (SELECT id FROM locations WHERE lower(name) LIKE ")
                         .bind::<diesel::sql_types::Text, _>(pattern)
-                        .sql(" ESCAPE '\\')"),
+                        .sql(" ESCAPE '\\'))"),
                 );
             }
             q

@@ -344,101 +344,122 @@ pub fn material_ledger(
     per_page: usize,
 ) -> QueryResult<Window<LedgerLine>> {
     use crate::db::schema::users;
-    let build = || {
-        let mut q = stock_movements::table.filter(stock_movements::material_id.eq(material_id)).into_boxed();
-        if let Some(places) = places {
-            q = q.filter(
-                stock_movements::from_location_id
-                    .eq_any(places.to_vec())
-                    .or(stock_movements::to_location_id.eq_any(places.to_vec())),
-            );
+    // The movements of the material, or of the material at `places`: out of them (`Side::From`)
+    // or into them (`Side::To`). Each side walks its own index in the ledger's order, so a place's
+    // page and its capped count never read the material's other movements.
+    #[derive(Clone, Copy)]
+    enum Side {
+        All,
+        From,
+        To,
+    }
+    let build = |side: Side| {
+        let q = stock_movements::table.filter(stock_movements::material_id.eq(material_id)).into_boxed();
+        match (side, places) {
+            (Side::From, Some(places)) => q.filter(stock_movements::from_location_id.eq_any(places.to_vec())),
+            (Side::To, Some(places)) => q.filter(stock_movements::to_location_id.eq_any(places.to_vec())),
+            _ => q,
         }
-        q
     };
-    let counted: Vec<i32> = build().select(stock_movements::id).limit(COUNT_CAP + 1).load(conn)?;
+    let sides: &[Side] = if places.is_some() { &[Side::From, Side::To] } else { &[Side::All] };
+    let mut counted: Vec<i32> = Vec::new();
+    for &side in sides {
+        counted.extend(build(side).select(stock_movements::id).limit(COUNT_CAP + 1).load::<i32>(conn)?);
+    }
+    // A movement between two of the places is on both sides.
+    counted.sort_unstable();
+    counted.dedup();
     let total = Total::from_capped(counted.len() as i64);
     let key = match seek {
         Seek::After(k) | Seek::Before(k) => keyset::parse_date_key(k),
         Seek::First | Seek::Last => None,
     };
     // Newest first: the page people open is what just happened; later pages go back in time.
-    let q = build();
-    let q = if seek.backwards() {
-        let q = match key {
-            Some((on, id)) => q.filter(
-                stock_movements::effective_on
-                    .gt(on)
-                    .or(stock_movements::effective_on.eq(on).and(stock_movements::id.gt(id))),
-            ),
-            None => q,
+    let mut movements: Vec<Movement> = Vec::new();
+    for &side in sides {
+        let q = build(side);
+        let q = if seek.backwards() {
+            let q = match key {
+                Some((on, id)) => q.filter(
+                    stock_movements::effective_on
+                        .gt(on)
+                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.gt(id))),
+                ),
+                None => q,
+            };
+            q.order((stock_movements::effective_on.asc(), stock_movements::id.asc()))
+        } else {
+            let q = match key {
+                Some((on, id)) => q.filter(
+                    stock_movements::effective_on
+                        .lt(on)
+                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.lt(id))),
+                ),
+                None => q,
+            };
+            q.order((stock_movements::effective_on.desc(), stock_movements::id.desc()))
         };
-        q.order((stock_movements::effective_on.asc(), stock_movements::id.asc()))
-    } else {
-        let q = match key {
-            Some((on, id)) => q.filter(
-                stock_movements::effective_on
-                    .lt(on)
-                    .or(stock_movements::effective_on.eq(on).and(stock_movements::id.lt(id))),
-            ),
-            None => q,
-        };
-        q.order((stock_movements::effective_on.desc(), stock_movements::id.desc()))
-    };
-    let mut movements: Vec<Movement> = q.limit(per_page as i64 + 1).select(Movement::as_select()).load(conn)?;
+        movements.extend(q.limit(per_page as i64 + 1).select(Movement::as_select()).load::<Movement>(conn)?);
+    }
+    // Both sides merged in the ledger's order (newest first), each movement once.
+    movements.sort_by(|a, b| (b.effective_on, b.id).cmp(&(a.effective_on, a.id)));
+    movements.dedup_by_key(|m| m.id);
+    if seek.backwards() {
+        movements.reverse();
+    }
     let more = movements.len() > per_page;
     movements.truncate(per_page);
     if seek.backwards() {
         movements.reverse();
     }
-    // The signed change a movement makes, as SQL: ids are numbers from the database, never typed text.
-    let delta_sql = match places {
-        Some(places) => {
-            let set = places.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
-            format!(
-                "CASE WHEN to_location_id IN ({set}) THEN quantity ELSE 0 END \
-                 - CASE WHEN from_location_id IN ({set}) THEN quantity ELSE 0 END"
-            )
+    // What the movements up to (`up_to`) or after a movement changed at the places (or in the
+    // system): into them less out of them, each side summed along its own index.
+    type BigSum = diesel::sql_types::Nullable<diesel::sql_types::BigInt>;
+    let changed = |conn: &mut DbConn, at: &Movement, up_to: bool| -> QueryResult<i64> {
+        let (on, id) = (at.effective_on, at.id);
+        let mut total = 0;
+        let signed: &[(Side, &str)] = if places.is_some() {
+            &[(Side::To, "quantity"), (Side::From, "-quantity")]
+        } else {
+            &[(Side::All, "CASE WHEN from_location_id IS NULL THEN quantity WHEN to_location_id IS NULL THEN -quantity ELSE 0 END")]
+        };
+        for &(side, delta) in signed {
+            let q = build(side);
+            let q = if up_to {
+                q.filter(
+                    stock_movements::effective_on
+                        .lt(on)
+                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.le(id))),
+                )
+            } else {
+                q.filter(
+                    stock_movements::effective_on
+                        .gt(on)
+                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.gt(id))),
+                )
+            };
+            total += q
+                .select(diesel::dsl::sql::<BigSum>(&format!("CAST(SUM({delta}) AS BIGINT)")))
+                .first::<Option<i64>>(conn)?
+                .unwrap_or(0);
         }
-        None => {
-            "CASE WHEN from_location_id IS NULL THEN quantity WHEN to_location_id IS NULL THEN -quantity ELSE 0 END"
-                .into()
-        }
+        Ok(total)
     };
-    let sum = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(&format!(
-        "CAST(SUM({delta_sql}) AS BIGINT)"
-    ));
-    // The balance after this page's newest movement.
+    // The balance after this page's newest movement: from the first movement for the last page
+    // (as short from that end), else today's balance less what came after it.
     let closing: i64 = match movements.first() {
         None => 0,
-        Some(newest) if matches!(seek, Seek::Last) => build()
-            .filter(
-                stock_movements::effective_on
-                    .lt(newest.effective_on)
-                    .or(stock_movements::effective_on.eq(newest.effective_on).and(stock_movements::id.le(newest.id))),
-            )
-            .select(sum)
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0),
+        Some(newest) if matches!(seek, Seek::Last) => changed(conn, newest, true)?,
         Some(newest) => {
             let mut today = stock_balances::table.filter(stock_balances::material_id.eq(material_id)).into_boxed();
             if let Some(places) = places {
                 today = today.filter(stock_balances::location_id.eq_any(places.to_vec()));
             }
             let today: i64 = today
-                .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-                    "CAST(SUM(stock_balances.on_hand) AS BIGINT)",
-                ))
+                .select(diesel::dsl::sql::<BigSum>("CAST(SUM(stock_balances.on_hand) AS BIGINT)"))
                 .first::<Option<i64>>(conn)?
                 .unwrap_or(0);
-            let newer: i64 =
-                build()
-                    .filter(stock_movements::effective_on.gt(newest.effective_on).or(
-                        stock_movements::effective_on.eq(newest.effective_on).and(stock_movements::id.gt(newest.id)),
-                    ))
-                    .select(sum)
-                    .first::<Option<i64>>(conn)?
-                    .unwrap_or(0);
-            today - newer
+            today - changed(conn, newest, false)?
         }
     };
     let ids: Vec<i32> = movements.iter().map(|m| m.id).collect();

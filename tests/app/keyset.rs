@@ -67,6 +67,21 @@ async fn walks_meet_every_row_once(backend: Backend) {
     assert_eq!(forwards.len(), delivered.len());
     assert_eq!(forwards.iter().copied().collect::<BTreeSet<_>>(), delivered);
 
+    // Text: part of a place's name (either end) or of the reference, any case; "_" is literal.
+    let school: BTreeSet<i64> = app
+        .numbers(
+            "SELECT CAST(s.id AS BIGINT) AS n FROM shipments s JOIN locations o ON o.id = s.origin_id \
+             JOIN locations d ON d.id = s.destination_id WHERE lower(d.name) LIKE '%liceo%' OR lower(o.name) LIKE '%liceo%'",
+        )
+        .into_iter()
+        .collect();
+    assert!(!school.is_empty());
+    let found = walk(&app, &viewer, "/shipments?q=LICEO", "next", "/shipments/").await;
+    assert_eq!(found.iter().copied().collect::<BTreeSet<_>>(), school, "a place's name finds its shipments");
+    let one = walk(&app, &viewer, "/shipments?q=sh-000012", "next", "/shipments/").await;
+    assert_eq!(one, vec![app.scalar("SELECT CAST(id AS BIGINT) FROM shipments WHERE reference = 'SH-000012'")]);
+    assert!(walk(&app, &viewer, "/shipments?q=li_eo", "next", "/shipments/").await.is_empty(), "_ matches only itself");
+
     // Receipts, with ties on the date.
     exec_sql(&mut app.conn(), "UPDATE receipts SET received_on = '2005-06-01' WHERE id % 2 = 0");
     let receipts: BTreeSet<i64> = app.numbers("SELECT CAST(id AS BIGINT) AS n FROM receipts").into_iter().collect();

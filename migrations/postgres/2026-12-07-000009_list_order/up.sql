@@ -14,3 +14,9 @@ CREATE INDEX shipments_by_status_id ON shipments (status, id);
 -- A material's ledger, newest first, by keyset: the id is part of the key.
 DROP INDEX stock_movements_material;
 CREATE INDEX stock_movements_material ON stock_movements (material_id, effective_on, id);
+
+-- A place's ledger: its movements out and in, each by material and date, so the page and its
+-- capped count read two index ranges instead of every movement of the material.
+DROP INDEX stock_movements_from;
+CREATE INDEX stock_movements_from ON stock_movements (from_location_id, material_id, effective_on, id);
+CREATE INDEX stock_movements_to_place ON stock_movements (to_location_id, material_id, effective_on, id);

@@ -1,3 +1,6 @@
+DROP INDEX stock_movements_to_place;
+DROP INDEX stock_movements_from;
+CREATE INDEX stock_movements_from ON stock_movements (from_location_id);
 DROP INDEX stock_movements_material;
 CREATE INDEX stock_movements_material ON stock_movements (material_id, effective_on);
 DROP INDEX shipments_by_status_id;
