@@ -402,7 +402,7 @@ pub fn material_ledger(
         movements.extend(q.limit(per_page as i64 + 1).select(Movement::as_select()).load::<Movement>(conn)?);
     }
     // Both sides merged in the ledger's order (newest first), each movement once.
-    movements.sort_by(|a, b| (b.effective_on, b.id).cmp(&(a.effective_on, a.id)));
+    movements.sort_by_key(|m| std::cmp::Reverse((m.effective_on, m.id)));
     movements.dedup_by_key(|m| m.id);
     if seek.backwards() {
         movements.reverse();
