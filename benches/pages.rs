@@ -2,7 +2,7 @@
 //! `/healthz` measured in the same run. Printed figures, not a timed test.
 //!
 //! 1. loads `demo --scale 408` (BENCH_SCALE; 1,000,678 movements) once per backend, with the demo
-//!    targets and airings; on PostgreSQL then `ANALYZE`s, as `demo` itself does;
+//!    targets and airings; on PostgreSQL then `VACUUM ANALYZE`s, as `demo` itself does;
 //! 2. starts the release binary, `campaign-tracker serve`, as its own process with its default
 //!    pool, and signs in as the demo manager (who reads everything);
 //! 3. for each page: the first request alone ("cold"), then one client for up to BENCH_REQUESTS
@@ -49,7 +49,7 @@ fn prepare(conn: &mut DbConn, scale: u32, analyze: bool) {
     campaign_tracker::demo::targets::load_targets(conn).expect("targets");
     campaign_tracker::demo::airings::load_airings(conn).expect("airings");
     if analyze {
-        diesel::sql_query("ANALYZE").execute(conn).expect("analyze");
+        campaign_tracker::db::analyze_after_bulk_load(conn).expect("vacuum analyze");
     }
     println!(
         "  ready in {:.1} s ({} movements written now)",

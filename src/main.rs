@@ -367,8 +367,9 @@ fn load_demo(database_url: &str, scale: u32) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
-    // PostgreSQL plans from the statistics of an empty database until it is analysed: the lists
-    // and the report took 5-8x longer at a million rows before.
+    // PostgreSQL plans from the statistics of an empty database until it is analysed (the lists
+    // and the report took 5-8x longer at a million rows before), and counts read the table until
+    // it is vacuumed.
     campaign_tracker::db::analyze_after_bulk_load(&mut conn).map_err(|e| e.to_string())?;
     if history.movements == 0 {
         println!("history: already loaded, nothing added");
