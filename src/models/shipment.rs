@@ -318,6 +318,22 @@ impl Shipment {
         per_page: usize,
     ) -> QueryResult<Window<ShipmentRow>> {
         let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
+        let places: Option<Vec<i32>> = if filter.destination_region_id.is_some() || filter.destination_type_id.is_some()
+        {
+            let mut places = locations::table.select(locations::id).into_boxed();
+            if let Some(region_id) = filter.destination_region_id {
+                places = places.filter(locations::region_id.eq(region_id));
+            }
+            if let Some(type_id) = filter.destination_type_id {
+                places = places.filter(locations::location_type_id.eq(type_id));
+            }
+            if filter.points_only {
+                places = places.filter(locations::is_depot.eq(false));
+            }
+            Some(places.load(conn)?)
+        } else {
+            None
+        };
         let build = || {
             let mut q = shipments::table
                 .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
@@ -326,26 +342,25 @@ impl Shipment {
             if let Some(status) = &filter.status {
                 q = q.filter(shipments::status.eq(status.clone()));
             }
+            // Checked per shipment on its (shipment, material) key: the list walks its sort
+            // index and stops at a page, where a set of every shipment with the material
+            // would be built first.
             if let Some(material_id) = filter.material_id {
-                q = q.filter(
-                    shipments::id.eq_any(
-                        shipment_lines::table
-                            .filter(shipment_lines::material_id.eq(material_id))
-                            .select(shipment_lines::shipment_id),
-                    ),
-                );
+                q = q.filter(diesel::dsl::exists(
+                    shipment_lines::table
+                        .filter(shipment_lines::shipment_id.eq(shipments::id))
+                        .filter(shipment_lines::material_id.eq(material_id)),
+                ));
             }
             if let Some(origin_id) = filter.origin_id {
                 q = q.filter(shipments::origin_id.eq(origin_id));
             }
-            if let Some(region_id) = filter.destination_region_id {
-                q = q.filter(destinations.field(locations::region_id).eq(region_id));
-            }
-            if filter.points_only {
+            // A region or a type names a few places: their shipments are found through the
+            // destination index instead of testing every shipment's destination.
+            if let Some(places) = &places {
+                q = q.filter(shipments::destination_id.eq_any(places.clone()));
+            } else if filter.points_only {
                 q = q.filter(destinations.field(locations::is_depot).eq(false));
-            }
-            if let Some(type_id) = filter.destination_type_id {
-                q = q.filter(destinations.field(locations::location_type_id).eq(type_id));
             }
             if let Some(from) = filter.from {
                 q = q.filter(

@@ -67,17 +67,43 @@ async fn walks_meet_every_row_once(backend: Backend) {
     assert_eq!(forwards.len(), delivered.len());
     assert_eq!(forwards.iter().copied().collect::<BTreeSet<_>>(), delivered);
 
+    // Material, destination region and type (points only): the dashboard's drill-down.
+    let (poster, lara) =
+        (app.material_id("POSTER"), app.scalar("SELECT CAST(id AS BIGINT) FROM regions WHERE code = 'VE-K'"));
+    let school = app.scalar("SELECT CAST(id AS BIGINT) FROM location_types WHERE code = 'school'");
+    let drilled: BTreeSet<i64> = app
+        .numbers(&format!(
+            "SELECT CAST(s.id AS BIGINT) AS n FROM shipments s JOIN locations d ON d.id = s.destination_id \
+             WHERE d.region_id = {lara} AND d.location_type_id = {school} AND d.is_depot = FALSE \
+             AND EXISTS (SELECT 1 FROM shipment_lines l WHERE l.shipment_id = s.id AND l.material_id = {poster})"
+        ))
+        .into_iter()
+        .collect();
+    assert!(!drilled.is_empty());
+    let path = format!("/shipments?material={poster}&region={lara}&type={school}&dest=points");
+    let found = walk(&app, &viewer, &path, "next", "/shipments/").await;
+    assert_eq!(found.len(), drilled.len(), "{path}: each once");
+    assert_eq!(found.iter().copied().collect::<BTreeSet<_>>(), drilled, "{path}");
+    let by_material: BTreeSet<i64> = app
+        .numbers(&format!(
+            "SELECT DISTINCT CAST(shipment_id AS BIGINT) AS n FROM shipment_lines WHERE material_id = {poster}"
+        ))
+        .into_iter()
+        .collect();
+    let found = walk(&app, &viewer, &format!("/shipments?material={poster}"), "next", "/shipments/").await;
+    assert_eq!(found.iter().copied().collect::<BTreeSet<_>>(), by_material, "by material alone");
+
     // Text: part of a place's name (either end) or of the reference, any case; "_" is literal.
-    let school: BTreeSet<i64> = app
+    let liceo: BTreeSet<i64> = app
         .numbers(
             "SELECT CAST(s.id AS BIGINT) AS n FROM shipments s JOIN locations o ON o.id = s.origin_id \
              JOIN locations d ON d.id = s.destination_id WHERE lower(d.name) LIKE '%liceo%' OR lower(o.name) LIKE '%liceo%'",
         )
         .into_iter()
         .collect();
-    assert!(!school.is_empty());
+    assert!(!liceo.is_empty());
     let found = walk(&app, &viewer, "/shipments?q=LICEO", "next", "/shipments/").await;
-    assert_eq!(found.iter().copied().collect::<BTreeSet<_>>(), school, "a place's name finds its shipments");
+    assert_eq!(found.iter().copied().collect::<BTreeSet<_>>(), liceo, "a place's name finds its shipments");
     let one = walk(&app, &viewer, "/shipments?q=sh-000012", "next", "/shipments/").await;
     assert_eq!(one, vec![app.scalar("SELECT CAST(id AS BIGINT) FROM shipments WHERE reference = 'SH-000012'")]);
     assert!(walk(&app, &viewer, "/shipments?q=li_eo", "next", "/shipments/").await.is_empty(), "_ matches only itself");
