@@ -29,7 +29,7 @@ use campaign_tracker::models::material::Material;
 use campaign_tracker::reports::coverage::{self, DashboardQuery};
 use campaign_tracker::startup::Application;
 use chrono::NaiveDate;
-use common::{env_or, percentile, sign_in_manager, thousands};
+use common::{env_or, percentile, sign_in_manager, thousands, DropDatabase};
 use diesel::RunQueryDsl;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -527,23 +527,6 @@ fn report(results: &[Figures]) {
                 dash,
                 if dash < 100.0 { "met" } else { "MISSED" }
             );
-        }
-    }
-}
-
-/// Drops the PostgreSQL database even when the benchmark panics.
-struct DropDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        if let Ok(admin) = connect_pool(&self.admin_url, 1) {
-            if let Ok(mut conn) = admin.get() {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
-            }
         }
     }
 }

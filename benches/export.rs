@@ -29,7 +29,7 @@ use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
 use campaign_tracker::domain::Lang;
 use campaign_tracker::exchange::csv::Flavour;
 use campaign_tracker::exchange::export::{Filter, Kind, Source};
-use common::{env_or, median, sign_in_manager, thousands};
+use common::{env_or, median, sign_in_manager, thousands, DropDatabase};
 use diesel::RunQueryDsl;
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -311,23 +311,6 @@ fn report(results: &[Figures]) {
             ratio,
             if ratio >= 0.5 { "met" } else { "MISSED" }
         );
-    }
-}
-
-/// Drops the PostgreSQL database even when the benchmark panics.
-struct DropDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        if let Ok(admin) = connect_pool(&self.admin_url, 1) {
-            if let Ok(mut conn) = admin.get() {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
-            }
-        }
     }
 }
 

@@ -22,7 +22,7 @@
 mod common;
 
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
-use common::{env_or, percentile, sign_in_manager, thousands};
+use common::{env_or, percentile, sign_in_manager, thousands, DropDatabase};
 use diesel::RunQueryDsl;
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -391,23 +391,6 @@ fn report(results: &[Figures]) {
             "  /healthz p99 < 10 ms while {clients} clients read: {}",
             if starved == 0 { "met".to_string() } else { format!("MISSED on {starved} pages") }
         );
-    }
-}
-
-/// Drops the PostgreSQL database even when the benchmark panics, unless it is to be kept.
-struct DropDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for DropDatabase {
-    fn drop(&mut self) {
-        if let Ok(admin) = connect_pool(&self.admin_url, 1) {
-            if let Ok(mut conn) = admin.get() {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
-            }
-        }
     }
 }
 

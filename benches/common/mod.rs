@@ -87,3 +87,22 @@ pub fn option_value(html: &str, label_start: &str) -> String {
     let start = before.rfind("value=\"").map(|i| i + 7).unwrap_or(0);
     before[start..].split('"').next().unwrap_or_default().to_string()
 }
+
+/// Drops a PostgreSQL database when it goes out of scope, even when the benchmark panics
+/// (`std::mem::forget` it to keep the data).
+pub struct DropDatabase {
+    pub admin_url: String,
+    pub name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        use diesel::RunQueryDsl;
+        if let Ok(admin) = campaign_tracker::db::connect_pool(&self.admin_url, 1) {
+            if let Ok(mut conn) = admin.get() {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
+            }
+        }
+    }
+}

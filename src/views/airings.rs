@@ -9,13 +9,13 @@ use crate::models::material::Material;
 use crate::models::region::Region;
 use crate::models::Page;
 use crate::views::components::{
-    csrf, form_error, input, input_with_hint, pagination, required_note, select, table_region,
+    csrf, filter_select, form_error, input, input_with_hint, pagination, required_note, select, table_region,
 };
 use crate::views::layout::page;
 use crate::views::stock::reason_form;
 use crate::views::widgets::submission_key;
 use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::web::forms::{FieldErrors, FormState};
 use chrono::NaiveDate;
 use maud::{html, Markup};
 
@@ -88,19 +88,9 @@ pub struct ListData {
     pub regions: Vec<Region>,
 }
 
-fn filter_select(ctx: &Ctx, id: &str, label_key: &str, chosen: &str, options: &[(String, String)]) -> Markup {
-    html! {
-        div.field {
-            label for=(id) { (ctx.t(label_key)) }
-            select id=(id) name=(id) {
-                option value="" { (ctx.t("filter.all")) }
-                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
-            }
-        }
-    }
-}
-
 pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
+    // The list's filters are read leniently for now: no message to show beside them.
+    let no_errors = FieldErrors::new();
     let title = ctx.t("nav.airings");
     let spots: Vec<(String, String)> =
         data.spots.iter().map(|m| (m.id.to_string(), m.name(ctx.lang).to_string())).collect();
@@ -123,10 +113,10 @@ pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
             }
             p.meta { (ctx.t("airing.intro")) }
             form.filters method="get" action="/airings" role="search" {
-                (filter_select(ctx, "spot", "field.spot", &query.spot, &spots))
-                (filter_select(ctx, "outlet", "field.outlet", &query.outlet, &outlets))
-                (filter_select(ctx, "ownership", "field.ownership", &query.ownership, &ownerships))
-                (filter_select(ctx, "region", "field.region", &query.region, &regions))
+                (filter_select(ctx, &no_errors, "spot", "field.spot", &query.spot, &spots))
+                (filter_select(ctx, &no_errors, "outlet", "field.outlet", &query.outlet, &outlets))
+                (filter_select(ctx, &no_errors, "ownership", "field.ownership", &query.ownership, &ownerships))
+                (filter_select(ctx, &no_errors, "region", "field.region", &query.region, &regions))
                 div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(query.from); }
                 div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
                 button type="submit" { (ctx.t("filter.apply")) }

@@ -339,3 +339,85 @@ pub fn status_badge(ctx: &Ctx, active: bool) -> Markup {
         }
     }
 }
+
+/// A filter's control with its label, its hint and, when it was refused, its message beside it.
+pub fn filter_field(
+    ctx: &Ctx,
+    errors: &crate::web::forms::FieldErrors,
+    name: &str,
+    label_key: &str,
+    hint_key: Option<&str>,
+    control: Markup,
+) -> Markup {
+    let error = errors.get(name);
+    html! {
+        div.field.has-error[error.is_some()] {
+            label for=(name) { (ctx.t(label_key)) }
+            @if let Some(hint) = hint_key { p.hint id=(format!("{name}-hint")) { (ctx.t(hint)) } }
+            @if let Some(e) = error { p.field-error id=(format!("{name}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
+            (control)
+        }
+    }
+}
+
+/// `aria-describedby` for a filter with an optional hint and message.
+pub fn described_by(errors: &crate::web::forms::FieldErrors, name: &str, hint: bool) -> Option<String> {
+    let mut ids = Vec::new();
+    if errors.get(name).is_some() {
+        ids.push(format!("{name}-error"));
+    }
+    if hint {
+        ids.push(format!("{name}-hint"));
+    }
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// A filter's select: "all" first, then the options; its message beside it when refused.
+pub fn filter_select(
+    ctx: &Ctx,
+    errors: &crate::web::forms::FieldErrors,
+    name: &str,
+    label_key: &str,
+    chosen: &str,
+    options: &[(String, String)],
+) -> Markup {
+    let invalid = errors.get(name).is_some();
+    filter_field(
+        ctx,
+        errors,
+        name,
+        label_key,
+        None,
+        html! {
+            select id=(name) name=(name) aria-invalid=[invalid.then_some("true")] aria-describedby=[described_by(errors, name, false)] {
+                option value="" { (ctx.t("filter.all")) }
+                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
+            }
+        },
+    )
+}
+
+/// A filter's text or date input, with an optional hint; its message beside it when refused.
+pub fn filter_input(
+    ctx: &Ctx,
+    errors: &crate::web::forms::FieldErrors,
+    name: &str,
+    label_key: &str,
+    kind: &str,
+    value: &str,
+    hint_key: Option<&str>,
+) -> Markup {
+    let invalid = errors.get(name).is_some();
+    filter_field(
+        ctx,
+        errors,
+        name,
+        label_key,
+        hint_key,
+        html! {
+            input id=(name) name=(name) type=(kind) value=(value)
+                aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[described_by(errors, name, hint_key.is_some())];
+        },
+    )
+}

@@ -11,12 +11,12 @@ use crate::models::region::Region;
 use crate::models::shipment::{
     MaterialUnits, Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS, STATUSES,
 };
-use crate::views::components::{csrf, form_error, input, input_with_hint, keyset_nav, select, textarea};
+use crate::views::components::{csrf, filter_select, form_error, input, input_with_hint, keyset_nav, select, textarea};
 use crate::views::layout::page;
 use crate::views::stock::{location_options, reason_form};
 use crate::views::widgets::{shipment_status, submission_key, units};
 use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::web::forms::{FieldErrors, FormState};
 use maud::{html, Markup};
 
 /// Draft forms offer this many line slots.
@@ -72,19 +72,9 @@ pub struct ListChoices<'a> {
     pub types: &'a [LocationType],
 }
 
-fn filter_select(ctx: &Ctx, id: &str, label_key: &str, chosen: &str, options: &[(String, String)]) -> Markup {
-    html! {
-        div.field {
-            label for=(id) { (ctx.t(label_key)) }
-            select id=(id) name=(id) {
-                option value="" { (ctx.t("filter.all")) }
-                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
-            }
-        }
-    }
-}
-
 pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Window<ShipmentRow>, choices: &ListChoices) -> Markup {
+    // The list's filters are read leniently for now: no message to show beside them.
+    let no_errors = FieldErrors::new();
     let title = ctx.t("nav.shipments");
     let statuses: Vec<(String, String)> =
         STATUSES.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
@@ -107,11 +97,11 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Window<ShipmentRow>, choices: &
                 @if can_record(ctx) { a.button href="/shipments/new" { (ctx.t("shipment.new")) } }
             }
             form.filters method="get" action="/shipments" role="search" {
-                (filter_select(ctx, "status", "field.status", &query.status, &statuses))
-                (filter_select(ctx, "material", "field.material", &query.material, &materials))
-                (filter_select(ctx, "origin", "field.origin", &query.origin, &location_options(choices.depots)))
-                (filter_select(ctx, "region", "field.destination_region", &query.region, &regions))
-                (filter_select(ctx, "type", "field.destination_type", &query.location_type, &types))
+                (filter_select(ctx, &no_errors, "status", "field.status", &query.status, &statuses))
+                (filter_select(ctx, &no_errors, "material", "field.material", &query.material, &materials))
+                (filter_select(ctx, &no_errors, "origin", "field.origin", &query.origin, &location_options(choices.depots)))
+                (filter_select(ctx, &no_errors, "region", "field.destination_region", &query.region, &regions))
+                (filter_select(ctx, &no_errors, "type", "field.destination_type", &query.location_type, &types))
                 div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(query.from); }
                 div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
                 div.field { label for="q" { (ctx.t("filter.shipment_text")) } input #q name="q" type="search" value=(query.text); }

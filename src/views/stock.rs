@@ -12,7 +12,8 @@ use crate::models::region::Region;
 use crate::models::Page;
 use crate::reports::stock::{Holding, LedgerLine, MaterialBalance, MaterialTotals};
 use crate::views::components::{
-    csrf, form_error, heading, input, input_with_hint, keyset_nav, pagination, select, textarea,
+    csrf, described_by, filter_field, filter_input, filter_select, form_error, heading, input, input_with_hint,
+    keyset_nav, pagination, select, textarea,
 };
 use crate::views::layout::page;
 use crate::views::widgets::{movement_kind, submission_key, units};
@@ -313,86 +314,6 @@ pub fn receipt_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots:
 pub struct ReceiptChoices<'a> {
     pub materials: &'a [Material],
     pub depots: &'a [Location],
-}
-
-/// A filter's control with its label, its hint and, when it was refused, its message beside it.
-fn filter_field(
-    ctx: &Ctx,
-    errors: &FieldErrors,
-    name: &str,
-    label_key: &str,
-    hint_key: Option<&str>,
-    control: Markup,
-) -> Markup {
-    let error = errors.get(name);
-    html! {
-        div.field.has-error[error.is_some()] {
-            label for=(name) { (ctx.t(label_key)) }
-            @if let Some(hint) = hint_key { p.hint id=(format!("{name}-hint")) { (ctx.t(hint)) } }
-            @if let Some(e) = error { p.field-error id=(format!("{name}-error")) { (crate::i18n::invalid(ctx.lang, e)) } }
-            (control)
-        }
-    }
-}
-
-/// `aria-describedby` for a filter with an optional hint and message.
-fn described_by(errors: &FieldErrors, name: &str, hint: bool) -> Option<String> {
-    let mut ids = Vec::new();
-    if errors.get(name).is_some() {
-        ids.push(format!("{name}-error"));
-    }
-    if hint {
-        ids.push(format!("{name}-hint"));
-    }
-    (!ids.is_empty()).then(|| ids.join(" "))
-}
-
-fn filter_select(
-    ctx: &Ctx,
-    errors: &FieldErrors,
-    name: &str,
-    label_key: &str,
-    chosen: &str,
-    options: &[(String, String)],
-) -> Markup {
-    let invalid = errors.get(name).is_some();
-    filter_field(
-        ctx,
-        errors,
-        name,
-        label_key,
-        None,
-        html! {
-            select id=(name) name=(name) aria-invalid=[invalid.then_some("true")] aria-describedby=[described_by(errors, name, false)] {
-                option value="" { (ctx.t("filter.all")) }
-                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
-            }
-        },
-    )
-}
-
-fn filter_input(
-    ctx: &Ctx,
-    errors: &FieldErrors,
-    name: &str,
-    label_key: &str,
-    kind: &str,
-    value: &str,
-    hint_key: Option<&str>,
-) -> Markup {
-    let invalid = errors.get(name).is_some();
-    filter_field(
-        ctx,
-        errors,
-        name,
-        label_key,
-        hint_key,
-        html! {
-            input id=(name) name=(name) type=(kind) value=(value)
-                aria-invalid=[invalid.then_some("true")]
-                aria-describedby=[described_by(errors, name, hint_key.is_some())];
-        },
-    )
 }
 
 /// The receipt list with its filters. `rows` is None when a filter was refused: the form comes
