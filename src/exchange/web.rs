@@ -3,11 +3,13 @@
 //! (each chunk read in `web::block` on a pooled connection); XLSX is written in constant memory
 //! to a temporary file, then streamed.
 
+use crate::domain::Invalid;
 use crate::domain::Permission;
 use crate::error::AppError;
 use crate::exchange::csv::{self as csv_out, Flavour};
 use crate::exchange::export::{Filter, Kind, Params, Source, XLSX_MAX_ROWS};
 use crate::exchange::xlsx;
+use crate::models::shipment::ShipmentQuery;
 use crate::web::ctx::Ctx;
 use crate::web::query_param;
 use actix_web::http::header;
@@ -23,10 +25,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// The page filters an export understands, under the names the kind's page uses: the airing
 /// list's `spot`, `outlet` and `ownership`; the stock pages' `location` and `depots=1`; the
 /// receipt list's `depot`, `supplier` and `reversed`.
-fn params(ctx: &Ctx, kind: Kind) -> Params {
+fn params(ctx: &Ctx, kind: Kind) -> Result<Params, Invalid> {
+    if kind == Kind::Shipments {
+        // The list's own query type, read exactly as the list reads it.
+        return ShipmentQuery::from_query_string(&ctx.query).map(Params::from);
+    }
     let first = |names: &[&str]| names.iter().map(|n| query_param(ctx, n)).find(|v| !v.is_empty()).unwrap_or_default();
     let depots = matches!(kind, Kind::Stock) && query_param(ctx, "depots") == "1";
-    Params {
+    Ok(Params {
         campaign: query_param(ctx, "campaign"),
         material: first(if kind == Kind::Airings { &["material", "spot"] } else { &["material"] }),
         region: query_param(ctx, "region"),
@@ -44,7 +50,8 @@ fn params(ctx: &Ctx, kind: Kind) -> Params {
         dest: if depots { "depots".into() } else { query_param(ctx, "dest") },
         supplier: query_param(ctx, "supplier"),
         reversed: query_param(ctx, "reversed"),
-    }
+        sort: String::new(),
+    })
 }
 
 /// An I/O failure while writing an export.
@@ -77,9 +84,15 @@ async fn export(ctx: Ctx, file: web::Path<String>) -> Result<HttpResponse, AppEr
     if !matches!(extension, "csv" | "xlsx") {
         return Err(AppError::NotFound);
     }
-    let params = params(&ctx, kind);
-    let regions = user.access().regions;
     let lang = ctx.lang;
+    let params = match params(&ctx, kind) {
+        Ok(params) => params,
+        Err(invalid) => {
+            let message = crate::i18n::invalid(lang, &invalid);
+            return Ok(refused(&ctx, actix_web::http::StatusCode::BAD_REQUEST, message));
+        }
+    };
+    let regions = user.access().regions;
     let resolved = crate::web::db(&ctx, move |conn| Ok(Filter::resolve(conn, kind, &params, regions)?)).await?;
     let filter = match resolved {
         Ok(filter) => filter,

@@ -8,11 +8,13 @@ use crate::db::schema::{airings, location_types, locations, materials};
 use crate::db::DbConn;
 use crate::models::location::Location;
 use crate::models::material::Material;
+use crate::models::query::{self, keep, Refusals};
 use crate::models::{now, Page};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::dsl::sum;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// The location type code of the places that air spots.
@@ -49,6 +51,65 @@ pub struct NewAiring {
     pub time_slot: String,
     pub programme: String,
     pub external_ref: Option<String>,
+}
+
+/// The airing list's filters as typed in its query string; empty means any. The spot, the
+/// outlet and the region by id (the page's selects) or by code; the export takes the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AiringQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub spot: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub outlet: String,
+    /// "state" or "private".
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub ownership: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub to: String,
+}
+
+impl AiringQuery {
+    pub fn from_query_string(query: &str) -> Result<AiringQuery, crate::domain::Invalid> {
+        query::from_query_string(query)
+    }
+
+    /// The filters as a query string (empty ones left out), for page and download links.
+    pub fn to_query_string(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks every filter at once; the refusals come back under the parameters' names.
+    pub fn check(&self, conn: &mut DbConn, regions: Option<Vec<i32>>) -> QueryResult<Result<AiringFilter, Refusals>> {
+        let mut refusals = Refusals::new();
+        let material_id = keep(&mut refusals, "spot", query::material(conn, &self.spot)?);
+        let location_id = keep(&mut refusals, "outlet", query::place(conn, &self.outlet, "export.err.location")?);
+        let ownership = keep(
+            &mut refusals,
+            "ownership",
+            query::one_of(&self.ownership, &crate::models::location::OWNERSHIPS, "export.err.ownership"),
+        );
+        let region_id = keep(&mut refusals, "region", query::region(conn, &self.region)?);
+        let from = keep(&mut refusals, "from", query::date(&self.from));
+        let to = keep(&mut refusals, "to", query::date(&self.to));
+        query::check_range(&mut refusals, from, to);
+        if !refusals.is_empty() {
+            return Ok(Err(refusals));
+        }
+        Ok(Ok(AiringFilter {
+            material_id,
+            location_id,
+            ownership: ownership.map(str::to_string),
+            region_id,
+            from,
+            to,
+            regions,
+        }))
+    }
 }
 
 /// Filters of the airing list and of its totals. Every field narrows; `regions` is the

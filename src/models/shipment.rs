@@ -4,7 +4,8 @@
 use crate::db::schema::{attachments, locations, materials, shipment_events, shipment_lines, shipments, users};
 use crate::db::DbConn;
 use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
-use crate::models::{like_pattern, now};
+use crate::models::now;
+pub use crate::models::shipment_query::{ShipmentFilter, ShipmentQuery, ShipmentSort};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -81,59 +82,6 @@ pub struct MaterialUnits {
     pub material_id: i32,
     pub name: crate::domain::Names,
     pub units: i64,
-}
-
-/// Filters of the shipment list; every field optional.
-#[derive(Debug, Default, Clone)]
-pub struct ShipmentFilter {
-    pub status: Option<String>,
-    pub material_id: Option<i32>,
-    pub origin_id: Option<i32>,
-    pub destination_region_id: Option<i32>,
-    pub destination_type_id: Option<i32>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub text: Option<String>,
-    /// Only shipments whose origin or destination lies in these regions (a region-limited user).
-    pub regions: Option<Vec<i32>>,
-    /// Only shipments to places that are not depots: distribution, not transfers.
-    pub points_only: bool,
-    pub sort: ShipmentSort,
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum ShipmentSort {
-    #[default]
-    Newest,
-    Oldest,
-    Reference,
-    Status,
-}
-
-impl ShipmentSort {
-    pub fn parse(raw: &str) -> ShipmentSort {
-        match raw {
-            "oldest" => ShipmentSort::Oldest,
-            "reference" => ShipmentSort::Reference,
-            "status" => ShipmentSort::Status,
-            _ => ShipmentSort::Newest,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShipmentSort::Newest => "newest",
-            ShipmentSort::Oldest => "oldest",
-            ShipmentSort::Reference => "reference",
-            ShipmentSort::Status => "status",
-        }
-    }
-}
-
-/// The date a shipment is filed under: delivered, else dispatched, else expected. (Both
-/// backends store dates as comparable values; a timestamp cast would differ between them.)
-fn effective_date_sql() -> &'static str {
-    "COALESCE(shipments.delivered_on, shipments.dispatched_on, shipments.expected_on)"
 }
 
 impl Shipment {
@@ -317,87 +265,7 @@ impl Shipment {
         seek: &Seek,
         per_page: usize,
     ) -> QueryResult<Window<ShipmentRow>> {
-        let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
-        let places: Option<Vec<i32>> = if filter.destination_region_id.is_some() || filter.destination_type_id.is_some()
-        {
-            let mut places = locations::table.select(locations::id).into_boxed();
-            if let Some(region_id) = filter.destination_region_id {
-                places = places.filter(locations::region_id.eq(region_id));
-            }
-            if let Some(type_id) = filter.destination_type_id {
-                places = places.filter(locations::location_type_id.eq(type_id));
-            }
-            if filter.points_only {
-                places = places.filter(locations::is_depot.eq(false));
-            }
-            Some(places.load(conn)?)
-        } else {
-            None
-        };
-        let build = || {
-            let mut q = shipments::table
-                .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
-                .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
-                .into_boxed();
-            if let Some(status) = &filter.status {
-                q = q.filter(shipments::status.eq(status.clone()));
-            }
-            // Checked per shipment on its (shipment, material) key: the list walks its sort
-            // index and stops at a page, where a set of every shipment with the material
-            // would be built first.
-            if let Some(material_id) = filter.material_id {
-                q = q.filter(diesel::dsl::exists(
-                    shipment_lines::table
-                        .filter(shipment_lines::shipment_id.eq(shipments::id))
-                        .filter(shipment_lines::material_id.eq(material_id)),
-                ));
-            }
-            if let Some(origin_id) = filter.origin_id {
-                q = q.filter(shipments::origin_id.eq(origin_id));
-            }
-            // A region or a type names a few places: their shipments are found through the
-            // destination index instead of testing every shipment's destination.
-            if let Some(places) = &places {
-                q = q.filter(shipments::destination_id.eq_any(places.clone()));
-            } else if filter.points_only {
-                q = q.filter(destinations.field(locations::is_depot).eq(false));
-            }
-            if let Some(from) = filter.from {
-                q = q.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{} >= ", effective_date_sql()))
-                        .bind::<diesel::sql_types::Date, _>(from),
-                );
-            }
-            if let Some(to) = filter.to {
-                q = q.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{} <= ", effective_date_sql()))
-                        .bind::<diesel::sql_types::Date, _>(to),
-                );
-            }
-            if let Some(regions) = &filter.regions {
-                q = q.filter(
-                    origins
-                        .field(locations::region_id)
-                        .eq_any(regions.clone())
-                        .or(destinations.field(locations::region_id).eq_any(regions.clone())),
-                );
-            }
-            if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                let pattern = like_pattern(text);
-                // Places are few: match their names once, then each shipment is two set checks.
-                q = q.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(shipments.reference) LIKE ")
-                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                        .sql(" ESCAPE '\\' OR shipments.origin_id IN (SELECT id FROM locations WHERE lower(name) LIKE ")
-                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                        .sql(" ESCAPE '\\') OR shipments.destination_id IN (SELECT id FROM locations WHERE lower(name) LIKE ")
-                        .bind::<diesel::sql_types::Text, _>(pattern)
-                        .sql(" ESCAPE '\\'))"),
-                );
-            }
-            q
-        };
-        let counted: Vec<i32> = build().select(shipments::id).limit(COUNT_CAP + 1).load(conn)?;
+        let counted: Vec<i32> = filter.query(conn)?.select(shipments::id).limit(COUNT_CAP + 1).load(conn)?;
         let total = Total::from_capped(counted.len() as i64);
         let limit = per_page as i64 + 1;
         let back = seek.backwards();
@@ -406,7 +274,7 @@ impl Shipment {
             Seek::First | Seek::Last => None,
         };
         // A key that does not read is the first page (or the last), never an error.
-        let q = build();
+        let q = filter.query(conn)?;
         let q = match filter.sort {
             ShipmentSort::Newest | ShipmentSort::Oldest => {
                 let newest = filter.sort == ShipmentSort::Newest;
@@ -457,11 +325,16 @@ impl Shipment {
                 }
             }
         };
-        let rows: Vec<(Shipment, String, String)> = q
-            .limit(limit)
-            .select((Shipment::as_select(), origins.field(locations::name), destinations.field(locations::name)))
-            .load(conn)?;
-        let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
+        let rows: Vec<Shipment> = q.limit(limit).select(Shipment::as_select()).load(conn)?;
+        let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+        let place_ids: Vec<i32> = rows.iter().flat_map(|r| [r.origin_id, r.destination_id]).collect();
+        let names: std::collections::HashMap<i32, String> = locations::table
+            .filter(locations::id.eq_any(place_ids))
+            .select((locations::id, locations::name))
+            .load::<(i32, String)>(conn)?
+            .into_iter()
+            .collect();
+        let name_of = |id: i32| names.get(&id).cloned().unwrap_or_default();
         // Every line of the page's shipments in one query (at most six a shipment), then summed
         // per shipment and material here.
         let lines: Vec<(i32, i32, crate::domain::Names, i32)> = shipment_lines::table
@@ -491,11 +364,11 @@ impl Shipment {
         };
         let rows: Vec<ShipmentRow> = rows
             .into_iter()
-            .map(|(shipment, origin_name, destination_name)| ShipmentRow {
+            .map(|shipment| ShipmentRow {
                 units: units_of(shipment.id),
+                origin_name: name_of(shipment.origin_id),
+                destination_name: name_of(shipment.destination_id),
                 shipment,
-                origin_name,
-                destination_name,
             })
             .collect();
         let sort = filter.sort;

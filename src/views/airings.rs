@@ -1,15 +1,17 @@
 //! Airing pages: the list with its totals per spot and outlet and per month, the form that
 //! records an airing, and an airing's page with its reversal.
 
+use crate::domain::Invalid;
 use crate::domain::Permission;
 use crate::i18n::{invalid, number, tr_arg};
-use crate::models::airing::{Airing, AiringRow, OutletTotal};
+use crate::models::airing::{Airing, AiringQuery, AiringRow, OutletTotal};
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::region::Region;
 use crate::models::Page;
 use crate::views::components::{
-    csrf, filter_select, form_error, input, input_with_hint, pagination, required_note, select, table_region,
+    csrf, filter_input, filter_select, form_error, input, input_with_hint, pagination, required_note, select,
+    table_region,
 };
 use crate::views::layout::page;
 use crate::views::stock::reason_form;
@@ -48,49 +50,30 @@ pub fn month_label(ctx: &Ctx, month: &str) -> String {
     }
 }
 
-/// The list's filters as typed.
-#[derive(Debug, Default, Clone)]
-pub struct ListQuery {
-    pub spot: String,
-    pub outlet: String,
-    pub ownership: String,
-    pub region: String,
-    pub from: String,
-    pub to: String,
-}
-
-impl ListQuery {
-    pub fn to_query_string(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("spot", &self.spot),
-            ("outlet", &self.outlet),
-            ("ownership", &self.ownership),
-            ("region", &self.region),
-            ("from", &self.from),
-            ("to", &self.to),
-        ] {
-            if !v.is_empty() {
-                s.append_pair(k, v);
-            }
-        }
-        s.finish()
-    }
-}
-
-/// What the list page shows.
+/// What the list page shows: the filters' choices, and what the filters found (None when a
+/// filter was refused: the form comes back with its messages, never figures that ignored it).
 pub struct ListData {
-    pub rows: Page<AiringRow>,
-    pub totals: Vec<OutletTotal>,
-    pub months: Vec<(String, i64)>,
+    pub found: Option<Found>,
     pub spots: Vec<Material>,
     pub outlets: Vec<Location>,
     pub regions: Vec<Region>,
 }
 
-pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
-    // The list's filters are read leniently for now: no message to show beside them.
-    let no_errors = FieldErrors::new();
+/// The airings a filter found, their totals per outlet and per month.
+pub struct Found {
+    pub rows: Page<AiringRow>,
+    pub totals: Vec<OutletTotal>,
+    pub months: Vec<(String, i64)>,
+}
+
+pub fn list(
+    ctx: &Ctx,
+    query: &AiringQuery,
+    errors: &FieldErrors,
+    refusal: Option<&Invalid>,
+    data: &ListData,
+) -> Markup {
+    let query_string = query.to_query_string();
     let title = ctx.t("nav.airings");
     let spots: Vec<(String, String)> =
         data.spots.iter().map(|m| (m.id.to_string(), m.name(ctx.lang).to_string())).collect();
@@ -99,8 +82,9 @@ pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
         ["state", "private"].iter().map(|o| (o.to_string(), ctx.t(&format!("ownership.{o}")))).collect();
     let regions: Vec<(String, String)> =
         data.regions.iter().map(|r| (r.id.to_string(), r.name(ctx.lang).to_string())).collect();
-    let total_times: i64 = data.totals.iter().map(|t| t.times).sum();
-    let mut aired_outlets: Vec<i32> = data.totals.iter().filter(|t| t.times > 0).map(|t| t.location_id).collect();
+    let total_times: i64 = data.found.iter().flat_map(|f| &f.totals).map(|t| t.times).sum();
+    let mut aired_outlets: Vec<i32> =
+        data.found.iter().flat_map(|f| &f.totals).filter(|t| t.times > 0).map(|t| t.location_id).collect();
     aired_outlets.sort_unstable();
     aired_outlets.dedup();
     page(
@@ -113,30 +97,35 @@ pub fn list(ctx: &Ctx, query: &ListQuery, data: &ListData) -> Markup {
             }
             p.meta { (ctx.t("airing.intro")) }
             form.filters method="get" action="/airings" role="search" {
-                (filter_select(ctx, &no_errors, "spot", "field.spot", &query.spot, &spots))
-                (filter_select(ctx, &no_errors, "outlet", "field.outlet", &query.outlet, &outlets))
-                (filter_select(ctx, &no_errors, "ownership", "field.ownership", &query.ownership, &ownerships))
-                (filter_select(ctx, &no_errors, "region", "field.region", &query.region, &regions))
-                div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(query.from); }
-                div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
+                @if let Some(refusal) = refusal {
+                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
+                }
+                (filter_select(ctx, errors, "spot", "field.spot", &query.spot, &spots))
+                (filter_select(ctx, errors, "outlet", "field.outlet", &query.outlet, &outlets))
+                (filter_select(ctx, errors, "ownership", "field.ownership", &query.ownership, &ownerships))
+                (filter_select(ctx, errors, "region", "field.region", &query.region, &regions))
+                (filter_input(ctx, errors, "from", "filter.from", "date", &query.from, None))
+                (filter_input(ctx, errors, "to", "filter.to", "date", &query.to, None))
                 button type="submit" { (ctx.t("filter.apply")) }
             }
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Airings, &query.to_query_string()))
-            @if data.rows.total == 0 {
-                p.empty { (ctx.t("list.empty")) }
-            } @else {
-                p.summary-line {
-                    strong { (tr_arg(ctx.lang, "airing.summary_times", &number(ctx.lang, total_times))) }
-                    " · "
-                    (tr_arg(ctx.lang, "airing.summary_outlets", &number(ctx.lang, aired_outlets.len() as i64)))
+            @if let Some(found) = &data.found {
+                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Airings, &query_string))
+                @if found.rows.total == 0 {
+                    p.empty { (ctx.t("list.empty")) }
+                } @else {
+                    p.summary-line {
+                        strong { (tr_arg(ctx.lang, "airing.summary_times", &number(ctx.lang, total_times))) }
+                        " · "
+                        (tr_arg(ctx.lang, "airing.summary_outlets", &number(ctx.lang, aired_outlets.len() as i64)))
+                    }
+                    h2 #by-outlet { (ctx.t("airing.by_outlet")) }
+                    (outlet_table(ctx, &found.totals))
+                    h2 #by-month { (ctx.t("airing.by_month")) }
+                    (month_table(ctx, &found.months))
+                    h2 #records { (ctx.t("airing.records")) }
+                    (record_table(ctx, &found.rows.rows))
+                    (pagination(ctx, &query_string, found.rows.page, found.rows.page_count(), found.rows.total))
                 }
-                h2 #by-outlet { (ctx.t("airing.by_outlet")) }
-                (outlet_table(ctx, &data.totals))
-                h2 #by-month { (ctx.t("airing.by_month")) }
-                (month_table(ctx, &data.months))
-                h2 #records { (ctx.t("airing.records")) }
-                (record_table(ctx, &data.rows.rows))
-                (pagination(ctx, &query.to_query_string(), data.rows.page, data.rows.page_count(), data.rows.total))
             }
         },
     )

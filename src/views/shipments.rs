@@ -1,6 +1,7 @@
 //! Shipment pages: the filtered list, the draft form, the shipment with its actions and
 //! history, the delivery form and the printable delivery note (waybill).
 
+use crate::domain::Invalid;
 use crate::domain::Permission;
 use crate::i18n::number;
 use crate::models::keyset::Window;
@@ -11,7 +12,11 @@ use crate::models::region::Region;
 use crate::models::shipment::{
     MaterialUnits, Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS, STATUSES,
 };
-use crate::views::components::{csrf, filter_select, form_error, input, input_with_hint, keyset_nav, select, textarea};
+use crate::models::shipment::{ShipmentQuery, ShipmentSort};
+use crate::views::components::{
+    csrf, described_by, filter_field, filter_input, filter_select, form_error, input, input_with_hint, keyset_nav,
+    select, textarea,
+};
 use crate::views::layout::page;
 use crate::views::stock::{location_options, reason_form};
 use crate::views::widgets::{shipment_status, submission_key, units};
@@ -26,44 +31,9 @@ fn can_record(ctx: &Ctx) -> bool {
     ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
 }
 
-/// The list's filters as typed.
-#[derive(Default)]
-pub struct ListQuery {
-    pub status: String,
-    pub material: String,
-    pub origin: String,
-    pub region: String,
-    pub location_type: String,
-    pub from: String,
-    pub to: String,
-    pub text: String,
-    pub sort: String,
-    /// "points": distribution points only (no transfers between depots).
-    pub points_only: String,
-}
-
-impl ListQuery {
-    pub fn to_query_string(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("status", &self.status),
-            ("material", &self.material),
-            ("origin", &self.origin),
-            ("region", &self.region),
-            ("type", &self.location_type),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("q", &self.text),
-            ("sort", &self.sort),
-            ("dest", &self.points_only),
-        ] {
-            if !v.is_empty() {
-                s.append_pair(k, v);
-            }
-        }
-        s.finish()
-    }
-}
+/// The filters the list's form shows, each with its message when refused.
+pub const LIST_FIELDS: [&str; 10] =
+    ["status", "material", "origin", "region", "type", "from", "to", "q", "dest", "sort"];
 
 pub struct ListChoices<'a> {
     pub materials: &'a [Material],
@@ -72,9 +42,17 @@ pub struct ListChoices<'a> {
     pub types: &'a [LocationType],
 }
 
-pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Window<ShipmentRow>, choices: &ListChoices) -> Markup {
-    // The list's filters are read leniently for now: no message to show beside them.
-    let no_errors = FieldErrors::new();
+/// The shipment list with its filters. `rows` is None when a filter was refused: the form comes
+/// back with the messages and no rows, never rows that ignored a filter.
+pub fn list(
+    ctx: &Ctx,
+    query: &ShipmentQuery,
+    errors: &FieldErrors,
+    refusal: Option<&Invalid>,
+    rows: Option<&Window<ShipmentRow>>,
+    choices: &ListChoices,
+) -> Markup {
+    let query_string = query.to_query_string();
     let title = ctx.t("nav.shipments");
     let statuses: Vec<(String, String)> =
         STATUSES.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
@@ -84,10 +62,10 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Window<ShipmentRow>, choices: &
         choices.regions.iter().map(|r| (r.id.to_string(), r.name(ctx.lang).to_string())).collect();
     let types: Vec<(String, String)> =
         choices.types.iter().map(|t| (t.id.to_string(), t.name(ctx.lang).to_string())).collect();
-    let sorts: Vec<(String, String)> = ["newest", "oldest", "reference", "status"]
-        .iter()
-        .map(|s| (s.to_string(), ctx.t(&format!("sort.{s}"))))
-        .collect();
+    let sorts: Vec<(String, String)> =
+        ShipmentSort::ALL.iter().map(|s| (s.as_str().to_string(), ctx.t(&format!("sort.{}", s.as_str())))).collect();
+    let chosen_sort = if query.sort.is_empty() { ShipmentSort::Newest.as_str() } else { query.sort.as_str() };
+    let invalid = |name: &str| errors.get(name).is_some().then_some("true");
     page(
         ctx,
         &title,
@@ -97,61 +75,68 @@ pub fn list(ctx: &Ctx, query: &ListQuery, rows: &Window<ShipmentRow>, choices: &
                 @if can_record(ctx) { a.button href="/shipments/new" { (ctx.t("shipment.new")) } }
             }
             form.filters method="get" action="/shipments" role="search" {
-                (filter_select(ctx, &no_errors, "status", "field.status", &query.status, &statuses))
-                (filter_select(ctx, &no_errors, "material", "field.material", &query.material, &materials))
-                (filter_select(ctx, &no_errors, "origin", "field.origin", &query.origin, &location_options(choices.depots)))
-                (filter_select(ctx, &no_errors, "region", "field.destination_region", &query.region, &regions))
-                (filter_select(ctx, &no_errors, "type", "field.destination_type", &query.location_type, &types))
-                div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(query.from); }
-                div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(query.to); }
-                div.field { label for="q" { (ctx.t("filter.shipment_text")) } input #q name="q" type="search" value=(query.text); }
-                div.field.checkbox {
-                    input #dest type="checkbox" name="dest" value="points" checked[query.points_only == "points"];
+                @if let Some(refusal) = refusal {
+                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
+                }
+                @if !query.campaign.is_empty() { input type="hidden" name="campaign" value=(query.campaign); }
+                (filter_select(ctx, errors, "status", "field.status", &query.status, &statuses))
+                (filter_select(ctx, errors, "material", "field.material", &query.material, &materials))
+                (filter_select(ctx, errors, "origin", "field.origin", &query.origin, &location_options(choices.depots)))
+                (filter_select(ctx, errors, "region", "field.destination_region", &query.region, &regions))
+                (filter_select(ctx, errors, "type", "field.destination_type", &query.location_type, &types))
+                (filter_input(ctx, errors, "from", "filter.from", "date", &query.from, None))
+                (filter_input(ctx, errors, "to", "filter.to", "date", &query.to, None))
+                (filter_input(ctx, errors, "q", "filter.shipment_text", "search", &query.text, None))
+                div.field.checkbox.has-error[errors.get("dest").is_some()] {
+                    @if let Some(e) = errors.get("dest") { p.field-error id="dest-error" { (crate::i18n::invalid(ctx.lang, e)) } }
+                    input #dest type="checkbox" name="dest" value="points" checked[query.dest == "points"]
+                        aria-invalid=[invalid("dest")] aria-describedby=[described_by(errors, "dest", false)];
                     label for="dest" { (ctx.t("filter.points_only")) }
                 }
-                div.field {
-                    label for="sort" { (ctx.t("filter.sort")) }
-                    select #sort name="sort" {
-                        @for (value, text) in &sorts { option value=(value) selected[query.sort == *value || (query.sort.is_empty() && value == "newest")] { (text) } }
+                (filter_field(ctx, errors, "sort", "filter.sort", None, html! {
+                    select #sort name="sort" aria-invalid=[invalid("sort")] aria-describedby=[described_by(errors, "sort", false)] {
+                        @for (value, text) in &sorts { option value=(value) selected[chosen_sort == value] { (text) } }
                     }
-                }
+                }))
                 button type="submit" { (ctx.t("filter.apply")) }
             }
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Shipments, &query.to_query_string()))
-            @if rows.rows.is_empty() {
-                p.empty { (ctx.t("list.empty")) }
-            } @else {
-                div.table-wrap role="region" aria-label=(title) tabindex="0" {
-                    table.shipment-list {
-                        thead { tr {
-                            th scope="col" { (ctx.t("field.reference")) }
-                            th scope="col" { (ctx.t("field.status")) }
-                            th scope="col" { (ctx.t("field.origin")) }
-                            th scope="col" { (ctx.t("field.destination")) }
-                            th scope="col" { (ctx.t("field.dispatched_on")) }
-                            th scope="col" { (ctx.t("field.expected_on")) }
-                            th scope="col" { (ctx.t("field.delivered_on")) }
-                            th scope="col" { (ctx.t("field.units")) }
-                        } }
-                        tbody {
-                            @for r in &rows.rows {
-                                @let s = &r.shipment;
-                                tr {
-                                    td { a href=(format!("/shipments/{}", s.id)) { (s.reference) } }
-                                    td { (shipment_status(ctx, &s.status)) }
-                                    td { (r.origin_name) }
-                                    td { (r.destination_name) }
-                                    td.date data-col="dispatched" { (optional_date(s.dispatched_on)) }
-                                    td.date data-col="expected" { (optional_date(s.expected_on)) }
-                                    td.date data-col="delivered" { (optional_date(s.delivered_on)) }
-                                    td data-col="units" { (material_units(ctx, &r.units)) }
+            @if let Some(rows) = rows {
+                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Shipments, &query_string))
+                @if rows.rows.is_empty() {
+                    p.empty { (ctx.t("list.empty")) }
+                } @else {
+                    div.table-wrap role="region" aria-label=(title) tabindex="0" {
+                        table.shipment-list {
+                            thead { tr {
+                                th scope="col" { (ctx.t("field.reference")) }
+                                th scope="col" { (ctx.t("field.status")) }
+                                th scope="col" { (ctx.t("field.origin")) }
+                                th scope="col" { (ctx.t("field.destination")) }
+                                th scope="col" { (ctx.t("field.dispatched_on")) }
+                                th scope="col" { (ctx.t("field.expected_on")) }
+                                th scope="col" { (ctx.t("field.delivered_on")) }
+                                th scope="col" { (ctx.t("field.units")) }
+                            } }
+                            tbody {
+                                @for r in &rows.rows {
+                                    @let s = &r.shipment;
+                                    tr {
+                                        td { a href=(format!("/shipments/{}", s.id)) { (s.reference) } }
+                                        td { (shipment_status(ctx, &s.status)) }
+                                        td { (r.origin_name) }
+                                        td { (r.destination_name) }
+                                        td.date data-col="dispatched" { (optional_date(s.dispatched_on)) }
+                                        td.date data-col="expected" { (optional_date(s.expected_on)) }
+                                        td.date data-col="delivered" { (optional_date(s.delivered_on)) }
+                                        td data-col="units" { (material_units(ctx, &r.units)) }
+                                    }
                                 }
                             }
                         }
                     }
                 }
+                (keyset_nav(ctx, &query_string, rows))
             }
-            (keyset_nav(ctx, &query.to_query_string(), rows))
         },
     )
 }

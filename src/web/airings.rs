@@ -6,14 +6,15 @@ use crate::db::DbConn;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
 use crate::error::AppError;
 use crate::ledger;
-use crate::models::airing::{self, Airing, AiringFilter, NewAiring, MAX_TIMES};
+use crate::models::airing::{self, Airing, AiringQuery, NewAiring, MAX_TIMES};
 use crate::models::audit::{Actor, AuditEntry};
-use crate::models::location::{Location, OWNERSHIPS};
+use crate::models::location::Location;
 use crate::models::material::Material;
+use crate::models::query::Refusals;
 use crate::models::region::Region;
 use crate::stock::Access;
 use crate::views;
-use crate::views::airings::{AiringPage, ListData, ListQuery};
+use crate::views::airings::{AiringPage, Found, ListData};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal};
 use crate::web::stock::parse_reason;
@@ -144,42 +145,46 @@ fn check_date(conn: &mut DbConn, day: NaiveDate) -> Result<(), AppError> {
 
 // ---- list ----
 
+/// The airing list, filtered by its query string (`AiringQuery`). A filter that cannot be used
+/// is shown beside its field with 422 and no figures: never totals that quietly ignored it.
 async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
-    let query = ListQuery {
-        spot: query_param(&ctx, "spot"),
-        outlet: query_param(&ctx, "outlet"),
-        ownership: query_param(&ctx, "ownership"),
-        region: query_param(&ctx, "region"),
-        from: query_param(&ctx, "from"),
-        to: query_param(&ctx, "to"),
-    };
     let scope = user.access().regions;
-    let filter = AiringFilter {
-        material_id: query.spot.parse().ok(),
-        location_id: query.outlet.parse().ok(),
-        ownership: OWNERSHIPS.iter().find(|o| **o == query.ownership).map(|o| o.to_string()),
-        region_id: query.region.parse().ok(),
-        from: NaiveDate::parse_from_str(&query.from, "%Y-%m-%d").ok(),
-        to: NaiveDate::parse_from_str(&query.to, "%Y-%m-%d").ok(),
-        regions: scope.clone(),
-    };
+    let read = AiringQuery::from_query_string(&ctx.query);
+    let query = read.clone().unwrap_or_default();
     let page = page_param(&ctx);
-    let data = db(&ctx, move |conn| {
+    let (data, refused) = db(&ctx, move |conn| {
         let outlets = airing::media_outlets(conn, false, scope.as_deref())?;
         let regions: Vec<Region> =
             Region::all(conn)?.into_iter().filter(|r| outlets.iter().any(|o| o.region_id == Some(r.id))).collect();
-        Ok(ListData {
-            rows: Airing::page(conn, &filter, page, PER_PAGE)?,
-            totals: Airing::totals_by_outlet(conn, &filter)?,
-            months: Airing::by_month(conn, &filter)?,
-            spots: airing::spots(conn)?,
-            outlets,
-            regions,
-        })
+        let checked = match read {
+            Err(unreadable) => Err((Refusals::new(), unreadable)),
+            Ok(query) => query.check(conn, scope)?.map_err(|refusals| (refusals, Invalid::new("form.fix_errors"))),
+        };
+        let (found, refused) = match checked {
+            Ok(filter) => (
+                Some(Found {
+                    rows: Airing::page(conn, &filter, page, PER_PAGE)?,
+                    totals: Airing::totals_by_outlet(conn, &filter)?,
+                    months: Airing::by_month(conn, &filter)?,
+                }),
+                None,
+            ),
+            Err(refused) => (None, Some(refused)),
+        };
+        Ok((ListData { found, spots: airing::spots(conn)?, outlets, regions }, refused))
     })
     .await?;
-    Ok(html(views::airings::list(&ctx, &query, &data)))
+    match refused {
+        None => Ok(html(views::airings::list(&ctx, &query, &FieldErrors::new(), None, &data))),
+        Some((refusals, summary)) => {
+            let mut errors = FieldErrors::new();
+            for (field, invalid) in refusals {
+                errors.add(field, invalid);
+            }
+            Ok(unprocessable(views::airings::list(&ctx, &query, &errors, Some(&summary), &data)))
+        }
+    }
 }
 
 // ---- recording ----

@@ -5,12 +5,13 @@ use crate::error::AppError;
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
+use crate::models::query::Refusals;
 use crate::models::region::Region;
-use crate::models::shipment::{Attachment, Shipment, ShipmentFilter, ShipmentHeader, ShipmentSort};
+use crate::models::shipment::{Attachment, Shipment, ShipmentHeader, ShipmentQuery};
 use crate::stock::shipments::{Delivery, Draft, LineReceipt};
 use crate::stock::{self, Access};
 use crate::views;
-use crate::views::shipments::{Detail, DraftChoices, ListChoices, ListQuery, LINE_SLOTS};
+use crate::views::shipments::{Detail, DraftChoices, ListChoices, LINE_SLOTS};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal, UploadForm};
 use crate::web::stock::parse_reason;
@@ -47,37 +48,24 @@ fn parse_optional_date(raw: &str) -> Result<Option<NaiveDate>, Invalid> {
     }
 }
 
+/// The shipment list, filtered by its query string (`ShipmentQuery`). A filter that cannot be
+/// used is shown beside its field with 422 and no rows: never a list that quietly ignored it.
 async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
-    let q = ListQuery {
-        status: query_param(&ctx, "status"),
-        material: query_param(&ctx, "material"),
-        origin: query_param(&ctx, "origin"),
-        region: query_param(&ctx, "region"),
-        location_type: query_param(&ctx, "type"),
-        from: query_param(&ctx, "from"),
-        to: query_param(&ctx, "to"),
-        text: query_param(&ctx, "q"),
-        sort: query_param(&ctx, "sort"),
-        points_only: query_param(&ctx, "dest"),
-    };
-    let filter = ShipmentFilter {
-        status: crate::models::shipment::STATUSES.contains(&q.status.as_str()).then(|| q.status.clone()),
-        material_id: q.material.parse().ok(),
-        origin_id: q.origin.parse().ok(),
-        destination_region_id: q.region.parse().ok(),
-        destination_type_id: q.location_type.parse().ok(),
-        from: NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").ok(),
-        to: NaiveDate::parse_from_str(&q.to, "%Y-%m-%d").ok(),
-        text: Some(q.text.chars().take(100).collect()),
-        regions: user.access().regions,
-        points_only: q.points_only == "points",
-        sort: ShipmentSort::parse(&q.sort),
-    };
+    let regions = user.access().regions;
     let seek = seek_param(&ctx);
+    let read = ShipmentQuery::from_query_string(&ctx.query);
+    let query = read.clone().unwrap_or_default();
     let (rows, materials, depots, regions, types) = db(&ctx, move |conn| {
+        let rows = match read {
+            Err(unreadable) => Err((Refusals::new(), unreadable)),
+            Ok(query) => match query.check(conn, regions)? {
+                Ok(filter) => Ok(Shipment::window(conn, &filter, &seek, 50)?),
+                Err(refusals) => Err((refusals, Invalid::new("form.fix_errors"))),
+            },
+        };
         Ok((
-            Shipment::window(conn, &filter, &seek, 50)?,
+            rows,
             Material::stocked(conn)?,
             Location::depots(conn, None)?,
             Region::all(conn)?,
@@ -86,7 +74,21 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     })
     .await?;
     let choices = ListChoices { materials: &materials, depots: &depots, regions: &regions, types: &types };
-    Ok(html(views::shipments::list(&ctx, &q, &rows, &choices)))
+    match rows {
+        Ok(rows) => Ok(html(views::shipments::list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices))),
+        Err((refusals, summary)) => {
+            let mut errors = FieldErrors::new();
+            // A filter the form has no field for (a campaign from a link) is named at the top.
+            let summary = match refusals.iter().find(|(field, _)| !views::shipments::LIST_FIELDS.contains(field)) {
+                Some((_, invalid)) => invalid.clone(),
+                None => summary,
+            };
+            for (field, invalid) in refusals {
+                errors.add(field, invalid);
+            }
+            Ok(unprocessable(views::shipments::list(&ctx, &query, &errors, Some(&summary), None, &choices)))
+        }
+    }
 }
 
 struct Choices {

@@ -168,9 +168,32 @@ async fn record_and_list(backend: Backend) {
     let list = app.get(&b.client, &format!("/airings?from={}&to={}", day(-1), day(0))).await;
     assert!(!list.has(&format!("a[href=\"/airings/{id}\"]")), "filtered by date\n{}", list.describe());
     assert!(list.has(&format!("a[href=\"/airings/{id2}\"]")));
-    // Nonsense filters are ignored, never a 500.
+    // Nonsense filters are refused beside their fields (422, no figures), never a 500 and
+    // never totals that quietly ignored them; the export refuses them in the same words.
     let list = app.get(&b.client, "/airings?spot=x&outlet=-1&ownership=evil&region=%00&from=2005-13-45&page=0").await;
+    list.assert_status(422);
+    for (field, message) in [
+        ("spot", "Unknown material: x"),
+        ("outlet", "Unknown place: -1"),
+        ("ownership", "Unknown ownership (use state or private): evil"),
+        ("region", "Unknown region: \u{FFFD}"),
+        ("from", "Not a date (use YYYY-MM-DD): 2005-13-45"),
+    ] {
+        assert_eq!(list.field_error(field).as_deref(), Some(message), "{field}\n{}", list.describe());
+    }
+    for shown in [id, id2, id3] {
+        assert!(!list.has(&format!("a[href=\"/airings/{shown}\"]")), "no rows\n{}", list.describe());
+    }
+    assert!(!list.has("a[download]") && !list.has("h2#by-outlet"), "no figures, nothing to download");
+    let list = app.get(&b.client, &format!("/airings?from={}&to={}", day(0), day(-1))).await;
+    list.assert_status(422);
+    assert_eq!(list.field_error("to").as_deref(), Some("“To” cannot be before “From”."));
+    let export = app.get(&b.client, &format!("/export/airings.csv?from={}&to={}", day(0), day(-1))).await;
+    export.assert_status(400);
+    assert_eq!(export.text(".export-refused").as_deref(), Some("“To” cannot be before “From”."));
+    let list = app.get(&b.client, "/airings?outlet=MED-VVN").await;
     list.assert_status(200);
+    assert!(list.has(&format!("a[href=\"/airings/{id3}\"]")), "an outlet by its code");
     // Spanish.
     let es = app.get_with(&b.client, "/airings", &[("Accept-Language", "es")]).await;
     es.assert_status(200);

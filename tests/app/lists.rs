@@ -13,6 +13,8 @@ both_backends!(
     a_region_limited_clerk_filters_only_their_receipts,
     the_ledger_opens_on_the_newest_movements,
     the_shipment_list_shows_dates_and_units_per_material,
+    a_shipment_filter_is_refused_alike_by_the_list_and_its_export,
+    the_shipment_list_shows_the_first_rows_of_its_export,
 );
 
 /// Records a receipt through the form with this supplier and returns its id.
@@ -489,4 +491,122 @@ async fn the_shipment_list_shows_dates_and_units_per_material(backend: Backend) 
         unit_lines(&es, sent),
         vec!["1.200 Afiches sobre el delito de trata de personas", "300 Volantes con los números de contacto"]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipments: one query type for the list and its export
+// ---------------------------------------------------------------------------------------------
+
+/// The shipments a list page shows, in page order.
+fn listed_shipments(page: &Page) -> Vec<i64> {
+    page.attrs("table tbody tr td a[href]", "href").iter().filter_map(|h| id_in(h, "/shipments/")).collect()
+}
+
+async fn a_shipment_filter_is_refused_alike_by_the_list_and_its_export(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    let b = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (poster, ccs, anz) = (app.material_id("POSTER"), app.location_id("DEP-CCS"), app.location_id("DEP-ANZ"));
+    stock_up(&app, &b, poster, ccs, 500).await;
+    let sent = crate::stock::shipment_ok(&app, &b, ccs, anz, &[(poster, 10)], "dispatch").await;
+    let c = &b.client;
+    let list = app.get(c, "/shipments").await;
+    list.assert_status(200);
+    assert_eq!(listed_shipments(&list), vec![sent]);
+
+    for (query, field, message) in [
+        ("status=lost", "status", "Unknown shipment status (use draft, dispatched, delivered or cancelled): lost"),
+        ("material=99999999", "material", "Unknown material: 99999999"),
+        ("material=NOPE", "material", "Unknown material: NOPE"),
+        ("origin=-1", "origin", "Unknown origin: -1"),
+        ("region=%00", "region", "Unknown region: \u{FFFD}"),
+        ("type=9999999999", "type", "Unknown location type: 9999999999"),
+        ("from=2024-13-01", "from", "Not a date (use YYYY-MM-DD): 2024-13-01"),
+        ("to=x", "to", "Not a date (use YYYY-MM-DD): x"),
+        ("from=2026-02-02&to=2026-02-01", "to", "“To” cannot be before “From”."),
+        ("sort=sideways", "sort", "Unknown order (use newest, oldest, reference or status): sideways"),
+        ("dest=depots", "dest", "Unknown destination filter (use points): depots"),
+    ] {
+        let path = format!("/shipments?{query}");
+        let page = app.get(c, &path).await;
+        assert_eq!(page.status, 422, "{path}\n{}", page.describe());
+        assert_eq!(page.field_error(field).as_deref(), Some(message), "{path}\n{}", page.describe());
+        assert_eq!(page.attr(&format!("[name=\"{field}\"]"), "aria-invalid").as_deref(), Some("true"), "{path}");
+        assert!(listed_shipments(&page).is_empty(), "{path}: no rows");
+        assert!(!page.has("a[download]"), "{path}: nothing to download");
+        assert!(page.text(".form-error").is_some(), "{path}: a message at the top");
+        // The export with the same filter refuses it with the same words.
+        let export = app.get(c, &format!("/export/shipments.csv?{query}")).await;
+        assert_eq!(export.status, 400, "export {query}\n{}", export.describe());
+        assert_eq!(export.text(".export-refused").as_deref(), Some(message), "export {query}");
+    }
+    // A filter with no field of its own (a campaign from a link) is named at the top.
+    let page = app.get(c, "/shipments?campaign=NOPE").await;
+    assert_eq!(page.status, 422);
+    assert_eq!(page.text(".form-error").as_deref(), Some("Unknown campaign: NOPE"));
+    // Several refusals at once, each beside its field; what was typed stays.
+    let page = app.get(c, "/shipments?status=lost&from=2024-13-01&q=Caracas").await;
+    assert_eq!(page.status, 422);
+    assert!(page.field_error("status").is_some() && page.field_error("from").is_some(), "{}", page.describe());
+    assert_eq!(page.input_value("from").as_deref(), Some("2024-13-01"));
+    assert_eq!(page.input_value("q").as_deref(), Some("Caracas"));
+    // A filter given twice is not guessed at.
+    let page = app.get(c, "/shipments?status=draft&status=delivered").await;
+    assert_eq!(page.status, 422);
+    assert_eq!(page.text(".form-error").as_deref(), Some("These filters could not be read: give each one once."));
+    // In Spanish, page and export alike.
+    let es = [("Accept-Language", "es")];
+    let page = app.get_with(c, "/shipments?material=NOPE", &es).await;
+    assert_eq!(page.field_error("material").as_deref(), Some("Material desconocido: NOPE"));
+    let export = app.get_with(c, "/export/shipments.csv?material=NOPE", &es).await;
+    assert_eq!(export.text(".export-refused").as_deref(), Some("Material desconocido: NOPE"));
+    // Codes are as good as ids; old page numbers are not filters.
+    for path in ["/shipments?material=POSTER&origin=DEP-CCS&status=dispatched", "/shipments?page=-3"] {
+        let page = app.get(c, path).await;
+        assert_eq!(page.status, 200, "{path}\n{}", page.describe());
+        assert_eq!(listed_shipments(&page), vec![sent], "{path}");
+    }
+}
+
+async fn the_shipment_list_shows_the_first_rows_of_its_export(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    let b = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (poster, flier) = (app.material_id("POSTER"), app.material_id("FLIER"));
+    let (ccs, anz) = (app.location_id("DEP-CCS"), app.location_id("DEP-ANZ"));
+    let point = app
+        .scalar("SELECT MIN(id) FROM locations WHERE is_depot = false AND is_active = true AND region_id IS NOT NULL");
+    stock_up(&app, &b, poster, ccs, 5000).await;
+    stock_up(&app, &b, flier, ccs, 5000).await;
+    let mut made = Vec::new();
+    for (to, material, action) in
+        [(anz, poster, "dispatch"), (point, poster, "dispatch"), (point, flier, "draft"), (anz, flier, "dispatch")]
+    {
+        made.push((to, material, action, crate::stock::shipment_ok(&app, &b, ccs, to, &[(material, 5)], action).await));
+    }
+    let references = |ids: &[i64]| -> BTreeSet<String> { ids.iter().map(|id| format!("SH-{id:06}")).collect() };
+    for query in [
+        String::new(),
+        format!("material={poster}"),
+        "status=dispatched".to_string(),
+        "dest=points".to_string(),
+        format!("material={flier}&status=dispatched"),
+        format!("q=SH-{:06}", made[1].3),
+    ] {
+        let page = app.get(&b.client, &format!("/shipments?{query}")).await;
+        page.assert_status(200);
+        let shown = listed_shipments(&page);
+        let (status, _, body) = download(&app, &b.client, &format!("/export/shipments.csv?{query}")).await;
+        assert_eq!(status, 200, "{query}");
+        let body = String::from_utf8(body).expect("utf-8");
+        let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+        let exported: BTreeSet<String> = reader.records().map(|r| r.expect("csv record")[0].to_string()).collect();
+        assert_eq!(references(&shown), exported, "{query}: the page shows the export's rows");
+        assert!(!shown.is_empty() || query.contains("q="), "{query}: something to compare");
+    }
+}
+
+async fn download(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let response = client.get(app.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.bytes().await.expect("body").to_vec())
 }

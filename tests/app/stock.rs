@@ -752,10 +752,15 @@ async fn bad_input_is_refused(backend: Backend) {
         let page = post_once(&app, &b, path, &vec![f("reason", "x"), f("dispatched_on", day(0))]).await;
         assert_eq!(page.status, 404, "POST {path}\n{}", page.describe());
     }
-    // Junk filters.
-    for path in ["/shipments?status=lost&material=x&origin=-1&region=%00&type=9999999999&from=2024-13-01&to=x&q=%25&sort=sideways&page=-3",
-        "/stock?material=abc&region=-1&depots=maybe&page=999999", "/receipts?page=abc"]
-    {
+    // Junk filters: refused beside their fields, never a 500 and never a list that ignored them.
+    let junk = "/shipments?status=lost&material=x&origin=-1&region=%00&type=9999999999&from=2024-13-01&to=x&q=%25&sort=sideways&page=-3";
+    let page = app.get(&b.client, junk).await;
+    assert_eq!(page.status, 422, "GET {junk}\n{}", page.describe());
+    for field in ["status", "material", "origin", "region", "type", "from", "to", "sort"] {
+        assert!(page.field_error(field).is_some(), "{field} refused\n{}", page.describe());
+    }
+    assert!(page.field_error("q").is_none(), "a % is text to look for");
+    for path in ["/stock?material=abc&region=-1&depots=maybe&page=999999", "/receipts?page=abc"] {
         let page = app.get(&b.client, path).await;
         assert_eq!(page.status, 200, "GET {path}\n{}", page.describe());
     }

@@ -17,10 +17,13 @@ mod shipments;
 mod stock;
 mod targets;
 
-use crate::db::schema::{campaigns, location_types, locations as places, materials, regions};
+use crate::db::schema::{campaigns, materials};
 use crate::db::DbConn;
-use crate::domain::Lang;
+use crate::domain::{Invalid, Lang};
+use crate::models::airing::AiringQuery;
+use crate::models::query::{self, keep};
 use crate::models::receipt::ReversedFilter;
+use crate::models::shipment::{ShipmentFilter, ShipmentQuery};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -151,23 +154,78 @@ pub struct Params {
     pub supplier: String,
     /// Receipts: "standing" (the default), "reversed" or "all".
     pub reversed: String,
+    /// Shipments: the list's order, checked as the list checks it (a file comes in id order).
+    pub sort: String,
 }
 
-/// A filter that could not be understood: a translation key and the value.
+/// A filter that could not be understood, with the message its page shows beside the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub key: &'static str,
-    pub arg: String,
-}
+pub struct Refusal(pub Invalid);
 
 impl Refusal {
     fn new(key: &'static str, arg: &str) -> Refusal {
-        Refusal { key, arg: arg.to_string() }
+        Refusal(Invalid::with(key, arg))
+    }
+
+    /// The first of a list's refusals (an export answers one message).
+    fn first(refusals: crate::models::query::Refusals) -> Refusal {
+        let invalid = refusals.into_iter().next().map(|(_, invalid)| invalid);
+        Refusal(invalid.unwrap_or_else(|| Invalid::new("filter.err.unreadable")))
     }
 
     /// The message in a language.
     pub fn message(&self, lang: Lang) -> String {
-        crate::i18n::tr_arg(lang, self.key, &self.arg)
+        crate::i18n::invalid(lang, &self.0)
+    }
+}
+
+impl Params {
+    /// The airing list's query, under the list's own names.
+    fn airing_query(&self) -> AiringQuery {
+        AiringQuery {
+            spot: self.material.clone(),
+            outlet: self.origin.clone(),
+            ownership: self.status.clone(),
+            region: self.region.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+
+    /// The shipment list's query, under the list's own names.
+    fn shipment_query(&self) -> ShipmentQuery {
+        ShipmentQuery {
+            status: self.status.clone(),
+            campaign: self.campaign.clone(),
+            material: self.material.clone(),
+            origin: self.origin.clone(),
+            region: self.region.clone(),
+            location_type: self.location_type.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            text: self.text.clone(),
+            sort: self.sort.clone(),
+            dest: self.dest.clone(),
+        }
+    }
+}
+
+impl From<ShipmentQuery> for Params {
+    fn from(q: ShipmentQuery) -> Params {
+        Params {
+            campaign: q.campaign,
+            material: q.material,
+            region: q.region,
+            location_type: q.location_type,
+            from: q.from,
+            to: q.to,
+            text: q.text,
+            status: q.status,
+            origin: q.origin,
+            dest: q.dest,
+            sort: q.sort,
+            ..Params::default()
+        }
     }
 }
 
@@ -198,35 +256,8 @@ pub struct Filter {
     pub regions: Option<Vec<i32>>,
     /// The campaign code for the file name.
     pub campaign_code: Option<String>,
-}
-
-fn date(raw: &str, key: &'static str) -> Result<Option<NaiveDate>, Refusal> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| Refusal::new(key, raw))
-}
-
-/// Looks a code up, else takes a numeric id (the pages' selects send ids).
-macro_rules! lookup {
-    ($conn:expr, $table:ident, $raw:expr, $key:expr) => {{
-        let raw = $raw.trim();
-        if raw.is_empty() {
-            Ok(None)
-        } else {
-            let by_code: Option<i32> =
-                $table::table.filter($table::code.eq(raw)).select($table::id).first::<i32>(&mut *$conn).optional()?;
-            let found = match by_code {
-                Some(id) => Some(id),
-                None => match raw.parse::<i32>() {
-                    Ok(id) => $table::table.find(id).select($table::id).first::<i32>(&mut *$conn).optional()?,
-                    Err(_) => None,
-                },
-            };
-            found.map(Some).ok_or_else(|| Refusal::new($key, raw))
-        }
-    }};
+    /// Shipments: the shipment list's own filters, checked as the list checks them.
+    pub shipments: ShipmentFilter,
 }
 
 impl Filter {
@@ -237,31 +268,33 @@ impl Filter {
         params: &Params,
         regions: Option<Vec<i32>>,
     ) -> QueryResult<Result<Filter, Refusal>> {
-        let campaign_id = match lookup!(conn, campaigns, &params.campaign, "export.err.campaign") {
-            Ok(v) => v,
-            Err(r) => return Ok(Err(r)),
+        let shipments = if kind == Kind::Shipments {
+            match params.shipment_query().check(conn, regions.clone())? {
+                Ok(filter) => filter,
+                Err(refusals) => return Ok(Err(Refusal::first(refusals))),
+            }
+        } else {
+            ShipmentFilter::default()
         };
-        let material_id = match lookup!(conn, materials, &params.material, "export.err.material") {
-            Ok(v) => v,
-            Err(r) => return Ok(Err(r)),
-        };
-        let region_id = match lookup!(conn, regions, &params.region, "export.err.region") {
-            Ok(v) => v,
-            Err(r) => return Ok(Err(r)),
-        };
-        let type_id = match lookup!(conn, location_types, &params.location_type, "export.err.location_type") {
-            Ok(v) => v,
-            Err(r) => return Ok(Err(r)),
-        };
-        let (from, to) = match (date(&params.from, "export.err.date"), date(&params.to, "export.err.date")) {
-            (Ok(f), Ok(t)) => (f, t),
-            (Err(r), _) | (_, Err(r)) => return Ok(Err(r)),
-        };
+        if kind == Kind::Airings {
+            if let Err(refusals) = params.airing_query().check(conn, regions.clone())? {
+                return Ok(Err(Refusal::first(refusals)));
+            }
+        }
+        // The same lookups and messages as every list's query type.
+        let mut refusals = crate::models::query::Refusals::new();
+        let campaign_id = keep(&mut refusals, "campaign", query::campaign(conn, &params.campaign)?);
+        let material_id = keep(&mut refusals, "material", query::material(conn, &params.material)?);
+        let region_id = keep(&mut refusals, "region", query::region(conn, &params.region)?);
+        let type_id = keep(&mut refusals, "type", query::location_type(conn, &params.location_type)?);
+        let from = keep(&mut refusals, "from", query::date(&params.from));
+        let to = keep(&mut refusals, "to", query::date(&params.to));
+        query::check_range(&mut refusals, from, to);
         let place_key = if kind == Kind::Shipments { "export.err.origin" } else { "export.err.location" };
-        let origin_id = match lookup!(conn, places, &params.origin, place_key) {
-            Ok(v) => v,
-            Err(r) => return Ok(Err(r)),
-        };
+        let origin_id = keep(&mut refusals, "origin", query::place(conn, &params.origin, place_key)?);
+        if !refusals.is_empty() {
+            return Ok(Err(Refusal::first(refusals)));
+        }
         let raw_status = params.status.trim();
         let (active, status) = match kind {
             Kind::Locations => match raw_status {
@@ -269,11 +302,6 @@ impl Filter {
                 "inactive" => (Some(false), None),
                 "all" => (None, None),
                 other => return Ok(Err(Refusal::new("export.err.status", other))),
-            },
-            Kind::Shipments if raw_status.is_empty() => (None, None),
-            Kind::Shipments => match crate::models::shipment::STATUSES.iter().find(|s| **s == raw_status) {
-                Some(s) => (None, Some(s.to_string())),
-                None => return Ok(Err(Refusal::new("export.err.shipment_status", raw_status))),
             },
             Kind::Airings if raw_status.is_empty() => (None, None),
             Kind::Airings => match crate::models::location::OWNERSHIPS.iter().find(|s| **s == raw_status) {
@@ -329,6 +357,7 @@ impl Filter {
             reversed,
             regions,
             campaign_code,
+            shipments,
         }))
     }
 
@@ -428,7 +457,7 @@ impl Source {
         match self.kind {
             Kind::Distributions => distributions::count(conn, f),
             Kind::Locations => locations::count(conn, f),
-            Kind::Shipments => shipments::count(conn, f),
+            Kind::Shipments => shipments::count(conn, &f.shipments),
             Kind::Receipts => receipts::count(conn, f),
             Kind::Airings => airings::count(conn, f),
             Kind::Targets => targets::count(conn, f),
@@ -469,7 +498,7 @@ impl Source {
         match self.kind {
             Kind::Distributions => distributions::chunk(conn, f, after, lang),
             Kind::Locations => locations::chunk(conn, f, after.id, lang),
-            Kind::Shipments => shipments::chunk(conn, f, after.id),
+            Kind::Shipments => shipments::chunk(conn, &f.shipments, after.id),
             Kind::Receipts => receipts::chunk(conn, f, after, lang),
             Kind::Airings => airings::chunk(conn, f, after, lang),
             Kind::Targets => targets::chunk(conn, f, after.id, lang),
