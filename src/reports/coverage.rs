@@ -5,14 +5,103 @@
 use crate::db::schema::{airings, daily_flows, locations, materials, shipments, stock_balances, targets};
 use crate::db::DbConn;
 use crate::domain::RegionScope;
+use crate::models::campaign::Campaign;
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
+use crate::models::query::{self, keep, Refusals};
 use crate::models::region::Region;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-/// What the dashboard is asked for.
+/// Default days in transit before a shipment is flagged.
+pub const DEFAULT_TRANSIT_DAYS: i64 = 14;
+
+/// The dashboard's and the report's query string as typed (`campaign`, `material`, `from`,
+/// `to`, `days`); empty means the default: the first campaign, its period, its first material.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct DashboardParams {
+    pub campaign: String,
+    pub material: String,
+    pub from: String,
+    pub to: String,
+    pub days: String,
+}
+
+impl DashboardParams {
+    pub fn from_query_string(query: &str) -> Result<DashboardParams, crate::domain::Invalid> {
+        crate::models::query::from_query_string(query)
+    }
+
+    /// The campaign asked for (by id or code), else the first; None when it names none.
+    pub fn campaign<'a>(&self, campaigns: &'a [Campaign]) -> Option<&'a Campaign> {
+        let raw = self.campaign.trim();
+        if raw.is_empty() {
+            return campaigns.first();
+        }
+        campaigns.iter().find(|c| c.code == raw || c.id.to_string() == raw)
+    }
+
+    /// Checks every value at once against the campaigns and materials there are; refusals come
+    /// back under the parameters' names.
+    pub fn check(
+        &self,
+        scope: RegionScope,
+        campaigns: &[Campaign],
+        materials: &[Material],
+    ) -> Result<(Campaign, DashboardQuery), Refusals> {
+        use crate::domain::Invalid;
+        let mut refusals = Refusals::new();
+        let campaign = self.campaign(campaigns);
+        if campaign.is_none() {
+            refusals.push(("campaign", Invalid::with("export.err.campaign", self.campaign.trim())));
+        }
+        let from = keep(&mut refusals, "from", query::date(&self.from));
+        let to = keep(&mut refusals, "to", query::date(&self.to));
+        let days = match self.days.trim() {
+            "" => DEFAULT_TRANSIT_DAYS,
+            raw => raw.parse::<i64>().ok().filter(|d| (1..=365).contains(d)).unwrap_or_else(|| {
+                refusals.push(("days", Invalid::with("filter.err.days", raw)));
+                DEFAULT_TRANSIT_DAYS
+            }),
+        };
+        let Some(campaign) = campaign else {
+            return Err(refusals);
+        };
+        let own: Vec<&Material> =
+            materials.iter().filter(|m| m.campaign_id == campaign.id && !m.is_broadcast()).collect();
+        let material = self.material.trim();
+        let material_id = if material.is_empty() {
+            own.first().map(|m| m.id).unwrap_or(0)
+        } else {
+            let named = |m: &Material| m.code == material || m.id.to_string() == material;
+            match own.iter().find(|m| named(m)) {
+                Some(m) => m.id,
+                // Switching the campaign sends the other campaign's material along: its first
+                // material is what the new choice list would show.
+                None if materials.iter().any(|m| named(m) && m.campaign_id != campaign.id) => {
+                    own.first().map(|m| m.id).unwrap_or(0)
+                }
+                None => {
+                    refusals.push(("material", Invalid::with("export.err.material", material)));
+                    0
+                }
+            }
+        };
+        let (from, to) = (from.unwrap_or(campaign.starts_on), to.unwrap_or(campaign.ends_on));
+        if to < from {
+            refusals.push(("to", Invalid::new("filter.err.to_before_from")));
+        }
+        if !refusals.is_empty() {
+            return Err(refusals);
+        }
+        let q = DashboardQuery { scope, campaign_id: campaign.id, from, to, material_id, transit_days: days };
+        Ok((campaign.clone(), q))
+    }
+}
+
+/// What the dashboard is asked for, checked.
 #[derive(Debug, Clone)]
 pub struct DashboardQuery {
     /// Whose figures: a region-limited user's regions only.

@@ -1,12 +1,16 @@
 //! The managers' dashboard: materials at a glance, the coverage map, the type × region heat
 //! table, reach, progress over time and the gaps to act on. Every number links to its rows.
 
+use crate::domain::Invalid;
 use crate::i18n::{number, tr, tr_arg};
 use crate::models::campaign::Campaign;
-use crate::reports::coverage::{Cell, Dashboard, DashboardQuery, RegionCoverage};
+use crate::models::material::Material;
+use crate::reports::coverage::{Cell, Dashboard, DashboardParams, DashboardQuery, RegionCoverage};
 use crate::views::charts::{line_chart, Series, NARROW, WIDE};
+use crate::views::components::{described_by, filter_field, filter_input};
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
+use crate::web::forms::FieldErrors;
 use chrono::{Datelike, Duration, NaiveDate};
 use maud::{html, Markup, PreEscaped};
 
@@ -112,28 +116,78 @@ pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Das
 }
 
 fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &DashboardQuery, d: &Dashboard) -> Markup {
+    let materials: Vec<&Material> = d.materials.iter().map(|(m, _)| m).collect();
+    let typed = DashboardParams {
+        campaign: campaign.id.to_string(),
+        material: q.material_id.to_string(),
+        from: q.from.to_string(),
+        to: q.to.to_string(),
+        days: q.transit_days.to_string(),
+    };
+    filter_form(ctx, "/dashboard", campaigns, &materials, &typed, &FieldErrors::new())
+}
+
+/// The campaign, material, range and days; the material list is the campaign's own.
+fn filter_form(
+    ctx: &Ctx,
+    action: &str,
+    campaigns: &[Campaign],
+    materials: &[&Material],
+    typed: &DashboardParams,
+    errors: &FieldErrors,
+) -> Markup {
+    let invalid = |name: &str| errors.get(name).is_some().then_some("true");
+    let chosen = |c: &Campaign| typed.campaign == c.id.to_string() || typed.campaign == c.code;
+    let chosen_material = |m: &Material| typed.material == m.id.to_string() || typed.material == m.code;
     html! {
-        form.filters method="get" action="/dashboard" {
-            div.field.full {
-                label for="campaign" { (ctx.t("field.campaign")) }
-                select #campaign name="campaign" {
-                    @for c in campaigns { option value=(c.id) selected[c.id == campaign.id] { (c.name(ctx.lang)) } }
+        form.filters method="get" action=(action) {
+            (filter_field(ctx, errors, "campaign", "field.campaign", None, html! {
+                select #campaign name="campaign" aria-invalid=[invalid("campaign")] aria-describedby=[described_by(errors, "campaign", false)] {
+                    @for c in campaigns { option value=(c.id) selected[chosen(c)] { (c.name(ctx.lang)) } }
                 }
-            }
-            div.field.wide {
-                label for="material" { (ctx.t("dashboard.material_shown")) }
-                select #material name="material" {
-                    @for (m, _) in &d.materials {
-                        @if !m.is_broadcast() { option value=(m.id) selected[m.id == q.material_id] { (m.name(ctx.lang)) } }
+            }))
+            (filter_field(ctx, errors, "material", "dashboard.material_shown", None, html! {
+                select #material name="material" aria-invalid=[invalid("material")] aria-describedby=[described_by(errors, "material", false)] {
+                    @for m in materials {
+                        @if !m.is_broadcast() { option value=(m.id) selected[chosen_material(m)] { (m.name(ctx.lang)) } }
                     }
                 }
-            }
-            div.field { label for="from" { (ctx.t("filter.from")) } input #from name="from" type="date" value=(q.from); }
-            div.field { label for="to" { (ctx.t("filter.to")) } input #to name="to" type="date" value=(q.to); }
-            div.field.short { label for="days" { (ctx.t("dashboard.transit_days")) } input #days name="days" type="number" min="1" max="365" value=(q.transit_days); }
+            }))
+            (filter_input(ctx, errors, "from", "filter.from", "date", &typed.from, None))
+            (filter_input(ctx, errors, "to", "filter.to", "date", &typed.to, None))
+            (filter_field(ctx, errors, "days", "dashboard.transit_days", None, html! {
+                input #days name="days" type="number" min="1" max="365" value=(typed.days)
+                    aria-invalid=[invalid("days")] aria-describedby=[described_by(errors, "days", false)];
+            }))
             button type="submit" { (ctx.t("filter.apply")) }
         }
     }
+}
+
+/// The dashboard or report asked with values that cannot be used: the filters again, each
+/// message beside its field, and no figures.
+pub fn refused(
+    ctx: &Ctx,
+    action: &str,
+    campaigns: &[Campaign],
+    materials: &[Material],
+    typed: &DashboardParams,
+    errors: &FieldErrors,
+    summary: &Invalid,
+) -> Markup {
+    let title = ctx.t(if action == "/report" { "report.title" } else { "dashboard.title" });
+    let campaign = typed.campaign(campaigns).or(campaigns.first());
+    let own: Vec<&Material> =
+        materials.iter().filter(|m| campaign.is_some_and(|c| c.id == m.campaign_id) && !m.is_broadcast()).collect();
+    page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            div.form-error role="alert" { (crate::i18n::invalid(ctx.lang, summary)) }
+            (filter_form(ctx, action, campaigns, &own, typed, errors))
+        },
+    )
 }
 
 fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {

@@ -1,58 +1,68 @@
 //! The dashboard (the managers' and viewers' landing page) and the printable campaign report.
 
+use crate::domain::Invalid;
 use crate::domain::Permission;
 use crate::error::AppError;
 use crate::models::campaign::Campaign;
 use crate::models::material::Material;
-use crate::reports::coverage::{self, DashboardQuery};
+use crate::reports::coverage::{self, DashboardParams, DashboardQuery};
 use crate::views;
 use crate::web::ctx::Ctx;
-use crate::web::{db, html, query_param};
+use crate::web::forms::FieldErrors;
+use crate::web::{db, html, unprocessable};
 use actix_web::{web, HttpResponse};
-use chrono::NaiveDate;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(dashboard)).route("/report", web::get().to(report));
 }
 
-/// Default days in transit before a shipment is flagged.
-pub const DEFAULT_TRANSIT_DAYS: i64 = 14;
+/// What a dashboard or report request asks for: None when there is no campaign yet, else the
+/// checked query, or the values as typed with what was refused.
+type Asked = Option<Result<(Campaign, DashboardQuery), Refused>>;
 
-/// The campaign and range asked for, with the campaign's own period and first stocked material
-/// as defaults. Anything unreadable falls back to its default rather than failing.
-fn query(ctx: &Ctx, campaigns: &[Campaign], materials: &[Material]) -> Option<(Campaign, DashboardQuery)> {
-    let scope = ctx.user.as_ref().map(|u| u.scope()).unwrap_or_default();
-    let campaign = query_param(ctx, "campaign")
-        .parse::<i32>()
-        .ok()
-        .and_then(|id| campaigns.iter().find(|c| c.id == id))
-        .or_else(|| campaigns.first())?
-        .clone();
-    let date = |name: &str, default: NaiveDate| {
-        NaiveDate::parse_from_str(&query_param(ctx, name), "%Y-%m-%d").unwrap_or(default)
-    };
-    let mut from = date("from", campaign.starts_on);
-    let mut to = date("to", campaign.ends_on);
-    if to < from {
-        std::mem::swap(&mut from, &mut to);
+/// A refused request: the values as typed, the messages per field and the one at the top.
+struct Refused {
+    params: DashboardParams,
+    errors: FieldErrors,
+    summary: Invalid,
+}
+
+fn asked(ctx: &Ctx, campaigns: &[Campaign], materials: &[Material]) -> Asked {
+    if campaigns.is_empty() {
+        return None;
     }
-    let own: Vec<&Material> = materials.iter().filter(|m| m.campaign_id == campaign.id && !m.is_broadcast()).collect();
-    let material_id = query_param(ctx, "material")
-        .parse::<i32>()
-        .ok()
-        .filter(|id| own.iter().any(|m| m.id == *id))
-        .or_else(|| own.first().map(|m| m.id))
-        .unwrap_or(0);
-    let transit_days =
-        query_param(ctx, "days").parse::<i64>().ok().filter(|d| (1..=365).contains(d)).unwrap_or(DEFAULT_TRANSIT_DAYS);
-    Some((campaign.clone(), DashboardQuery { scope, campaign_id: campaign.id, from, to, material_id, transit_days }))
+    let scope = ctx.user.as_ref().map(|u| u.scope()).unwrap_or_default();
+    let params = match DashboardParams::from_query_string(&ctx.query) {
+        Ok(params) => params,
+        Err(unreadable) => {
+            return Some(Err(Refused {
+                params: DashboardParams::default(),
+                errors: FieldErrors::new(),
+                summary: unreadable,
+            }))
+        }
+    };
+    Some(params.check(scope, campaigns, materials).map_err(|refusals| {
+        let mut errors = FieldErrors::new();
+        for (field, invalid) in refusals {
+            errors.add(field, invalid);
+        }
+        Refused { params, errors, summary: Invalid::new("form.fix_errors") }
+    }))
+}
+
+/// The filters again with their messages (422): never figures for something not asked.
+fn refused(ctx: &Ctx, action: &str, campaigns: &[Campaign], materials: &[Material], r: &Refused) -> HttpResponse {
+    unprocessable(views::dashboard::refused(ctx, action, campaigns, materials, &r.params, &r.errors, &r.summary))
 }
 
 async fn dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let (campaigns, materials) = db(&ctx, |conn| Ok((Campaign::all(conn)?, Material::all(conn, None)?))).await?;
-    let Some((campaign, q)) = query(&ctx, &campaigns, &materials) else {
-        return Ok(html(views::home::home(&ctx, &[], 0)));
+    let (campaign, q) = match asked(&ctx, &campaigns, &materials) {
+        None => return Ok(html(views::home::home(&ctx, &[], 0))),
+        Some(Err(r)) => return Ok(refused(&ctx, "/dashboard", &campaigns, &materials, &r)),
+        Some(Ok(asked)) => asked,
     };
     let asked = q.clone();
     let figures = ctx.state.figures.clone();
@@ -67,8 +77,10 @@ async fn dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {
 async fn report(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let (campaigns, materials) = db(&ctx, |conn| Ok((Campaign::all(conn)?, Material::all(conn, None)?))).await?;
-    let Some((campaign, q)) = query(&ctx, &campaigns, &materials) else {
-        return Err(AppError::NotFound);
+    let (campaign, q) = match asked(&ctx, &campaigns, &materials) {
+        None => return Err(AppError::NotFound),
+        Some(Err(r)) => return Ok(refused(&ctx, "/report", &campaigns, &materials, &r)),
+        Some(Ok(asked)) => asked,
     };
     let asked = q.clone();
     let figures = ctx.state.figures.clone();

@@ -8,6 +8,7 @@ both_backends!(
     summary_table_equals_the_ledger,
     report_writes_the_campaign,
     gaps_overdue_and_what_lies_outside_the_range,
+    values_that_cannot_be_used_are_refused_beside_their_fields,
 );
 
 const FROM: &str = "2005-01-01";
@@ -310,4 +311,49 @@ async fn gaps_overdue_and_what_lies_outside_the_range(backend: Backend) {
         .find_map(|row| row.select(&sel(".outside")).next().map(|o| collapse(&o.text().collect::<String>())))
         .expect("an outside note");
     assert!(outside.contains("50 received after 2006-12-31"), "{outside}");
+}
+
+async fn values_that_cannot_be_used_are_refused_beside_their_fields(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    let client = app.signed_in(MANAGER.0, MANAGER.1).await;
+    let poster = app.material_id("POSTER");
+    let spot = app.material_id("SPOT");
+    for path in ["/dashboard", "/report"] {
+        for (query, field, message) in [
+            ("from=2005-13-01", "from", "Not a date (use YYYY-MM-DD): 2005-13-01"),
+            ("to=tomorrow", "to", "Not a date (use YYYY-MM-DD): tomorrow"),
+            ("from=2006-01-02&to=2006-01-01", "to", "“To” cannot be before “From”."),
+            ("material=99999999", "material", "Unknown material: 99999999"),
+            ("material=NOPE", "material", "Unknown material: NOPE"),
+            ("days=0", "days", "Days in transit are a whole number from 1 to 365: 0"),
+            ("days=abc", "days", "Days in transit are a whole number from 1 to 365: abc"),
+            ("campaign=NOPE", "campaign", "Unknown campaign: NOPE"),
+        ] {
+            let url = format!("{path}?{query}");
+            let page = app.get(&client, &url).await;
+            assert_eq!(page.status, 422, "{url}\n{}", page.describe());
+            assert_eq!(page.field_error(field).as_deref(), Some(message), "{url}\n{}", page.describe());
+            assert_eq!(page.attr(&format!("[name=\"{field}\"]"), "aria-invalid").as_deref(), Some("true"), "{url}");
+            assert!(!page.has("#coverage") && !page.has("table"), "{url}: no figures\n{}", page.describe());
+            assert!(page.text(".form-error").is_some(), "{url}: a message at the top");
+        }
+        // What was typed stays in the form; a value given twice is not guessed at.
+        let page = app.get(&client, &format!("{path}?from=2005-13-01&to=2006-12-31")).await;
+        assert_eq!(page.input_value("from").as_deref(), Some("2005-13-01"));
+        assert_eq!(page.input_value("to").as_deref(), Some("2006-12-31"));
+        let page = app.get(&client, &format!("{path}?days=3&days=4")).await;
+        assert_eq!(page.status, 422);
+        assert_eq!(page.text(".form-error").as_deref(), Some("These filters could not be read: give each one once."));
+        // Good values, by id or by code, and the spot (not on the map) is no material to map.
+        for query in
+            [format!("material={poster}&from={FROM}&to={TO}&days=30"), "material=POSTER&campaign=VE-TIP-2005".into()]
+        {
+            app.get(&client, &format!("{path}?{query}")).await.assert_status(200);
+        }
+        let page = app.get(&client, &format!("{path}?material={spot}")).await;
+        assert_eq!(page.status, 422, "{}", page.describe());
+    }
+    let es = app.get_with(&client, "/dashboard?days=400", &[("Accept-Language", "es")]).await;
+    es.assert_status(422);
+    assert_eq!(es.field_error("days").as_deref(), Some("Los días en tránsito son un número entero de 1 a 365: 400"));
 }
