@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 const WARMUP: usize = 5;
 const RAW_WARMUP: usize = 3;
-/// The dashboard's default "days in transit" threshold (web::dashboard::DEFAULT_TRANSIT_DAYS).
+/// The dashboard's default "days in transit" threshold (reports::coverage::DEFAULT_TRANSIT_DAYS).
 const TRANSIT_DAYS: i64 = campaign_tracker::reports::coverage::DEFAULT_TRANSIT_DAYS;
 
 fn ms(d: Duration) -> f64 {

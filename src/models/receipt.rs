@@ -2,9 +2,12 @@
 
 use crate::db::schema::{locations, materials, receipts, stock_movements};
 use crate::db::DbConn;
-use crate::domain::{Invalid, OptionalText};
+use crate::domain::Invalid;
 use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
+use crate::models::location::Location;
+use crate::models::material::Material;
 use crate::models::now;
+use crate::models::query::{self, keep, Refusals};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -118,7 +121,7 @@ pub struct ReceiptFilter {
 impl ReceiptQuery {
     /// Reads a query string; a repeated filter parameter is refused rather than guessed at.
     pub fn from_query_string(query: &str) -> Result<ReceiptQuery, Invalid> {
-        serde_urlencoded::from_str(query).map_err(|_| Invalid::new("filter.err.unreadable"))
+        query::from_query_string(query)
     }
 
     /// The filters as a query string (empty ones left out), for page and download links.
@@ -126,39 +129,44 @@ impl ReceiptQuery {
         serde_urlencoded::to_string(self).unwrap_or_default()
     }
 
-    /// Checks every filter at once. `materials` and `depots` are the ids the person may choose
-    /// (a depot outside their regions is as unknown as one that does not exist); the messages
-    /// come back per field, the name of the parameter.
-    pub fn validate(
-        &self,
-        materials: &[i32],
-        depots: &[i32],
-        regions: Option<Vec<i32>>,
-    ) -> Result<ReceiptFilter, Vec<(&'static str, Invalid)>> {
-        let mut errors = Vec::new();
-        let material_id = keep(&mut errors, "material", choice(&self.material, materials, "filter.err.material"));
-        let location_id = keep(&mut errors, "depot", choice(&self.depot, depots, "filter.err.depot"));
-        let from = keep(&mut errors, "from", date(&self.from));
-        let to = keep(&mut errors, "to", date(&self.to));
-        let supplier = keep(
-            &mut errors,
-            "supplier",
-            OptionalText::parse(&self.supplier, SUPPLIER_MAX).map(|t| Some(t.into_inner()).filter(|t| !t.is_empty())),
-        );
-        let reversed = keep(
-            &mut errors,
-            "reversed",
-            ReversedFilter::parse(&self.reversed).map(Some).ok_or_else(|| Invalid::new("err.unknown_choice")),
-        );
-        if let (Some(from), Some(to)) = (from, to) {
-            if to < from {
-                errors.push(("to", Invalid::new("filter.err.to_before_from")));
+    /// Checks every filter at once, for the list, its export and the command line alike. A
+    /// material or depot by id or code; one that exists but is not offered (a spot, which is
+    /// never stocked; a depot outside a region-limited user's regions, or a place that is no
+    /// depot) is as refused as one that does not exist. The messages come back per field,
+    /// under the parameter's name.
+    pub fn check(&self, conn: &mut DbConn, regions: Option<Vec<i32>>) -> QueryResult<Result<ReceiptFilter, Refusals>> {
+        let mut refusals = Refusals::new();
+        let material_id = keep(&mut refusals, "material", query::material(conn, &self.material)?);
+        let material_id = match material_id {
+            Some(id) if !Material::stocked(conn)?.iter().any(|m| m.id == id) => {
+                refusals.push(("material", Invalid::new("filter.err.material")));
+                None
             }
+            other => other,
+        };
+        let location_id = keep(&mut refusals, "depot", query::place(conn, &self.depot, "export.err.location")?);
+        let location_id = match location_id {
+            Some(id) if !Location::depots(conn, regions.as_deref())?.iter().any(|d| d.id == id) => {
+                refusals.push(("depot", Invalid::new("filter.err.depot")));
+                None
+            }
+            other => other,
+        };
+        let from = keep(&mut refusals, "from", query::date(&self.from));
+        let to = keep(&mut refusals, "to", query::date(&self.to));
+        query::check_range(&mut refusals, from, to);
+        let supplier = keep(&mut refusals, "supplier", query::text(&self.supplier, SUPPLIER_MAX));
+        let reversed = keep(
+            &mut refusals,
+            "reversed",
+            ReversedFilter::parse(&self.reversed)
+                .map(Some)
+                .ok_or_else(|| Invalid::with("export.err.reversed", self.reversed.trim())),
+        );
+        if !refusals.is_empty() {
+            return Ok(Err(refusals));
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(ReceiptFilter {
+        Ok(Ok(ReceiptFilter {
             material_id,
             location_id,
             from,
@@ -166,38 +174,8 @@ impl ReceiptQuery {
             supplier,
             reversed: reversed.unwrap_or_default(),
             regions,
-        })
+        }))
     }
-}
-
-/// The value of a valid filter; an invalid one's message goes to `errors`.
-fn keep<T>(
-    errors: &mut Vec<(&'static str, Invalid)>,
-    field: &'static str,
-    result: Result<Option<T>, Invalid>,
-) -> Option<T> {
-    result.unwrap_or_else(|invalid| {
-        errors.push((field, invalid));
-        None
-    })
-}
-
-/// An id among `offered`, or none when empty.
-fn choice(raw: &str, offered: &[i32], key: &'static str) -> Result<Option<i32>, Invalid> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.parse::<i32>().ok().filter(|id| offered.contains(id)).map(Some).ok_or_else(|| Invalid::new(key))
-}
-
-/// A YYYY-MM-DD date, or none when empty.
-fn date(raw: &str) -> Result<Option<NaiveDate>, Invalid> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| Invalid::new("err.date"))
 }
 
 /// Narrows a boxed query over `receipts` joined to their `locations` by a `ReceiptFilter`: the

@@ -8,6 +8,7 @@ use crate::models::adjustment::{Adjustment, NewAdjustment, ADJUSTMENT_KINDS};
 use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
 use crate::models::material::Material;
+use crate::models::query::Refusals;
 use crate::models::receipt::{NewReceipt, Receipt, ReceiptQuery};
 use crate::models::region::Region;
 use crate::models::setting::Setting;
@@ -195,30 +196,30 @@ async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let access = user.access();
     let seek = seek_param(&ctx);
     let (materials, depots) = stock_choices(&ctx, &access).await?;
-    let mut errors = FieldErrors::new();
-    let (query, filter) = match ReceiptQuery::from_query_string(&ctx.query) {
-        Err(unreadable) => (ReceiptQuery::default(), Err(unreadable)),
-        Ok(query) => {
-            let material_ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
-            let depot_ids: Vec<i32> = depots.iter().map(|d| d.id).collect();
-            let checked = query.validate(&material_ids, &depot_ids, access.regions.clone());
-            let checked = checked.map_err(|found| {
-                for (field, invalid) in found {
-                    errors.add(field, invalid);
-                }
-                Invalid::new("form.fix_errors")
-            });
-            (query, checked)
-        }
-    };
+    let read = ReceiptQuery::from_query_string(&ctx.query);
+    let query = read.clone().unwrap_or_default();
+    let regions = access.regions.clone();
+    let found = db(&ctx, move |conn| {
+        Ok(match read {
+            Err(unreadable) => Err((Refusals::new(), unreadable)),
+            Ok(query) => match query.check(conn, regions)? {
+                Ok(filter) => Ok(Receipt::window(conn, &filter, &seek, 50)?),
+                Err(refusals) => Err((refusals, Invalid::new("form.fix_errors"))),
+            },
+        })
+    })
+    .await?;
     let choices = views::stock::ReceiptChoices { materials: &materials, depots: &depots };
-    match filter {
-        Ok(filter) => {
-            let rows = db(&ctx, move |conn| Ok(Receipt::window(conn, &filter, &seek, 50)?)).await?;
+    match found {
+        Ok(rows) => {
             Ok(html(views::stock::receipt_list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices)))
         }
-        Err(refusal) => {
-            Ok(unprocessable(views::stock::receipt_list(&ctx, &query, &errors, Some(&refusal), None, &choices)))
+        Err((refusals, summary)) => {
+            let mut errors = FieldErrors::new();
+            for (field, invalid) in refusals {
+                errors.add(field, invalid);
+            }
+            Ok(unprocessable(views::stock::receipt_list(&ctx, &query, &errors, Some(&summary), None, &choices)))
         }
     }
 }

@@ -201,15 +201,15 @@ async fn a_filter_that_cannot_be_used_is_refused_beside_its_field(backend: Backe
     let field_shop = some_destination_not_depot(&app);
 
     for (query, field, message) in [
-        ("material=99999999".to_string(), "material", "Choose a material from the list."),
-        ("material=abc".to_string(), "material", "Choose a material from the list."),
+        ("material=99999999".to_string(), "material", "Unknown material: 99999999"),
+        ("material=abc".to_string(), "material", "Unknown material: abc"),
         (format!("material={spot}"), "material", "Choose a material from the list."),
-        ("depot=99999999".to_string(), "depot", "Choose a depot from the list."),
+        ("depot=99999999".to_string(), "depot", "Unknown place: 99999999"),
         (format!("depot={field_shop}"), "depot", "Choose a depot from the list."),
-        ("from=2024-13-01".to_string(), "from", "Enter a date as YYYY-MM-DD."),
-        ("to=yesterday".to_string(), "to", "Enter a date as YYYY-MM-DD."),
+        ("from=2024-13-01".to_string(), "from", "Not a date (use YYYY-MM-DD): 2024-13-01"),
+        ("to=yesterday".to_string(), "to", "Not a date (use YYYY-MM-DD): yesterday"),
         (format!("from={}&to={}", day(0), day(-1)), "to", "“To” cannot be before “From”."),
-        ("reversed=maybe".to_string(), "reversed", "Choose one of the options."),
+        ("reversed=maybe".to_string(), "reversed", "Unknown reversal filter (use standing, reversed or all): maybe"),
         (format!("supplier={}", "x".repeat(161)), "supplier", "At most 160 characters."),
     ] {
         let path = format!("/receipts?{query}");
@@ -221,6 +221,10 @@ async fn a_filter_that_cannot_be_used_is_refused_beside_its_field(backend: Backe
         assert!(listed(&page).is_empty(), "{path}");
         assert!(!page.has("a[download]"), "{path}: nothing to download");
         assert!(page.text(".form-error").is_some(), "{path}: a message at the top");
+        // The export with the same filter refuses it with the same words.
+        let export = app.get(c, &format!("/export/receipts.csv?{query}")).await;
+        assert_eq!(export.status, 400, "export {query}\n{}", export.describe());
+        assert_eq!(export.text(".export-refused").as_deref(), Some(message), "export {query}");
     }
     // What was typed stays in the form.
     let page = app.get(c, "/receipts?from=2024-13-01&supplier=Imprenta").await;
@@ -238,8 +242,8 @@ async fn a_filter_that_cannot_be_used_is_refused_beside_its_field(backend: Backe
     // In Spanish.
     let page = app.get_with(c, "/receipts?material=99999999&from=2024-02-30", &[("Accept-Language", "es")]).await;
     assert_eq!(page.status, 422);
-    assert_eq!(page.field_error("material").as_deref(), Some("Elija un material de la lista."));
-    assert_eq!(page.field_error("from").as_deref(), Some("Escriba una fecha como AAAA-MM-DD."));
+    assert_eq!(page.field_error("material").as_deref(), Some("Material desconocido: 99999999"));
+    assert_eq!(page.field_error("from").as_deref(), Some("No es una fecha (use AAAA-MM-DD): 2024-02-30"));
     let page =
         app.get_with(c, &format!("/receipts?from={}&to={}", day(0), day(-1)), &[("Accept-Language", "es")]).await;
     assert_eq!(page.field_error("to").as_deref(), Some("“Hasta” no puede ser anterior a “Desde”."));
@@ -309,10 +313,14 @@ async fn a_region_limited_clerk_filters_only_their_receipts(backend: Backend) {
     assert_eq!(page.status, 422, "{}", page.describe());
     assert_eq!(page.field_error("depot").as_deref(), Some("Choose a depot from the list."));
     assert!(listed(&page).is_empty());
-    // Their download is theirs too.
+    // Their download is theirs too: another region's depot is refused in the page's words, and
+    // without a depot only their receipts come.
     let csv = app.get(&clerk, &format!("/export/receipts.csv?depot={ccs}")).await;
+    csv.assert_status(400);
+    assert_eq!(csv.text(".export-refused").as_deref(), Some("Choose a depot from the list."));
+    let csv = app.get(&clerk, "/export/receipts.csv").await;
     csv.assert_status(200);
-    assert_eq!(csv.body.lines().filter(|l| !l.trim().is_empty()).count(), 1, "a header and nothing else: {}", csv.body);
+    assert_eq!(csv.body.lines().filter(|l| !l.trim().is_empty()).count(), 3, "a header and their two: {}", csv.body);
 }
 
 // ---------------------------------------------------------------------------------------------

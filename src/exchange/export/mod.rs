@@ -22,7 +22,7 @@ use crate::db::DbConn;
 use crate::domain::{Invalid, Lang};
 use crate::models::airing::AiringQuery;
 use crate::models::query::{self, keep};
-use crate::models::receipt::ReversedFilter;
+use crate::models::receipt::{ReceiptFilter, ReceiptQuery};
 use crate::models::shipment::{ShipmentFilter, ShipmentQuery};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -192,6 +192,20 @@ impl Params {
         }
     }
 
+    /// The receipt list's query: the receiving place comes as `depot`, `origin` or `location`;
+    /// a file holds the receipts that stand unless asked otherwise.
+    fn receipt_query(&self) -> ReceiptQuery {
+        let reversed = if self.reversed.trim().is_empty() { "standing" } else { self.reversed.as_str() };
+        ReceiptQuery {
+            material: self.material.clone(),
+            depot: self.origin.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            supplier: self.supplier.clone(),
+            reversed: reversed.to_string(),
+        }
+    }
+
     /// The shipment list's query, under the list's own names.
     fn shipment_query(&self) -> ShipmentQuery {
         ShipmentQuery {
@@ -248,16 +262,14 @@ pub struct Filter {
     pub points_only: bool,
     /// Stock: depots only.
     pub depots_only: bool,
-    /// Receipts: part of the supplier's name, any case.
-    pub supplier: Option<String>,
-    /// Receipts: by reversal; standing only unless asked.
-    pub reversed: crate::models::receipt::ReversedFilter,
     /// A region-limited user's regions.
     pub regions: Option<Vec<i32>>,
     /// The campaign code for the file name.
     pub campaign_code: Option<String>,
     /// Shipments: the shipment list's own filters, checked as the list checks them.
     pub shipments: ShipmentFilter,
+    /// Receipts: the receipt list's own filters, checked as the list checks them.
+    pub receipts: ReceiptFilter,
 }
 
 impl Filter {
@@ -275,6 +287,14 @@ impl Filter {
             }
         } else {
             ShipmentFilter::default()
+        };
+        let receipts = if kind == Kind::Receipts {
+            match params.receipt_query().check(conn, regions.clone())? {
+                Ok(filter) => filter,
+                Err(refusals) => return Ok(Err(Refusal::first(refusals))),
+            }
+        } else {
+            ReceiptFilter::default()
         };
         if kind == Kind::Airings {
             if let Err(refusals) = params.airing_query().check(conn, regions.clone())? {
@@ -310,19 +330,6 @@ impl Filter {
             },
             _ => (None, None),
         };
-        let reversed = match (kind, params.reversed.trim()) {
-            (Kind::Receipts, "") => ReversedFilter::Standing,
-            (Kind::Receipts, raw) => match ReversedFilter::parse(raw) {
-                Some(r) => r,
-                None => return Ok(Err(Refusal::new("export.err.reversed", raw))),
-            },
-            _ => ReversedFilter::All,
-        };
-        let supplier_text = params.supplier.trim();
-        if supplier_text.chars().count() > crate::models::receipt::SUPPLIER_MAX {
-            return Ok(Err(Refusal::new("export.err.supplier", supplier_text)));
-        }
-        let supplier = Some(supplier_text.to_string()).filter(|s| !s.is_empty());
         let dest = params.dest.trim();
         let points_only = dest == "points";
         let depots_only = dest == "depots";
@@ -353,11 +360,10 @@ impl Filter {
             origin_id,
             points_only,
             depots_only,
-            supplier,
-            reversed,
             regions,
             campaign_code,
             shipments,
+            receipts,
         }))
     }
 

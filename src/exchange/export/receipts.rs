@@ -7,7 +7,7 @@ use super::{name_in, username_of, Cell, Chunk, Filter, CHUNK};
 use crate::db::schema::{locations, materials, receipts, regions};
 use crate::db::DbConn;
 use crate::domain::Lang;
-use crate::models::receipt::{filter_receipts, ReceiptFilter};
+use crate::models::receipt::filter_receipts;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
@@ -32,22 +32,6 @@ type Row = (
     (String, String, Option<String>, Option<String>),
 );
 
-impl Filter {
-    /// The part of the filters the receipt list shares: material, receiving place, dates,
-    /// supplier, reversal and the user's regions.
-    fn receipts(&self) -> ReceiptFilter {
-        ReceiptFilter {
-            material_id: self.material_id,
-            location_id: self.origin_id,
-            from: self.from,
-            to: self.to,
-            supplier: self.supplier.clone(),
-            reversed: self.reversed,
-            regions: self.regions.clone(),
-        }
-    }
-}
-
 macro_rules! query {
     ($filter:expr) => {{
         let filter: &Filter = $filter;
@@ -65,7 +49,7 @@ macro_rules! query {
         if let Some(id) = filter.type_id {
             q = q.filter(locations::location_type_id.eq(id));
         }
-        filter_receipts!(q, &filter.receipts())
+        filter_receipts!(q, &filter.receipts)
     }};
 }
 
