@@ -101,6 +101,7 @@ fn pages(conn: &mut DbConn) -> Vec<(String, String)> {
             format!("/shipments?material={poster}&region={lara}&type={school}&dest=points"),
         ),
         p("shipments by text", "/shipments?q=escuela".into()),
+        p("shipments to distribution points", "/shipments?dest=points".into()),
         p("shipments by reference", "/shipments?sort=reference".into()),
         p("shipment", format!("/shipments/{shipment}")),
         p("waybill", format!("/shipments/{shipment}/waybill")),
