@@ -31,6 +31,11 @@ fn params(ctx: &Ctx, kind: Kind) -> Result<Params, Invalid> {
         return ShipmentQuery::from_query_string(&ctx.query).map(Params::from);
     }
     let first = |names: &[&str]| names.iter().map(|n| query_param(ctx, n)).find(|v| !v.is_empty()).unwrap_or_default();
+    if kind == Kind::Stock {
+        // The stock page's own check of its `depots` switch.
+        let depots = query_param(ctx, "depots");
+        crate::models::query::one_of(&depots, &["1"], "filter.err.depots")?;
+    }
     let depots = matches!(kind, Kind::Stock) && query_param(ctx, "depots") == "1";
     Ok(Params {
         campaign: query_param(ctx, "campaign"),

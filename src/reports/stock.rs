@@ -165,7 +165,55 @@ pub struct Holding {
     pub incoming: i64,
 }
 
-/// Filters of the stock page.
+/// The stock page's holdings filters as typed in its query string (`material`, `region`,
+/// `depots=1`); empty means any. A material or region by id or by code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct StockQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub material: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    /// "1": depots only.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub depots: String,
+}
+
+impl StockQuery {
+    pub fn from_query_string(query: &str) -> Result<StockQuery, crate::domain::Invalid> {
+        crate::models::query::from_query_string(query)
+    }
+
+    /// The filters as a query string (empty ones left out), for page and download links.
+    pub fn to_query_string(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks every filter at once; refusals come back under the parameters' names.
+    pub fn check(
+        &self,
+        conn: &mut DbConn,
+        regions: Option<Vec<i32>>,
+    ) -> QueryResult<Result<HoldingFilter, crate::models::query::Refusals>> {
+        use crate::models::query::{self, keep, Refusals};
+        let mut refusals = Refusals::new();
+        let material_id = keep(&mut refusals, "material", query::material(conn, &self.material)?);
+        let region_id = keep(&mut refusals, "region", query::region(conn, &self.region)?);
+        let depots_only = keep(&mut refusals, "depots", query::one_of(&self.depots, &["1"], "filter.err.depots"));
+        if !refusals.is_empty() {
+            return Ok(Err(refusals));
+        }
+        Ok(Ok(HoldingFilter {
+            material_id,
+            region_id,
+            location_type_id: None,
+            depots_only: depots_only.is_some(),
+            regions,
+        }))
+    }
+}
+
+/// The holdings filters, checked.
 #[derive(Debug, Clone, Default)]
 pub struct HoldingFilter {
     pub material_id: Option<i32>,

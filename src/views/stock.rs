@@ -10,7 +10,7 @@ use crate::models::material::Material;
 use crate::models::receipt::{Receipt, ReceiptQuery, ReceiptRow, ReversedFilter};
 use crate::models::region::Region;
 use crate::models::Page;
-use crate::reports::stock::{Holding, LedgerLine, MaterialBalance, MaterialTotals};
+use crate::reports::stock::{Holding, LedgerLine, MaterialBalance, MaterialTotals, StockQuery};
 use crate::views::components::{
     csrf, described_by, filter_field, filter_input, filter_select, form_error, heading, input, input_with_hint,
     keyset_nav, pagination, select, textarea,
@@ -34,33 +34,25 @@ pub fn location_options(locations: &[Location]) -> Vec<(String, String)> {
     locations.iter().map(|l| (l.id.to_string(), format!("{} — {}", l.code, l.name))).collect()
 }
 
-/// The stock overview: totals per material, then what each place holds.
-pub struct OverviewQuery {
-    pub material: String,
-    pub region: String,
-    pub depots: bool,
-}
-
+/// Totals per material, then the holdings with their filters. `holdings` is None when a filter
+/// was refused: the form comes back with its messages and no holdings.
+#[allow(clippy::too_many_arguments)]
 pub fn overview(
     ctx: &Ctx,
     totals: &[(Material, MaterialTotals)],
-    holdings: &Page<Holding>,
-    query: &OverviewQuery,
+    holdings: Option<&Page<Holding>>,
+    query: &StockQuery,
+    errors: &FieldErrors,
+    refusal: Option<&Invalid>,
     materials: &[Material],
     regions: &[Region],
 ) -> Markup {
     let title = ctx.t("nav.stock");
-    let mut base = url::form_urlencoded::Serializer::new(String::new());
-    if !query.material.is_empty() {
-        base.append_pair("material", &query.material);
-    }
-    if !query.region.is_empty() {
-        base.append_pair("region", &query.region);
-    }
-    if query.depots {
-        base.append_pair("depots", "1");
-    }
-    let base = base.finish();
+    let base = query.to_query_string();
+    let materials: Vec<(String, String)> =
+        materials.iter().map(|m| (m.id.to_string(), m.name(ctx.lang).to_string())).collect();
+    let regions: Vec<(String, String)> =
+        regions.iter().map(|r| (r.id.to_string(), r.name(ctx.lang).to_string())).collect();
     page(
         ctx,
         &title,
@@ -104,57 +96,52 @@ pub fn overview(
             }
             h2 #holdings { (ctx.t("stock.by_location")) }
             form.filters method="get" action="/stock" {
-                div.field {
-                    label for="material" { (ctx.t("field.material")) }
-                    select #material name="material" {
-                        option value="" { (ctx.t("filter.all")) }
-                        @for m in materials { option value=(m.id) selected[query.material == m.id.to_string()] { (m.name(ctx.lang)) } }
-                    }
+                @if let Some(refusal) = refusal {
+                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
                 }
-                div.field {
-                    label for="region" { (ctx.t("field.region")) }
-                    select #region name="region" {
-                        option value="" { (ctx.t("filter.all")) }
-                        @for r in regions { option value=(r.id) selected[query.region == r.id.to_string()] { (r.name(ctx.lang)) } }
-                    }
-                }
-                div.field.checkbox {
-                    input #depots type="checkbox" name="depots" value="1" checked[query.depots];
+                (filter_select(ctx, errors, "material", "field.material", &query.material, &materials))
+                (filter_select(ctx, errors, "region", "field.region", &query.region, &regions))
+                div.field.checkbox.has-error[errors.get("depots").is_some()] {
+                    @if let Some(e) = errors.get("depots") { p.field-error id="depots-error" { (crate::i18n::invalid(ctx.lang, e)) } }
+                    input #depots type="checkbox" name="depots" value="1" checked[query.depots == "1"]
+                        aria-invalid=[errors.get("depots").is_some().then_some("true")] aria-describedby=[described_by(errors, "depots", false)];
                     label for="depots" { (ctx.t("stock.depots_only")) }
                 }
                 button type="submit" { (ctx.t("filter.apply")) }
             }
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Stock, &base))
-            @if holdings.rows.is_empty() {
-                p.empty { (ctx.t("list.empty")) }
-            } @else {
-                div.table-wrap role="region" aria-label=(ctx.t("stock.by_location")) tabindex="0" {
-                    table {
-                        thead { tr {
-                            th scope="col" { (ctx.t("field.location")) }
-                            th scope="col" { (ctx.t("field.region")) }
-                            th scope="col" { (ctx.t("field.material")) }
-                            th scope="col" .num { (ctx.t("stock.on_hand")) }
-                            th scope="col" .num { (ctx.t("stock.incoming")) }
-                        } }
-                        tbody {
-                            @for h in &holdings.rows {
-                                tr {
-                                    td {
-                                        a href=(format!("/stock/locations/{}", h.location_id)) { (h.location_name) }
-                                        @if h.is_depot { " " span.badge { (ctx.t("stock.depot")) } }
+            @if let Some(holdings) = holdings {
+                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Stock, &base))
+                @if holdings.rows.is_empty() {
+                    p.empty { (ctx.t("list.empty")) }
+                } @else {
+                    div.table-wrap role="region" aria-label=(ctx.t("stock.by_location")) tabindex="0" {
+                        table {
+                            thead { tr {
+                                th scope="col" { (ctx.t("field.location")) }
+                                th scope="col" { (ctx.t("field.region")) }
+                                th scope="col" { (ctx.t("field.material")) }
+                                th scope="col" .num { (ctx.t("stock.on_hand")) }
+                                th scope="col" .num { (ctx.t("stock.incoming")) }
+                            } }
+                            tbody {
+                                @for h in &holdings.rows {
+                                    tr {
+                                        td {
+                                            a href=(format!("/stock/locations/{}", h.location_id)) { (h.location_name) }
+                                            @if h.is_depot { " " span.badge { (ctx.t("stock.depot")) } }
+                                        }
+                                        td { (h.region_name.get(ctx.lang)) }
+                                        td { a href=(format!("/stock/materials/{}?location={}", h.material_id, h.location_id)) { (h.material_name.get(ctx.lang)) } }
+                                        td.num { (units(ctx.lang, h.on_hand, h.pack_size)) }
+                                        td.num { @if h.incoming > 0 { (number(ctx.lang, h.incoming)) } @else { "—" } }
                                     }
-                                    td { (h.region_name.get(ctx.lang)) }
-                                    td { a href=(format!("/stock/materials/{}?location={}", h.material_id, h.location_id)) { (h.material_name.get(ctx.lang)) } }
-                                    td.num { (units(ctx.lang, h.on_hand, h.pack_size)) }
-                                    td.num { @if h.incoming > 0 { (number(ctx.lang, h.incoming)) } @else { "—" } }
                                 }
                             }
                         }
                     }
                 }
+                (pagination(ctx, &base, holdings.page, holdings.page_count(), holdings.total))
             }
-            (pagination(ctx, &base, holdings.page, holdings.page_count(), holdings.total))
         },
     )
 }

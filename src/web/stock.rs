@@ -12,7 +12,7 @@ use crate::models::query::Refusals;
 use crate::models::receipt::{NewReceipt, Receipt, ReceiptQuery};
 use crate::models::region::Region;
 use crate::models::setting::Setting;
-use crate::reports::stock::{self as report, HoldingFilter};
+use crate::reports::stock::{self as report, StockQuery};
 use crate::stock::{self, Access};
 use crate::views;
 use crate::web::ctx::{Ctx, CurrentUser};
@@ -67,20 +67,14 @@ fn refused_state(form: &PostForm, refusal: Refusal) -> FormState {
 
 // ---- overview and ledgers ----
 
+/// The stock page: totals per material, then holdings filtered by the query string
+/// (`StockQuery`). A filter that cannot be used is shown beside its field with 422 and no
+/// holdings: never a list that quietly ignored it.
 async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
-    let query = views::stock::OverviewQuery {
-        material: query_param(&ctx, "material"),
-        region: query_param(&ctx, "region"),
-        depots: query_param(&ctx, "depots") == "1",
-    };
-    let filter = HoldingFilter {
-        material_id: query.material.parse().ok(),
-        region_id: query.region.parse().ok(),
-        location_type_id: None,
-        depots_only: query.depots,
-        regions: scope(user),
-    };
+    let read = StockQuery::from_query_string(&ctx.query);
+    let query = read.clone().unwrap_or_default();
+    let regions_seen = scope(user);
     let page = page_param(&ctx);
     let scope = user.scope();
     let (totals, holdings, materials, regions) = db(&ctx, move |conn| {
@@ -98,10 +92,44 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
                 (m.clone(), t)
             })
             .collect::<Vec<_>>();
-        Ok((joined, report::holdings(conn, &filter, page, 50)?, materials, Region::all(conn)?))
+        let holdings = match read {
+            Err(unreadable) => Err((Refusals::new(), unreadable)),
+            Ok(query) => match query.check(conn, regions_seen)? {
+                Ok(filter) => Ok(report::holdings(conn, &filter, page, 50)?),
+                Err(refusals) => Err((refusals, Invalid::new("form.fix_errors"))),
+            },
+        };
+        Ok((joined, holdings, materials, Region::all(conn)?))
     })
     .await?;
-    Ok(html(views::stock::overview(&ctx, &totals, &holdings, &query, &materials, &regions)))
+    match holdings {
+        Ok(holdings) => Ok(html(views::stock::overview(
+            &ctx,
+            &totals,
+            Some(&holdings),
+            &query,
+            &FieldErrors::new(),
+            None,
+            &materials,
+            &regions,
+        ))),
+        Err((refusals, summary)) => {
+            let mut errors = FieldErrors::new();
+            for (field, invalid) in refusals {
+                errors.add(field, invalid);
+            }
+            Ok(unprocessable(views::stock::overview(
+                &ctx,
+                &totals,
+                None,
+                &query,
+                &errors,
+                Some(&summary),
+                &materials,
+                &regions,
+            )))
+        }
+    }
 }
 
 async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {

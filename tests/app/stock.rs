@@ -760,7 +760,26 @@ async fn bad_input_is_refused(backend: Backend) {
         assert!(page.field_error(field).is_some(), "{field} refused\n{}", page.describe());
     }
     assert!(page.field_error("q").is_none(), "a % is text to look for");
-    for path in ["/stock?material=abc&region=-1&depots=maybe&page=999999", "/receipts?page=abc"] {
+    let junk = "/stock?material=abc&region=-1&depots=maybe&page=999999";
+    let page = app.get(&b.client, junk).await;
+    assert_eq!(page.status, 422, "GET {junk}\n{}", page.describe());
+    for (field, message) in [
+        ("material", "Unknown material: abc"),
+        ("region", "Unknown region: -1"),
+        ("depots", "Unknown depots filter (use 1 for depots only): maybe"),
+    ] {
+        assert_eq!(page.field_error(field).as_deref(), Some(message), "{field}\n{}", page.describe());
+    }
+    let export = app.get(&b.client, &format!("/export/stock.csv?{}", junk.trim_start_matches("/stock?"))).await;
+    assert_eq!(export.status, 400, "{}", export.describe());
+    assert!(!page.has("a[download]") && !page.has("h2#holdings + form + table"), "no holdings\n{}", page.describe());
+    assert!(page.has("a[href^=\"/stock/materials/\"]"), "the totals per material still show");
+    let export = app.get(&b.client, "/export/stock.csv?depots=maybe").await;
+    assert_eq!(export.status, 400);
+    assert_eq!(export.text(".export-refused").as_deref(), Some("Unknown depots filter (use 1 for depots only): maybe"));
+    let page = app.get(&b.client, "/stock?material=POSTER&depots=1").await;
+    assert_eq!(page.status, 200, "codes are as good as ids\n{}", page.describe());
+    for path in ["/receipts?page=abc"] {
         let page = app.get(&b.client, path).await;
         assert_eq!(page.status, 200, "GET {path}\n{}", page.describe());
     }
