@@ -78,7 +78,57 @@ pub struct LocationRow {
     pub region_name: Names,
 }
 
-/// Filters of the location list.
+/// The location list's filters as typed in its query string (`region`, `type`, `q`, `status`);
+/// empty means any, and the status active. A region or type by id or by code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct LocationQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
+    pub location_type: String,
+    #[serde(rename = "q", skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// "active" (the default), "inactive" or "all".
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status: String,
+}
+
+impl LocationQuery {
+    pub fn from_query_string(query: &str) -> Result<LocationQuery, Invalid> {
+        crate::models::query::from_query_string(query)
+    }
+
+    /// The filters as a query string (empty ones left out), for page and download links.
+    pub fn to_query_string(&self) -> String {
+        serde_urlencoded::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks every filter at once; refusals come back under the parameters' names.
+    pub fn check(&self, conn: &mut DbConn) -> QueryResult<Result<LocationFilter, crate::models::query::Refusals>> {
+        use crate::models::query::{self, keep, Refusals};
+        let mut refusals = Refusals::new();
+        let region_id = keep(&mut refusals, "region", query::region(conn, &self.region)?);
+        let location_type_id = keep(&mut refusals, "type", query::location_type(conn, &self.location_type)?);
+        let text = keep(&mut refusals, "q", query::text(&self.text, 100));
+        let status = keep(
+            &mut refusals,
+            "status",
+            query::one_of(&self.status, &["active", "inactive", "all"], "export.err.status"),
+        );
+        if !refusals.is_empty() {
+            return Ok(Err(refusals));
+        }
+        let active = match status {
+            Some("all") => None,
+            Some("inactive") => Some(false),
+            _ => Some(true),
+        };
+        Ok(Ok(LocationFilter { region_id, location_type_id, text, active }))
+    }
+}
+
+/// The location list's filters, checked.
 #[derive(Debug, Default, Clone)]
 pub struct LocationFilter {
     pub region_id: Option<i32>,

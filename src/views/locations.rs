@@ -1,39 +1,19 @@
 //! Location registry pages: filtered, paginated list; details; form.
 
+use crate::domain::Invalid;
 use crate::domain::Permission;
-use crate::models::location::{LocationRow, OWNERSHIPS};
+use crate::models::location::{LocationQuery, LocationRow, OWNERSHIPS};
 use crate::models::location_type::LocationType;
 use crate::models::region::Region;
 use crate::models::Page;
 use crate::views::components::{
-    csrf, form_error, heading, input, input_with_hint, pagination, required_note, select, status_badge, table_region,
+    csrf, described_by, filter_field, filter_input, filter_select, form_error, heading, input, input_with_hint,
+    pagination, required_note, select, status_badge, table_region,
 };
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::web::forms::{FieldErrors, FormState};
 use maud::{html, Markup};
-
-/// The list's filters as typed, to keep them in the form and the page links.
-pub struct LocationQuery {
-    pub region: String,
-    pub location_type: String,
-    pub text: String,
-    pub status: String,
-}
-
-impl LocationQuery {
-    pub fn to_query_string(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in
-            [("region", &self.region), ("type", &self.location_type), ("q", &self.text), ("status", &self.status)]
-        {
-            if !v.is_empty() {
-                s.append_pair(k, v);
-            }
-        }
-        s.finish()
-    }
-}
 
 fn type_name(ctx: &Ctx, row: &LocationRow) -> String {
     match ctx.lang {
@@ -42,13 +22,22 @@ fn type_name(ctx: &Ctx, row: &LocationRow) -> String {
     }
 }
 
+/// The location list with its filters. `rows` is None when a filter was refused: the form
+/// comes back with the messages and no rows.
 pub fn list(
     ctx: &Ctx,
     query: &LocationQuery,
+    errors: &FieldErrors,
+    refusal: Option<&Invalid>,
     regions: &[Region],
     types: &[LocationType],
-    rows: &Page<LocationRow>,
+    rows: Option<&Page<LocationRow>>,
 ) -> Markup {
+    let regions: Vec<(String, String)> =
+        regions.iter().map(|r| (r.id.to_string(), r.name(ctx.lang).to_string())).collect();
+    let types: Vec<(String, String)> = types.iter().map(|t| (t.id.to_string(), t.name(ctx.lang).to_string())).collect();
+    let chosen_status = if query.status.is_empty() { "active" } else { query.status.as_str() };
+    let invalid = |name: &str| errors.get(name).is_some().then_some("true");
     let title = ctx.t("nav.locations");
     let can_manage = ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::ManageReference));
     let action = can_manage.then(|| ("/locations/new", ctx.t("location.new")));
@@ -58,64 +47,53 @@ pub fn list(
         html! {
             (heading(&title, action))
             form.filters method="get" action="/locations" role="search" {
-                div.field {
-                    label for="region" { (ctx.t("field.region")) }
-                    select #region name="region" {
-                        option value="" { (ctx.t("filter.all")) }
-                        @for r in regions { option value=(r.id) selected[query.region == r.id.to_string()] { (r.name(ctx.lang)) } }
-                    }
+                @if let Some(refusal) = refusal {
+                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
                 }
-                div.field {
-                    label for="type" { (ctx.t("field.location_type")) }
-                    select #type name="type" {
-                        option value="" { (ctx.t("filter.all")) }
-                        @for t in types { option value=(t.id) selected[query.location_type == t.id.to_string()] { (t.name(ctx.lang)) } }
-                    }
-                }
-                div.field {
-                    label for="status" { (ctx.t("field.status")) }
-                    select #status name="status" {
+                (filter_select(ctx, errors, "region", "field.region", &query.region, &regions))
+                (filter_select(ctx, errors, "type", "field.location_type", &query.location_type, &types))
+                (filter_field(ctx, errors, "status", "field.status", None, html! {
+                    select #status name="status" aria-invalid=[invalid("status")] aria-describedby=[described_by(errors, "status", false)] {
                         @for (value, key) in [("active", "status.active"), ("inactive", "status.inactive"), ("all", "filter.all")] {
-                            option value=(value) selected[query.status == value || (query.status.is_empty() && value == "active")] { (ctx.t(key)) }
-                        }
-                    }
-                }
-                div.field {
-                    label for="q" { (ctx.t("filter.text")) }
-                    input #q name="q" type="search" value=(query.text);
-                }
-                button type="submit" { (ctx.t("filter.apply")) }
-            }
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Locations, &query.to_query_string()))
-            @if rows.rows.is_empty() {
-                p.empty { (ctx.t("list.empty")) }
-            } @else {
-                (table_region(&title, html! {
-                    table {
-                        thead { tr {
-                            th scope="col" { (ctx.t("field.code")) }
-                            th scope="col" { (ctx.t("field.name")) }
-                            th scope="col" { (ctx.t("field.location_type")) }
-                            th scope="col" { (ctx.t("field.region")) }
-                            th scope="col" { (ctx.t("field.city")) }
-                            th scope="col" { (ctx.t("field.status")) }
-                        } }
-                        tbody {
-                            @for row in &rows.rows {
-                                tr {
-                                    td { code { (row.location.code) } }
-                                    td { a href=(format!("/locations/{}", row.location.id)) { (row.location.name) } }
-                                    td { (type_name(ctx, row)) }
-                                    td { (row.region_name.get(ctx.lang)) }
-                                    td { (row.location.city) @if row.location.country != "VE" { " (" (row.location.country) ")" } }
-                                    td { (status_badge(ctx, row.location.is_active)) }
-                                }
-                            }
+                            option value=(value) selected[chosen_status == value] { (ctx.t(key)) }
                         }
                     }
                 }))
+                (filter_input(ctx, errors, "q", "filter.text", "search", &query.text, None))
+                button type="submit" { (ctx.t("filter.apply")) }
             }
-            (pagination(ctx, &query.to_query_string(), rows.page, rows.page_count(), rows.total))
+            @if let Some(rows) = rows {
+                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Locations, &query.to_query_string()))
+                @if rows.rows.is_empty() {
+                    p.empty { (ctx.t("list.empty")) }
+                } @else {
+                    (table_region(&title, html! {
+                        table {
+                            thead { tr {
+                                th scope="col" { (ctx.t("field.code")) }
+                                th scope="col" { (ctx.t("field.name")) }
+                                th scope="col" { (ctx.t("field.location_type")) }
+                                th scope="col" { (ctx.t("field.region")) }
+                                th scope="col" { (ctx.t("field.city")) }
+                                th scope="col" { (ctx.t("field.status")) }
+                            } }
+                            tbody {
+                                @for row in &rows.rows {
+                                    tr {
+                                        td { code { (row.location.code) } }
+                                        td { a href=(format!("/locations/{}", row.location.id)) { (row.location.name) } }
+                                        td { (type_name(ctx, row)) }
+                                        td { (row.region_name.get(ctx.lang)) }
+                                        td { (row.location.city) @if row.location.country != "VE" { " (" (row.location.country) ")" } }
+                                        td { (status_badge(ctx, row.location.is_active)) }
+                                    }
+                                }
+                            }
+                        }
+                    }))
+                }
+                (pagination(ctx, &query.to_query_string(), rows.page, rows.page_count(), rows.total))
+            }
         },
     )
 }

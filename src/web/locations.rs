@@ -3,14 +3,14 @@
 use crate::domain::{Code, Invalid, OptionalText, Permission, RequiredText};
 use crate::error::AppError;
 use crate::models::audit::AuditEntry;
-use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges, LocationFilter};
+use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges, LocationQuery};
 use crate::models::location_type::LocationType;
+use crate::models::query::Refusals;
 use crate::models::region::Region;
 use crate::views;
-use crate::views::locations::LocationQuery;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_id, FieldErrors, FormState, PostForm};
-use crate::web::{db, html, page_param, parse_id, query_param, redirect_with_flash, save_form, unprocessable};
+use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_form, unprocessable};
 use actix_web::{web, HttpResponse};
 
 pub const PER_PAGE: i64 = 50;
@@ -125,30 +125,36 @@ async fn choices(ctx: &Ctx) -> Result<(Vec<Region>, Vec<LocationType>), AppError
     db(ctx, |conn| Ok((Region::all(conn)?, LocationType::all(conn)?))).await
 }
 
+/// The location list, filtered by its query string (`LocationQuery`). A filter that cannot be
+/// used is shown beside its field with 422 and no rows.
 async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
-    let query = LocationQuery {
-        region: query_param(&ctx, "region"),
-        location_type: query_param(&ctx, "type"),
-        text: query_param(&ctx, "q"),
-        status: query_param(&ctx, "status"),
-    };
-    let filter = LocationFilter {
-        region_id: query.region.parse().ok(),
-        location_type_id: query.location_type.parse().ok(),
-        text: Some(query.text.chars().take(100).collect()),
-        active: match query.status.as_str() {
-            "all" => None,
-            "inactive" => Some(false),
-            _ => Some(true),
-        },
-    };
+    let read = LocationQuery::from_query_string(&ctx.query);
+    let query = read.clone().unwrap_or_default();
     let page = page_param(&ctx);
     let (regions, types, rows) = db(&ctx, move |conn| {
-        Ok((Region::all(conn)?, LocationType::all(conn)?, Location::page(conn, &filter, page, PER_PAGE)?))
+        let rows = match read {
+            Err(unreadable) => Err((Refusals::new(), unreadable)),
+            Ok(query) => match query.check(conn)? {
+                Ok(filter) => Ok(Location::page(conn, &filter, page, PER_PAGE)?),
+                Err(refusals) => Err((refusals, Invalid::new("form.fix_errors"))),
+            },
+        };
+        Ok((Region::all(conn)?, LocationType::all(conn)?, rows))
     })
     .await?;
-    Ok(html(views::locations::list(&ctx, &query, &regions, &types, &rows)))
+    match rows {
+        Ok(rows) => {
+            Ok(html(views::locations::list(&ctx, &query, &FieldErrors::new(), None, &regions, &types, Some(&rows))))
+        }
+        Err((refusals, summary)) => {
+            let mut errors = FieldErrors::new();
+            for (field, invalid) in refusals {
+                errors.add(field, invalid);
+            }
+            Ok(unprocessable(views::locations::list(&ctx, &query, &errors, Some(&summary), &regions, &types, None)))
+        }
+    }
 }
 
 async fn detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {

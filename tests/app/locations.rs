@@ -149,6 +149,26 @@ async fn locations_filters_and_pages(backend: Backend) {
     assert!(!listed.contains(&inactive[0]));
     let listed = all_pages(&app, &viewer, "status=all").await;
     assert_eq!(listed.len() as i64, total, "status=all");
+
+    // A filter the list cannot use is refused beside its field, and by the download alike.
+    for (query, field, message) in [
+        ("status=gone", "status", "Unknown status (use active, inactive or all): gone"),
+        ("region=NOPE", "region", "Unknown region: NOPE"),
+        ("type=99999999", "type", "Unknown location type: 99999999"),
+    ] {
+        let page = app.get(&viewer, &format!("/locations?{query}")).await;
+        assert_eq!(page.status, 422, "{query}\n{}", page.describe());
+        assert_eq!(page.field_error(field).as_deref(), Some(message), "{query}\n{}", page.describe());
+        assert!(page.linked_ids("/locations/").is_empty(), "{query}: no rows");
+        let export = app.get(&viewer, &format!("/export/locations.csv?{query}")).await;
+        assert_eq!(export.status, 400, "export {query}");
+        assert_eq!(export.text(".export-refused").as_deref(), Some(message), "export {query}");
+    }
+    let page = app.get(&viewer, &format!("/locations?q={}", "x".repeat(101))).await;
+    assert_eq!(page.status, 422);
+    assert_eq!(page.field_error("q").as_deref(), Some("At most 100 characters."));
+    let page = app.get(&viewer, "/locations?region=VE-A&type=school").await;
+    assert_eq!(page.status, 200, "codes are as good as ids\n{}", page.describe());
 }
 
 async fn locations_deactivate_activate(backend: Backend) {

@@ -21,6 +21,7 @@ use crate::db::schema::{campaigns, materials};
 use crate::db::DbConn;
 use crate::domain::{Invalid, Lang};
 use crate::models::airing::AiringQuery;
+use crate::models::location::LocationQuery;
 use crate::models::query::{self, keep};
 use crate::models::receipt::{ReceiptFilter, ReceiptQuery};
 use crate::models::shipment::{ShipmentFilter, ShipmentQuery};
@@ -180,6 +181,16 @@ impl Refusal {
 }
 
 impl Params {
+    /// The location list's query, under the list's own names.
+    fn location_query(&self) -> LocationQuery {
+        LocationQuery {
+            region: self.region.clone(),
+            location_type: self.location_type.clone(),
+            text: self.text.clone(),
+            status: self.status.clone(),
+        }
+    }
+
     /// The airing list's query, under the list's own names.
     fn airing_query(&self) -> AiringQuery {
         AiringQuery {
@@ -296,6 +307,11 @@ impl Filter {
         } else {
             ReceiptFilter::default()
         };
+        if kind == Kind::Locations {
+            if let Err(refusals) = params.location_query().check(conn)? {
+                return Ok(Err(Refusal::first(refusals)));
+            }
+        }
         if kind == Kind::Airings {
             if let Err(refusals) = params.airing_query().check(conn, regions.clone())? {
                 return Ok(Err(Refusal::first(refusals)));
