@@ -2,7 +2,8 @@
 
 use crate::db::schema::audit_log;
 use crate::db::DbConn;
-use crate::models::{now, Page};
+use crate::models::keyset::{Seek, Total, Window, COUNT_CAP};
+use crate::models::now;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -67,7 +68,14 @@ impl AuditEntry {
         Ok(())
     }
 
-    pub fn page(conn: &mut DbConn, filter: &AuditFilter, page: i64, per_page: i64) -> QueryResult<Page<AuditEntry>> {
+    /// One keyset page of the log, newest first: the entries after (or before) an id, the total
+    /// counted up to `COUNT_CAP`.
+    pub fn window(
+        conn: &mut DbConn,
+        filter: &AuditFilter,
+        seek: &Seek,
+        per_page: usize,
+    ) -> QueryResult<Window<AuditEntry>> {
         let build = || {
             let mut query = audit_log::table.into_boxed();
             if let Some(entity) = &filter.entity {
@@ -78,14 +86,22 @@ impl AuditEntry {
             }
             query
         };
-        let total = build().count().get_result(conn)?;
-        let rows = build()
-            .order(audit_log::id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-            .select(AuditEntry::as_select())
-            .load(conn)?;
-        Ok(Page { rows, total, page, per_page })
+        let counted: Vec<i32> = build().select(audit_log::id).limit(COUNT_CAP + 1).load(conn)?;
+        let total = Total::from_capped(counted.len() as i64);
+        let back = seek.backwards();
+        // A key that does not read is the first page (or the last), never an error.
+        let key = match seek {
+            Seek::After(k) | Seek::Before(k) => k.parse::<i32>().ok(),
+            Seek::First | Seek::Last => None,
+        };
+        let q = match key {
+            Some(id) if back => build().filter(audit_log::id.gt(id)),
+            Some(id) => build().filter(audit_log::id.lt(id)),
+            None => build(),
+        };
+        let q = if back { q.order(audit_log::id.asc()) } else { q.order(audit_log::id.desc()) };
+        let rows = q.limit(per_page as i64 + 1).select(AuditEntry::as_select()).load(conn)?;
+        Ok(Window::from_rows(rows, per_page, seek, total, |e| e.id.to_string()))
     }
 
     pub fn entities(conn: &mut DbConn) -> QueryResult<Vec<String>> {

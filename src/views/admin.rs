@@ -1,17 +1,18 @@
 //! Reference data and account pages: regions, location types, users, the audit log.
 
-use crate::domain::{Permission, Role};
+use crate::domain::{Invalid, Permission, Role};
 use crate::models::audit::AuditEntry;
+use crate::models::keyset::Window;
 use crate::models::location_type::LocationType;
 use crate::models::region::Region;
 use crate::models::user::User;
-use crate::models::Page;
 use crate::views::components::{
-    checkbox, csrf, form_error, heading, input, pagination, required_note, select, status_badge, table_region,
+    checkbox, csrf, filter_select, form_error, heading, input, keyset_nav, required_note, select, status_badge,
+    table_region,
 };
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::web::forms::{FieldErrors, FormState};
 use maud::{html, Markup};
 
 fn can_manage(ctx: &Ctx) -> bool {
@@ -267,50 +268,58 @@ fn audit_term(ctx: &Ctx, group: &str, code: &str) -> String {
     }
 }
 
-pub fn audit(ctx: &Ctx, entries: &Page<AuditEntry>, entities: &[String], chosen: &str) -> Markup {
+/// The audit log with its filter. `entries` is None when the filter was refused.
+pub fn audit(
+    ctx: &Ctx,
+    entries: Option<&Window<AuditEntry>>,
+    entities: &[String],
+    chosen: &str,
+    errors: &FieldErrors,
+    refusal: Option<&Invalid>,
+) -> Markup {
     let title = ctx.t("nav.audit");
     let base_query =
         if chosen.is_empty() { String::new() } else { format!("entity={}", crate::web::security::encode(chosen)) };
+    let options: Vec<(String, String)> = entities.iter().map(|e| (e.clone(), audit_term(ctx, "entity", e))).collect();
     page(
         ctx,
         &title,
         html! {
             h1 { (title) }
             form.filters method="get" action="/audit" {
-                div.field {
-                    label for="entity" { (ctx.t("audit.entity")) }
-                    select #entity name="entity" {
-                        option value="" { (ctx.t("filter.all")) }
-                        @for e in entities { option value=(e) selected[e == chosen] { (audit_term(ctx, "entity", e)) } }
-                    }
+                @if let Some(refusal) = refusal {
+                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
                 }
+                (filter_select(ctx, errors, "entity", "audit.entity", chosen, &options))
                 button type="submit" { (ctx.t("filter.apply")) }
             }
-            (table_region(&title, html! {
-                table {
-                    thead { tr {
-                        th scope="col" { (ctx.t("audit.when")) }
-                        th scope="col" { (ctx.t("audit.who")) }
-                        th scope="col" { (ctx.t("audit.action")) }
-                        th scope="col" { (ctx.t("audit.record")) }
-                        th scope="col" { (ctx.t("audit.summary")) }
-                        th scope="col" { (ctx.t("audit.ip")) }
-                    } }
-                    tbody {
-                        @for e in &entries.rows {
-                            tr {
-                                td { time datetime=(e.at.format("%Y-%m-%dT%H:%M:%SZ")) { (e.at.format("%Y-%m-%d %H:%M:%S")) } }
-                                td { (e.actor) }
-                                td { (audit_term(ctx, "act", &e.action)) }
-                                td { (audit_term(ctx, "entity", &e.entity)) " #" (e.entity_id) }
-                                td { (e.summary) }
-                                td { (e.ip) }
+            @if let Some(entries) = entries {
+                (table_region(&title, html! {
+                    table {
+                        thead { tr {
+                            th scope="col" { (ctx.t("audit.when")) }
+                            th scope="col" { (ctx.t("audit.who")) }
+                            th scope="col" { (ctx.t("audit.action")) }
+                            th scope="col" { (ctx.t("audit.record")) }
+                            th scope="col" { (ctx.t("audit.summary")) }
+                            th scope="col" { (ctx.t("audit.ip")) }
+                        } }
+                        tbody {
+                            @for e in &entries.rows {
+                                tr {
+                                    td { time datetime=(e.at.format("%Y-%m-%dT%H:%M:%SZ")) { (e.at.format("%Y-%m-%d %H:%M:%S")) } }
+                                    td { (e.actor) }
+                                    td { (audit_term(ctx, "act", &e.action)) }
+                                    td { (audit_term(ctx, "entity", &e.entity)) " #" (e.entity_id) }
+                                    td { (e.summary) }
+                                    td { (e.ip) }
+                                }
                             }
                         }
                     }
-                }
-            }))
-            (pagination(ctx, &base_query, entries.page, entries.page_count(), entries.total))
+                }))
+                (keyset_nav(ctx, &base_query, entries))
+            }
         },
     )
 }

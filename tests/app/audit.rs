@@ -4,6 +4,7 @@ use crate::helpers::*;
 
 both_backends!(audit_lists_a_write);
 both_backends!(audit_codes_read_in_the_reader_language);
+both_backends!(audit_pages_walk_by_keyset);
 
 async fn audit_lists_a_write(backend: Backend) {
     let app = spawn_demo_app(backend).await;
@@ -51,9 +52,12 @@ async fn audit_lists_a_write(backend: Backend) {
             "filtered by entity={entity}\n{}",
             filtered.describe()
         );
+        // A kind of record that is not in the log is refused beside the field, not shown as
+        // an empty log.
         let other = app.get(&browser, "/audit?entity=no-such-entity").await;
-        other.assert_status(200);
-        assert!(!other.body.contains("AUDIT-2026"), "the filter filters");
+        other.assert_status(422);
+        assert_eq!(other.field_error("entity").as_deref(), Some("No record of this kind is in the log: no-such-entity"));
+        assert!(!other.body.contains("AUDIT-2026"), "no rows");
     }
 
     // Editing writes one more entry.
@@ -86,8 +90,61 @@ async fn audit_lists_a_write(backend: Backend) {
     app.get(&admin, &format!("/campaigns/{id}")).await.assert_status(200);
     assert_eq!(app.count("audit_log"), n);
 
-    // Paging parameter is accepted.
+    // An old page number is the first page.
     app.get(&admin, "/audit?page=2").await.assert_status(200);
+}
+
+/// The summaries a log page shows, in page order (the seeded ones are unique).
+fn entry_summaries(page: &Page) -> Vec<String> {
+    page.texts("table tbody tr td:nth-child(5)")
+}
+
+async fn audit_pages_walk_by_keyset(backend: Backend) {
+    let app = spawn_demo_app(backend).await;
+    let admin = app.signed_in(ADMIN.0, ADMIN.1).await;
+    // 230 entries of one kind (2 full pages and a part), all at the same second: the id orders them.
+    let values: Vec<String> = (0..230)
+        .map(|i| format!("('2026-01-01 00:00:00', NULL, 'seed', 'create', 'walk', '{i}', 'walk-{i:03}', '')"))
+        .collect();
+    app.exec(&format!(
+        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, summary, ip) VALUES {}",
+        values.join(", ")
+    ));
+    let expected: Vec<String> = (0..230).rev().map(|i| format!("walk-{i:03}")).collect();
+    // Front to back.
+    let mut seen = Vec::new();
+    let mut path = "/audit?entity=walk".to_string();
+    for _ in 0..10 {
+        let page = app.get(&admin, &path).await;
+        page.assert_status(200);
+        seen.extend(entry_summaries(&page));
+        match page.attr("nav.pagination a[rel=\"next\"]", "href") {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected, "every entry once, newest first");
+    // Back to front from the last page.
+    let mut seen = Vec::new();
+    let mut path = "/audit?entity=walk&last=1".to_string();
+    for _ in 0..10 {
+        let page = app.get(&admin, &path).await;
+        page.assert_status(200);
+        let mut rows = entry_summaries(&page);
+        rows.extend(seen);
+        seen = rows;
+        match page.attr("nav.pagination a[rel=\"prev\"]", "href") {
+            Some(prev) => path = prev,
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected, "every entry once, walking back");
+    let first = app.get(&admin, "/audit?entity=walk").await;
+    assert!(first.text("nav.pagination p").is_some_and(|t| t.contains("230")), "{}", first.describe());
+    // A key that no longer matches a row still orders; one that does not read is the first page.
+    for path in ["/audit?entity=walk&after=999999999", "/audit?entity=walk&after=abc", "/audit?before=-5"] {
+        app.get(&admin, path).await.assert_status(200);
+    }
 }
 
 async fn audit_codes_read_in_the_reader_language(backend: Backend) {
