@@ -408,6 +408,11 @@ pub fn filter_input(
     hint_key: Option<&str>,
 ) -> Markup {
     let invalid = errors.get(name).is_some();
+    // A date field keeps what was typed even when it is no date: as text, since a date input's
+    // value must be a date (the message beside it says what is wrong).
+    let unreadable_date =
+        kind == "date" && !value.is_empty() && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_err();
+    let kind = if unreadable_date { "text" } else { kind };
     filter_field(
         ctx,
         errors,

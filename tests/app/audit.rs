@@ -56,7 +56,10 @@ async fn audit_lists_a_write(backend: Backend) {
         // an empty log.
         let other = app.get(&browser, "/audit?entity=no-such-entity").await;
         other.assert_status(422);
-        assert_eq!(other.field_error("entity").as_deref(), Some("No record of this kind is in the log: no-such-entity"));
+        assert_eq!(
+            other.field_error("entity").as_deref(),
+            Some("No record of this kind is in the log: no-such-entity")
+        );
         assert!(!other.body.contains("AUDIT-2026"), "no rows");
     }
 

@@ -66,6 +66,14 @@ const ADMIN_PAGES = [
   ['import-1', '/imports/1', 200],
   ['not-found', '/nope', 404],
   ['not-found-id', '/shipments/99999999', 404],
+  // Filters a list cannot use: the form comes back with each message beside its field.
+  ['shipments-422', '/shipments?status=lost&material=NOPE&from=2024-13-01&dest=depots', 422],
+  ['receipts-422', '/receipts?depot=NOPE&to=x', 422],
+  ['stock-422', '/stock?material=NOPE&depots=maybe', 422],
+  ['airings-422', '/airings?ownership=evil&from=x', 422],
+  ['locations-422', '/locations?status=gone', 422],
+  ['audit-422', '/audit?entity=nope', 422],
+  ['dashboard-422', '/dashboard?days=0&from=2006-01-02&to=2006-01-01', 422],
 ];
 // Forms submitted empty through the browser (novalidate): the server re-renders them with errors.
 const INVALID_FORMS = [
