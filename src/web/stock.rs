@@ -136,7 +136,13 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
     let user = ctx.require(Permission::Read)?;
     let access = user.access();
     let id = parse_id(&id)?;
-    let location_id = query_param(&ctx, "location").parse::<i32>().ok();
+    // The place narrows whose ledger this is: one that does not read is as unknown as one that
+    // does not exist (404), never the whole ledger instead.
+    let raw = url::form_urlencoded::parse(ctx.query.as_bytes()).find(|(k, _)| k == "location").map(|(_, v)| v);
+    let location_id = match raw.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<i32>().map_err(|_| AppError::NotFound)?),
+    };
     let seek = seek_param(&ctx);
     let (material, location, lines) = db(&ctx, move |conn| {
         let material = Material::find(conn, id)?.ok_or(AppError::NotFound)?;

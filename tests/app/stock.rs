@@ -303,6 +303,11 @@ async fn receipt_and_reversal(backend: Backend) {
     let ledger = app.get(&b.client, &format!("/stock/materials/{poster}?location={depot}")).await;
     ledger.assert_status(200);
     assert!(ledger.has(&format!("a[href=\"/receipts/{id}\"]")), "ledger links the receipt\n{}", ledger.describe());
+    // A place that does not read is as unknown as one that does not exist: never the whole
+    // ledger instead of the place's.
+    for bad in ["abc", "99999999", "%00"] {
+        app.get(&b.client, &format!("/stock/materials/{poster}?location={bad}")).await.assert_status(404);
+    }
 
     // Reversal needs a reason.
     let page = reverse(&app, &b, &format!("/receipts/{id}/reverse"), "  ").await;
