@@ -178,10 +178,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     match refused {
         None => Ok(html(views::airings::list(&ctx, &query, &FieldErrors::new(), None, &data))),
         Some((refusals, summary)) => {
-            let mut errors = FieldErrors::new();
-            for (field, invalid) in refusals {
-                errors.add(field, invalid);
-            }
+            let errors = FieldErrors::from_refusals(refusals);
             Ok(unprocessable(views::airings::list(&ctx, &query, &errors, Some(&summary), &data)))
         }
     }

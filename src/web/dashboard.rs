@@ -43,10 +43,7 @@ fn asked(ctx: &Ctx, campaigns: &[Campaign], materials: &[Material]) -> Asked {
         }
     };
     Some(params.check(scope, campaigns, materials).map_err(|refusals| {
-        let mut errors = FieldErrors::new();
-        for (field, invalid) in refusals {
-            errors.add(field, invalid);
-        }
+        let errors = FieldErrors::from_refusals(refusals);
         Refused { params, errors, summary: Invalid::new("form.fix_errors") }
     }))
 }

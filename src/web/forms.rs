@@ -118,6 +118,15 @@ impl FieldErrors {
         Self::default()
     }
 
+    /// A list's refused filters, each under its parameter's name.
+    pub fn from_refusals(refusals: crate::models::query::Refusals) -> Self {
+        let mut errors = Self::new();
+        for (field, invalid) in refusals {
+            errors.add(field, invalid);
+        }
+        errors
+    }
+
     pub fn add(&mut self, field: &str, invalid: Invalid) {
         if self.get(field).is_none() {
             self.errors.push((field.to_string(), invalid));

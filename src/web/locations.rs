@@ -148,10 +148,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
             Ok(html(views::locations::list(&ctx, &query, &FieldErrors::new(), None, &regions, &types, Some(&rows))))
         }
         Err((refusals, summary)) => {
-            let mut errors = FieldErrors::new();
-            for (field, invalid) in refusals {
-                errors.add(field, invalid);
-            }
+            let errors = FieldErrors::from_refusals(refusals);
             Ok(unprocessable(views::locations::list(&ctx, &query, &errors, Some(&summary), &regions, &types, None)))
         }
     }

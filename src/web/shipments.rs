@@ -77,15 +77,12 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     match rows {
         Ok(rows) => Ok(html(views::shipments::list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices))),
         Err((refusals, summary)) => {
-            let mut errors = FieldErrors::new();
             // A filter the form has no field for (a campaign from a link) is named at the top.
             let summary = match refusals.iter().find(|(field, _)| !views::shipments::LIST_FIELDS.contains(field)) {
                 Some((_, invalid)) => invalid.clone(),
                 None => summary,
             };
-            for (field, invalid) in refusals {
-                errors.add(field, invalid);
-            }
+            let errors = FieldErrors::from_refusals(refusals);
             Ok(unprocessable(views::shipments::list(&ctx, &query, &errors, Some(&summary), None, &choices)))
         }
     }

@@ -114,10 +114,7 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
             &regions,
         ))),
         Err((refusals, summary)) => {
-            let mut errors = FieldErrors::new();
-            for (field, invalid) in refusals {
-                errors.add(field, invalid);
-            }
+            let errors = FieldErrors::from_refusals(refusals);
             Ok(unprocessable(views::stock::overview(
                 &ctx,
                 &totals,
@@ -249,10 +246,7 @@ async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
             Ok(html(views::stock::receipt_list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices)))
         }
         Err((refusals, summary)) => {
-            let mut errors = FieldErrors::new();
-            for (field, invalid) in refusals {
-                errors.add(field, invalid);
-            }
+            let errors = FieldErrors::from_refusals(refusals);
             Ok(unprocessable(views::stock::receipt_list(&ctx, &query, &errors, Some(&summary), None, &choices)))
         }
     }
