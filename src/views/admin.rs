@@ -7,8 +7,8 @@ use crate::models::location_type::LocationType;
 use crate::models::region::Region;
 use crate::models::user::User;
 use crate::views::components::{
-    checkbox, csrf, filter_select, form_error, heading, input, keyset_nav, required_note, select, status_badge,
-    table_region,
+    checkbox, csrf, filter_refusal, filter_select, form_error, heading, input, keyset_nav, required_note, select,
+    status_badge, table_region,
 };
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
@@ -287,9 +287,7 @@ pub fn audit(
         html! {
             h1 { (title) }
             form.filters method="get" action="/audit" {
-                @if let Some(refusal) = refusal {
-                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
-                }
+                (filter_refusal(ctx, refusal))
                 (filter_select(ctx, errors, "entity", "audit.entity", chosen, &options))
                 button type="submit" { (ctx.t("filter.apply")) }
             }

@@ -10,8 +10,8 @@ use crate::models::material::Material;
 use crate::models::region::Region;
 use crate::models::Page;
 use crate::views::components::{
-    csrf, filter_input, filter_select, form_error, input, input_with_hint, pagination, required_note, select,
-    table_region,
+    csrf, filter_input, filter_refusal, filter_select, form_error, input, input_with_hint, pagination, required_note,
+    select, table_region,
 };
 use crate::views::layout::page;
 use crate::views::stock::reason_form;
@@ -97,9 +97,7 @@ pub fn list(
             }
             p.meta { (ctx.t("airing.intro")) }
             form.filters method="get" action="/airings" role="search" {
-                @if let Some(refusal) = refusal {
-                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
-                }
+                (filter_refusal(ctx, refusal))
                 (filter_select(ctx, errors, "spot", "field.spot", &query.spot, &spots))
                 (filter_select(ctx, errors, "outlet", "field.outlet", &query.outlet, &outlets))
                 (filter_select(ctx, errors, "ownership", "field.ownership", &query.ownership, &ownerships))

@@ -360,6 +360,15 @@ pub fn filter_field(
     }
 }
 
+/// What a list's filter form says at its top when a filter was refused.
+pub fn filter_refusal(ctx: &Ctx, refusal: Option<&crate::domain::Invalid>) -> Markup {
+    html! {
+        @if let Some(refusal) = refusal {
+            div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
+        }
+    }
+}
+
 /// `aria-describedby` for a filter with an optional hint and message.
 pub fn described_by(errors: &crate::web::forms::FieldErrors, name: &str, hint: bool) -> Option<String> {
     let mut ids = Vec::new();

@@ -7,8 +7,8 @@ use crate::models::location_type::LocationType;
 use crate::models::region::Region;
 use crate::models::Page;
 use crate::views::components::{
-    csrf, described_by, filter_field, filter_input, filter_select, form_error, heading, input, input_with_hint,
-    pagination, required_note, select, status_badge, table_region,
+    csrf, described_by, filter_field, filter_input, filter_refusal, filter_select, form_error, heading, input,
+    input_with_hint, pagination, required_note, select, status_badge, table_region,
 };
 use crate::views::layout::page;
 use crate::web::ctx::Ctx;
@@ -47,9 +47,7 @@ pub fn list(
         html! {
             (heading(&title, action))
             form.filters method="get" action="/locations" role="search" {
-                @if let Some(refusal) = refusal {
-                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
-                }
+                (filter_refusal(ctx, refusal))
                 (filter_select(ctx, errors, "region", "field.region", &query.region, &regions))
                 (filter_select(ctx, errors, "type", "field.location_type", &query.location_type, &types))
                 (filter_field(ctx, errors, "status", "field.status", None, html! {

@@ -14,8 +14,8 @@ use crate::models::shipment::{
 };
 use crate::models::shipment::{ShipmentQuery, ShipmentSort};
 use crate::views::components::{
-    csrf, described_by, filter_field, filter_input, filter_select, form_error, input, input_with_hint, keyset_nav,
-    select, textarea,
+    csrf, described_by, filter_field, filter_input, filter_refusal, filter_select, form_error, input, input_with_hint,
+    keyset_nav, select, textarea,
 };
 use crate::views::layout::page;
 use crate::views::stock::{location_options, reason_form};
@@ -75,9 +75,7 @@ pub fn list(
                 @if can_record(ctx) { a.button href="/shipments/new" { (ctx.t("shipment.new")) } }
             }
             form.filters method="get" action="/shipments" role="search" {
-                @if let Some(refusal) = refusal {
-                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
-                }
+                (filter_refusal(ctx, refusal))
                 @if !query.campaign.is_empty() { input type="hidden" name="campaign" value=(query.campaign); }
                 (filter_select(ctx, errors, "status", "field.status", &query.status, &statuses))
                 (filter_select(ctx, errors, "material", "field.material", &query.material, &materials))

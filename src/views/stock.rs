@@ -12,8 +12,8 @@ use crate::models::region::Region;
 use crate::models::Page;
 use crate::reports::stock::{Holding, LedgerLine, MaterialBalance, MaterialTotals, StockQuery};
 use crate::views::components::{
-    csrf, described_by, filter_field, filter_input, filter_select, form_error, heading, input, input_with_hint,
-    keyset_nav, pagination, select, textarea,
+    csrf, described_by, filter_field, filter_input, filter_refusal, filter_select, form_error, heading, input,
+    input_with_hint, keyset_nav, pagination, select, textarea,
 };
 use crate::views::layout::page;
 use crate::views::widgets::{movement_kind, submission_key, units};
@@ -96,9 +96,7 @@ pub fn overview(
             }
             h2 #holdings { (ctx.t("stock.by_location")) }
             form.filters method="get" action="/stock" {
-                @if let Some(refusal) = refusal {
-                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
-                }
+                (filter_refusal(ctx, refusal))
                 (filter_select(ctx, errors, "material", "field.material", &query.material, &materials))
                 (filter_select(ctx, errors, "region", "field.region", &query.region, &regions))
                 div.field.checkbox.has-error[errors.get("depots").is_some()] {
@@ -324,9 +322,7 @@ pub fn receipt_list(
         html! {
             (heading(&title, can_record(ctx).then(|| ("/receipts/new", ctx.t("receipt.new")))))
             form.filters method="get" action="/receipts" role="search" {
-                @if let Some(refusal) = refusal {
-                    div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
-                }
+                (filter_refusal(ctx, refusal))
                 (filter_select(ctx, errors, "material", "field.material", &query.material, &material_options(ctx.lang, choices.materials)))
                 (filter_select(ctx, errors, "depot", "field.depot", &query.depot, &location_options(choices.depots)))
                 (filter_input(ctx, errors, "from", "filter.from", "date", &query.from, None))
