@@ -164,10 +164,6 @@ pub struct Params {
 pub struct Refusal(pub Invalid);
 
 impl Refusal {
-    fn new(key: &'static str, arg: &str) -> Refusal {
-        Refusal(Invalid::with(key, arg))
-    }
-
     /// The first of a list's refusals (an export answers one message).
     fn first(refusals: crate::models::query::Refusals) -> Refusal {
         let invalid = refusals.into_iter().next().map(|(_, invalid)| invalid);
@@ -307,16 +303,24 @@ impl Filter {
         } else {
             ReceiptFilter::default()
         };
-        if kind == Kind::Locations {
-            if let Err(refusals) = params.location_query().check(conn)? {
-                return Ok(Err(Refusal::first(refusals)));
+        // Locations and airings: the list's own check, which also reads the status, the search
+        // text and the ownership; the ids come from the lookups below, which are the same.
+        let (active, text) = if kind == Kind::Locations {
+            match params.location_query().check(conn)? {
+                Ok(f) => (f.active, f.text),
+                Err(refusals) => return Ok(Err(Refusal::first(refusals))),
             }
-        }
-        if kind == Kind::Airings {
-            if let Err(refusals) = params.airing_query().check(conn, regions.clone())? {
-                return Ok(Err(Refusal::first(refusals)));
+        } else {
+            (None, None)
+        };
+        let status = if kind == Kind::Airings {
+            match params.airing_query().check(conn, regions.clone())? {
+                Ok(f) => f.ownership,
+                Err(refusals) => return Ok(Err(Refusal::first(refusals))),
             }
-        }
+        } else {
+            None
+        };
         // The same lookups and messages as every list's query type.
         let mut refusals = crate::models::query::Refusals::new();
         let campaign_id = keep(&mut refusals, "campaign", query::campaign(conn, &params.campaign)?);
@@ -331,21 +335,6 @@ impl Filter {
         if !refusals.is_empty() {
             return Ok(Err(Refusal::first(refusals)));
         }
-        let raw_status = params.status.trim();
-        let (active, status) = match kind {
-            Kind::Locations => match raw_status {
-                "" | "active" => (Some(true), None),
-                "inactive" => (Some(false), None),
-                "all" => (None, None),
-                other => return Ok(Err(Refusal::new("export.err.status", other))),
-            },
-            Kind::Airings if raw_status.is_empty() => (None, None),
-            Kind::Airings => match crate::models::location::OWNERSHIPS.iter().find(|s| **s == raw_status) {
-                Some(s) => (None, Some(s.to_string())),
-                None => return Ok(Err(Refusal::new("export.err.ownership", raw_status))),
-            },
-            _ => (None, None),
-        };
         let dest = params.dest.trim();
         let points_only = dest == "points";
         let depots_only = dest == "depots";
@@ -362,7 +351,6 @@ impl Filter {
                 (codes.len() == 1).then(|| codes[0].clone())
             }
         };
-        let text = Some(params.text.trim().chars().take(100).collect::<String>()).filter(|t| !t.is_empty());
         Ok(Ok(Filter {
             campaign_id,
             material_id,
