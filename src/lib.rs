@@ -9,6 +9,7 @@
 //! - `models`    one module per table: rows and their queries
 //! - `accounts`  argon2id password hashing and account creation
 //! - `demo`      the reference campaign of 2005–2006 as demo data
+//! - `tokens`    random tokens and their SHA-256
 //! - `i18n`      the translation catalogue (`locales/app.yml`) and number formatting
 //! - `web`       routes per area, request context, forms, CSRF, security headers, error pages
 //! - `views`     maud pages and components
@@ -28,5 +29,6 @@ pub mod models;
 pub mod reports;
 pub mod startup;
 pub mod stock;
+pub mod tokens;
 pub mod views;
 pub mod web;

@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::db::{connect_pool, run_migrations, DbError};
 use crate::models::setting::Setting;
 use crate::models::user::User;
-use crate::web::{self, security, AppState};
+use crate::web::state::AppState;
+use crate::web::{self, security};
 use actix_web::middleware::{from_fn, Compress, ErrorHandlers, Logger};
 use actix_web::{web as aw, App, HttpServer};
 use std::net::TcpListener;
@@ -38,7 +39,7 @@ impl Application {
         run_migrations(&mut conn)?;
         let session_key = match &config.session_key {
             Some(key) => key.as_bytes().to_vec(),
-            None => Setting::get_or_insert(&mut conn, SESSION_KEY_SETTING, &security::random_token())
+            None => Setting::get_or_insert(&mut conn, SESSION_KEY_SETTING, &crate::tokens::random_token())
                 .map_err(|e| StartupError::Prepare(e.to_string()))?
                 .into_bytes(),
         };
@@ -122,7 +123,7 @@ fn prepare_setup_link(conn: &mut crate::db::DbConn) -> diesel::QueryResult<Optio
         Setting::delete(conn, web::auth::SETUP_TOKEN_KEY)?;
         return Ok(None);
     }
-    let token = security::random_token();
-    Setting::set(conn, web::auth::SETUP_TOKEN_KEY, &security::sha256_hex(&token))?;
+    let token = crate::tokens::random_token();
+    Setting::set(conn, web::auth::SETUP_TOKEN_KEY, &crate::tokens::sha256_hex(&token))?;
     Ok(Some(format!("/setup/{token}")))
 }

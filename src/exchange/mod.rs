@@ -3,13 +3,14 @@
 //! - `export`  the kinds of export, their filters and row sources (one chunk per query)
 //! - `csv`     CSV encoding: RFC 4180, ISO dates, formula neutralization, the Excel flavour
 //! - `xlsx`    XLSX written in constant memory to a temporary file
-//! - `web`     `GET /export/{kind}.csv|.xlsx` and the download links pages show
 //! - `cli`     `campaign-tracker export KIND …`
 //! - `import`  validated, all-or-nothing imports of CSV files (its own module map)
+//!
+//! The routes are `web::exports` and `web::imports`; the pages, `views::imports` and the
+//! download links in `views::components`. Nothing here knows HTTP.
 
 pub mod cli;
 pub mod csv;
 pub mod export;
 pub mod import;
-pub mod web;
 pub mod xlsx;

@@ -92,7 +92,7 @@ impl Shipment {
         created_by: Option<i32>,
     ) -> QueryResult<(i32, String)> {
         let at = now();
-        let temporary = format!("tmp-{}", crate::web::security::random_token());
+        let temporary = format!("tmp-{}", crate::tokens::random_token());
         let id: i32 = diesel::insert_into(shipments::table)
             .values((
                 shipments::reference.eq(&temporary),

@@ -10,16 +10,16 @@ use crate::views::components::{
     checkbox, csrf, filter_refusal, filter_select, form_error, heading, input, keyset_nav, required_note, select,
     status_badge, table_region,
 };
+use crate::views::form::{FieldErrors, FormState};
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
-use crate::web::forms::{FieldErrors, FormState};
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
-fn can_manage(ctx: &Ctx) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::ManageReference))
+fn can_manage(ctx: &PageContext) -> bool {
+    ctx.can(Permission::ManageReference)
 }
 
-fn form_actions(ctx: &Ctx, cancel: &str) -> Markup {
+fn form_actions(ctx: &PageContext, cancel: &str) -> Markup {
     html! {
         div.actions {
             button.primary type="submit" { (ctx.t("action.save")) }
@@ -28,7 +28,7 @@ fn form_actions(ctx: &Ctx, cancel: &str) -> Markup {
     }
 }
 
-pub fn region_list(ctx: &Ctx, regions: &[Region]) -> Markup {
+pub fn region_list(ctx: &PageContext, regions: &[Region]) -> Markup {
     let title = ctx.t("nav.regions");
     page(
         ctx,
@@ -57,7 +57,7 @@ pub fn region_list(ctx: &Ctx, regions: &[Region]) -> Markup {
     )
 }
 
-pub fn region_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Markup {
+pub fn region_form(ctx: &PageContext, form: &FormState, action: &str, title: &str) -> Markup {
     page(
         ctx,
         title,
@@ -79,7 +79,7 @@ pub fn region_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Ma
     )
 }
 
-pub fn type_list(ctx: &Ctx, types: &[LocationType]) -> Markup {
+pub fn type_list(ctx: &PageContext, types: &[LocationType]) -> Markup {
     let title = ctx.t("nav.location_types");
     page(
         ctx,
@@ -110,7 +110,7 @@ pub fn type_list(ctx: &Ctx, types: &[LocationType]) -> Markup {
     )
 }
 
-pub fn type_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Markup {
+pub fn type_form(ctx: &PageContext, form: &FormState, action: &str, title: &str) -> Markup {
     page(
         ctx,
         title,
@@ -130,11 +130,11 @@ pub fn type_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Mark
     )
 }
 
-fn role_options(ctx: &Ctx) -> Vec<(String, String)> {
+fn role_options(ctx: &PageContext) -> Vec<(String, String)> {
     Role::ALL.iter().map(|r| (r.as_str().to_string(), ctx.t(&format!("role.{}", r.as_str())))).collect()
 }
 
-pub fn user_list(ctx: &Ctx, users: &[User]) -> Markup {
+pub fn user_list(ctx: &PageContext, users: &[User]) -> Markup {
     let title = ctx.t("nav.users");
     page(
         ctx,
@@ -163,7 +163,7 @@ pub fn user_list(ctx: &Ctx, users: &[User]) -> Markup {
     )
 }
 
-pub fn user_new(ctx: &Ctx, form: &FormState) -> Markup {
+pub fn user_new(ctx: &PageContext, form: &FormState) -> Markup {
     let title = ctx.t("user.new");
     page(
         ctx,
@@ -186,7 +186,7 @@ pub fn user_new(ctx: &Ctx, form: &FormState) -> Markup {
 
 /// The account page: profile and regions form, password reset, sessions, enable/disable.
 pub fn user_edit(
-    ctx: &Ctx,
+    ctx: &PageContext,
     user: &User,
     regions: &[Region],
     form: &FormState,
@@ -258,7 +258,7 @@ pub fn user_edit(
 
 /// An audit log code in the reader's language; a code this catalogue does not know (written by a
 /// later version, say) shows as itself rather than as a key.
-fn audit_term(ctx: &Ctx, group: &str, code: &str) -> String {
+fn audit_term(ctx: &PageContext, group: &str, code: &str) -> String {
     let key = format!("audit.{group}.{code}");
     let term = ctx.t(&key);
     if term == key {
@@ -270,7 +270,7 @@ fn audit_term(ctx: &Ctx, group: &str, code: &str) -> String {
 
 /// The audit log with its filter. `entries` is None when the filter was refused.
 pub fn audit(
-    ctx: &Ctx,
+    ctx: &PageContext,
     entries: Option<&Window<AuditEntry>>,
     entities: &[String],
     chosen: &str,
@@ -278,8 +278,11 @@ pub fn audit(
     refusal: Option<&Invalid>,
 ) -> Markup {
     let title = ctx.t("nav.audit");
-    let base_query =
-        if chosen.is_empty() { String::new() } else { format!("entity={}", crate::web::security::encode(chosen)) };
+    let base_query = if chosen.is_empty() {
+        String::new()
+    } else {
+        format!("entity={}", crate::views::components::url_encode(chosen))
+    };
     let options: Vec<(String, String)> = entities.iter().map(|e| (e.clone(), audit_term(ctx, "entity", e))).collect();
     page(
         ctx,

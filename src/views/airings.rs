@@ -13,26 +13,26 @@ use crate::views::components::{
     csrf, filter_input, filter_refusal, filter_select, form_error, input, input_with_hint, pagination, required_note,
     select, table_region,
 };
+use crate::views::form::{FieldErrors, FormState};
 use crate::views::layout::page;
+use crate::views::page::PageContext;
 use crate::views::stock::reason_form;
 use crate::views::widgets::submission_key;
-use crate::web::ctx::Ctx;
-use crate::web::forms::{FieldErrors, FormState};
 use chrono::NaiveDate;
 use maud::{html, Markup};
 
-fn can_record(ctx: &Ctx) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
+fn can_record(ctx: &PageContext) -> bool {
+    ctx.can(Permission::RecordStock)
 }
 
-fn ownership(ctx: &Ctx, value: Option<&str>) -> String {
+fn ownership(ctx: &PageContext, value: Option<&str>) -> String {
     match value {
         Some(o) if !o.is_empty() => ctx.t(&format!("ownership.{o}")),
         _ => "—".into(),
     }
 }
 
-fn ownership_badge(ctx: &Ctx, value: Option<&str>) -> Markup {
+fn ownership_badge(ctx: &PageContext, value: Option<&str>) -> Markup {
     html! {
         @match value {
             Some("state") => span.badge { (ctx.t("ownership.state")) },
@@ -43,7 +43,7 @@ fn ownership_badge(ctx: &Ctx, value: Option<&str>) -> Markup {
 }
 
 /// "2005-03" as "March 2005" / "marzo 2005".
-pub fn month_label(ctx: &Ctx, month: &str) -> String {
+pub fn month_label(ctx: &PageContext, month: &str) -> String {
     match month.split_once('-') {
         Some((year, m)) if m.len() == 2 => format!("{}\u{a0}{year}", ctx.t(&format!("airing.month.{m}"))),
         _ => month.to_string(),
@@ -67,7 +67,7 @@ pub struct Found {
 }
 
 pub fn list(
-    ctx: &Ctx,
+    ctx: &PageContext,
     query: &AiringQuery,
     errors: &FieldErrors,
     refusal: Option<&Invalid>,
@@ -107,7 +107,7 @@ pub fn list(
                 button type="submit" { (ctx.t("filter.apply")) }
             }
             @if let Some(found) = &data.found {
-                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Airings, &query_string))
+                (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Airings, &query_string))
                 @if found.rows.total == 0 {
                     p.empty { (ctx.t("list.empty")) }
                 } @else {
@@ -130,7 +130,7 @@ pub fn list(
 }
 
 /// Net times per outlet (rows) and spot (columns), with totals.
-fn outlet_table(ctx: &Ctx, totals: &[OutletTotal]) -> Markup {
+fn outlet_table(ctx: &PageContext, totals: &[OutletTotal]) -> Markup {
     let mut spots: Vec<(i32, String, String)> = Vec::new();
     let mut outlets: Vec<(i32, String, Option<String>)> = Vec::new();
     for t in totals {
@@ -183,7 +183,7 @@ fn outlet_table(ctx: &Ctx, totals: &[OutletTotal]) -> Markup {
 }
 
 /// Net times per month, with a bar drawn by the browser (`meter`, no styles needed).
-fn month_table(ctx: &Ctx, months: &[(String, i64)]) -> Markup {
+fn month_table(ctx: &PageContext, months: &[(String, i64)]) -> Markup {
     let max = months.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     let label = ctx.t("airing.by_month");
     table_region(
@@ -209,7 +209,7 @@ fn month_table(ctx: &Ctx, months: &[(String, i64)]) -> Markup {
     )
 }
 
-fn record_table(ctx: &Ctx, rows: &[AiringRow]) -> Markup {
+fn record_table(ctx: &PageContext, rows: &[AiringRow]) -> Markup {
     let label = ctx.t("airing.records");
     table_region(
         &label,
@@ -254,7 +254,7 @@ fn day(date: NaiveDate) -> Markup {
 }
 
 /// A count with a true minus sign when negative.
-fn signed(ctx: &Ctx, n: i64) -> String {
+fn signed(ctx: &PageContext, n: i64) -> String {
     if n < 0 {
         format!("−{}", number(ctx.lang, -n))
     } else {
@@ -263,7 +263,7 @@ fn signed(ctx: &Ctx, n: i64) -> String {
 }
 
 /// The outlet select, grouped by ownership; the typed value stays selected.
-fn outlet_select(ctx: &Ctx, form: &FormState, outlets: &[Location]) -> Markup {
+fn outlet_select(ctx: &PageContext, form: &FormState, outlets: &[Location]) -> Markup {
     let name = "location_id";
     let has_error = form.errors.get(name).is_some();
     let chosen = form.value(name);
@@ -303,7 +303,7 @@ fn outlet_select(ctx: &Ctx, form: &FormState, outlets: &[Location]) -> Markup {
     }
 }
 
-pub fn form(ctx: &Ctx, form: &FormState, spots: &[Material], outlets: &[Location], today: NaiveDate) -> Markup {
+pub fn form(ctx: &PageContext, form: &FormState, spots: &[Material], outlets: &[Location], today: NaiveDate) -> Markup {
     let title = ctx.t("airing.new");
     let spot_options: Vec<(String, String)> =
         spots.iter().map(|m| (m.id.to_string(), format!("{} — {}", m.code, m.name(ctx.lang)))).collect();
@@ -335,7 +335,7 @@ pub fn form(ctx: &Ctx, form: &FormState, spots: &[Material], outlets: &[Location
 }
 
 /// The day of the airing: a date box that offers no day after today.
-fn date_input(ctx: &Ctx, form: &FormState, today: NaiveDate) -> Markup {
+fn date_input(ctx: &PageContext, form: &FormState, today: NaiveDate) -> Markup {
     let name = "aired_on";
     let has_error = form.errors.get(name).is_some();
     html! {
@@ -360,7 +360,7 @@ pub struct AiringPage {
     pub original: Option<Airing>,
 }
 
-pub fn detail(ctx: &Ctx, p: &AiringPage, form: &FormState) -> Markup {
+pub fn detail(ctx: &PageContext, p: &AiringPage, form: &FormState) -> Markup {
     let a = &p.airing;
     let title = if a.is_reversal() {
         format!("{} #{}", ctx.t("airing.correction"), a.id)

@@ -1,12 +1,12 @@
 //! Sign-in and first-run setup pages.
 
 use crate::views::components::{csrf, form_error, input, input_autocomplete, required_note};
+use crate::views::form::FormState;
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
-pub fn login(ctx: &Ctx, form: &FormState, next: &str, resume: &str) -> Markup {
+pub fn login(ctx: &PageContext, form: &FormState, next: &str, resume: &str) -> Markup {
     let title = ctx.t("auth.sign_in");
     page(
         ctx,
@@ -38,7 +38,7 @@ pub fn login(ctx: &Ctx, form: &FormState, next: &str, resume: &str) -> Markup {
     )
 }
 
-pub fn setup(ctx: &Ctx, form: &FormState, token: &str) -> Markup {
+pub fn setup(ctx: &PageContext, form: &FormState, token: &str) -> Markup {
     let title = ctx.t("setup.title");
     page(
         ctx,

@@ -7,16 +7,16 @@ use crate::models::material::{Material, MATERIAL_KINDS};
 use crate::views::components::{
     csrf, form_error, heading, input, input_with_hint, required_note, select, table_region, textarea,
 };
+use crate::views::form::FormState;
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
-fn can_manage(ctx: &Ctx) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::ManageReference))
+fn can_manage(ctx: &PageContext) -> bool {
+    ctx.can(Permission::ManageReference)
 }
 
-pub fn campaign_list(ctx: &Ctx, campaigns: &[Campaign], material_counts: &[(i32, i64)]) -> Markup {
+pub fn campaign_list(ctx: &PageContext, campaigns: &[Campaign], material_counts: &[(i32, i64)]) -> Markup {
     let title = ctx.t("nav.campaigns");
     let action = can_manage(ctx).then(|| ("/campaigns/new", ctx.t("campaign.new")));
     page(
@@ -48,7 +48,7 @@ pub fn campaign_list(ctx: &Ctx, campaigns: &[Campaign], material_counts: &[(i32,
     )
 }
 
-pub fn campaign_detail(ctx: &Ctx, campaign: &Campaign, materials: &[Material]) -> Markup {
+pub fn campaign_detail(ctx: &PageContext, campaign: &Campaign, materials: &[Material]) -> Markup {
     let action = can_manage(ctx).then(|| (format!("/campaigns/{}/edit", campaign.id), ctx.t("action.edit")));
     page(
         ctx,
@@ -74,7 +74,7 @@ pub fn campaign_detail(ctx: &Ctx, campaign: &Campaign, materials: &[Material]) -
     )
 }
 
-fn material_table(ctx: &Ctx, label: &str, materials: &[Material]) -> Markup {
+fn material_table(ctx: &PageContext, label: &str, materials: &[Material]) -> Markup {
     table_region(
         label,
         html! { table {
@@ -102,7 +102,7 @@ fn material_table(ctx: &Ctx, label: &str, materials: &[Material]) -> Markup {
     )
 }
 
-pub fn campaign_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> Markup {
+pub fn campaign_form(ctx: &PageContext, form: &FormState, action: &str, title: &str) -> Markup {
     page(
         ctx,
         title,
@@ -129,7 +129,7 @@ pub fn campaign_form(ctx: &Ctx, form: &FormState, action: &str, title: &str) -> 
     )
 }
 
-pub fn material_list(ctx: &Ctx, campaigns: &[Campaign], chosen: Option<i32>, materials: &[Material]) -> Markup {
+pub fn material_list(ctx: &PageContext, campaigns: &[Campaign], chosen: Option<i32>, materials: &[Material]) -> Markup {
     let title = ctx.t("nav.materials");
     let new_href = match chosen {
         Some(id) => format!("/materials/new?campaign={id}"),
@@ -158,7 +158,7 @@ pub fn material_list(ctx: &Ctx, campaigns: &[Campaign], chosen: Option<i32>, mat
     )
 }
 
-pub fn material_detail(ctx: &Ctx, material: &Material, campaign: &Campaign) -> Markup {
+pub fn material_detail(ctx: &PageContext, material: &Material, campaign: &Campaign) -> Markup {
     let action = can_manage(ctx).then(|| (format!("/materials/{}/edit", material.id), ctx.t("action.edit")));
     page(
         ctx,
@@ -192,7 +192,7 @@ pub fn material_detail(ctx: &Ctx, material: &Material, campaign: &Campaign) -> M
     )
 }
 
-pub fn material_form(ctx: &Ctx, form: &FormState, campaigns: &[Campaign], action: &str, title: &str) -> Markup {
+pub fn material_form(ctx: &PageContext, form: &FormState, campaigns: &[Campaign], action: &str, title: &str) -> Markup {
     let campaign_options: Vec<(String, String)> =
         campaigns.iter().map(|c| (c.id.to_string(), c.name(ctx.lang).to_string())).collect();
     let kind_options: Vec<(String, String)> =

@@ -1,12 +1,12 @@
 //! Pieces every page reuses: form fields with their messages, tables, pagination, badges.
 
 use crate::i18n::{invalid, number};
-use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::views::form::FormState;
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
 /// The hidden CSRF field every POST form carries.
-pub fn csrf(ctx: &Ctx) -> Markup {
+pub fn csrf(ctx: &PageContext) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(ctx.csrf); }
 }
 
@@ -14,7 +14,7 @@ fn error_id(name: &str) -> String {
     format!("{name}-error")
 }
 
-fn field_error(ctx: &Ctx, form: &FormState, name: &str) -> Markup {
+fn field_error(ctx: &PageContext, form: &FormState, name: &str) -> Markup {
     html! {
         @if let Some(e) = form.errors.get(name) {
             p.field-error id=(error_id(name)) { (invalid(ctx.lang, e)) }
@@ -23,13 +23,13 @@ fn field_error(ctx: &Ctx, form: &FormState, name: &str) -> Markup {
 }
 
 /// A labelled input that keeps what was typed and shows its message beside it.
-pub fn input(ctx: &Ctx, form: &FormState, name: &str, label_key: &str, kind: &str, required: bool) -> Markup {
+pub fn input(ctx: &PageContext, form: &FormState, name: &str, label_key: &str, kind: &str, required: bool) -> Markup {
     input_with_hint(ctx, form, name, label_key, kind, required, None)
 }
 
 /// Like `input`, with a hint line under the label.
 pub fn input_with_hint(
-    ctx: &Ctx,
+    ctx: &PageContext,
     form: &FormState,
     name: &str,
     label_key: &str,
@@ -46,7 +46,7 @@ pub fn input_with_hint(
 
 /// Like `input`, with an `autocomplete` token (WCAG 1.3.5: fields about the person filling them in).
 pub fn input_autocomplete(
-    ctx: &Ctx,
+    ctx: &PageContext,
     form: &FormState,
     name: &str,
     label_key: &str,
@@ -66,7 +66,7 @@ struct Field<'a> {
     autocomplete: Option<&'a str>,
 }
 
-fn field_input(ctx: &Ctx, form: &FormState, field: Field<'_>) -> Markup {
+fn field_input(ctx: &PageContext, form: &FormState, field: Field<'_>) -> Markup {
     let Field { name, label_key, kind, required, hint_key, autocomplete } = field;
     let has_error = form.errors.get(name).is_some();
     let hint_id = format!("{name}-hint");
@@ -92,7 +92,7 @@ fn field_input(ctx: &Ctx, form: &FormState, field: Field<'_>) -> Markup {
 }
 
 /// A labelled multi-line text box.
-pub fn textarea(ctx: &Ctx, form: &FormState, name: &str, label_key: &str) -> Markup {
+pub fn textarea(ctx: &PageContext, form: &FormState, name: &str, label_key: &str) -> Markup {
     let has_error = form.errors.get(name).is_some();
     html! {
         div.field.has-error[has_error] {
@@ -107,7 +107,7 @@ pub fn textarea(ctx: &Ctx, form: &FormState, name: &str, label_key: &str) -> Mar
 
 /// A labelled select; `options` are (value, text); the typed value stays selected.
 pub fn select(
-    ctx: &Ctx,
+    ctx: &PageContext,
     form: &FormState,
     name: &str,
     label_key: &str,
@@ -133,8 +133,8 @@ pub fn select(
 }
 
 /// A labelled checkbox.
-pub fn checkbox(ctx: &Ctx, form: &FormState, name: &str, label_key: &str) -> Markup {
-    let checked = crate::web::forms::checkbox(form.value(name));
+pub fn checkbox(ctx: &PageContext, form: &FormState, name: &str, label_key: &str) -> Markup {
+    let checked = crate::views::form::checkbox(form.value(name));
     let has_error = form.errors.get(name).is_some();
     html! {
         div.field.checkbox.has-error[has_error] {
@@ -148,7 +148,7 @@ pub fn checkbox(ctx: &Ctx, form: &FormState, name: &str, label_key: &str) -> Mar
 }
 
 /// The line that explains the asterisk, for forms with required fields (WCAG 3.3.2).
-pub fn required_note(ctx: &Ctx) -> Markup {
+pub fn required_note(ctx: &PageContext) -> Markup {
     html! {
         p.hint.required-note { (ctx.t("form.required_note")) }
     }
@@ -164,7 +164,7 @@ pub fn table_region(label: &str, table: Markup) -> Markup {
 }
 
 /// The message about the whole form, if any.
-pub fn form_error(ctx: &Ctx, form: &FormState) -> Markup {
+pub fn form_error(ctx: &PageContext, form: &FormState) -> Markup {
     html! {
         @if let Some(e) = &form.form_error {
             div.form-error role="alert" {
@@ -183,7 +183,7 @@ pub fn form_error(ctx: &Ctx, form: &FormState) -> Markup {
 
 /// What must be confirmed before the same post goes through, inside the form: each question
 /// in words, and one box per kind of question to tick.
-pub fn questions(ctx: &Ctx, form: &FormState) -> Markup {
+pub fn questions(ctx: &PageContext, form: &FormState) -> Markup {
     use crate::domain::Question;
     let mut codes: Vec<&'static str> = form.questions.iter().map(Question::code).collect();
     codes.dedup();
@@ -208,7 +208,7 @@ pub fn questions(ctx: &Ctx, form: &FormState) -> Markup {
 }
 
 /// One question in the reader's language.
-fn question(ctx: &Ctx, q: &crate::domain::Question) -> Markup {
+fn question(ctx: &PageContext, q: &crate::domain::Question) -> Markup {
     use crate::domain::Question;
     let lang = ctx.lang;
     match q {
@@ -258,7 +258,7 @@ fn question(ctx: &Ctx, q: &crate::domain::Question) -> Markup {
 }
 
 /// Previous/next links that keep the other query parameters.
-pub fn pagination(ctx: &Ctx, base_query: &str, page: i64, page_count: i64, total: i64) -> Markup {
+pub fn pagination(ctx: &PageContext, base_query: &str, page: i64, page_count: i64, total: i64) -> Markup {
     let link = |p: i64| {
         if base_query.is_empty() {
             format!("{}?page={p}", ctx.path)
@@ -281,7 +281,7 @@ pub fn pagination(ctx: &Ctx, base_query: &str, page: i64, page_count: i64, total
 
 /// Links of a keyset page: first, previous, next, last, each carrying the sort key it starts
 /// from, and the total ("1,234" or "more than 10,000").
-pub fn keyset_nav<T>(ctx: &Ctx, base_query: &str, window: &crate::models::keyset::Window<T>) -> Markup {
+pub fn keyset_nav<T>(ctx: &PageContext, base_query: &str, window: &crate::models::keyset::Window<T>) -> Markup {
     use crate::models::keyset::Total;
     let link = |extra: Option<(&str, &str)>| {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -330,7 +330,7 @@ pub fn heading(title: &str, action: Option<(&str, String)>) -> Markup {
 }
 
 /// Active/inactive badge.
-pub fn status_badge(ctx: &Ctx, active: bool) -> Markup {
+pub fn status_badge(ctx: &PageContext, active: bool) -> Markup {
     html! {
         @if active {
             span.badge.ok { (ctx.t("status.active")) }
@@ -342,8 +342,8 @@ pub fn status_badge(ctx: &Ctx, active: bool) -> Markup {
 
 /// A filter's control with its label, its hint and, when it was refused, its message beside it.
 pub fn filter_field(
-    ctx: &Ctx,
-    errors: &crate::web::forms::FieldErrors,
+    ctx: &PageContext,
+    errors: &crate::views::form::FieldErrors,
     name: &str,
     label_key: &str,
     hint_key: Option<&str>,
@@ -361,7 +361,7 @@ pub fn filter_field(
 }
 
 /// What a list's filter form says at its top when a filter was refused.
-pub fn filter_refusal(ctx: &Ctx, refusal: Option<&crate::domain::Invalid>) -> Markup {
+pub fn filter_refusal(ctx: &PageContext, refusal: Option<&crate::domain::Invalid>) -> Markup {
     html! {
         @if let Some(refusal) = refusal {
             div.form-error.field.full role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
@@ -370,7 +370,7 @@ pub fn filter_refusal(ctx: &Ctx, refusal: Option<&crate::domain::Invalid>) -> Ma
 }
 
 /// `aria-describedby` for a filter with an optional hint and message.
-pub fn described_by(errors: &crate::web::forms::FieldErrors, name: &str, hint: bool) -> Option<String> {
+pub fn described_by(errors: &crate::views::form::FieldErrors, name: &str, hint: bool) -> Option<String> {
     let mut ids = Vec::new();
     if errors.get(name).is_some() {
         ids.push(format!("{name}-error"));
@@ -383,8 +383,8 @@ pub fn described_by(errors: &crate::web::forms::FieldErrors, name: &str, hint: b
 
 /// A filter's select: "all" first, then the options; its message beside it when refused.
 pub fn filter_select(
-    ctx: &Ctx,
-    errors: &crate::web::forms::FieldErrors,
+    ctx: &PageContext,
+    errors: &crate::views::form::FieldErrors,
     name: &str,
     label_key: &str,
     chosen: &str,
@@ -408,8 +408,8 @@ pub fn filter_select(
 
 /// A filter's text or date input, with an optional hint; its message beside it when refused.
 pub fn filter_input(
-    ctx: &Ctx,
-    errors: &crate::web::forms::FieldErrors,
+    ctx: &PageContext,
+    errors: &crate::views::form::FieldErrors,
     name: &str,
     label_key: &str,
     kind: &str,
@@ -434,4 +434,27 @@ pub fn filter_input(
                 aria-describedby=[described_by(errors, name, hint_key.is_some())];
         },
     )
+}
+
+/// "Download CSV · CSV for Excel · Download Excel" for a list or dashboard block; `query` is the
+/// page's filters. CSV for Excel has a BOM and, in Spanish, `;` between columns: what a Spanish
+/// Excel opens right with a double click, so a Spanish page offers it first.
+pub fn download_links(ctx: &PageContext, kind: crate::exchange::export::Kind, query: &str) -> Markup {
+    let plain = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let excel = if query.is_empty() { "?excel=1".to_string() } else { format!("?{query}&excel=1") };
+    let csv =
+        html! { a href=(format!("/export/{}.csv{plain}", kind.as_str())) download { (ctx.t("export.download_csv")) } };
+    let csv_excel = html! { a href=(format!("/export/{}.csv{excel}", kind.as_str())) download { (ctx.t("export.download_csv_excel")) } };
+    html! {
+        p.downloads {
+            @if ctx.lang == crate::domain::Lang::Es { (csv_excel) " · " (csv) } @else { (csv) " · " (csv_excel) }
+            " · "
+            a href=(format!("/export/{}.xlsx{plain}", kind.as_str())) download { (ctx.t("export.download_xlsx")) }
+        }
+    }
+}
+
+/// Percent-encodes a value for a query string.
+pub fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

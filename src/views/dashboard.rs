@@ -8,9 +8,9 @@ use crate::models::material::Material;
 use crate::reports::coverage::{Cell, Dashboard, DashboardParams, DashboardQuery, RegionCoverage};
 use crate::views::charts::{line_chart, Series, NARROW, WIDE};
 use crate::views::components::{described_by, filter_field, filter_input};
+use crate::views::form::FieldErrors;
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
-use crate::web::forms::FieldErrors;
+use crate::views::page::PageContext;
 use chrono::{Datelike, Duration, NaiveDate};
 use maud::{html, Markup, PreEscaped};
 
@@ -41,7 +41,7 @@ const LEGEND: [(&str, Option<f64>); 7] = [
     ("dashboard.legend.full", Some(100.0)),
 ];
 
-fn percent_text(ctx: &Ctx, p: Option<f64>) -> String {
+fn percent_text(ctx: &PageContext, p: Option<f64>) -> String {
     match p {
         // A no-break space: "68 %" never wraps between its number and its sign.
         Some(p) => format!("{}\u{a0}%", number(ctx.lang, p.round() as i64)),
@@ -72,13 +72,19 @@ impl Links<'_> {
     }
 
     /// The dashboard's filters as a coverage export's query.
-    fn coverage_export(&self, ctx: &Ctx) -> Markup {
+    fn coverage_export(&self, ctx: &PageContext) -> Markup {
         let query = format!("campaign={}&material={}&{}", self.q.campaign_id, self.q.material_id, self.range());
-        crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Coverage, &query)
+        crate::views::components::download_links(ctx, crate::exchange::export::Kind::Coverage, &query)
     }
 }
 
-pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &DashboardQuery, d: &Dashboard) -> Markup {
+pub fn page_view(
+    ctx: &PageContext,
+    campaigns: &[Campaign],
+    campaign: &Campaign,
+    q: &DashboardQuery,
+    d: &Dashboard,
+) -> Markup {
     let title = ctx.t("dashboard.title");
     let links = Links { q };
     let chosen = d.materials.iter().find(|(m, _)| m.id == q.material_id).map(|(m, _)| m.clone());
@@ -115,7 +121,13 @@ pub fn page_view(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Das
     )
 }
 
-fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &DashboardQuery, d: &Dashboard) -> Markup {
+fn filters(
+    ctx: &PageContext,
+    campaigns: &[Campaign],
+    campaign: &Campaign,
+    q: &DashboardQuery,
+    d: &Dashboard,
+) -> Markup {
     let materials: Vec<&Material> = d.materials.iter().map(|(m, _)| m).collect();
     let typed = DashboardParams {
         campaign: campaign.id.to_string(),
@@ -129,7 +141,7 @@ fn filters(ctx: &Ctx, campaigns: &[Campaign], campaign: &Campaign, q: &Dashboard
 
 /// The campaign, material, range and days; the material list is the campaign's own.
 fn filter_form(
-    ctx: &Ctx,
+    ctx: &PageContext,
     action: &str,
     campaigns: &[Campaign],
     materials: &[&Material],
@@ -167,7 +179,7 @@ fn filter_form(
 /// The dashboard or report asked with values that cannot be used: the filters again, each
 /// message beside its field, and no figures.
 pub fn refused(
-    ctx: &Ctx,
+    ctx: &PageContext,
     action: &str,
     campaigns: &[Campaign],
     materials: &[Material],
@@ -190,14 +202,14 @@ pub fn refused(
     )
 }
 
-fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
+fn materials_table(ctx: &PageContext, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
     let range = format!("from={}&to={}", q.from, q.to);
     let within =
         crate::i18n::tr_args(ctx.lang, "dashboard.within", &[("from", &q.from.to_string()), ("to", &q.to.to_string())]);
     html! {
         section {
             h2 #materials-heading { (ctx.t("dashboard.by_material")) }
-            (crate::exchange::web::download_links(
+            (crate::views::components::download_links(
                 ctx,
                 crate::exchange::export::Kind::Distributions,
                 &format!("campaign={}&{range}", q.campaign_id),
@@ -265,7 +277,7 @@ fn materials_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) 
 
 /// "Outside the range: 2,000 received after 2006-12-31 · 500 distributed before 2005-01-01": what
 /// the figures within the range leave out, so that each line adds up with the stock today.
-fn outside_note(ctx: &Ctx, q: &DashboardQuery, o: &crate::reports::coverage::Outside) -> String {
+fn outside_note(ctx: &PageContext, q: &DashboardQuery, o: &crate::reports::coverage::Outside) -> String {
     let mut parts = Vec::new();
     for (n, key, date) in [
         (o.received_before, "dashboard.received_before", q.from),
@@ -287,7 +299,7 @@ fn outside_note(ctx: &Ctx, q: &DashboardQuery, o: &crate::reports::coverage::Out
 }
 
 /// Each region a square where it lies, "abroad" beside the country; coloured by % of target.
-fn tile_map(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
+fn tile_map(ctx: &PageContext, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
     const SIZE: i32 = 78;
     const GAP: i32 = 4;
     let cols = regions.iter().filter_map(|r| r.region.tile_col).max().unwrap_or(9) + 1;
@@ -325,7 +337,7 @@ fn tile_map(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &L
 
 /// The map on a phone: a grid of legible tiles, one per region, that open to show the region's
 /// figures when tapped (`<details>`, no script); the geographic map would be too small to read.
-fn tile_grid(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
+fn tile_grid(ctx: &PageContext, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
     let mut ordered: Vec<&RegionCoverage> = regions.iter().collect();
     // West to east, north to south, as the map lays them out.
     ordered.sort_by_key(|r| (r.region.tile_row.unwrap_or(99), r.region.tile_col.unwrap_or(99)));
@@ -367,7 +379,7 @@ fn short_name(name: &str) -> String {
     }
 }
 
-fn legend(ctx: &Ctx) -> Markup {
+fn legend(ctx: &PageContext) -> Markup {
     html! {
         div.legend {
             h3 { (ctx.t("dashboard.legend")) }
@@ -381,7 +393,7 @@ fn legend(ctx: &Ctx) -> Markup {
     }
 }
 
-fn region_table(ctx: &Ctx, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
+fn region_table(ctx: &PageContext, q: &DashboardQuery, regions: &[RegionCoverage], links: &Links) -> Markup {
     html! {
         div.table-wrap role="region" aria-label=(ctx.t("dashboard.map_as_table")) tabindex="0" {
             table {
@@ -414,7 +426,7 @@ fn active_types(d: &Dashboard) -> Vec<&crate::models::location_type::LocationTyp
         .collect()
 }
 
-fn heat_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
+fn heat_table(ctx: &PageContext, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Markup {
     let types = active_types(d);
     let cell = |region: i32, kind: i32| d.cells.get(&(region, kind)).copied().unwrap_or_default();
     html! {
@@ -465,7 +477,7 @@ fn heat_table(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, links: &Links) -> Ma
     }
 }
 
-fn reach(ctx: &Ctx, d: &Dashboard, links: &Links) -> Markup {
+fn reach(ctx: &PageContext, d: &Dashboard, links: &Links) -> Markup {
     let by_type: Vec<(&str, Cell)> = d
         .types
         .iter()
@@ -536,7 +548,7 @@ fn week_of(day: NaiveDate) -> NaiveDate {
     day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
-fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
+fn over_time(ctx: &PageContext, q: &DashboardQuery, d: &Dashboard) -> Markup {
     let epoch = week_of(q.from);
     let weeks = ((q.to - epoch).num_days() / 7 + 1).clamp(1, 2_000) as usize;
     let stocked: Vec<_> = d.materials.iter().filter(|(m, _)| !m.is_broadcast()).collect();
@@ -633,7 +645,7 @@ fn over_time(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard) -> Markup {
 }
 
 /// A list of gaps, grouped by material: "Posters · Hospitals: Lara (12 places), Zulia (3)".
-fn gap_list(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, gaps: &[crate::reports::coverage::Gap]) -> Markup {
+fn gap_list(ctx: &PageContext, q: &DashboardQuery, d: &Dashboard, gaps: &[crate::reports::coverage::Gap]) -> Markup {
     let links = Links { q };
     html! {
         ul.gaps {
@@ -665,7 +677,7 @@ fn gap_list(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, gaps: &[crate::reports
     }
 }
 
-fn alerts(ctx: &Ctx, q: &DashboardQuery, d: &Dashboard, _links: &Links) -> Markup {
+fn alerts(ctx: &PageContext, q: &DashboardQuery, d: &Dashboard, _links: &Links) -> Markup {
     html! {
         section.card #alerts aria-labelledby="alerts-heading" {
             h2 #alerts-heading { (ctx.t("dashboard.alerts")) }

@@ -46,3 +46,17 @@ pub fn page(lang: Lang, status: u16, signed_in: bool) -> Markup {
         }
     }
 }
+
+/// A download that was refused, and why, inside the usual page (the error pages replace any
+/// body that is not HTML).
+pub fn export_refused(ctx: &crate::views::page::PageContext, message: &str) -> Markup {
+    let title = ctx.t("export.refused");
+    crate::views::layout::page(
+        ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            p.export-refused { (message) }
+        },
+    )
+}

@@ -5,10 +5,10 @@ use crate::models::campaign::Campaign;
 use crate::models::material::Material;
 use crate::views::components::table_region;
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
-pub fn home(ctx: &Ctx, campaigns: &[(Campaign, Vec<Material>)], location_count: i64) -> Markup {
+pub fn home(ctx: &PageContext, campaigns: &[(Campaign, Vec<Material>)], location_count: i64) -> Markup {
     let title = ctx.t("home.title");
     page(
         ctx,

@@ -2,11 +2,11 @@
 
 use crate::domain::{Lang, Permission};
 use crate::i18n::tr_arg;
-use crate::web::ctx::Ctx;
+use crate::views::page::PageContext;
 use maud::{html, Markup, DOCTYPE};
 
 /// A full page around `body`, titled `title`.
-pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+pub fn page(ctx: &PageContext, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(ctx.lang.code()) {
@@ -23,10 +23,10 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 header.site-header {
                     div.header-inner {
                         a.brand href="/" { (ctx.t("app.name")) }
-                        @if ctx.user.is_some() { (nav(ctx)) }
+                        @if ctx.signed_in() { (nav(ctx)) }
                         div.header-tools {
                             (language_switch(ctx))
-                            @if let Some(user) = &ctx.user {
+                            @if let Some(user) = &ctx.reader {
                                 form.inline method="post" action="/logout" {
                                     input type="hidden" name="csrf_token" value=(ctx.csrf);
                                     span.who { (user.display_name) " · " (ctx.t(&format!("role.{}", user.role.as_str()))) }
@@ -56,8 +56,8 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     }
 }
 
-fn nav(ctx: &Ctx) -> Markup {
-    let can = |p: Permission| ctx.user.as_ref().is_some_and(|u| u.role.can(p));
+fn nav(ctx: &PageContext) -> Markup {
+    let can = |p: Permission| ctx.can(p);
     let current = |prefix: &str| ctx.path == prefix || ctx.path.starts_with(&format!("{prefix}/"));
     let imports = can(Permission::RecordStock) || can(Permission::ManageReference) || can(Permission::ManageTargets);
     // What people use every day stands in the bar; reference data and administration open from
@@ -119,7 +119,7 @@ fn nav(ctx: &Ctx) -> Markup {
 }
 
 /// A form per language: works without JavaScript and changes nothing over GET.
-fn language_switch(ctx: &Ctx) -> Markup {
+fn language_switch(ctx: &PageContext) -> Markup {
     html! {
         form.inline.lang-switch method="post" action="/lang" {
             input type="hidden" name="csrf_token" value=(ctx.csrf);

@@ -10,12 +10,12 @@ use crate::views::components::{
     csrf, described_by, filter_field, filter_input, filter_refusal, filter_select, form_error, heading, input,
     input_with_hint, pagination, required_note, select, status_badge, table_region,
 };
+use crate::views::form::{FieldErrors, FormState};
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
-use crate::web::forms::{FieldErrors, FormState};
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
-fn type_name(ctx: &Ctx, row: &LocationRow) -> String {
+fn type_name(ctx: &PageContext, row: &LocationRow) -> String {
     match ctx.lang {
         crate::domain::Lang::En => row.type_name_en.clone(),
         crate::domain::Lang::Es => row.type_name_es.clone(),
@@ -25,7 +25,7 @@ fn type_name(ctx: &Ctx, row: &LocationRow) -> String {
 /// The location list with its filters. `rows` is None when a filter was refused: the form
 /// comes back with the messages and no rows.
 pub fn list(
-    ctx: &Ctx,
+    ctx: &PageContext,
     query: &LocationQuery,
     errors: &FieldErrors,
     refusal: Option<&Invalid>,
@@ -39,7 +39,7 @@ pub fn list(
     let chosen_status = if query.status.is_empty() { "active" } else { query.status.as_str() };
     let invalid = |name: &str| errors.get(name).is_some().then_some("true");
     let title = ctx.t("nav.locations");
-    let can_manage = ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::ManageReference));
+    let can_manage = ctx.can(Permission::ManageReference);
     let action = can_manage.then(|| ("/locations/new", ctx.t("location.new")));
     page(
         ctx,
@@ -61,7 +61,7 @@ pub fn list(
                 button type="submit" { (ctx.t("filter.apply")) }
             }
             @if let Some(rows) = rows {
-                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Locations, &query.to_query_string()))
+                (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Locations, &query.to_query_string()))
                 @if rows.rows.is_empty() {
                     p.empty { (ctx.t("list.empty")) }
                 } @else {
@@ -96,9 +96,9 @@ pub fn list(
     )
 }
 
-pub fn detail(ctx: &Ctx, row: &LocationRow) -> Markup {
+pub fn detail(ctx: &PageContext, row: &LocationRow) -> Markup {
     let l = &row.location;
-    let can_manage = ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::ManageReference));
+    let can_manage = ctx.can(Permission::ManageReference);
     page(
         ctx,
         &l.name,
@@ -130,7 +130,7 @@ pub fn detail(ctx: &Ctx, row: &LocationRow) -> Markup {
 }
 
 pub fn form(
-    ctx: &Ctx,
+    ctx: &PageContext,
     form: &FormState,
     regions: &[Region],
     types: &[LocationType],

@@ -7,7 +7,7 @@ use crate::models::campaign::Campaign;
 use crate::reports::campaign::{CampaignReport, MaterialReport, TypeLine};
 use crate::reports::coverage::DashboardQuery;
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
 /// "sixty thousand (60,000)", agreeing with the noun that follows: "una (1)", "un millón
@@ -112,7 +112,7 @@ pub fn sentence(lang: Lang, m: &MaterialReport) -> String {
     text
 }
 
-pub fn page_view(ctx: &Ctx, campaign: &Campaign, q: &DashboardQuery, r: &CampaignReport) -> Markup {
+pub fn page_view(ctx: &PageContext, campaign: &Campaign, q: &DashboardQuery, r: &CampaignReport) -> Markup {
     let title = format!("{} · {}", ctx.t("report.title"), campaign.name(ctx.lang));
     page(
         ctx,

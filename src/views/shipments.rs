@@ -17,18 +17,18 @@ use crate::views::components::{
     csrf, described_by, filter_field, filter_input, filter_refusal, filter_select, form_error, input, input_with_hint,
     keyset_nav, select, textarea,
 };
+use crate::views::form::{FieldErrors, FormState};
 use crate::views::layout::page;
+use crate::views::page::PageContext;
 use crate::views::stock::{location_options, reason_form};
 use crate::views::widgets::{shipment_status, submission_key, units};
-use crate::web::ctx::Ctx;
-use crate::web::forms::{FieldErrors, FormState};
 use maud::{html, Markup};
 
 /// Draft forms offer this many line slots.
 pub const LINE_SLOTS: usize = 6;
 
-fn can_record(ctx: &Ctx) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
+fn can_record(ctx: &PageContext) -> bool {
+    ctx.can(Permission::RecordStock)
 }
 
 /// The filters the list's form shows, each with its message when refused.
@@ -45,7 +45,7 @@ pub struct ListChoices<'a> {
 /// The shipment list with its filters. `rows` is None when a filter was refused: the form comes
 /// back with the messages and no rows, never rows that ignored a filter.
 pub fn list(
-    ctx: &Ctx,
+    ctx: &PageContext,
     query: &ShipmentQuery,
     errors: &FieldErrors,
     refusal: Option<&Invalid>,
@@ -99,7 +99,7 @@ pub fn list(
                 button type="submit" { (ctx.t("filter.apply")) }
             }
             @if let Some(rows) = rows {
-                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Shipments, &query_string))
+                (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Shipments, &query_string))
                 @if rows.rows.is_empty() {
                     p.empty { (ctx.t("list.empty")) }
                 } @else {
@@ -146,7 +146,7 @@ fn optional_date(date: Option<chrono::NaiveDate>) -> String {
 
 /// "1,200 Posters …", "300 Fliers …": one line per material in the reader's language, never
 /// different materials added into one number.
-fn material_units(ctx: &Ctx, units: &[MaterialUnits]) -> Markup {
+fn material_units(ctx: &PageContext, units: &[MaterialUnits]) -> Markup {
     html! {
         @if units.is_empty() {
             "—"
@@ -164,7 +164,7 @@ fn material_units(ctx: &Ctx, units: &[MaterialUnits]) -> Markup {
 /// The destination picker: places grouped by region, each with its code, type and city. With
 /// the static script, a region, a type and a text narrow the list as the clerk types; without it
 /// the whole grouped list still works.
-pub fn destination_select(ctx: &Ctx, form: &FormState, groups: &[DestinationGroup]) -> Markup {
+pub fn destination_select(ctx: &PageContext, form: &FormState, groups: &[DestinationGroup]) -> Markup {
     let name = "destination_id";
     let chosen = form.value(name);
     let error = form.errors.get(name);
@@ -228,7 +228,7 @@ pub struct DraftChoices<'a> {
 
 /// What each origin holds of each material, as `{"origin": {"material": "12,345"}}` written in
 /// the reader's language, for the script that shows it beside each line.
-fn holdings_json(ctx: &Ctx, holdings: &[(i32, i32, i32)]) -> String {
+fn holdings_json(ctx: &PageContext, holdings: &[(i32, i32, i32)]) -> String {
     let mut by_origin: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
         std::collections::BTreeMap::new();
     for (place, material, on_hand) in holdings {
@@ -241,7 +241,7 @@ fn holdings_json(ctx: &Ctx, holdings: &[(i32, i32, i32)]) -> String {
 }
 
 pub fn draft_form(
-    ctx: &Ctx,
+    ctx: &PageContext,
     form: &FormState,
     choices: &DraftChoices,
     action: &str,
@@ -325,7 +325,7 @@ pub struct Detail<'a> {
     pub may_act_as_destination: bool,
 }
 
-pub fn detail(ctx: &Ctx, d: &Detail, form: &FormState) -> Markup {
+pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
     let s = d.shipment;
     let writer = can_record(ctx);
     let today = chrono::Utc::now().date_naive().to_string();
@@ -450,7 +450,12 @@ pub fn detail(ctx: &Ctx, d: &Detail, form: &FormState) -> Markup {
     )
 }
 
-pub fn deliver_form(ctx: &Ctx, shipment: &Shipment, lines: &[(ShipmentLine, Material)], form: &FormState) -> Markup {
+pub fn deliver_form(
+    ctx: &PageContext,
+    shipment: &Shipment,
+    lines: &[(ShipmentLine, Material)],
+    form: &FormState,
+) -> Markup {
     let title = format!("{} · {}", ctx.t("shipment.deliver"), shipment.reference);
     let reasons: Vec<(String, String)> =
         SHORTFALL_REASONS.iter().map(|r| (r.to_string(), ctx.t(&format!("shortfall.{r}")))).collect();
@@ -511,7 +516,7 @@ pub fn deliver_form(ctx: &Ctx, shipment: &Shipment, lines: &[(ShipmentLine, Mate
 
 /// The delivery note printed to travel with the shipment and be signed on arrival.
 pub fn waybill(
-    ctx: &Ctx,
+    ctx: &PageContext,
     shipment: &Shipment,
     origin: &Location,
     destination: &Location,

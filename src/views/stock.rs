@@ -15,15 +15,15 @@ use crate::views::components::{
     csrf, described_by, filter_field, filter_input, filter_refusal, filter_select, form_error, heading, input,
     input_with_hint, keyset_nav, pagination, select, textarea,
 };
+use crate::views::form::{FieldErrors, FormState};
 use crate::views::layout::page;
+use crate::views::page::PageContext;
 use crate::views::widgets::{movement_kind, submission_key, units};
-use crate::web::ctx::Ctx;
-use crate::web::forms::{FieldErrors, FormState};
 use chrono::NaiveDate;
 use maud::{html, Markup};
 
-fn can_record(ctx: &Ctx) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::RecordStock))
+fn can_record(ctx: &PageContext) -> bool {
+    ctx.can(Permission::RecordStock)
 }
 
 pub fn material_options(lang: crate::domain::Lang, materials: &[Material]) -> Vec<(String, String)> {
@@ -38,7 +38,7 @@ pub fn location_options(locations: &[Location]) -> Vec<(String, String)> {
 /// was refused: the form comes back with its messages and no holdings.
 #[allow(clippy::too_many_arguments)]
 pub fn overview(
-    ctx: &Ctx,
+    ctx: &PageContext,
     totals: &[(Material, MaterialTotals)],
     holdings: Option<&Page<Holding>>,
     query: &StockQuery,
@@ -108,7 +108,7 @@ pub fn overview(
                 button type="submit" { (ctx.t("filter.apply")) }
             }
             @if let Some(holdings) = holdings {
-                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Stock, &base))
+                (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Stock, &base))
                 @if holdings.rows.is_empty() {
                     p.empty { (ctx.t("list.empty")) }
                 } @else {
@@ -145,7 +145,12 @@ pub fn overview(
 }
 
 /// Every movement of a material with the running balance.
-pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines: &Window<LedgerLine>) -> Markup {
+pub fn ledger(
+    ctx: &PageContext,
+    material: &Material,
+    location: Option<&Location>,
+    lines: &Window<LedgerLine>,
+) -> Markup {
     let title = format!("{} · {}", ctx.t("stock.ledger"), material.name(ctx.lang));
     let base = location.map(|l| format!("location={}", l.id)).unwrap_or_default();
     page(
@@ -157,14 +162,14 @@ pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines
                 @if let Some(l) = location {
                     (crate::i18n::tr_arg(ctx.lang, "stock.balance_at", &l.name)) " · "
                     a href=(format!("/stock/materials/{}", material.id)) { (ctx.t("stock.all_locations")) }
-                } @else if ctx.user.as_ref().is_some_and(|u| !u.region_ids.is_empty()) {
+                } @else if ctx.reader.as_ref().is_some_and(|r| r.region_limited) {
                     (ctx.t("stock.balance_regions"))
                 } @else {
                     (ctx.t("stock.balance_system"))
                 }
             }
             @let export_query = [format!("material={}", material.id), base.clone()].join("&");
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Ledger, export_query.trim_end_matches('&')))
+            (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Ledger, export_query.trim_end_matches('&')))
             div.table-wrap role="region" aria-label=(title) tabindex="0" {
                 table {
                     thead { tr {
@@ -215,7 +220,7 @@ pub fn ledger(ctx: &Ctx, material: &Material, location: Option<&Location>, lines
 
 /// What a location holds and what is on its way to it.
 pub fn location_stock(
-    ctx: &Ctx,
+    ctx: &PageContext,
     location: &Location,
     balances: &[MaterialBalance],
     incoming: &[(i32, crate::domain::Names, i64)],
@@ -235,7 +240,7 @@ pub fn location_stock(
                 }
             }
             h2 { (if location.is_depot { ctx.t("stock.holds") } else { ctx.t("stock.received_here") }) }
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Stock, &format!("location={}", location.id)))
+            (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Stock, &format!("location={}", location.id)))
             @if balances.is_empty() {
                 p.empty { (ctx.t("stock.nothing")) }
             } @else {
@@ -262,13 +267,13 @@ pub fn location_stock(
                         @for (_, name, q) in incoming { tr { td { (name.get(ctx.lang)) } td.num { (number(ctx.lang, *q)) } } }
                     }
                 }
-                p { a href=(format!("/shipments?status=dispatched&q={}", crate::web::security::encode(&location.name))) { (ctx.t("stock.incoming_shipments")) } }
+                p { a href=(format!("/shipments?status=dispatched&q={}", crate::views::components::url_encode(&location.name))) { (ctx.t("stock.incoming_shipments")) } }
             }
         },
     )
 }
 
-pub fn receipt_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots: &[Location]) -> Markup {
+pub fn receipt_form(ctx: &PageContext, form: &FormState, materials: &[Material], depots: &[Location]) -> Markup {
     let title = ctx.t("receipt.new");
     page(
         ctx,
@@ -304,7 +309,7 @@ pub struct ReceiptChoices<'a> {
 /// The receipt list with its filters. `rows` is None when a filter was refused: the form comes
 /// back with the messages and no rows, never rows that ignored a filter.
 pub fn receipt_list(
-    ctx: &Ctx,
+    ctx: &PageContext,
     query: &ReceiptQuery,
     errors: &FieldErrors,
     refusal: Option<&Invalid>,
@@ -337,7 +342,7 @@ pub fn receipt_list(
                 button type="submit" { (ctx.t("filter.apply")) }
             }
             @if let Some(receipts) = receipts {
-                (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Receipts, &query_string))
+                (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Receipts, &query_string))
                 @if receipts.rows.is_empty() {
                     p.empty { (ctx.t("list.empty")) }
                 } @else {
@@ -372,7 +377,7 @@ pub fn receipt_list(
     )
 }
 
-pub fn reason_form(ctx: &Ctx, form: &FormState, action: &str, button_key: &str, hint_key: &str) -> Markup {
+pub fn reason_form(ctx: &PageContext, form: &FormState, action: &str, button_key: &str, hint_key: &str) -> Markup {
     html! {
         form.stacked.reason-form method="post" action=(action) novalidate {
             (csrf(ctx))
@@ -385,7 +390,7 @@ pub fn reason_form(ctx: &Ctx, form: &FormState, action: &str, button_key: &str, 
 }
 
 pub fn receipt_detail(
-    ctx: &Ctx,
+    ctx: &PageContext,
     receipt: &Receipt,
     material: &Material,
     depot: &Location,
@@ -418,7 +423,7 @@ pub fn receipt_detail(
     )
 }
 
-pub fn adjustment_form(ctx: &Ctx, form: &FormState, materials: &[Material], depots: &[Location]) -> Markup {
+pub fn adjustment_form(ctx: &PageContext, form: &FormState, materials: &[Material], depots: &[Location]) -> Markup {
     let title = ctx.t("adjustment.new");
     let kinds: Vec<(String, String)> = crate::models::adjustment::ADJUSTMENT_KINDS
         .iter()
@@ -450,7 +455,7 @@ pub fn adjustment_form(ctx: &Ctx, form: &FormState, materials: &[Material], depo
 }
 
 pub fn adjustment_detail(
-    ctx: &Ctx,
+    ctx: &PageContext,
     adjustment: &crate::models::adjustment::Adjustment,
     material: &Material,
     depot: &Location,
@@ -484,7 +489,13 @@ pub fn adjustment_detail(
 
 /// The count sheet: what the ledger says is at the depot, with a box for what was counted.
 /// Printed, it is the paper the counters fill in.
-pub fn count_form(ctx: &Ctx, depot: &Location, rows: &[(Material, i64)], form: &FormState, today: NaiveDate) -> Markup {
+pub fn count_form(
+    ctx: &PageContext,
+    depot: &Location,
+    rows: &[(Material, i64)],
+    form: &FormState,
+    today: NaiveDate,
+) -> Markup {
     let title = format!("{} · {}", ctx.t("count.new"), depot.name);
     page(
         ctx,
@@ -533,7 +544,7 @@ pub fn count_form(ctx: &Ctx, depot: &Location, rows: &[(Material, i64)], form: &
     )
 }
 
-pub fn lock_date_form(ctx: &Ctx, form: &FormState, current: Option<NaiveDate>) -> Markup {
+pub fn lock_date_form(ctx: &PageContext, form: &FormState, current: Option<NaiveDate>) -> Markup {
     let title = ctx.t("lock.title");
     page(
         ctx,

@@ -7,9 +7,9 @@ use crate::models::location_type::LocationType;
 use crate::models::material::Material;
 use crate::models::region::Region;
 use crate::views::components::{csrf, form_error, table_region};
+use crate::views::form::FormState;
 use crate::views::layout::page;
-use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 use std::collections::HashMap;
 
@@ -51,8 +51,8 @@ pub fn weight_name(region_id: i32) -> String {
     format!("weight_{region_id}")
 }
 
-fn can_manage(ctx: &Ctx) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.can(Permission::ManageTargets))
+fn can_manage(ctx: &PageContext) -> bool {
+    ctx.can(Permission::ManageTargets)
 }
 
 fn plan_href(base: &str, material_id: i32, all: bool) -> String {
@@ -64,7 +64,7 @@ fn plan_href(base: &str, material_id: i32, all: bool) -> String {
 }
 
 /// The material picker and the "every kind of place" switch (GET: changes nothing).
-fn picker(ctx: &Ctx, plan: &Plan, action: &str) -> Markup {
+fn picker(ctx: &PageContext, plan: &Plan, action: &str) -> Markup {
     html! {
         form.filters method="get" action=(action) {
             div.field {
@@ -85,7 +85,7 @@ fn picker(ctx: &Ctx, plan: &Plan, action: &str) -> Markup {
 }
 
 /// Print run, planned total and what is left (or by how much the plan exceeds the print run).
-fn summary(ctx: &Ctx, material: &Material, planned: i64) -> Markup {
+fn summary(ctx: &PageContext, material: &Material, planned: i64) -> Markup {
     let run = i64::from(material.planned_quantity);
     html! {
         dl.facts {
@@ -107,7 +107,7 @@ fn summary(ctx: &Ctx, material: &Material, planned: i64) -> Markup {
     }
 }
 
-fn hidden_note(ctx: &Ctx, plan: &Plan, base: &str) -> Markup {
+fn hidden_note(ctx: &PageContext, plan: &Plan, base: &str) -> Markup {
     html! {
         @if plan.hidden_types > 0 && !plan.all {
             p.hint {
@@ -119,14 +119,14 @@ fn hidden_note(ctx: &Ctx, plan: &Plan, base: &str) -> Markup {
 }
 
 /// A planned quantity; 0 as a quiet dot (read as "0").
-fn quantity(ctx: &Ctx, q: i64) -> Markup {
+fn quantity(ctx: &PageContext, q: i64) -> Markup {
     html! {
         @if q != 0 { (number(ctx.lang, q)) } @else { span aria-hidden="true" { "·" } span.visually-hidden { "0" } }
     }
 }
 
 /// GET /targets: the plan of one material with row, column and grand totals.
-pub fn plan_page(ctx: &Ctx, plan: &Plan) -> Markup {
+pub fn plan_page(ctx: &PageContext, plan: &Plan) -> Markup {
     let title = ctx.t("target.title");
     let m = &plan.material;
     let cell = |r: i32, t: i32| plan.cells.get(&(r, t)).copied().unwrap_or(0);
@@ -147,7 +147,7 @@ pub fn plan_page(ctx: &Ctx, plan: &Plan) -> Markup {
             }
             p.meta { (ctx.t("target.intro")) }
             (picker(ctx, plan, "/targets"))
-            (crate::exchange::web::download_links(ctx, crate::exchange::export::Kind::Targets, &format!("material={}", m.id)))
+            (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Targets, &format!("material={}", m.id)))
             h2 { (m.code) " — " (m.name(ctx.lang)) }
             (summary(ctx, m, planned))
             @if planned == 0 {
@@ -189,7 +189,7 @@ pub fn plan_page(ctx: &Ctx, plan: &Plan) -> Markup {
 }
 
 /// GET/POST /targets/edit: the split helper, then the grid as inputs.
-pub fn edit_page(ctx: &Ctx, plan: &Plan, grid: &FormState, split: &Split) -> Markup {
+pub fn edit_page(ctx: &PageContext, plan: &Plan, grid: &FormState, split: &Split) -> Markup {
     let m = &plan.material;
     let title = format!("{} · {}", ctx.t("target.edit_title"), m.code);
     let typed: i64 = grid
@@ -262,7 +262,7 @@ pub fn edit_page(ctx: &Ctx, plan: &Plan, grid: &FormState, split: &Split) -> Mar
     )
 }
 
-fn cell_input(ctx: &Ctx, grid: &FormState, r: &Region, t: &LocationType) -> Markup {
+fn cell_input(ctx: &PageContext, grid: &FormState, r: &Region, t: &LocationType) -> Markup {
     let name = cell_name(r.id, t.id);
     let error = grid.errors.get(&name);
     let error_id = format!("{name}-error");
@@ -279,7 +279,7 @@ fn cell_input(ctx: &Ctx, grid: &FormState, r: &Region, t: &LocationType) -> Mark
 }
 
 /// The split helper: a GET form, so proposing changes nothing.
-fn split_form(ctx: &Ctx, plan: &Plan, split: &Split) -> Markup {
+fn split_form(ctx: &PageContext, plan: &Plan, split: &Split) -> Markup {
     let f = &split.form;
     let chosen = f.multi.get("types").cloned().unwrap_or_default();
     let basis = match f.value("basis") {
@@ -358,7 +358,7 @@ fn split_form(ctx: &Ctx, plan: &Plan, split: &Split) -> Markup {
 }
 
 /// GET /targets when there is no stocked material yet.
-pub fn no_materials(ctx: &Ctx) -> Markup {
+pub fn no_materials(ctx: &PageContext) -> Markup {
     let title = ctx.t("target.title");
     page(
         ctx,

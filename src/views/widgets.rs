@@ -2,17 +2,17 @@
 
 use crate::domain::Lang;
 use crate::i18n::{number, tr, tr_arg};
-use crate::web::ctx::Ctx;
-use crate::web::forms::FormState;
+use crate::views::form::FormState;
+use crate::views::page::PageContext;
 use maud::{html, Markup};
 
 /// The hidden one-time key of a stock form; kept when the form is shown again.
 pub fn submission_key(form: &FormState) -> Markup {
-    let key = match form.value(crate::web::submission::FIELD) {
-        "" => crate::web::submission::new_key(),
+    let key = match form.value(crate::views::form::SUBMISSION_KEY) {
+        "" => crate::views::form::new_submission_key(),
         kept => kept.to_string(),
     };
-    html! { input type="hidden" name=(crate::web::submission::FIELD) value=(key); }
+    html! { input type="hidden" name=(crate::views::form::SUBMISSION_KEY) value=(key); }
 }
 
 /// "1 pack + 471", "120 packs", "1 paquete": whole packs and the units left over, when the
@@ -39,7 +39,7 @@ pub fn units(lang: Lang, units: i64, pack_size: Option<i32>) -> String {
     }
 }
 
-pub fn shipment_status(ctx: &Ctx, status: &str) -> Markup {
+pub fn shipment_status(ctx: &PageContext, status: &str) -> Markup {
     let class = match status {
         "delivered" => "badge ok",
         "dispatched" => "badge transit",

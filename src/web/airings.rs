@@ -15,10 +15,12 @@ use crate::models::region::Region;
 use crate::stock::Access;
 use crate::views;
 use crate::views::airings::{AiringPage, Found, ListData};
+use crate::views::form::{FieldErrors, FormState};
+use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
-use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal};
+use crate::web::forms::{required_date, required_id, PostForm, Refusal};
 use crate::web::stock::parse_reason;
-use crate::web::{db, html, page_param, parse_id, query_param, submission, unprocessable};
+use crate::web::{db, html, page_param, parse_id, submission, unprocessable};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
@@ -150,7 +152,7 @@ fn check_date(conn: &mut DbConn, day: NaiveDate) -> Result<(), AppError> {
 async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
     let scope = user.access().regions;
-    let read = AiringQuery::from_query_string(&ctx.query);
+    let read = AiringQuery::from_query_string(&ctx.page.query);
     let query = read.clone().unwrap_or_default();
     let page = page_param(&ctx);
     let (data, refused) = db(&ctx, move |conn| {
@@ -176,10 +178,10 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     })
     .await?;
     match refused {
-        None => Ok(html(views::airings::list(&ctx, &query, &FieldErrors::new(), None, &data))),
+        None => Ok(html(views::airings::list(&ctx.page, &query, &FieldErrors::new(), None, &data))),
         Some((refusals, summary)) => {
             let errors = FieldErrors::from_refusals(refusals);
-            Ok(unprocessable(views::airings::list(&ctx, &query, &errors, Some(&summary), &data)))
+            Ok(unprocessable(views::airings::list(&ctx.page, &query, &errors, Some(&summary), &data)))
         }
     }
 }
@@ -278,7 +280,7 @@ fn refused_state(form: &PostForm, refusal: Refusal) -> FormState {
         Refusal::Rule(invalid) => field_of(invalid).map(|f| (f, invalid.clone())),
         _ => None,
     };
-    let mut state = FormState::refused(form, refusal);
+    let mut state = crate::web::forms::refused(form, refusal);
     if let Some((field, invalid)) = field {
         state.errors.add(field, invalid);
     }
@@ -301,14 +303,14 @@ async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if form.value("location_id").is_empty() {
         form.set("location_id", query_param(&ctx, "outlet"));
     }
-    Ok(html(views::airings::form(&ctx, &form, &spots, &outlets, today())))
+    Ok(html(views::airings::form(&ctx.page, &form, &spots, &outlets, today())))
 }
 
 async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     let user = ctx.require_post(Permission::RecordStock, &form).await?;
     let access = user.access();
     let (spots, active, outlets) = choices(&ctx, &access).await?;
-    let show = |state: FormState| unprocessable(views::airings::form(&ctx, &state, &spots, &outlets, today()));
+    let show = |state: FormState| unprocessable(views::airings::form(&ctx.page, &state, &spots, &outlets, today()));
     let new = match parse_airing(&form, &spots, &active) {
         Ok(new) => new,
         Err(errors) => {
@@ -352,7 +354,7 @@ async fn detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppErro
     let user = ctx.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let loaded = load(&ctx, user.access(), id).await?;
-    Ok(html(views::airings::detail(&ctx, &loaded, &FormState::default())))
+    Ok(html(views::airings::detail(&ctx.page, &loaded, &FormState::default())))
 }
 
 async fn reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -360,14 +362,15 @@ async fn reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
     let access = user.access();
     let id = parse_id(&id)?;
     let loaded = load(&ctx, access.clone(), id).await?;
-    let refuse =
-        |refusal: Refusal| unprocessable(views::airings::detail(&ctx, &loaded, &FormState::refused(&form, refusal)));
+    let refuse = |refusal: Refusal| {
+        unprocessable(views::airings::detail(&ctx.page, &loaded, &crate::web::forms::refused(&form, refusal)))
+    };
     let reason = match parse_reason(&form) {
         Ok(r) => r,
         Err(invalid) => {
             let mut state = FormState::from_values(form.values());
             state.errors.add("reason", invalid);
-            return Ok(unprocessable(views::airings::detail(&ctx, &loaded, &state)));
+            return Ok(unprocessable(views::airings::detail(&ctx.page, &loaded, &state)));
         }
     };
     let actor = crate::web::actor(&ctx);

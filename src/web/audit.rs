@@ -4,8 +4,8 @@ use crate::domain::{Invalid, Permission};
 use crate::error::AppError;
 use crate::models::audit::{AuditEntry, AuditFilter};
 use crate::views;
+use crate::views::form::FieldErrors;
 use crate::web::ctx::Ctx;
-use crate::web::forms::FieldErrors;
 use crate::web::{db, html, seek_param, unprocessable};
 use actix_web::{web, HttpResponse};
 
@@ -24,7 +24,7 @@ struct AuditQuery {
 /// its field (422), never an empty list that looks like "nothing happened".
 async fn audit(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ReadAudit)?;
-    let read: Result<AuditQuery, Invalid> = crate::models::query::from_query_string(&ctx.query);
+    let read: Result<AuditQuery, Invalid> = crate::models::query::from_query_string(&ctx.page.query);
     let entity = read.as_ref().map(|q| q.entity.trim().to_string()).unwrap_or_default();
     let seek = seek_param(&ctx);
     let asked = entity.clone();
@@ -45,14 +45,14 @@ async fn audit(ctx: Ctx) -> Result<HttpResponse, AppError> {
     .await?;
     match entries {
         Ok(entries) => {
-            Ok(html(views::admin::audit(&ctx, Some(&entries), &entities, &entity, &FieldErrors::new(), None)))
+            Ok(html(views::admin::audit(&ctx.page, Some(&entries), &entities, &entity, &FieldErrors::new(), None)))
         }
         Err((field, summary)) => {
             let mut errors = FieldErrors::new();
             if let Some(invalid) = field {
                 errors.add("entity", invalid);
             }
-            Ok(unprocessable(views::admin::audit(&ctx, None, &entities, &entity, &errors, Some(&summary))))
+            Ok(unprocessable(views::admin::audit(&ctx.page, None, &entities, &entity, &errors, Some(&summary))))
         }
     }
 }

@@ -10,9 +10,11 @@ use crate::models::setting::Setting;
 use crate::models::throttle::LoginThrottle;
 use crate::models::user::{NewUser, User};
 use crate::views;
+use crate::views::form::{FieldErrors, FormState};
+use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
-use crate::web::forms::{FieldErrors, FormState, PostForm};
-use crate::web::{db, device, html, query_param, redirect, redirect_with_flash, security, unprocessable};
+use crate::web::forms::PostForm;
+use crate::web::{db, device, html, redirect, redirect_with_flash, security, unprocessable};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
@@ -46,7 +48,7 @@ async fn login_form(ctx: Ctx) -> HttpResponse {
         return redirect(&safe_next(&query_param(&ctx, "next")));
     }
     let form = FormState::default();
-    html(views::auth::login(&ctx, &form, &query_param(&ctx, "next"), &query_param(&ctx, "resume")))
+    html(views::auth::login(&ctx.page, &form, &query_param(&ctx, "next"), &query_param(&ctx, "resume")))
 }
 
 enum LoginOutcome {
@@ -122,7 +124,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
     match outcome {
         LoginOutcome::Wait(seconds) => {
             state.form_error = Some(Invalid::with("auth.throttled", seconds));
-            let body = views::auth::login(&ctx, &state, &next, &resume).into_string();
+            let body = views::auth::login(&ctx.page, &state, &next, &resume).into_string();
             Ok(HttpResponse::TooManyRequests()
                 .insert_header(("Retry-After", seconds.to_string()))
                 .content_type("text/html; charset=utf-8")
@@ -130,7 +132,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
         }
         LoginOutcome::Busy => {
             state.form_error = Some(Invalid::with("auth.busy", accounts::HASH_QUEUE_WAIT.as_secs()));
-            let body = views::auth::login(&ctx, &state, &next, &resume).into_string();
+            let body = views::auth::login(&ctx.page, &state, &next, &resume).into_string();
             Ok(HttpResponse::ServiceUnavailable()
                 .insert_header(("Retry-After", accounts::HASH_QUEUE_WAIT.as_secs().to_string()))
                 .content_type("text/html; charset=utf-8")
@@ -138,7 +140,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
         }
         LoginOutcome::Refused => {
             state.form_error = Some(Invalid::new("auth.failed"));
-            Ok(unprocessable(views::auth::login(&ctx, &state, &next, &resume)))
+            Ok(unprocessable(views::auth::login(&ctx.page, &state, &next, &resume)))
         }
         LoginOutcome::Ok(user) => {
             let old_owner = ctx.browser.hash();
@@ -163,7 +165,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
                         user.id,
                         "",
                     )?;
-                    if !security::is_token(&resume_id) {
+                    if !crate::tokens::is_token(&resume_id) {
                         return Ok(None);
                     }
                     let pending = PendingForm::find(conn, &resume_id, &old_owner)?;
@@ -175,7 +177,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             })
             .await?;
             let target = match pending_path {
-                Some(path) => format!("{}?resume={}", safe_next(&path), security::encode(&resume)),
+                Some(path) => format!("{}?resume={}", safe_next(&path), crate::views::components::url_encode(&resume)),
                 None => safe_next(&next),
             };
             let mut remembered = security::cookie(device::DEVICE_COOKIE, device_value, ctx.state.config.secure_cookies);
@@ -220,7 +222,7 @@ fn setup_allowed(conn: &mut crate::db::DbConn, token: &str) -> Result<bool, AppE
         return Ok(false);
     }
     let stored = Setting::get(conn, SETUP_TOKEN_KEY)?;
-    Ok(stored.is_some_and(|s| security::tokens_match(&s, &security::sha256_hex(token))))
+    Ok(stored.is_some_and(|s| security::tokens_match(&s, &crate::tokens::sha256_hex(token))))
 }
 
 async fn setup_form(ctx: Ctx, token: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -229,7 +231,7 @@ async fn setup_form(ctx: Ctx, token: web::Path<String>) -> Result<HttpResponse, 
     if !db(&ctx, move |conn| setup_allowed(conn, &check)).await? {
         return Err(AppError::NotFound);
     }
-    Ok(html(views::auth::setup(&ctx, &FormState::default(), &token)))
+    Ok(html(views::auth::setup(&ctx.page, &FormState::default(), &token)))
 }
 
 async fn setup(ctx: Ctx, token: web::Path<String>, form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
@@ -250,7 +252,7 @@ async fn setup(ctx: Ctx, token: web::Path<String>, form: PostForm, req: HttpRequ
     else {
         let mut state = FormState::from_values(form.values());
         state.errors = errors;
-        return Ok(unprocessable(views::auth::setup(&ctx, &state, &token)));
+        return Ok(unprocessable(views::auth::setup(&ctx.page, &state, &token)));
     };
     let hash = accounts::hash_password(&password)?;
     let fresh = security::rotate_browser_id(&req);

@@ -6,9 +6,11 @@ use crate::models::audit::AuditEntry;
 use crate::models::campaign::{Campaign, CampaignChanges};
 use crate::models::material::{parse_kind, Material, MaterialChanges};
 use crate::views;
+use crate::views::form::{FieldErrors, FormState};
+use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
-use crate::web::forms::{names, optional_int, required_date, required_id, FieldErrors, FormState, PostForm};
-use crate::web::{db, html, parse_id, query_param, redirect_with_flash, save_form, unprocessable};
+use crate::web::forms::{names, optional_int, required_date, required_id, PostForm};
+use crate::web::{db, html, parse_id, redirect_with_flash, save_form, unprocessable};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -74,7 +76,7 @@ fn campaign_values(c: &Campaign) -> FormState {
 async fn campaign_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let (campaigns, counts) = db(&ctx, |conn| Ok((Campaign::all(conn)?, Campaign::material_counts(conn)?))).await?;
-    Ok(html(views::catalogue::campaign_list(&ctx, &campaigns, &counts)))
+    Ok(html(views::catalogue::campaign_list(&ctx.page, &campaigns, &counts)))
 }
 
 async fn campaign_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -85,13 +87,13 @@ async fn campaign_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
         Ok((campaign, Material::all(conn, Some(id))?))
     })
     .await?;
-    Ok(html(views::catalogue::campaign_detail(&ctx, &campaign, &materials)))
+    Ok(html(views::catalogue::campaign_detail(&ctx.page, &campaign, &materials)))
 }
 
 async fn campaign_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ManageReference)?;
     let values = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
-    Ok(html(views::catalogue::campaign_form(&ctx, &values, "/campaigns/new", &ctx.t("campaign.new"))))
+    Ok(html(views::catalogue::campaign_form(&ctx.page, &values, "/campaigns/new", &ctx.t("campaign.new"))))
 }
 
 async fn campaign_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -104,9 +106,12 @@ async fn campaign_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppEr
     .await?;
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/campaigns/{id}"), "flash.saved", None)),
-        Err(state) => {
-            Ok(unprocessable(views::catalogue::campaign_form(&ctx, &state, "/campaigns/new", &ctx.t("campaign.new"))))
-        }
+        Err(state) => Ok(unprocessable(views::catalogue::campaign_form(
+            &ctx.page,
+            &state,
+            "/campaigns/new",
+            &ctx.t("campaign.new"),
+        ))),
     }
 }
 
@@ -119,7 +124,7 @@ async fn campaign_edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpRespo
         None => campaign_values(&campaign),
     };
     let action = format!("/campaigns/{id}/edit");
-    Ok(html(views::catalogue::campaign_form(&ctx, &values, &action, &ctx.t("campaign.edit"))))
+    Ok(html(views::catalogue::campaign_form(&ctx.page, &values, &action, &ctx.t("campaign.edit"))))
 }
 
 async fn campaign_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -136,7 +141,7 @@ async fn campaign_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/campaigns/{id}"), "flash.saved", None)),
         Err(state) => {
-            Ok(unprocessable(views::catalogue::campaign_form(&ctx, &state, &action, &ctx.t("campaign.edit"))))
+            Ok(unprocessable(views::catalogue::campaign_form(&ctx.page, &state, &action, &ctx.t("campaign.edit"))))
         }
     }
 }
@@ -242,7 +247,7 @@ async fn material_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let chosen = query_param(&ctx, "campaign").parse::<i32>().ok();
     let (campaigns, materials) = db(&ctx, move |conn| Ok((Campaign::all(conn)?, Material::all(conn, chosen)?))).await?;
-    Ok(html(views::catalogue::material_list(&ctx, &campaigns, chosen, &materials)))
+    Ok(html(views::catalogue::material_list(&ctx.page, &campaigns, chosen, &materials)))
 }
 
 async fn material_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -254,7 +259,7 @@ async fn material_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
         Ok((material, campaign))
     })
     .await?;
-    Ok(html(views::catalogue::material_detail(&ctx, &material, &campaign)))
+    Ok(html(views::catalogue::material_detail(&ctx.page, &material, &campaign)))
 }
 
 async fn material_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -270,7 +275,7 @@ async fn material_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if values.value("unit").is_empty() {
         values.set("unit", ctx.t("material.default_unit"));
     }
-    Ok(html(views::catalogue::material_form(&ctx, &values, &campaigns, "/materials/new", &ctx.t("material.new"))))
+    Ok(html(views::catalogue::material_form(&ctx.page, &values, &campaigns, "/materials/new", &ctx.t("material.new"))))
 }
 
 async fn material_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -282,7 +287,7 @@ async fn material_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppEr
         Err(state) => {
             let campaigns = db(&ctx, |conn| Ok(Campaign::all(conn)?)).await?;
             Ok(unprocessable(views::catalogue::material_form(
-                &ctx,
+                &ctx.page,
                 &state,
                 &campaigns,
                 "/materials/new",
@@ -302,7 +307,7 @@ async fn material_edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpRespo
         None => material_values(&material),
     };
     let action = format!("/materials/{id}/edit");
-    Ok(html(views::catalogue::material_form(&ctx, &values, &campaigns, &action, &ctx.t("material.edit"))))
+    Ok(html(views::catalogue::material_form(&ctx.page, &values, &campaigns, &action, &ctx.t("material.edit"))))
 }
 
 async fn material_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -318,7 +323,7 @@ async fn material_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
         Err(state) => {
             let campaigns = db(&ctx, |conn| Ok(Campaign::all(conn)?)).await?;
             Ok(unprocessable(views::catalogue::material_form(
-                &ctx,
+                &ctx.page,
                 &state,
                 &campaigns,
                 &action,

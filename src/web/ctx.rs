@@ -7,9 +7,10 @@ use crate::error::AppError;
 use crate::models::pending_form::PendingForm;
 use crate::models::session::Session;
 use crate::models::user::User;
+use crate::views::page::{PageContext, Reader};
 use crate::web::forms::PostForm;
 use crate::web::security::{self, BrowserId};
-use crate::web::AppState;
+use crate::web::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use std::future::Future;
@@ -41,22 +42,11 @@ impl CurrentUser {
     }
 }
 
-/// A flash message carried across a redirect: a translation key and an optional argument.
-#[derive(Debug, Clone)]
-pub struct Flash {
-    pub key: String,
-    pub arg: Option<String>,
-}
-
-/// Everything about the request that pages and authorization need.
+/// Everything about the request that handlers and authorization need.
 pub struct Ctx {
-    pub lang: Lang,
+    /// What the page rendered for this request is told.
+    pub page: PageContext,
     pub user: Option<CurrentUser>,
-    pub csrf: String,
-    /// Path and query of this request, for `next=` links.
-    pub path: String,
-    pub query: String,
-    pub flash: Option<Flash>,
     pub ip: String,
     pub browser: BrowserId,
     /// The browser carries a valid device cookie: someone signed in from it before.
@@ -69,19 +59,12 @@ impl Ctx {
         self.state.pool.clone()
     }
 
-    /// The path with its query string, as a `next=` target.
-    pub fn here(&self) -> String {
-        if self.query.is_empty() {
-            self.path.clone()
-        } else {
-            format!("{}?{}", self.path, self.query)
-        }
-    }
-
     /// The signed-in user allowed to do `permission`: otherwise a redirect to sign in, or 403.
     pub fn require(&self, permission: Permission) -> Result<&CurrentUser, AppError> {
         match &self.user {
-            None => Err(AppError::LoginRequired { next: format!("/login?next={}", security::encode(&self.here())) }),
+            None => Err(AppError::LoginRequired {
+                next: format!("/login?next={}", crate::views::components::url_encode(&self.page.here())),
+            }),
             Some(user) if user.role.can(permission) => Ok(user),
             Some(_) => Err(AppError::Forbidden),
         }
@@ -95,14 +78,16 @@ impl Ctx {
         if self.user.is_some() {
             return self.require(permission);
         }
-        let sign_in = AppError::LoginRequired { next: format!("/login?next={}", security::encode(&self.path)) };
+        let sign_in = AppError::LoginRequired {
+            next: format!("/login?next={}", crate::views::components::url_encode(&self.page.path)),
+        };
         let body = form.without_secrets();
         if !self.known_browser || body.len() > crate::models::pending_form::MAX_BODY_BYTES {
             return Err(sign_in);
         }
-        let id = security::random_token();
+        let id = crate::tokens::random_token();
         let owner = self.browser.hash();
-        let path = self.path.clone();
+        let path = self.page.path.clone();
         let pool = self.pool();
         let saved_id = id.clone();
         let kept = web::block(move || -> Result<bool, AppError> {
@@ -118,12 +103,12 @@ impl Ctx {
 
     /// The values a person typed before their session expired, when this page is resumed.
     pub async fn resumed_form<T: serde::de::DeserializeOwned + Send + 'static>(&self) -> Result<Option<T>, AppError> {
-        let id = crate::web::query_param(self, "resume");
-        if !security::is_token(&id) {
+        let id = query_param(self, "resume");
+        if !crate::tokens::is_token(&id) {
             return Ok(None);
         }
         let owner = self.browser.hash();
-        let path = self.path.clone();
+        let path = self.page.path.clone();
         let pool = self.pool();
         let body = web::block(move || -> Result<Option<String>, AppError> {
             let mut conn = pool.get()?;
@@ -136,7 +121,12 @@ impl Ctx {
 
     /// Translates a key in the request's language.
     pub fn t(&self, key: &str) -> String {
-        crate::i18n::tr(self.lang, key)
+        self.page.t(key)
+    }
+
+    /// The request's language.
+    pub fn lang(&self) -> Lang {
+        self.page.lang
     }
 }
 
@@ -181,18 +171,29 @@ impl FromRequest for Ctx {
             if let Some(user) = &user {
                 req.extensions_mut().insert(user.clone());
             }
-            Ok(Ctx {
+            let reader = user.as_ref().map(|u| Reader {
+                display_name: u.display_name.clone(),
+                role: u.role,
+                region_limited: !u.region_ids.is_empty(),
+            });
+            let page = PageContext {
                 lang,
-                user,
                 csrf,
+                reader,
+                flash,
                 path: req.path().to_string(),
                 query: req.query_string().to_string(),
-                flash,
-                ip,
-                browser,
-                known_browser,
-                state,
-            })
+            };
+            Ok(Ctx { page, user, ip, browser, known_browser, state })
         })
     }
+}
+
+/// A query-string parameter of the request, or "". Control characters are dropped: they mean
+/// nothing in a filter, and PostgreSQL refuses a NUL in text.
+pub fn query_param(ctx: &Ctx, name: &str) -> String {
+    url::form_urlencoded::parse(ctx.page.query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string())
+        .unwrap_or_default()
 }

@@ -7,8 +7,8 @@ use crate::models::campaign::Campaign;
 use crate::models::material::Material;
 use crate::reports::coverage::{self, DashboardParams, DashboardQuery};
 use crate::views;
+use crate::views::form::FieldErrors;
 use crate::web::ctx::Ctx;
-use crate::web::forms::FieldErrors;
 use crate::web::{db, html, unprocessable};
 use actix_web::{web, HttpResponse};
 
@@ -32,7 +32,7 @@ fn asked(ctx: &Ctx, campaigns: &[Campaign], materials: &[Material]) -> Asked {
         return None;
     }
     let scope = ctx.user.as_ref().map(|u| u.scope()).unwrap_or_default();
-    let params = match DashboardParams::from_query_string(&ctx.query) {
+    let params = match DashboardParams::from_query_string(&ctx.page.query) {
         Ok(params) => params,
         Err(unreadable) => {
             return Some(Err(Refused {
@@ -50,14 +50,14 @@ fn asked(ctx: &Ctx, campaigns: &[Campaign], materials: &[Material]) -> Asked {
 
 /// The filters again with their messages (422): never figures for something not asked.
 fn refused(ctx: &Ctx, action: &str, campaigns: &[Campaign], materials: &[Material], r: &Refused) -> HttpResponse {
-    unprocessable(views::dashboard::refused(ctx, action, campaigns, materials, &r.params, &r.errors, &r.summary))
+    unprocessable(views::dashboard::refused(&ctx.page, action, campaigns, materials, &r.params, &r.errors, &r.summary))
 }
 
 async fn dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let (campaigns, materials) = db(&ctx, |conn| Ok((Campaign::all(conn)?, Material::all(conn, None)?))).await?;
     let (campaign, q) = match asked(&ctx, &campaigns, &materials) {
-        None => return Ok(html(views::home::home(&ctx, &[], 0))),
+        None => return Ok(html(views::home::home(&ctx.page, &[], 0))),
         Some(Err(r)) => return Ok(refused(&ctx, "/dashboard", &campaigns, &materials, &r)),
         Some(Ok(asked)) => asked,
     };
@@ -68,7 +68,7 @@ async fn dashboard(ctx: Ctx) -> Result<HttpResponse, AppError> {
         Ok(figures.dashboards.get_or_compute(conn, key, |conn| coverage::dashboard(conn, &asked))?)
     })
     .await?;
-    Ok(html(views::dashboard::page_view(&ctx, &campaigns, &campaign, &q, &data)))
+    Ok(html(views::dashboard::page_view(&ctx.page, &campaigns, &campaign, &q, &data)))
 }
 
 async fn report(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -86,5 +86,5 @@ async fn report(ctx: Ctx) -> Result<HttpResponse, AppError> {
         Ok(figures.reports.get_or_compute(conn, key, |conn| crate::reports::campaign::report(conn, &asked))?)
     })
     .await?;
-    Ok(html(views::report::page_view(&ctx, &campaign, &q, &data)))
+    Ok(html(views::report::page_view(&ctx.page, &campaign, &q, &data)))
 }

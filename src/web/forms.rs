@@ -3,8 +3,9 @@
 
 use crate::domain::Invalid;
 use crate::error::AppError;
+use crate::views::form::{FieldErrors, FormState};
 use crate::web::security;
-use crate::web::AppState;
+use crate::web::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::collections::BTreeMap;
@@ -107,67 +108,6 @@ impl FromRequest for PostForm {
     }
 }
 
-/// Validation messages by field name, in the order they were found.
-#[derive(Debug, Default)]
-pub struct FieldErrors {
-    errors: Vec<(String, Invalid)>,
-}
-
-impl FieldErrors {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A list's refused filters, each under its parameter's name.
-    pub fn from_refusals(refusals: crate::models::query::Refusals) -> Self {
-        let mut errors = Self::new();
-        for (field, invalid) in refusals {
-            errors.add(field, invalid);
-        }
-        errors
-    }
-
-    pub fn add(&mut self, field: &str, invalid: Invalid) {
-        if self.get(field).is_none() {
-            self.errors.push((field.to_string(), invalid));
-        }
-    }
-
-    /// Keeps the value when valid; records the message and gives None otherwise.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(invalid) => {
-                self.add(field, invalid);
-                None
-            }
-        }
-    }
-
-    pub fn get(&self, field: &str) -> Option<&Invalid> {
-        self.errors.iter().find(|(f, _)| f == field).map(|(_, e)| e)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-}
-
-/// What a form page shows: the values typed and the messages beside them.
-#[derive(Debug, Default)]
-pub struct FormState {
-    pub values: BTreeMap<String, String>,
-    pub multi: BTreeMap<String, Vec<String>>,
-    pub errors: FieldErrors,
-    /// A message about the whole form rather than one field.
-    pub form_error: Option<Invalid>,
-    /// What the person must confirm before the same post goes through.
-    pub questions: Vec<crate::domain::Question>,
-    /// The page of what this form's key already recorded, when it was posted again with other
-    /// content: the form comes back with a fresh key.
-    pub already_recorded: Option<String>,
-}
-
 /// Why a post was not recorded, for its form to show.
 #[derive(Debug)]
 pub enum Refusal {
@@ -179,35 +119,21 @@ pub enum Refusal {
     KeyUsed { path: String },
 }
 
-impl FormState {
-    /// The form as posted, with why it was not recorded.
-    pub fn refused(form: &PostForm, refusal: Refusal) -> FormState {
-        let mut state = FormState::from_values(form.values());
-        // A confirmation is asked for each time: boxes come back unticked.
-        state.values.remove("confirm");
-        match refusal {
-            Refusal::Rule(invalid) => state.form_error = Some(invalid),
-            Refusal::Questions(questions) => state.questions = questions,
-            Refusal::KeyUsed { path } => {
-                state.form_error = Some(Invalid::new("err.key_reused"));
-                state.already_recorded = Some(path);
-                state.set(crate::web::submission::FIELD, crate::web::submission::new_key());
-            }
+/// The form as posted, with why it was not recorded.
+pub fn refused(form: &PostForm, refusal: Refusal) -> FormState {
+    let mut state = FormState::from_values(form.values());
+    // A confirmation is asked for each time: boxes come back unticked.
+    state.values.remove("confirm");
+    match refusal {
+        Refusal::Rule(invalid) => state.form_error = Some(invalid),
+        Refusal::Questions(questions) => state.questions = questions,
+        Refusal::KeyUsed { path } => {
+            state.form_error = Some(Invalid::new("err.key_reused"));
+            state.already_recorded = Some(path);
+            state.set(crate::views::form::SUBMISSION_KEY, crate::views::form::new_submission_key());
         }
-        state
     }
-
-    pub fn from_values(values: BTreeMap<String, String>) -> Self {
-        FormState { values, ..Default::default() }
-    }
-
-    pub fn value(&self, field: &str) -> &str {
-        self.values.get(field).map(String::as_str).unwrap_or("")
-    }
-
-    pub fn set(&mut self, field: &str, value: impl Into<String>) {
-        self.values.insert(field.to_string(), value.into());
-    }
+    state
 }
 
 /// A name in both languages, from `{field}_en` and `{field}_es`: one may be left blank and takes
@@ -261,11 +187,6 @@ pub fn required_date(raw: &str) -> Result<chrono::NaiveDate, Invalid> {
     chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| Invalid::new("err.date"))
 }
 
-/// A checkbox: present and "on"/"true"/"1" is ticked.
-pub fn checkbox(raw: &str) -> bool {
-    matches!(raw, "on" | "true" | "1" | "yes")
-}
-
 /// The body's declared length, if any.
 fn body_length(req: &HttpRequest) -> Option<usize> {
     req.headers().get(actix_web::http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
@@ -295,17 +216,18 @@ impl UploadForm {
     /// Reads the body up to `limit` bytes (plus room for the other fields), then checks the CSRF
     /// token, before the handler stores or parses anything.
     pub async fn read(
-        ctx: &crate::web::ctx::Ctx,
+        state: &AppState,
+        browser: &security::BrowserId,
         req: &HttpRequest,
         mut payload: actix_multipart::Multipart,
         limit: usize,
     ) -> Result<UploadForm, AppError> {
         use futures_util::StreamExt;
-        if !security::origin_allowed(req, ctx.state.config.public_url.as_deref()) {
+        if !security::origin_allowed(req, state.config.public_url.as_deref()) {
             log::warn!("refused an upload to {} from a foreign Origin", req.path());
             return Err(AppError::Forbidden);
         }
-        let deadline = actix_web::rt::time::Instant::now() + ctx.state.config.body_timeout.upload;
+        let deadline = actix_web::rt::time::Instant::now() + state.config.body_timeout.upload;
         let unreadable = |_| AppError::BadRequest("unreadable upload".into());
         let mut form = UploadForm { parts: Vec::new(), too_large: false };
         let mut received = 0usize;
@@ -329,8 +251,8 @@ impl UploadForm {
             }
             form.parts.push(UploadedPart { name, filename, data });
         }
-        let expected = security::csrf_token(&ctx.state.session_key, &ctx.browser);
-        if ctx.browser.is_new() || !security::tokens_match(&form.text("csrf_token"), &expected) {
+        let expected = security::csrf_token(&state.session_key, browser);
+        if browser.is_new() || !security::tokens_match(&form.text("csrf_token"), &expected) {
             log::warn!("refused an upload to {} without a valid CSRF token", req.path());
             return Err(AppError::Forbidden);
         }

@@ -33,5 +33,5 @@ async fn home(ctx: Ctx) -> Result<HttpResponse, AppError> {
         Ok((grouped, Location::count(conn)?))
     })
     .await?;
-    Ok(html(views::home::home(&ctx, &campaigns, locations)))
+    Ok(html(views::home::home(&ctx.page, &campaigns, locations)))
 }

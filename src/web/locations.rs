@@ -8,8 +8,9 @@ use crate::models::location_type::LocationType;
 use crate::models::query::Refusals;
 use crate::models::region::Region;
 use crate::views;
+use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
-use crate::web::forms::{required_id, FieldErrors, FormState, PostForm};
+use crate::web::forms::{required_id, PostForm};
 use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_form, unprocessable};
 use actix_web::{web, HttpResponse};
 
@@ -129,7 +130,7 @@ async fn choices(ctx: &Ctx) -> Result<(Vec<Region>, Vec<LocationType>), AppError
 /// used is shown beside its field with 422 and no rows.
 async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
-    let read = LocationQuery::from_query_string(&ctx.query);
+    let read = LocationQuery::from_query_string(&ctx.page.query);
     let query = read.clone().unwrap_or_default();
     let page = page_param(&ctx);
     let (regions, types, rows) = db(&ctx, move |conn| {
@@ -144,12 +145,26 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     })
     .await?;
     match rows {
-        Ok(rows) => {
-            Ok(html(views::locations::list(&ctx, &query, &FieldErrors::new(), None, &regions, &types, Some(&rows))))
-        }
+        Ok(rows) => Ok(html(views::locations::list(
+            &ctx.page,
+            &query,
+            &FieldErrors::new(),
+            None,
+            &regions,
+            &types,
+            Some(&rows),
+        ))),
         Err((refusals, summary)) => {
             let errors = FieldErrors::from_refusals(refusals);
-            Ok(unprocessable(views::locations::list(&ctx, &query, &errors, Some(&summary), &regions, &types, None)))
+            Ok(unprocessable(views::locations::list(
+                &ctx.page,
+                &query,
+                &errors,
+                Some(&summary),
+                &regions,
+                &types,
+                None,
+            )))
         }
     }
 }
@@ -158,7 +173,7 @@ async fn detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppErro
     ctx.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let row = db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    Ok(html(views::locations::detail(&ctx, &row)))
+    Ok(html(views::locations::detail(&ctx.page, &row)))
 }
 
 async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -168,7 +183,7 @@ async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if values.value("country").is_empty() {
         values.set("country", "VE");
     }
-    Ok(html(views::locations::form(&ctx, &values, &regions, &types, "/locations/new", &ctx.t("location.new"))))
+    Ok(html(views::locations::form(&ctx.page, &values, &regions, &types, "/locations/new", &ctx.t("location.new"))))
 }
 
 async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -179,7 +194,7 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
         Err(state) => {
             let (regions, types) = choices(&ctx).await?;
             Ok(unprocessable(views::locations::form(
-                &ctx,
+                &ctx.page,
                 &state,
                 &regions,
                 &types,
@@ -200,7 +215,7 @@ async fn edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppE
         None => values_of(&row.location),
     };
     let action = format!("/locations/{id}/edit");
-    Ok(html(views::locations::form(&ctx, &values, &regions, &types, &action, &ctx.t("location.edit"))))
+    Ok(html(views::locations::form(&ctx.page, &values, &regions, &types, &action, &ctx.t("location.edit"))))
 }
 
 async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -214,7 +229,14 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
         Err(state) => {
             let (regions, types) = choices(&ctx).await?;
             let action = format!("/locations/{id}/edit");
-            Ok(unprocessable(views::locations::form(&ctx, &state, &regions, &types, &action, &ctx.t("location.edit"))))
+            Ok(unprocessable(views::locations::form(
+                &ctx.page,
+                &state,
+                &regions,
+                &types,
+                &action,
+                &ctx.t("location.edit"),
+            )))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP: routes per area, the request context, forms, security middleware and error pages.
-//! Handlers are thin: extract, authorize, one model call, render or redirect.
+//! Handlers are thin: extract, authorize, one model call, render or redirect. They give views a
+//! `PageContext` (`ctx.page`), never the request: views depend on nothing here.
 
 pub mod airings;
 pub mod audit;
@@ -9,41 +10,28 @@ pub mod ctx;
 pub mod dashboard;
 pub mod device;
 pub mod errors;
+pub mod exports;
 pub mod forms;
 pub mod home;
+pub mod imports;
 pub mod locations;
 pub mod reference;
 pub mod security;
 pub mod shipments;
+pub mod state;
 pub mod stock;
 pub mod submission;
 pub mod targets;
 pub mod users;
 
-use crate::config::Config;
-use crate::db::{DbConn, Pool};
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::audit::Actor;
+use crate::web::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use ctx::Ctx;
+use ctx::{query_param, Ctx};
 use maud::Markup;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: Pool,
-    /// One connection kept for `/healthz`, so a health check never queues behind page queries.
-    pub health_pool: Pool,
-    pub config: Config,
-    /// Key for CSRF tokens; shared by every instance through the database or SESSION_KEY.
-    pub session_key: Vec<u8>,
-    /// Turns to upload and check an import: each holds its file and rows in memory.
-    pub imports: tokio::sync::Semaphore,
-    /// The thread that reads and checks import files.
-    pub import_worker: crate::exchange::import::worker::ImportWorker,
-    /// Dashboard and report figures, kept until the data changes.
-    pub figures: std::sync::Arc<crate::reports::cache::Figures>,
-}
 
 /// Imports uploaded and checked at the same time by one instance; others wait their turn.
 pub const IMPORTS_AT_ONCE: usize = 1;
@@ -64,8 +52,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(airings::routes)
         .configure(targets::routes)
         .configure(dashboard::routes)
-        .configure(crate::exchange::web::routes)
-        .configure(crate::exchange::import::web::routes);
+        .configure(exports::routes)
+        .configure(imports::routes);
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -111,16 +99,6 @@ pub fn actor(ctx: &Ctx) -> Actor {
     }
 }
 
-/// A query-string parameter of the request, or "". Control characters are dropped: they mean
-/// nothing in a filter, and PostgreSQL refuses a NUL in text.
-pub fn query_param(ctx: &Ctx, name: &str) -> String {
-    url::form_urlencoded::parse(ctx.query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string())
-        .unwrap_or_default()
-}
-
-/// The `page` parameter: a whole number from 1, anything else is page 1.
 /// Which keyset page a list request asks for (`after`, `before`, `last`); an old `?page=` link
 /// is the first page.
 pub fn seek_param(ctx: &Ctx) -> crate::models::keyset::Seek {
@@ -128,6 +106,7 @@ pub fn seek_param(ctx: &Ctx) -> crate::models::keyset::Seek {
     crate::models::keyset::Seek::from_params(get("after").as_deref(), get("before").as_deref(), get("last").as_deref())
 }
 
+/// The `page` parameter of an offset list: a whole number from 1, anything else is page 1.
 pub fn page_param(ctx: &Ctx) -> i64 {
     query_param(ctx, "page").parse::<i64>().ok().filter(|p| *p >= 1 && *p <= 1_000_000).unwrap_or(1)
 }
@@ -194,14 +173,14 @@ async fn static_file(path: web::Path<String>) -> HttpResponse {
 pub async fn save_form<T, W>(
     ctx: &Ctx,
     form: &forms::PostForm,
-    parsed: Result<T, forms::FieldErrors>,
+    parsed: Result<T, crate::views::form::FieldErrors>,
     write: W,
-) -> Result<Result<i32, forms::FormState>, AppError>
+) -> Result<Result<i32, crate::views::form::FormState>, AppError>
 where
     T: Send + 'static,
     W: FnOnce(&mut DbConn, T, &Actor) -> Result<i32, AppError> + Send + 'static,
 {
-    let mut state = forms::FormState::from_values(form.values());
+    let mut state = crate::views::form::FormState::from_values(form.values());
     for (name, values) in multi_values(form) {
         state.multi.insert(name, values);
     }

@@ -6,8 +6,10 @@ use crate::models::audit::AuditEntry;
 use crate::models::location_type::{LocationType, LocationTypeChanges};
 use crate::models::region::{Region, RegionChanges};
 use crate::views;
+use crate::views::form::checkbox;
+use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
-use crate::web::forms::{checkbox, names, optional_int, FieldErrors, FormState, PostForm};
+use crate::web::forms::{names, optional_int, PostForm};
 use crate::web::{db, html, parse_id, redirect_with_flash, save_form, unprocessable};
 use actix_web::{web, HttpResponse};
 
@@ -66,13 +68,13 @@ fn region_values(r: &Region) -> FormState {
 async fn region_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let regions = db(&ctx, |conn| Ok(Region::all(conn)?)).await?;
-    Ok(html(views::admin::region_list(&ctx, &regions)))
+    Ok(html(views::admin::region_list(&ctx.page, &regions)))
 }
 
 async fn region_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ManageReference)?;
     let values = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
-    Ok(html(views::admin::region_form(&ctx, &values, "/regions/new", &ctx.t("region.new"))))
+    Ok(html(views::admin::region_form(&ctx.page, &values, "/regions/new", &ctx.t("region.new"))))
 }
 
 async fn region_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -85,7 +87,9 @@ async fn region_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErro
     .await?;
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/regions", "flash.saved", None)),
-        Err(state) => Ok(unprocessable(views::admin::region_form(&ctx, &state, "/regions/new", &ctx.t("region.new")))),
+        Err(state) => {
+            Ok(unprocessable(views::admin::region_form(&ctx.page, &state, "/regions/new", &ctx.t("region.new"))))
+        }
     }
 }
 
@@ -97,7 +101,7 @@ async fn region_edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpRespons
         Some(v) => FormState::from_values(v),
         None => region_values(&region),
     };
-    Ok(html(views::admin::region_form(&ctx, &values, &format!("/regions/{id}/edit"), &ctx.t("region.edit"))))
+    Ok(html(views::admin::region_form(&ctx.page, &values, &format!("/regions/{id}/edit"), &ctx.t("region.edit"))))
 }
 
 async fn region_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -113,7 +117,7 @@ async fn region_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Resul
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/regions", "flash.saved", None)),
         Err(state) => Ok(unprocessable(views::admin::region_form(
-            &ctx,
+            &ctx.page,
             &state,
             &format!("/regions/{id}/edit"),
             &ctx.t("region.edit"),
@@ -154,13 +158,13 @@ fn type_values(t: &LocationType) -> FormState {
 async fn type_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let types = db(&ctx, |conn| Ok(LocationType::all(conn)?)).await?;
-    Ok(html(views::admin::type_list(&ctx, &types)))
+    Ok(html(views::admin::type_list(&ctx.page, &types)))
 }
 
 async fn type_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ManageReference)?;
     let values = ctx.resumed_form().await?.map(FormState::from_values).unwrap_or_default();
-    Ok(html(views::admin::type_form(&ctx, &values, "/location-types/new", &ctx.t("location_type.new"))))
+    Ok(html(views::admin::type_form(&ctx.page, &values, "/location-types/new", &ctx.t("location_type.new"))))
 }
 
 async fn type_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -173,9 +177,12 @@ async fn type_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError>
     .await?;
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/location-types", "flash.saved", None)),
-        Err(state) => {
-            Ok(unprocessable(views::admin::type_form(&ctx, &state, "/location-types/new", &ctx.t("location_type.new"))))
-        }
+        Err(state) => Ok(unprocessable(views::admin::type_form(
+            &ctx.page,
+            &state,
+            "/location-types/new",
+            &ctx.t("location_type.new"),
+        ))),
     }
 }
 
@@ -188,7 +195,7 @@ async fn type_edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse,
         None => type_values(&t),
     };
     Ok(html(views::admin::type_form(
-        &ctx,
+        &ctx.page,
         &values,
         &format!("/location-types/{id}/edit"),
         &ctx.t("location_type.edit"),
@@ -208,7 +215,7 @@ async fn type_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/location-types", "flash.saved", None)),
         Err(state) => Ok(unprocessable(views::admin::type_form(
-            &ctx,
+            &ctx.page,
             &state,
             &format!("/location-types/{id}/edit"),
             &ctx.t("location_type.edit"),

@@ -3,7 +3,9 @@
 
 use crate::config::IpNet;
 use crate::domain::Lang;
-use crate::web::ctx::Flash;
+use crate::tokens::{is_token, random_token, sha256_hex};
+use crate::views::components::url_encode;
+use crate::views::page::Flash;
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,29 +13,12 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::net::{IpAddr, SocketAddr};
 
 pub const BROWSER_COOKIE: &str = "ct_sid";
 pub const LANG_COOKIE: &str = "ct_lang";
 pub const FLASH_COOKIE: &str = "ct_flash";
-
-/// 32 random bytes, hex-encoded.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// Percent-encodes a value for a query string.
-pub fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
 
 /// The random value in the `ct_sid` cookie. It names the browser; once signed in, its SHA-256
 /// is the session's id. A new one is issued at sign-in and sign-out.
@@ -60,11 +45,6 @@ impl BrowserId {
 /// A browser id to set on the response (a new browser, or a rotation).
 #[derive(Clone)]
 struct SetBrowserId(String);
-
-/// True for a value shaped like `random_token()`: 64 hex digits.
-pub fn is_token(value: &str) -> bool {
-    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
-}
 
 /// The request's browser id; a new one is made (and set on the response) when there is none.
 pub fn browser_id(req: &HttpRequest) -> BrowserId {
@@ -106,7 +86,7 @@ pub fn tokens_match(a: &str, b: &str) -> bool {
 
 /// The proxies configured as trusted (none without application state, as in unit tests).
 fn trusted_proxies(req: &HttpRequest) -> &[IpNet] {
-    req.app_data::<actix_web::web::Data<crate::web::AppState>>()
+    req.app_data::<actix_web::web::Data<crate::web::state::AppState>>()
         .map(|s| s.config.trusted_proxies.as_slice())
         .unwrap_or_default()
 }
@@ -208,7 +188,7 @@ pub fn flash_cookie(key: &str, arg: Option<&str>, secure: bool) -> Cookie<'stati
         Some(a) => format!("{key}|{a}"),
         None => key.to_string(),
     };
-    let mut c = cookie(FLASH_COOKIE, encode(&raw), secure);
+    let mut c = cookie(FLASH_COOKIE, url_encode(&raw), secure);
     c.set_max_age(actix_web::cookie::time::Duration::seconds(60));
     c
 }
@@ -221,8 +201,10 @@ pub async fn cookies_and_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let secure =
-        req.app_data::<actix_web::web::Data<crate::web::AppState>>().map(|s| s.config.secure_cookies).unwrap_or(false);
+    let secure = req
+        .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
+        .map(|s| s.config.secure_cookies)
+        .unwrap_or(false);
     let mut res = next.call(req).await?;
     let set_id = res.request().extensions().get::<SetBrowserId>().cloned();
     if let Some(SetBrowserId(token)) = set_id {

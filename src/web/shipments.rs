@@ -11,11 +11,13 @@ use crate::models::shipment::{Attachment, Shipment, ShipmentHeader, ShipmentQuer
 use crate::stock::shipments::{Delivery, Draft, LineReceipt};
 use crate::stock::{self, Access};
 use crate::views;
+use crate::views::form::{FieldErrors, FormState};
 use crate::views::shipments::{Detail, DraftChoices, ListChoices, LINE_SLOTS};
+use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
-use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal, UploadForm};
+use crate::web::forms::{required_date, required_id, PostForm, Refusal, UploadForm};
 use crate::web::stock::parse_reason;
-use crate::web::{db, html, parse_id, query_param, seek_param, submission, unprocessable};
+use crate::web::{db, html, parse_id, seek_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
@@ -54,7 +56,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
     let regions = user.access().regions;
     let seek = seek_param(&ctx);
-    let read = ShipmentQuery::from_query_string(&ctx.query);
+    let read = ShipmentQuery::from_query_string(&ctx.page.query);
     let query = read.clone().unwrap_or_default();
     let (rows, materials, depots, regions, types) = db(&ctx, move |conn| {
         let rows = match read {
@@ -75,7 +77,9 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     .await?;
     let choices = ListChoices { materials: &materials, depots: &depots, regions: &regions, types: &types };
     match rows {
-        Ok(rows) => Ok(html(views::shipments::list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices))),
+        Ok(rows) => {
+            Ok(html(views::shipments::list(&ctx.page, &query, &FieldErrors::new(), None, Some(&rows), &choices)))
+        }
         Err((refusals, summary)) => {
             // A filter the form has no field for (a campaign from a link) is named at the top.
             let summary = match refusals.iter().find(|(field, _)| !views::shipments::LIST_FIELDS.contains(field)) {
@@ -83,7 +87,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
                 None => summary,
             };
             let errors = FieldErrors::from_refusals(refusals);
-            Ok(unprocessable(views::shipments::list(&ctx, &query, &errors, Some(&summary), None, &choices)))
+            Ok(unprocessable(views::shipments::list(&ctx.page, &query, &errors, Some(&summary), None, &choices)))
         }
     }
 }
@@ -124,7 +128,7 @@ fn render_draft(
         materials: &c.materials,
         holdings: &c.holdings,
     };
-    views::shipments::draft_form(ctx, form, &choices, action, title, allow_dispatch)
+    views::shipments::draft_form(&ctx.page, form, &choices, action, title, allow_dispatch)
 }
 
 /// A draft as typed; the dispatch date too when "save and dispatch" was pressed.
@@ -200,7 +204,7 @@ fn state_with(form: &PostForm, errors: FieldErrors, refusal: Option<Invalid>) ->
 }
 
 fn refused(form: &PostForm, refusal: Refusal) -> FormState {
-    FormState::refused(form, refusal)
+    crate::web::forms::refused(form, refusal)
 }
 
 async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -297,7 +301,7 @@ struct LoadedShipment {
 
 fn render_detail(ctx: &Ctx, s: &LoadedShipment, form: &FormState) -> maud::Markup {
     views::shipments::detail(
-        ctx,
+        &ctx.page,
         &Detail {
             shipment: &s.shipment,
             origin: &s.origin,
@@ -502,7 +506,7 @@ async fn deliver_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
             form.set(&field, line.quantity.to_string());
         }
     }
-    Ok(html(views::shipments::deliver_form(&ctx, &loaded.shipment, &loaded.lines, &form)))
+    Ok(html(views::shipments::deliver_form(&ctx.page, &loaded.shipment, &loaded.lines, &form)))
 }
 
 async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -537,7 +541,7 @@ async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
     let (Some(delivered_on), Some(received_by), Some(note), true) = (delivered_on, received_by, note, e.is_empty())
     else {
         return Ok(unprocessable(views::shipments::deliver_form(
-            &ctx,
+            &ctx.page,
             &loaded.shipment,
             &loaded.lines,
             &state_with(&form, e, None),
@@ -552,7 +556,12 @@ async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
     })
     .await?;
     Ok(outcome.unwrap_or_else(|refusal| {
-        unprocessable(views::shipments::deliver_form(&ctx, &loaded.shipment, &loaded.lines, &refused(&form, refusal)))
+        unprocessable(views::shipments::deliver_form(
+            &ctx.page,
+            &loaded.shipment,
+            &loaded.lines,
+            &refused(&form, refusal),
+        ))
     }))
 }
 
@@ -560,7 +569,7 @@ async fn waybill(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppErr
     let user = ctx.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let s = load(&ctx, user.access(), id).await?;
-    Ok(html(views::shipments::waybill(&ctx, &s.shipment, &s.origin, &s.destination, &s.lines)))
+    Ok(html(views::shipments::waybill(&ctx.page, &s.shipment, &s.origin, &s.destination, &s.lines)))
 }
 
 /// Largest accepted scan of a signed delivery note.
@@ -587,7 +596,7 @@ async fn upload_proof(
 ) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::RecordStock)?.clone();
     let id = parse_id(&id)?;
-    let mut form = UploadForm::read(&ctx, &req, payload, MAX_PROOF_BYTES).await?;
+    let mut form = UploadForm::read(&ctx.state, &ctx.browser, &req, payload, MAX_PROOF_BYTES).await?;
     let file = form.take_file("proof").map(|f| (f.filename.unwrap_or_else(|| "proof".into()), f.data));
     let access = user.access();
     let loaded = load(&ctx, access, id).await?;

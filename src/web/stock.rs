@@ -15,11 +15,11 @@ use crate::models::setting::Setting;
 use crate::reports::stock::{self as report, StockQuery};
 use crate::stock::{self, Access};
 use crate::views;
+use crate::views::form::{FieldErrors, FormState};
+use crate::web::ctx::query_param;
 use crate::web::ctx::{Ctx, CurrentUser};
-use crate::web::forms::{required_date, required_id, FieldErrors, FormState, PostForm, Refusal};
-use crate::web::{
-    db, html, page_param, parse_id, query_param, redirect_with_flash, seek_param, submission, unprocessable,
-};
+use crate::web::forms::{required_date, required_id, PostForm, Refusal};
+use crate::web::{db, html, page_param, parse_id, redirect_with_flash, seek_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
@@ -62,7 +62,7 @@ fn visible(access: &Access, location: &Location) -> Result<(), AppError> {
 
 /// Form values of a refused submission, with the refusal shown above the form.
 fn refused_state(form: &PostForm, refusal: Refusal) -> FormState {
-    FormState::refused(form, refusal)
+    crate::web::forms::refused(form, refusal)
 }
 
 // ---- overview and ledgers ----
@@ -72,7 +72,7 @@ fn refused_state(form: &PostForm, refusal: Refusal) -> FormState {
 /// holdings: never a list that quietly ignored it.
 async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
-    let read = StockQuery::from_query_string(&ctx.query);
+    let read = StockQuery::from_query_string(&ctx.page.query);
     let query = read.clone().unwrap_or_default();
     let regions_seen = scope(user);
     let page = page_param(&ctx);
@@ -104,7 +104,7 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
     .await?;
     match holdings {
         Ok(holdings) => Ok(html(views::stock::overview(
-            &ctx,
+            &ctx.page,
             &totals,
             Some(&holdings),
             &query,
@@ -116,7 +116,7 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
         Err((refusals, summary)) => {
             let errors = FieldErrors::from_refusals(refusals);
             Ok(unprocessable(views::stock::overview(
-                &ctx,
+                &ctx.page,
                 &totals,
                 None,
                 &query,
@@ -135,7 +135,7 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
     let id = parse_id(&id)?;
     // The place narrows whose ledger this is: one that does not read is as unknown as one that
     // does not exist (404), never the whole ledger instead.
-    let raw = url::form_urlencoded::parse(ctx.query.as_bytes()).find(|(k, _)| k == "location").map(|(_, v)| v);
+    let raw = url::form_urlencoded::parse(ctx.page.query.as_bytes()).find(|(k, _)| k == "location").map(|(_, v)| v);
     let location_id = match raw.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(raw) => Some(raw.parse::<i32>().map_err(|_| AppError::NotFound)?),
@@ -165,7 +165,7 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
         Ok((material, location, lines))
     })
     .await?;
-    Ok(html(views::stock::ledger(&ctx, &material, location.as_ref(), &lines)))
+    Ok(html(views::stock::ledger(&ctx.page, &material, location.as_ref(), &lines)))
 }
 
 async fn location_stock(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -184,7 +184,7 @@ async fn location_stock(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse,
         Ok((location, balances, incoming))
     })
     .await?;
-    Ok(html(views::stock::location_stock(&ctx, &location, &balances, &incoming)))
+    Ok(html(views::stock::location_stock(&ctx.page, &location, &balances, &incoming)))
 }
 
 // ---- receipts ----
@@ -227,7 +227,7 @@ async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let access = user.access();
     let seek = seek_param(&ctx);
     let (materials, depots) = stock_choices(&ctx, &access).await?;
-    let read = ReceiptQuery::from_query_string(&ctx.query);
+    let read = ReceiptQuery::from_query_string(&ctx.page.query);
     let query = read.clone().unwrap_or_default();
     let regions = access.regions.clone();
     let found = db(&ctx, move |conn| {
@@ -243,11 +243,11 @@ async fn receipt_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let choices = views::stock::ReceiptChoices { materials: &materials, depots: &depots };
     match found {
         Ok(rows) => {
-            Ok(html(views::stock::receipt_list(&ctx, &query, &FieldErrors::new(), None, Some(&rows), &choices)))
+            Ok(html(views::stock::receipt_list(&ctx.page, &query, &FieldErrors::new(), None, Some(&rows), &choices)))
         }
         Err((refusals, summary)) => {
             let errors = FieldErrors::from_refusals(refusals);
-            Ok(unprocessable(views::stock::receipt_list(&ctx, &query, &errors, Some(&summary), None, &choices)))
+            Ok(unprocessable(views::stock::receipt_list(&ctx.page, &query, &errors, Some(&summary), None, &choices)))
         }
     }
 }
@@ -265,7 +265,7 @@ async fn receipt_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if form.value("location_id").is_empty() && depots.len() == 1 {
         form.set("location_id", depots[0].id.to_string());
     }
-    Ok(html(views::stock::receipt_form(&ctx, &form, &materials, &depots)))
+    Ok(html(views::stock::receipt_form(&ctx.page, &form, &materials, &depots)))
 }
 
 async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -277,7 +277,7 @@ async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
         Err(errors) => {
             let mut state = FormState::from_values(form.values());
             state.errors = errors;
-            return Ok(unprocessable(views::stock::receipt_form(&ctx, &state, &materials, &depots)));
+            return Ok(unprocessable(views::stock::receipt_form(&ctx.page, &state, &materials, &depots)));
         }
     };
     let actor = crate::web::actor(&ctx);
@@ -289,9 +289,12 @@ async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
     .await?;
     match outcome {
         Ok(response) => Ok(response),
-        Err(refusal) => {
-            Ok(unprocessable(views::stock::receipt_form(&ctx, &refused_state(&form, refusal), &materials, &depots)))
-        }
+        Err(refusal) => Ok(unprocessable(views::stock::receipt_form(
+            &ctx.page,
+            &refused_state(&form, refusal),
+            &materials,
+            &depots,
+        ))),
     }
 }
 
@@ -312,7 +315,7 @@ async fn receipt_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse,
     let user = ctx.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let (receipt, material, depot, reversed) = load_receipt(&ctx, user.access(), id).await?;
-    Ok(html(views::stock::receipt_detail(&ctx, &receipt, &material, &depot, reversed, &FormState::default())))
+    Ok(html(views::stock::receipt_detail(&ctx.page, &receipt, &material, &depot, reversed, &FormState::default())))
 }
 
 /// The reason typed for a reversal or cancellation.
@@ -335,7 +338,7 @@ async fn receipt_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
     let refuse = |refusal: Refusal| {
         let (receipt, material, depot, reversed) = &loaded;
         unprocessable(views::stock::receipt_detail(
-            &ctx,
+            &ctx.page,
             receipt,
             material,
             depot,
@@ -400,7 +403,7 @@ async fn adjustment_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if form.value("location_id").is_empty() {
         form.set("location_id", query_param(&ctx, "location"));
     }
-    Ok(html(views::stock::adjustment_form(&ctx, &form, &materials, &depots)))
+    Ok(html(views::stock::adjustment_form(&ctx.page, &form, &materials, &depots)))
 }
 
 async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -412,7 +415,7 @@ async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, App
         Err(errors) => {
             let mut state = FormState::from_values(form.values());
             state.errors = errors;
-            return Ok(unprocessable(views::stock::adjustment_form(&ctx, &state, &materials, &depots)));
+            return Ok(unprocessable(views::stock::adjustment_form(&ctx.page, &state, &materials, &depots)));
         }
     };
     let actor = crate::web::actor(&ctx);
@@ -424,9 +427,12 @@ async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, App
     .await?;
     match outcome {
         Ok(response) => Ok(response),
-        Err(refusal) => {
-            Ok(unprocessable(views::stock::adjustment_form(&ctx, &refused_state(&form, refusal), &materials, &depots)))
-        }
+        Err(refusal) => Ok(unprocessable(views::stock::adjustment_form(
+            &ctx.page,
+            &refused_state(&form, refusal),
+            &materials,
+            &depots,
+        ))),
     }
 }
 
@@ -450,7 +456,7 @@ async fn adjustment_detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpRespon
     let user = ctx.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let (a, material, depot, reversed) = load_adjustment(&ctx, user.access(), id).await?;
-    Ok(html(views::stock::adjustment_detail(&ctx, &a, &material, &depot, reversed, &FormState::default())))
+    Ok(html(views::stock::adjustment_detail(&ctx.page, &a, &material, &depot, reversed, &FormState::default())))
 }
 
 async fn adjustment_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -461,7 +467,7 @@ async fn adjustment_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> 
     let refuse = |refusal: Refusal| {
         let (a, material, depot, reversed) = &loaded;
         unprocessable(views::stock::adjustment_detail(
-            &ctx,
+            &ctx.page,
             a,
             material,
             depot,
@@ -518,7 +524,7 @@ async fn count_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if form.value("counted_on").is_empty() {
         form.set("counted_on", today().to_string());
     }
-    Ok(html(views::stock::count_form(&ctx, &depot, &rows, &form, today())))
+    Ok(html(views::stock::count_form(&ctx.page, &depot, &rows, &form, today())))
 }
 
 async fn count_post(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -547,7 +553,7 @@ async fn count_post(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> 
     if counted.is_empty() && e.is_empty() {
         e.add("counted_on", Invalid::new("err.nothing_counted"));
     }
-    let show = |state: FormState| unprocessable(views::stock::count_form(&ctx, &depot, &rows, &state, today()));
+    let show = |state: FormState| unprocessable(views::stock::count_form(&ctx.page, &depot, &rows, &state, today()));
     let (Some(counted_on), Some(note), true) = (counted_on, note, e.is_empty()) else {
         let mut state = FormState::from_values(form.values());
         state.errors = e;
@@ -571,7 +577,7 @@ async fn lock_date_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let current = db(&ctx, |conn| Ok(ledger::lock_date(conn)?)).await?;
     let mut form = FormState::default();
     form.set("lock_date", current.map(|d| d.to_string()).unwrap_or_default());
-    Ok(html(views::stock::lock_date_form(&ctx, &form, current)))
+    Ok(html(views::stock::lock_date_form(&ctx.page, &form, current)))
 }
 
 async fn lock_date_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -589,7 +595,7 @@ async fn lock_date_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
             let mut state = FormState::from_values(form.values());
             state.errors.add("lock_date", invalid);
             let current = db(&ctx, |conn| Ok(ledger::lock_date(conn)?)).await?;
-            return Ok(unprocessable(views::stock::lock_date_form(&ctx, &state, current)));
+            return Ok(unprocessable(views::stock::lock_date_form(&ctx.page, &state, current)));
         }
     };
     let actor = crate::web::actor(&ctx);

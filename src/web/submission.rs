@@ -6,17 +6,10 @@ use crate::db::DbConn;
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::models::submission::Submission;
+use crate::tokens::sha256_hex;
 use crate::web::ctx::Ctx;
 use crate::web::db;
 use crate::web::forms::{PostForm, Refusal};
-use crate::web::security::{random_token, sha256_hex};
-
-pub const FIELD: &str = "submission_key";
-
-/// A fresh key for a form being shown.
-pub fn new_key() -> String {
-    random_token()
-}
 
 /// What a submission came to.
 pub enum Submitted {
@@ -30,8 +23,11 @@ pub enum Submitted {
 
 /// A digest of what was typed, without the token, the key and the answers to questions.
 fn fingerprint(form: &PostForm) -> String {
-    let mut pairs: Vec<(String, String)> =
-        form.values_all().into_iter().filter(|(k, _)| k != "csrf_token" && k != FIELD && k != "confirm").collect();
+    let mut pairs: Vec<(String, String)> = form
+        .values_all()
+        .into_iter()
+        .filter(|(k, _)| k != "csrf_token" && k != crate::views::form::SUBMISSION_KEY && k != "confirm")
+        .collect();
     pairs.sort();
     let joined: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     sha256_hex(&joined.join("\n"))
@@ -67,12 +63,12 @@ pub async fn once<F>(ctx: &Ctx, form: &PostForm, user_id: i32, work: F) -> Resul
 where
     F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
 {
-    let key = form.get(FIELD).trim().to_string();
+    let key = form.get(crate::views::form::SUBMISSION_KEY).trim().to_string();
     if !is_key(&key) {
         return Err(AppError::Refused(Invalid::new("err.submission_key")));
     }
     let print = fingerprint(form);
-    let lang = ctx.lang;
+    let lang = ctx.lang();
     db(ctx, move |conn| {
         if let Some(existing) = Submission::find(conn, user_id, &key)? {
             return replay(existing, &print);
@@ -165,15 +161,15 @@ pub enum PageKey {
 
 /// The one-time key of a new-record page, from `?key=` (see `PageKey`).
 pub async fn page_key(ctx: &Ctx, user_id: i32) -> Result<PageKey, AppError> {
-    let key = crate::web::query_param(ctx, "key");
+    let key = crate::web::ctx::query_param(ctx, "key");
     if !is_key(&key) {
-        let mut query: Vec<(String, String)> = url::form_urlencoded::parse(ctx.query.as_bytes())
+        let mut query: Vec<(String, String)> = url::form_urlencoded::parse(ctx.page.query.as_bytes())
             .filter(|(k, _)| k != "key")
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        query.push(("key".into(), new_key()));
+        query.push(("key".into(), crate::views::form::new_submission_key()));
         let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-        return Ok(PageKey::Go(crate::web::redirect(&format!("{}?{query}", ctx.path))));
+        return Ok(PageKey::Go(crate::web::redirect(&format!("{}?{query}", ctx.page.path))));
     }
     let spent = key.clone();
     let earlier = db(ctx, move |conn| Ok(Submission::find(conn, user_id, &spent)?)).await?;
@@ -190,14 +186,14 @@ pub async fn page_key(ctx: &Ctx, user_id: i32) -> Result<PageKey, AppError> {
 pub async fn new_record_form(
     ctx: &Ctx,
     user_id: i32,
-) -> Result<Result<crate::web::forms::FormState, actix_web::HttpResponse>, AppError> {
+) -> Result<Result<crate::views::form::FormState, actix_web::HttpResponse>, AppError> {
     let key = match page_key(ctx, user_id).await? {
         PageKey::Use(key) => key,
         PageKey::Go(go) => return Ok(Err(go)),
     };
-    let mut form = ctx.resumed_form().await?.map(crate::web::forms::FormState::from_values).unwrap_or_default();
-    if form.value(FIELD).is_empty() {
-        form.set(FIELD, key);
+    let mut form = ctx.resumed_form().await?.map(crate::views::form::FormState::from_values).unwrap_or_default();
+    if form.value(crate::views::form::SUBMISSION_KEY).is_empty() {
+        form.set(crate::views::form::SUBMISSION_KEY, key);
     }
     Ok(Ok(form))
 }

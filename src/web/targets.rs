@@ -9,10 +9,12 @@ use crate::models::material::Material;
 use crate::models::region::Region;
 use crate::models::target::{self, SplitBasis, Target, TRANSIT_TYPE};
 use crate::views;
+use crate::views::form::{FieldErrors, FormState};
 use crate::views::targets::{cell_name, weight_name, Plan, Split};
+use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
-use crate::web::forms::{optional_int, FieldErrors, FormState, PostForm};
-use crate::web::{db, html, query_param, redirect_with_flash, unprocessable};
+use crate::web::forms::{optional_int, PostForm};
+use crate::web::{db, html, redirect_with_flash, unprocessable};
 use actix_web::{web, HttpResponse};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -86,7 +88,7 @@ async fn load_material(ctx: &Ctx, raw: String) -> Result<Option<Loaded>, AppErro
         "" => None,
         id => Some(crate::web::parse_id(id)?),
     };
-    let lang = ctx.lang;
+    let lang = ctx.lang();
     // A region-limited user reads and plans their regions only.
     let scope = ctx.user.as_ref().map(|u| u.scope()).unwrap_or_default();
     db(ctx, move |conn| {
@@ -114,7 +116,10 @@ async fn load_material(ctx: &Ctx, raw: String) -> Result<Option<Loaded>, AppErro
 
 /// Every value of a repeated query parameter.
 fn query_all(ctx: &Ctx, name: &str) -> Vec<String> {
-    url::form_urlencoded::parse(ctx.query.as_bytes()).filter(|(k, _)| k == name).map(|(_, v)| v.into_owned()).collect()
+    url::form_urlencoded::parse(ctx.page.query.as_bytes())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .collect()
 }
 
 /// The saved plan as the edit grid's typed values (zero cells blank).
@@ -138,10 +143,10 @@ fn posted_types<'a>(names: impl Iterator<Item = &'a String>) -> Vec<i32> {
 async fn plan(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let Some(loaded) = load(&ctx).await? else {
-        return Ok(html(views::targets::no_materials(&ctx)));
+        return Ok(html(views::targets::no_materials(&ctx.page)));
     };
     let all = query_param(&ctx, "all") == "1";
-    Ok(html(views::targets::plan_page(&ctx, &loaded.plan(all, &[]))))
+    Ok(html(views::targets::plan_page(&ctx.page, &loaded.plan(all, &[]))))
 }
 
 // ---- the split helper ----
@@ -238,7 +243,7 @@ async fn edit_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
         let split = Split { form: split_request(&ctx, &loaded).form, choices: loaded.types.clone(), proposed: None };
         let plan = loaded.plan(all, &posted);
         let grid = FormState::from_values(values);
-        return Ok(html(views::targets::edit_page(&ctx, &plan, &grid, &split)));
+        return Ok(html(views::targets::edit_page(&ctx.page, &plan, &grid, &split)));
     }
     let proposal = split_request(&ctx, &loaded);
     let refused = !proposal.form.errors.is_empty() || proposal.form.form_error.is_some();
@@ -257,7 +262,7 @@ async fn edit_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
         }
     }
     let split = Split { form: proposal.form, choices, proposed: proposal.cells.is_some().then_some(proposal.total) };
-    let page = views::targets::edit_page(&ctx, &plan, &grid, &split);
+    let page = views::targets::edit_page(&ctx.page, &plan, &grid, &split);
     Ok(if refused { unprocessable(page) } else { html(page) })
 }
 
@@ -302,7 +307,7 @@ async fn edit_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
             let mut grid = FormState::from_values(form.values());
             grid.errors = errors;
             let split = Split { form: proposal.form, choices, proposed: None };
-            return Ok(unprocessable(views::targets::edit_page(&ctx, &plan, &grid, &split)));
+            return Ok(unprocessable(views::targets::edit_page(&ctx.page, &plan, &grid, &split)));
         }
     };
     let material = loaded.material;

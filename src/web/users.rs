@@ -9,8 +9,9 @@ use crate::models::region::Region;
 use crate::models::session::Session;
 use crate::models::user::{NewUser, User, UserId};
 use crate::views;
+use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
-use crate::web::forms::{FieldErrors, FormState, PostForm};
+use crate::web::forms::PostForm;
 use crate::web::{actor, db, html, parse_id, redirect_with_flash, save_form, unprocessable};
 use actix_web::{web, HttpResponse};
 
@@ -29,7 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::ManageUsers)?;
     let users = db(&ctx, |conn| Ok(User::all(conn)?)).await?;
-    Ok(html(views::admin::user_list(&ctx, &users)))
+    Ok(html(views::admin::user_list(&ctx.page, &users)))
 }
 
 async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
@@ -38,7 +39,7 @@ async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     if values.value("role").is_empty() {
         values.set("role", Role::Viewer.as_str());
     }
-    Ok(html(views::admin::user_new(&ctx, &values)))
+    Ok(html(views::admin::user_new(&ctx.page, &values)))
 }
 
 struct NewAccount {
@@ -89,7 +90,7 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
                 state.errors.add("username", Invalid::new("err.username_taken"));
                 state.form_error = None;
             }
-            Ok(unprocessable(views::admin::user_new(&ctx, &state)))
+            Ok(unprocessable(views::admin::user_new(&ctx.page, &state)))
         }
     }
 }
@@ -117,7 +118,7 @@ async fn edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppE
     let id = parse_id(&id)?;
     let (user, region_ids, regions, sessions) = load(&ctx, id).await?;
     let values = profile_values(&user, &region_ids);
-    Ok(html(views::admin::user_edit(&ctx, &user, &regions, &values, &FormState::default(), sessions)))
+    Ok(html(views::admin::user_edit(&ctx.page, &user, &regions, &values, &FormState::default(), sessions)))
 }
 
 struct Profile {
@@ -164,9 +165,14 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
     .await?;
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/users/{id}/edit"), "flash.saved", None)),
-        Err(state) => {
-            Ok(unprocessable(views::admin::user_edit(&ctx, &user, &regions, &state, &FormState::default(), sessions)))
-        }
+        Err(state) => Ok(unprocessable(views::admin::user_edit(
+            &ctx.page,
+            &user,
+            &regions,
+            &state,
+            &FormState::default(),
+            sessions,
+        ))),
     }
 }
 
@@ -181,7 +187,7 @@ async fn reset_password(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Resu
             password_form.errors.add("password", invalid);
             let values = profile_values(&user, &region_ids);
             return Ok(unprocessable(views::admin::user_edit(
-                &ctx,
+                &ctx.page,
                 &user,
                 &regions,
                 &values,
@@ -252,7 +258,14 @@ async fn set_active(ctx: Ctx, id: web::Path<String>, form: PostForm, active: boo
             let (user, region_ids, regions, sessions) = load(&ctx, id).await?;
             let mut values = profile_values(&user, &region_ids);
             values.form_error = Some(invalid);
-            Ok(unprocessable(views::admin::user_edit(&ctx, &user, &regions, &values, &FormState::default(), sessions)))
+            Ok(unprocessable(views::admin::user_edit(
+                &ctx.page,
+                &user,
+                &regions,
+                &values,
+                &FormState::default(),
+                sessions,
+            )))
         }
         Err(e) => Err(e),
     }

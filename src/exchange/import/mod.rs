@@ -8,7 +8,7 @@
 //! - `check`          what every kind's rows are checked against (codes, dates, regions)
 //! - `locations`, `receipts`, `distributions`, `airings`, `targets`: one kind each
 //! - `service`        upload → preview → commit, shared by the page and the command line
-//! - `web`, `cli`     the import page and `campaign-tracker import KIND FILE`
+//! - `cli`            `campaign-tracker import KIND FILE` (the page is `web::imports`)
 //! - `worker`         the one thread that checks files, so their memory is reused
 
 pub mod airings;
@@ -20,7 +20,6 @@ pub mod receipts;
 pub mod service;
 pub mod table;
 pub mod targets;
-pub mod web;
 pub mod worker;
 
 use crate::domain::{Lang, Permission};

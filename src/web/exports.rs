@@ -10,12 +10,11 @@ use crate::exchange::csv::{self as csv_out, Flavour};
 use crate::exchange::export::{Filter, Kind, Params, Source, XLSX_MAX_ROWS};
 use crate::exchange::xlsx;
 use crate::models::shipment::ShipmentQuery;
+use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
-use crate::web::query_param;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
-use maud::{html, Markup};
 use std::io::Read;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -28,7 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn params(ctx: &Ctx, kind: Kind) -> Result<Params, Invalid> {
     if kind == Kind::Shipments {
         // The list's own query type, read exactly as the list reads it.
-        return ShipmentQuery::from_query_string(&ctx.query).map(Params::from);
+        return ShipmentQuery::from_query_string(&ctx.page.query).map(Params::from);
     }
     let first = |names: &[&str]| names.iter().map(|n| query_param(ctx, n)).find(|v| !v.is_empty()).unwrap_or_default();
     if kind == Kind::Stock {
@@ -66,15 +65,7 @@ fn io_error(e: std::io::Error) -> AppError {
 
 /// A refused export as a page (the error pages replace any body that is not HTML).
 fn refused(ctx: &Ctx, status: actix_web::http::StatusCode, message: String) -> HttpResponse {
-    let title = ctx.t("export.refused");
-    let body = crate::views::layout::page(
-        ctx,
-        &title,
-        html! {
-            h1 { (title) }
-            p.export-refused { (message) }
-        },
-    );
+    let body = crate::views::errors::export_refused(&ctx.page, &message);
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.into_string())
 }
 
@@ -89,7 +80,7 @@ async fn export(ctx: Ctx, file: web::Path<String>) -> Result<HttpResponse, AppEr
     if !matches!(extension, "csv" | "xlsx") {
         return Err(AppError::NotFound);
     }
-    let lang = ctx.lang;
+    let lang = ctx.lang();
     let params = match params(&ctx, kind) {
         Ok(params) => params,
         Err(invalid) => {
@@ -154,7 +145,7 @@ fn csv_response(ctx: &Ctx, source: Source, name: &str, flavour: Flavour) -> Http
 /// Writes the XLSX to a temporary file on the blocking pool (a pooled connection per chunk),
 /// then streams the file; refused with a clear message beyond Excel's row limit.
 async fn xlsx_response(ctx: &Ctx, source: Source, name: &str) -> Result<HttpResponse, AppError> {
-    let lang = ctx.lang;
+    let lang = ctx.lang();
     let counted = source.clone();
     let rows = crate::web::db(ctx, move |conn| Ok(counted.count(conn)?)).await?;
     if rows as u64 + 1 > XLSX_MAX_ROWS {
@@ -162,7 +153,7 @@ async fn xlsx_response(ctx: &Ctx, source: Source, name: &str) -> Result<HttpResp
         return Ok(refused(ctx, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     let pool = ctx.pool();
-    let path = std::env::temp_dir().join(format!("campaign-tracker-{}.xlsx", crate::web::security::random_token()));
+    let path = std::env::temp_dir().join(format!("campaign-tracker-{}.xlsx", crate::tokens::random_token()));
     let file = web::block(move || -> Result<std::fs::File, AppError> {
         let mut source = source;
         let written = xlsx::write(
@@ -203,22 +194,4 @@ async fn xlsx_response(ctx: &Ctx, source: Source, name: &str) -> Result<HttpResp
         .insert_header(attachment(name))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(stream))
-}
-
-/// "Download CSV · CSV for Excel · Download Excel" for a list or dashboard block; `query` is the
-/// page's filters. CSV for Excel has a BOM and, in Spanish, `;` between columns: what a Spanish
-/// Excel opens right with a double click, so a Spanish page offers it first.
-pub fn download_links(ctx: &Ctx, kind: Kind, query: &str) -> Markup {
-    let plain = if query.is_empty() { String::new() } else { format!("?{query}") };
-    let excel = if query.is_empty() { "?excel=1".to_string() } else { format!("?{query}&excel=1") };
-    let csv =
-        html! { a href=(format!("/export/{}.csv{plain}", kind.as_str())) download { (ctx.t("export.download_csv")) } };
-    let csv_excel = html! { a href=(format!("/export/{}.csv{excel}", kind.as_str())) download { (ctx.t("export.download_csv_excel")) } };
-    html! {
-        p.downloads {
-            @if ctx.lang == crate::domain::Lang::Es { (csv_excel) " · " (csv) } @else { (csv) " · " (csv_excel) }
-            " · "
-            a href=(format!("/export/{}.xlsx{plain}", kind.as_str())) download { (ctx.t("export.download_xlsx")) }
-        }
-    }
 }
