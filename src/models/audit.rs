@@ -2,7 +2,7 @@
 
 use crate::db::schema::audit_log;
 use crate::db::DbConn;
-use crate::models::keyset::{Seek, Total, Window, COUNT_CAP};
+use crate::models::keyset::{Seek, Total, Window};
 use crate::models::now;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -86,8 +86,7 @@ impl AuditEntry {
             }
             query
         };
-        let counted: Vec<i32> = build().select(audit_log::id).limit(COUNT_CAP + 1).load(conn)?;
-        let total = Total::from_capped(counted.len() as i64);
+        let total = Total::count(conn, build().select(audit_log::id))?;
         let back = seek.backwards();
         // A key that does not read is the first page (or the last), never an error.
         let key = match seek {

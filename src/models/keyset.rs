@@ -63,6 +63,52 @@ impl Total {
     }
 }
 
+/// `SELECT COUNT(*) FROM (<rows> LIMIT COUNT_CAP + 1)`: the database counts up to the cap and
+/// answers one number, where loading the ids brought up to 10,001 rows to the server.
+pub fn capped_count<Q>(rows: Q) -> CappedCount<diesel::dsl::Limit<Q>>
+where
+    Q: diesel::query_dsl::methods::LimitDsl,
+{
+    CappedCount { rows: rows.limit(COUNT_CAP + 1) }
+}
+
+/// The query `capped_count` builds.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct CappedCount<Q> {
+    rows: Q,
+}
+
+impl<Q> diesel::query_builder::Query for CappedCount<Q> {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for CappedCount<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.rows.walk_ast(out.reborrow())?;
+        out.push_sql(") capped");
+        Ok(())
+    }
+}
+
+impl<Q, C> diesel::query_dsl::RunQueryDsl<C> for CappedCount<Q> {}
+
+impl Total {
+    /// Counts `rows` up to the cap, in the database.
+    pub fn count<Q>(conn: &mut crate::db::DbConn, rows: Q) -> diesel::QueryResult<Total>
+    where
+        Q: diesel::query_dsl::methods::LimitDsl,
+        CappedCount<diesel::dsl::Limit<Q>>: diesel::query_dsl::LoadQuery<'static, crate::db::DbConn, i64>,
+    {
+        use diesel::RunQueryDsl;
+        Ok(Total::from_capped(capped_count(rows).get_result::<i64>(conn)?))
+    }
+}
+
 /// One page of a keyset list, with the keys its links carry.
 #[derive(Debug, Clone)]
 pub struct Window<T> {

@@ -3,7 +3,7 @@
 use crate::db::schema::{locations, materials, receipts, stock_movements};
 use crate::db::DbConn;
 use crate::domain::Invalid;
-use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
+use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::now;
@@ -275,8 +275,7 @@ impl Receipt {
             let q = receipts::table.inner_join(materials::table).inner_join(locations::table).into_boxed();
             filter_receipts!(q, filter)
         };
-        let counted: Vec<i32> = build().select(receipts::id).limit(COUNT_CAP + 1).load(conn)?;
-        let total = Total::from_capped(counted.len() as i64);
+        let total = Total::count(conn, build().select(receipts::id))?;
         let key = match seek {
             Seek::After(k) | Seek::Before(k) => keyset::parse_date_key(k),
             Seek::First | Seek::Last => None,

@@ -3,7 +3,7 @@
 
 use crate::db::schema::{attachments, locations, materials, shipment_events, shipment_lines, shipments, users};
 use crate::db::DbConn;
-use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
+use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::now;
 pub use crate::models::shipment_query::{ShipmentFilter, ShipmentQuery, ShipmentSort};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -265,8 +265,8 @@ impl Shipment {
         seek: &Seek,
         per_page: usize,
     ) -> QueryResult<Window<ShipmentRow>> {
-        let counted: Vec<i32> = filter.query(conn)?.select(shipments::id).limit(COUNT_CAP + 1).load(conn)?;
-        let total = Total::from_capped(counted.len() as i64);
+        let places = filter.places(conn)?;
+        let total = Total::count(conn, filter.rows(&places).select(shipments::id))?;
         let limit = per_page as i64 + 1;
         let back = seek.backwards();
         let key = match seek {
@@ -274,7 +274,7 @@ impl Shipment {
             Seek::First | Seek::Last => None,
         };
         // A key that does not read is the first page (or the last), never an error.
-        let q = filter.query(conn)?;
+        let q = filter.rows(&places);
         let q = match filter.sort {
             ShipmentSort::Newest | ShipmentSort::Oldest => {
                 let newest = filter.sort == ShipmentSort::Newest;

@@ -163,12 +163,25 @@ impl ShipmentQuery {
     }
 }
 
+/// The places a filter's destination region, type or "distribution points only" stands for.
+#[derive(Debug, Clone)]
+pub struct PlaceLists {
+    destinations: Option<Vec<i32>>,
+    depots: Vec<i32>,
+}
+
 impl ShipmentFilter {
     /// The shipments this filter lets through: one query over `shipments` alone, which the
-    /// list orders and pages and the export reads in chunks. Places are few, so a region, a
-    /// type or "not a depot" becomes a list of place ids read first; the list then walks its
-    /// sort index and checks each shipment against them.
+    /// list orders and pages and the export reads in chunks.
     pub fn query(&self, conn: &mut DbConn) -> QueryResult<Shipments> {
+        let places = self.places(conn)?;
+        Ok(self.rows(&places))
+    }
+
+    /// Places are few, so a region, a type or "not a depot" becomes a list of place ids read
+    /// once per page or export; the list then walks its sort index and checks each shipment
+    /// against them.
+    pub fn places(&self, conn: &mut DbConn) -> QueryResult<PlaceLists> {
         let destinations: Option<Vec<i32>> =
             if self.destination_region_id.is_some() || self.destination_type_id.is_some() {
                 let mut places = locations::table.select(locations::id).into_boxed();
@@ -190,6 +203,11 @@ impl ShipmentFilter {
         } else {
             Vec::new()
         };
+        Ok(PlaceLists { destinations, depots })
+    }
+
+    /// `query` over place lists already read.
+    pub fn rows(&self, places: &PlaceLists) -> Shipments {
         let mut q = shipments::table.into_boxed();
         if let Some(status) = &self.status {
             q = q.filter(shipments::status.eq(status.clone()));
@@ -214,10 +232,10 @@ impl ShipmentFilter {
         if let Some(origin_id) = self.origin_id {
             q = q.filter(shipments::origin_id.eq(origin_id));
         }
-        if let Some(places) = destinations {
-            q = q.filter(shipments::destination_id.eq_any(places));
-        } else if !depots.is_empty() {
-            q = q.filter(shipments::destination_id.ne_all(depots));
+        if let Some(places) = &places.destinations {
+            q = q.filter(shipments::destination_id.eq_any(places.clone()));
+        } else if !places.depots.is_empty() {
+            q = q.filter(shipments::destination_id.ne_all(places.depots.clone()));
         }
         if let Some(from) = self.from {
             q = q.filter(diesel::dsl::sql::<Bool>(&format!("{EFFECTIVE_DATE_SQL} >= ")).bind::<Date, _>(from));
@@ -251,6 +269,6 @@ impl ShipmentFilter {
                     .sql(" ESCAPE '\\'))"),
             );
         }
-        Ok(q)
+        q
     }
 }

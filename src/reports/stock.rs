@@ -410,14 +410,24 @@ pub fn material_ledger(
         }
     };
     let sides: &[Side] = if places.is_some() { &[Side::From, Side::To] } else { &[Side::All] };
-    let mut counted: Vec<i32> = Vec::new();
-    for &side in sides {
-        counted.extend(build(side).select(stock_movements::id).limit(COUNT_CAP + 1).load::<i32>(conn)?);
-    }
-    // A movement between two of the places is on both sides.
-    counted.sort_unstable();
-    counted.dedup();
-    let total = Total::from_capped(counted.len() as i64);
+    let total = match places {
+        None => Total::count(conn, build(Side::All).select(stock_movements::id))?,
+        Some(places) => {
+            let out = Total::count(conn, build(Side::From).select(stock_movements::id))?;
+            let into = Total::count(conn, build(Side::To).select(stock_movements::id))?;
+            match (out, into) {
+                (Total::Exact(out), Total::Exact(into)) => {
+                    // A movement between two of the places is on both sides.
+                    let both = build(Side::From).filter(stock_movements::to_location_id.eq_any(places.to_vec()));
+                    let both = match Total::count(conn, both.select(stock_movements::id))? {
+                        Total::Exact(n) | Total::MoreThan(n) => n,
+                    };
+                    Total::from_capped(out + into - both)
+                }
+                _ => Total::MoreThan(COUNT_CAP),
+            }
+        }
+    };
     let key = match seek {
         Seek::After(k) | Seek::Before(k) => keyset::parse_date_key(k),
         Seek::First | Seek::Last => None,
