@@ -4,7 +4,7 @@
 //! - `config`    settings from flags and the environment
 //! - `startup`   pool, migrations, shared key, routes → a bound server
 //! - `error`     `AppError`, the one error type handlers return
-//! - `db`        both backends (MultiConnection), pool, pragmas, migrations, schema
+//! - `db`        both backends (MultiConnection), pool, pragmas, migrations, schema, query plans
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
 //! - `models`    one module per table: rows and their queries
 //! - `accounts`  argon2id password hashing and account creation

@@ -1,4 +1,5 @@
-//! The `campaign-tracker` command: serve (the default), migrate, user administration, demo data.
+//! The `campaign-tracker` command: serve (the default), migrate, user administration, demo data,
+//! exports, imports, backups and the hot queries' plans.
 
 use campaign_tracker::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use campaign_tracker::db::{connect_pool, redact_url, run_migrations, DbConn};
@@ -71,6 +72,11 @@ enum Command {
         /// The new file to write.
         file: std::path::PathBuf,
     },
+    /// Print the plan of every query the list pages send (the shipment list in each order and
+    /// filter, receipts, ledgers, stock, audit log, airings, locations, the dashboard):
+    /// EXPLAIN QUERY PLAN on SQLite, the generic plan of the prepared statement on PostgreSQL,
+    /// after when the planner's statistics were gathered.
+    Explain,
 }
 
 #[derive(Args)]
@@ -189,6 +195,7 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Backup { file }) => backup(&cli.database_url, &file),
+        Some(Command::Explain) => explain(&cli.database_url),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -454,5 +461,19 @@ fn backup(database_url: &str, file: &std::path::Path) -> Result<(), String> {
         report.bytes as f64 / 1_000_000.0,
         report.elapsed.as_secs_f64()
     );
+    Ok(())
+}
+
+fn explain(database_url: &str) -> Result<(), String> {
+    let mut conn = open(database_url)?;
+    let backend = conn.backend();
+    let statistics = campaign_tracker::db::plans::statistics(&mut conn).map_err(|e| e.to_string())?;
+    let pages = campaign_tracker::db::plans::hot_pages(&mut conn).map_err(|e| e.to_string())?;
+    println!("plans of the list pages' queries on {} ({})", backend.name(), redact_url(database_url));
+    for line in statistics {
+        println!("  {line}");
+    }
+    println!();
+    print!("{}", campaign_tracker::db::plans::render(&pages));
     Ok(())
 }

@@ -1,9 +1,11 @@
-//! Database access for both backends: the connection enum, the pool, migrations and schema.
+//! Database access for both backends: the connection enum, the pool, migrations and schema, and
+//! the plans of the hot pages' queries.
 
 pub mod backup;
 pub mod bulk;
 pub mod collation;
 pub mod connection;
+pub mod plans;
 pub mod schema;
 
 pub use connection::{

@@ -33,6 +33,7 @@ mod invariant;
 mod keyset;
 mod lists;
 mod locations;
+mod plans;
 mod process;
 mod reference;
 mod regions;
