@@ -4,6 +4,10 @@
 //! A list's sort key is written into its links as text (`?after=…`, `?before=…`); each list
 //! says how its key reads and writes. `?last=1` is the far end (the oldest rows). A key that no
 //! longer matches a row still orders: the page starts at the nearest row after it.
+//!
+//! "After (k, id)" is written `k <= key AND (k < key OR id < id)`, not `k < key OR (k = key AND
+//! id < id)`: the same rows, but the first clause is a range both planners start the index walk
+//! at, where the OR alone had them walk from the top of the list to the key.
 
 /// Totals beyond this are shown as "more than 10,000": counting 400,000 rows to show 50 is
 /// the cost this avoids.
@@ -50,6 +54,9 @@ impl Seek {
 pub enum Total {
     Exact(i64),
     MoreThan(i64),
+    /// Not counted: only an unindexed read of every row could (a text search); the page itself
+    /// stops once it is full.
+    Uncounted,
 }
 
 impl Total {

@@ -284,7 +284,7 @@ impl Receipt {
         let q = if seek.backwards() {
             let q = match key {
                 Some((on, id)) => {
-                    q.filter(receipts::received_on.gt(on).or(receipts::received_on.eq(on).and(receipts::id.gt(id))))
+                    q.filter(receipts::received_on.ge(on).and(receipts::received_on.gt(on).or(receipts::id.gt(id))))
                 }
                 None => q,
             };
@@ -292,7 +292,7 @@ impl Receipt {
         } else {
             let q = match key {
                 Some((on, id)) => {
-                    q.filter(receipts::received_on.lt(on).or(receipts::received_on.eq(on).and(receipts::id.lt(id))))
+                    q.filter(receipts::received_on.le(on).and(receipts::received_on.lt(on).or(receipts::id.lt(id))))
                 }
                 None => q,
             };

@@ -5,7 +5,7 @@ use crate::db::schema::{attachments, locations, materials, shipment_events, ship
 use crate::db::DbConn;
 use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::now;
-pub use crate::models::shipment_query::{ShipmentFilter, ShipmentQuery, ShipmentSort};
+pub use crate::models::shipment_query::{Reach, ShipmentFilter, ShipmentQuery, ShipmentSort};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -266,7 +266,15 @@ impl Shipment {
         per_page: usize,
     ) -> QueryResult<Window<ShipmentRow>> {
         let places = filter.places(conn)?;
-        let total = Total::count(conn, filter.rows(&places).select(shipments::id))?;
+        // `LIKE '%…%'` has no index to count with: counting a text search read every shipment
+        // (140 ms at 419,000), where its page stops once full.
+        let total = if filter.text.is_some() {
+            Total::Uncounted
+        } else {
+            Total::count(conn, filter.rows(&places, Reach::PlaceIndexes).select(shipments::id))?
+        };
+        let shipments_ever: Option<i32> = shipments::table.select(diesel::dsl::max(shipments::id)).first(conn)?;
+        let reach = Reach::for_page(total, per_page + 1, i64::from(shipments_ever.unwrap_or(0)));
         let limit = per_page as i64 + 1;
         let back = seek.backwards();
         let key = match seek {
@@ -274,7 +282,7 @@ impl Shipment {
             Seek::First | Seek::Last => None,
         };
         // A key that does not read is the first page (or the last), never an error.
-        let q = filter.rows(&places);
+        let q = filter.rows(&places, reach);
         let q = match filter.sort {
             ShipmentSort::Newest | ShipmentSort::Oldest => {
                 let newest = filter.sort == ShipmentSort::Newest;
@@ -282,10 +290,10 @@ impl Shipment {
                 let descending = newest != back;
                 let q = match key.and_then(keyset::parse_timestamp_key) {
                     Some((at, id)) if descending => q.filter(
-                        shipments::updated_at.lt(at).or(shipments::updated_at.eq(at).and(shipments::id.lt(id))),
+                        shipments::updated_at.le(at).and(shipments::updated_at.lt(at).or(shipments::id.lt(id))),
                     ),
                     Some((at, id)) => q.filter(
-                        shipments::updated_at.gt(at).or(shipments::updated_at.eq(at).and(shipments::id.gt(id))),
+                        shipments::updated_at.ge(at).and(shipments::updated_at.gt(at).or(shipments::id.gt(id))),
                     ),
                     None => q,
                 };
@@ -311,10 +319,10 @@ impl Shipment {
                 // Status ascending, then newest id first.
                 let q = match key.and_then(keyset::parse_text_key) {
                     Some((status, id)) if !back => q.filter(
-                        shipments::status.gt(status.clone()).or(shipments::status.eq(status).and(shipments::id.lt(id))),
+                        shipments::status.ge(status.clone()).and(shipments::status.gt(status).or(shipments::id.lt(id))),
                     ),
                     Some((status, id)) => q.filter(
-                        shipments::status.lt(status.clone()).or(shipments::status.eq(status).and(shipments::id.gt(id))),
+                        shipments::status.le(status.clone()).and(shipments::status.lt(status).or(shipments::id.gt(id))),
                     ),
                     None => q,
                 };
@@ -372,6 +380,11 @@ impl Shipment {
             })
             .collect();
         let sort = filter.sort;
+        // An uncounted search whose first page holds every match has its count after all.
+        let total = match total {
+            Total::Uncounted if *seek == Seek::First && rows.len() <= per_page => Total::Exact(rows.len() as i64),
+            total => total,
+        };
         Ok(Window::from_rows(rows, per_page, seek, total, |r| match sort {
             ShipmentSort::Newest | ShipmentSort::Oldest => keyset::timestamp_key(r.shipment.updated_at, r.shipment.id),
             ShipmentSort::Reference => keyset::text_key(&r.shipment.reference, r.shipment.id),

@@ -404,6 +404,10 @@ pub fn material_ledger(
     let build = |side: Side| {
         let q = stock_movements::table.filter(stock_movements::material_id.eq(material_id)).into_boxed();
         match (side, places) {
+            // One place is `=`: PostgreSQL's generic plan for `= ANY($1)` cannot walk the
+            // (material, place, date) index in order and sorted the place's whole ledger.
+            (Side::From, Some([place])) => q.filter(stock_movements::from_location_id.eq(*place)),
+            (Side::To, Some([place])) => q.filter(stock_movements::to_location_id.eq(*place)),
             (Side::From, Some(places)) => q.filter(stock_movements::from_location_id.eq_any(places.to_vec())),
             (Side::To, Some(places)) => q.filter(stock_movements::to_location_id.eq_any(places.to_vec())),
             _ => q,
@@ -421,6 +425,7 @@ pub fn material_ledger(
                     let both = build(Side::From).filter(stock_movements::to_location_id.eq_any(places.to_vec()));
                     let both = match Total::count(conn, both.select(stock_movements::id))? {
                         Total::Exact(n) | Total::MoreThan(n) => n,
+                        Total::Uncounted => 0,
                     };
                     Total::from_capped(out + into - both)
                 }
@@ -440,8 +445,8 @@ pub fn material_ledger(
             let q = match key {
                 Some((on, id)) => q.filter(
                     stock_movements::effective_on
-                        .gt(on)
-                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.gt(id))),
+                        .ge(on)
+                        .and(stock_movements::effective_on.gt(on).or(stock_movements::id.gt(id))),
                 ),
                 None => q,
             };
@@ -450,8 +455,8 @@ pub fn material_ledger(
             let q = match key {
                 Some((on, id)) => q.filter(
                     stock_movements::effective_on
-                        .lt(on)
-                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.lt(id))),
+                        .le(on)
+                        .and(stock_movements::effective_on.lt(on).or(stock_movements::id.lt(id))),
                 ),
                 None => q,
             };
@@ -486,14 +491,14 @@ pub fn material_ledger(
             let q = if up_to {
                 q.filter(
                     stock_movements::effective_on
-                        .lt(on)
-                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.le(id))),
+                        .le(on)
+                        .and(stock_movements::effective_on.lt(on).or(stock_movements::id.le(id))),
                 )
             } else {
                 q.filter(
                     stock_movements::effective_on
-                        .gt(on)
-                        .or(stock_movements::effective_on.eq(on).and(stock_movements::id.gt(id))),
+                        .ge(on)
+                        .and(stock_movements::effective_on.gt(on).or(stock_movements::id.gt(id))),
                 )
             };
             total += q

@@ -301,6 +301,7 @@ pub fn keyset_nav<T>(ctx: &PageContext, base_query: &str, window: &crate::models
     let total = match window.total {
         Total::Exact(n) => crate::i18n::tr_arg(ctx.lang, "list.total", &number(ctx.lang, n)),
         Total::MoreThan(n) => crate::i18n::tr_arg(ctx.lang, "list.total_more", &number(ctx.lang, n)),
+        Total::Uncounted => ctx.t("list.total_uncounted"),
     };
     html! {
         nav.pagination aria-label=(ctx.t("list.pages")) {

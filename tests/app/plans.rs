@@ -50,6 +50,17 @@ async fn hot_queries_use_their_indexes(backend: Backend) {
     ] {
         assert!(labels.contains(&expected), "no page {expected:?} among {labels:?}");
     }
+    // Shipments to schools are many: that page walks the sort index, checking each shipment's
+    // destination against the list of schools, and never sorts.
+    let schools = pages.iter().find(|p| p.page == "shipments to a type of place").expect("a page to a type of place");
+    assert!(
+        schools
+            .statements
+            .iter()
+            .any(|s| s.sql.contains("+shipments.destination_id IN (") && s.sql.contains("ORDER BY")),
+        "the page to a type of place did not walk its sort index: {:?}",
+        schools.statements.iter().map(|s| &s.sql).collect::<Vec<_>>()
+    );
     let sent: usize = pages.iter().map(|p| p.statements.len()).sum();
     assert!(sent > 100, "the pages sent {sent} statements");
 
@@ -128,6 +139,14 @@ fn stops_at_limit(sql: &str) -> bool {
     upper.contains(" LIMIT ") && ![" WHERE ", " GROUP BY ", " DISTINCT "].iter().any(|k| upper.contains(k))
 }
 
+/// A shipment page that gathers its rows through the destination index and sorts them: the
+/// list goes that way only when its capped count found so few matches that sorting them reads
+/// fewer rows than walking the sort index would (`Reach::for_page`); with many it walks, which
+/// the test checks on the page to a type of place.
+fn gathers_few(sql: &str) -> bool {
+    sql.contains("shipments.destination_id IN (") && !sql.contains("+shipments.destination_id IN (")
+}
+
 /// SQLite: `SCAN t` without an index reads the whole table; a temporary B-tree for ORDER BY
 /// gathers every matching row to sort them.
 fn sqlite_faults(statement: &Statement, tables: &BTreeMap<String, &'static str>) -> Vec<String> {
@@ -143,7 +162,7 @@ fn sqlite_faults(statement: &Statement, tables: &BTreeMap<String, &'static str>)
                 faults.push(format!("reads {table} whole: {line}"));
             }
         }
-        if keyset && line.contains("TEMP B-TREE") && line.contains("ORDER BY") {
+        if keyset && line.contains("TEMP B-TREE") && line.contains("ORDER BY") && !gathers_few(&statement.sql) {
             faults.push(format!("sorts a keyset page: {line}"));
         }
     }
@@ -163,7 +182,10 @@ fn postgres_faults(statement: &Statement, tables: &BTreeMap<String, &'static str
                 faults.push(format!("reads {table} whole: {node}"));
             }
         }
-        if keyset && (node.starts_with("Sort  (") || node.starts_with("Incremental Sort  (")) {
+        if keyset
+            && (node.starts_with("Sort  (") || node.starts_with("Incremental Sort  ("))
+            && !gathers_few(&statement.sql)
+        {
             faults.push(format!("sorts a keyset page: {node}"));
         }
     }
