@@ -8,7 +8,10 @@
 //! 3. for each page: the first request alone ("cold"), then one client for up to BENCH_REQUESTS
 //!    requests or BENCH_SECONDS, then sixteen clients (BENCH_CLIENTS) for BENCH_SECONDS while a
 //!    seventeenth asks `/healthz` every 50 ms: p50 / p95 / p99, requests a second, and `/healthz`'s
-//!    p99 under that load. A non-200 answer is counted as an error.
+//!    p99 under that load. A non-200 answer is counted as an error;
+//! 4. last, the dashboard at sixteen clients while a logistics clerk saves and dispatches a
+//!    one-poster shipment every 100 ms through the real form, each write changing the figures
+//!    the dashboard keeps (it adds those shipments to the data).
 //!
 //! ```sh
 //! TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench pages
@@ -22,7 +25,7 @@
 mod common;
 
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
-use common::{env_or, percentile, sign_in_manager, thousands, DropDatabase};
+use common::{csrf, env_or, option_value, percentile, sign_in_manager, sign_in_with, thousands, DropDatabase};
 use diesel::RunQueryDsl;
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -94,6 +97,7 @@ fn pages(conn: &mut DbConn) -> Vec<(String, String)> {
         p("material ledger", format!("/stock/materials/{poster}")),
         p("material ledger at a depot", format!("/stock/materials/{poster}?location={ccs}")),
         p("material ledger, last page", format!("/stock/materials/{poster}?last=1")),
+        p("material ledger at a distribution point", format!("/stock/materials/{poster}?location={point}")),
         p("shipments", "/shipments".into()),
         p("shipments delivered, last page", format!("/shipments?status=delivered&page={last_page}&last=1")),
         p(
@@ -102,6 +106,7 @@ fn pages(conn: &mut DbConn) -> Vec<(String, String)> {
         ),
         p("shipments by text", "/shipments?q=escuela".into()),
         p("shipments to distribution points", "/shipments?dest=points".into()),
+        p("shipments to a type of place", format!("/shipments?type={school}")),
         p("shipments by reference", "/shipments?sort=reference".into()),
         p("shipment", format!("/shipments/{shipment}")),
         p("waybill", format!("/shipments/{shipment}/waybill")),
@@ -278,6 +283,65 @@ async fn concurrent(
     (all, health)
 }
 
+/// The dashboard read by `clients` while a logistics clerk saves and dispatches a one-poster
+/// shipment every 100 ms through the real form: each write changes the figures the dashboard
+/// keeps between writes. Gives the readers, `/healthz` meanwhile and the writes (their
+/// latencies; errors are refused posts).
+async fn dashboard_under_writes(
+    base: &str,
+    reader: &reqwest::Client,
+    clients: usize,
+    limit: Duration,
+) -> (Run, Run, Run) {
+    let writer = sign_in_with(reqwest::Client::builder(), base, "logistics", "demo-logistics-pass").await;
+    let page = |path: String| {
+        let writer = writer.clone();
+        async move { writer.get(path).send().await.expect("page").text().await.expect("body") }
+    };
+    let form = page(format!("{base}/shipments/new?key=bench-writer-form")).await;
+    let token = csrf(&form);
+    let (material, depot, destination) =
+        (option_value(&form, "POSTER"), option_value(&form, "DEP-CCS"), option_value(&form, "Hospital"));
+    assert!(!material.is_empty() && !depot.is_empty() && !destination.is_empty(), "the shipment form's options");
+    let started = Instant::now();
+    let url = format!("{base}/shipments/new");
+    let writes = tokio::spawn(async move {
+        let mut run = Run::default();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut n = 0u64;
+        while started.elapsed() < limit {
+            tick.tick().await;
+            n += 1;
+            let key = format!("bench-writer-{}-{n}", std::process::id());
+            let sent = Instant::now();
+            let response = writer
+                .post(&url)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("submission_key", key.as_str()),
+                    ("origin_id", depot.as_str()),
+                    ("destination_id", destination.as_str()),
+                    ("carrier", "bench"),
+                    ("line_material_0", material.as_str()),
+                    ("line_quantity_0", "1"),
+                    ("action", "dispatch"),
+                    ("confirm", "duplicate"),
+                ])
+                .send()
+                .await;
+            match response {
+                Ok(r) if r.status().as_u16() == 303 => run.samples.push(sent.elapsed().as_secs_f64() * 1000.0),
+                _ => run.errors += 1,
+            }
+        }
+        run.seconds = started.elapsed().as_secs_f64();
+        run
+    });
+    let (many, health) = concurrent(reader, base, &format!("{base}/dashboard"), false, clients, limit).await;
+    let written = writes.await.expect("writer task");
+    (many, health, written)
+}
+
 struct Figures {
     label: &'static str,
     healthz_one: Run,
@@ -333,6 +397,28 @@ async fn bench(label: &'static str, database_url: &str, analyze: bool) -> Figure
             health.p(0.99),
         );
         figures.push(PageFigures { label: page, cold, one, many, healthz_under_load: health });
+    }
+    const UNDER_WRITES: &str = "dashboard while one writer dispatches 10/s";
+    if only.is_empty() || UNDER_WRITES.contains(&only) {
+        let (many, health, written) = dashboard_under_writes(&base, &client, clients, limit).await;
+        println!(
+            "  {UNDER_WRITES:<40} {clients}: p50 {:>7.1} p95 {:>7.1} p99 {:>7.1} ms {:>7.1}/s{} | {:.1} dispatches/s ({} refused) | healthz p99 {:>6.1} ms",
+            many.p(0.5),
+            many.p(0.95),
+            many.p(0.99),
+            many.rate(),
+            if many.errors > 0 { format!(" ({} errors)", many.errors) } else { String::new() },
+            written.samples.len() as f64 / written.seconds,
+            written.errors,
+            health.p(0.99),
+        );
+        figures.push(PageFigures {
+            label: format!("{UNDER_WRITES} ({:.1} written/s)", written.samples.len() as f64 / written.seconds),
+            cold: f64::NAN,
+            one: Run::default(),
+            many,
+            healthz_under_load: health,
+        });
     }
     drop(server);
     Figures { label, healthz_one, healthz_many, pages: figures }
