@@ -1,6 +1,6 @@
 //! The campaign report: what a ministry sends its partners, computed for a date range.
 
-use crate::db::schema::{airings, daily_flows, location_types, locations, regions, shipment_lines, shipments};
+use crate::db::schema::{airings, daily_flows, location_types, locations, regions};
 use crate::db::DbConn;
 use crate::models::material::Material;
 use crate::reports::coverage::DashboardQuery;
@@ -67,41 +67,23 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
     let types: Vec<(i32, String, String, String)> = location_types::table
         .select((location_types::id, location_types::code, location_types::name_en, location_types::name_es))
         .load(conn)?;
-    // Places reached: distinct destinations of deliveries in the range, per material and type.
-    let mut places_query = shipments::table
-        .inner_join(shipment_lines::table)
-        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
-        .filter(shipments::status.eq("delivered"))
-        .filter(shipments::delivered_on.between(q.from, q.to))
-        .filter(locations::is_depot.eq(false))
-        .filter(shipment_lines::quantity_received.gt(0))
-        .filter(shipment_lines::material_id.eq_any(&ids))
-        .group_by((shipment_lines::material_id, locations::location_type_id))
-        .select((
-            shipment_lines::material_id,
-            locations::location_type_id,
-            diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT shipments.destination_id)"),
-        ))
-        .into_boxed();
-    if let Some(regions) = &scope {
-        places_query = places_query.filter(locations::region_id.eq_any(regions.clone()));
+    // Places reached, per material and type; abroad, per material (abroad is not a region).
+    let non_depot_in_scope = match &scope {
+        Some(regions) => format!("locations.is_depot = FALSE AND locations.region_id IN ({})", id_list(regions)),
+        None => "locations.is_depot = FALSE".to_string(),
+    };
+    let places: Vec<(i32, i32, i64)> = places_reached(conn, &ids, q.from, q.to, &non_depot_in_scope)?;
+    let mut places_abroad: Vec<(i32, i64)> = Vec::new();
+    if !abroad.is_empty() {
+        for (material, _, n) in
+            places_reached(conn, &ids, q.from, q.to, &format!("locations.region_id IN ({})", id_list(&abroad)))?
+        {
+            match places_abroad.iter_mut().find(|(m, _)| *m == material) {
+                Some(entry) => entry.1 += n,
+                None => places_abroad.push((material, n)),
+            }
+        }
     }
-    let places: Vec<(i32, i32, i64)> = places_query.load(conn)?;
-    // Places reached abroad, per material: a count of their own, since abroad is not a region.
-    let places_abroad: Vec<(i32, i64)> = shipments::table
-        .inner_join(shipment_lines::table)
-        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
-        .filter(shipments::status.eq("delivered"))
-        .filter(shipments::delivered_on.between(q.from, q.to))
-        .filter(shipment_lines::quantity_received.gt(0))
-        .filter(shipment_lines::material_id.eq_any(&ids))
-        .filter(locations::region_id.eq_any(&abroad))
-        .group_by(shipment_lines::material_id)
-        .select((
-            shipment_lines::material_id,
-            diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(DISTINCT shipments.destination_id)"),
-        ))
-        .load(conn)?;
     type Aired = (i32, i32, i32, Option<i32>, Option<String>);
     let mut aired_query = airings::table
         .inner_join(locations::table)
@@ -191,4 +173,56 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
         });
     }
     Ok(CampaignReport { materials: out })
+}
+
+/// Whole numbers read from the database, as an SQL list.
+fn id_list(ids: &[i32]) -> String {
+    ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[derive(QueryableByName)]
+struct Reached {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    material_id: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    location_type_id: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    places: i64,
+}
+
+/// Places (those `places` selects, an SQL condition on `locations`) that a delivery of each
+/// material reached between `from` and `to`, per material and type: a delivery is a `delivery`
+/// movement into the place that was not reversed. One probe of the (place, material, date)
+/// index per place and material — a few thousand — where counting the distinct destinations
+/// of every delivered shipment in the range read all of them (1.2 s at 419,000 shipments).
+fn places_reached(
+    conn: &mut DbConn,
+    materials: &[i32],
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    places: &str,
+) -> QueryResult<Vec<(i32, i32, i64)>> {
+    if materials.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Dates and ids are written into the SQL: both are values of ours, never the request's text.
+    let sql = format!(
+        "SELECT materials.id AS material_id, locations.location_type_id AS location_type_id, \
+         CAST(COUNT(*) AS BIGINT) AS places \
+         FROM locations CROSS JOIN materials \
+         WHERE materials.id IN ({materials}) AND {places} AND EXISTS ( \
+           SELECT 1 FROM stock_movements m WHERE m.to_location_id = locations.id \
+           AND m.material_id = materials.id AND m.effective_on >= '{from}' AND m.effective_on <= '{to}' \
+           AND m.kind = 'delivery' AND m.reverses_id IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM stock_movements r WHERE r.reverses_id = m.id)) \
+         GROUP BY materials.id, locations.location_type_id",
+        materials = id_list(materials),
+        from = from.format("%Y-%m-%d"),
+        to = to.format("%Y-%m-%d"),
+    );
+    Ok(diesel::sql_query(sql)
+        .load::<Reached>(conn)?
+        .into_iter()
+        .map(|r| (r.material_id, r.location_type_id, r.places))
+        .collect())
 }

@@ -7,6 +7,7 @@ both_backends!(
     dashboard_numbers_match_the_ledger,
     summary_table_equals_the_ledger,
     report_writes_the_campaign,
+    report_places_reached_are_the_delivered_shipments_places,
     gaps_overdue_and_what_lies_outside_the_range,
     values_that_cannot_be_used_are_refused_beside_their_fields,
 );
@@ -356,4 +357,95 @@ async fn values_that_cannot_be_used_are_refused_beside_their_fields(backend: Bac
     let es = app.get_with(&client, "/dashboard?days=400", &[("Accept-Language", "es")]).await;
     es.assert_status(422);
     assert_eq!(es.field_error("days").as_deref(), Some("Los días en tránsito son un número entero de 1 a 365: 400"));
+}
+
+/// "Places reached" in the report (read from the ledger's deliveries into each place) are the
+/// distinct non-depot destinations of the shipments delivered in the range with something
+/// received, counted here from the shipments themselves — after a delivery was reversed, for
+/// everyone and for a reader limited to that shipment's region; abroad apart.
+async fn report_places_reached_are_the_delivered_shipments_places(backend: Backend) {
+    use campaign_tracker::domain::RegionScope;
+    use campaign_tracker::reports::coverage::DashboardQuery;
+    use std::collections::BTreeMap;
+    let app = spawn_demo_app(backend).await;
+    load_history(&app).await;
+    let mut conn = app.conn();
+    // The latest delivery to a place that received nothing else of that material in the range:
+    // reversing it takes the place off that material's count.
+    let reversed = app.scalar(&format!(
+        "SELECT MAX(s.id) FROM shipments s JOIN locations l ON l.id = s.destination_id \
+         JOIN shipment_lines sl ON sl.shipment_id = s.id \
+         WHERE s.status = 'delivered' AND l.is_depot = FALSE AND sl.quantity_received > 0 \
+         AND (SELECT COUNT(*) FROM shipments o JOIN shipment_lines ol ON ol.shipment_id = o.id \
+              WHERE o.destination_id = s.destination_id AND o.status = 'delivered' \
+              AND ol.material_id = sl.material_id AND ol.quantity_received > 0 \
+              AND o.delivered_on BETWEEN '{FROM}' AND '{TO}') = 1 \
+         AND s.delivered_on BETWEEN '{FROM}' AND '{TO}'"
+    ));
+    let region = app.scalar(&format!(
+        "SELECT l.region_id FROM shipments s JOIN locations l ON l.id = s.destination_id WHERE s.id = {reversed}"
+    ));
+    let count_places = |conn: &mut campaign_tracker::db::DbConn, extra: &str| -> BTreeMap<String, i64> {
+        string_numbers(
+            conn,
+            &format!(
+                "SELECT m.code || ' ' || t.code AS s, CAST(COUNT(DISTINCT s.destination_id) AS BIGINT) AS n \
+                 FROM shipments s JOIN shipment_lines sl ON sl.shipment_id = s.id \
+                 JOIN materials m ON m.id = sl.material_id \
+                 JOIN locations l ON l.id = s.destination_id JOIN location_types t ON t.id = l.location_type_id \
+                 JOIN regions r ON r.id = l.region_id \
+                 WHERE s.status = 'delivered' AND s.delivered_on BETWEEN '{FROM}' AND '{TO}' \
+                 AND sl.quantity_received > 0 {extra} GROUP BY m.code, t.code"
+            ),
+        )
+        .into_iter()
+        .collect()
+    };
+    let before = count_places(&mut conn, "AND l.is_depot = FALSE");
+    let access = campaign_tracker::stock::Access { user_id: None, regions: None };
+    let actor = campaign_tracker::models::audit::Actor::cli();
+    diesel::Connection::transaction(&mut *conn, |c| {
+        campaign_tracker::stock::shipments::reverse_delivery(c, &access, &actor, reversed as i32, "wrong place")
+    })
+    .expect("reverse the delivery");
+    let campaign_id = app.scalar("SELECT MIN(id) FROM campaigns") as i32;
+    let material_id = app.scalar("SELECT MIN(id) FROM materials") as i32;
+    let from = chrono::NaiveDate::parse_from_str(FROM, "%Y-%m-%d").expect("date");
+    let to = chrono::NaiveDate::parse_from_str(TO, "%Y-%m-%d").expect("date");
+    for (scope, extra) in [
+        (RegionScope::of(&[]), String::new()),
+        (RegionScope::of(&[region as i32]), format!("AND l.region_id = {region}")),
+    ] {
+        let q = DashboardQuery { scope, campaign_id, from, to, material_id, transit_days: 30 };
+        let report = campaign_tracker::reports::campaign::report(&mut conn, &q).expect("report");
+        let mut reported: BTreeMap<String, i64> = BTreeMap::new();
+        let mut abroad: BTreeMap<String, i64> = BTreeMap::new();
+        for m in &report.materials {
+            for line in m.by_type.iter().filter(|l| l.places > 0) {
+                reported.insert(format!("{} {}", m.material.code, line.code), line.places);
+            }
+            if m.abroad_places > 0 {
+                abroad.insert(m.material.code.clone(), m.abroad_places);
+            }
+        }
+        // Per type: the points reached (abroad's too); abroad apart: every place there.
+        let expected = count_places(&mut conn, &format!("AND l.is_depot = FALSE {extra}"));
+        assert!(!expected.is_empty(), "no places reached at all: the comparison would be empty");
+        assert_eq!(reported, expected, "places reached per material and type ({extra:?})");
+        if extra.is_empty() {
+            let expected_abroad: BTreeMap<String, i64> = count_places(&mut conn, "AND r.is_abroad = TRUE")
+                .into_iter()
+                .fold(BTreeMap::new(), |mut per, (key, n)| {
+                    *per.entry(key.split(' ').next().unwrap_or_default().to_string()).or_insert(0) += n;
+                    per
+                });
+            assert!(!expected_abroad.is_empty(), "nothing reached abroad: the comparison would be empty");
+            assert_eq!(abroad, expected_abroad, "places reached abroad per material");
+        }
+    }
+    assert_ne!(
+        before,
+        count_places(&mut conn, "AND l.is_depot = FALSE"),
+        "the reversed delivery took a place off a count"
+    );
 }
