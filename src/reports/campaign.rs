@@ -192,7 +192,9 @@ struct Reached {
 
 /// Places (those `places` selects, an SQL condition on `locations`) that a delivery of each
 /// material reached between `from` and `to`, per material and type: a delivery is a `delivery`
-/// movement into the place that was not reversed. One probe of the (place, material, date)
+/// movement into the place that was not reversed (a reversal moves the stock back out of the
+/// place, and is never reversed itself). In transit is no place a shipment goes to
+/// (every dispatch moves stock into it: probing it read half the ledger). One probe of the (place, material, date)
 /// index per place and material — a few thousand — where counting the distinct destinations
 /// of every delivered shipment in the range read all of them (1.2 s at 419,000 shipments).
 fn places_reached(
@@ -206,15 +208,17 @@ fn places_reached(
         return Ok(Vec::new());
     }
     // Dates and ids are written into the SQL: both are values of ours, never the request's text.
+    // `OFFSET 0` keeps PostgreSQL from turning the EXISTS into a join over every delivery in the
+    // range (350 ms); as a probe per place and material it takes 13 ms.
     let sql = format!(
         "SELECT materials.id AS material_id, locations.location_type_id AS location_type_id, \
          CAST(COUNT(*) AS BIGINT) AS places \
          FROM locations CROSS JOIN materials \
-         WHERE materials.id IN ({materials}) AND {places} AND EXISTS ( \
+         WHERE materials.id IN ({materials}) AND {places} AND locations.code <> 'TRANSIT' AND EXISTS ( \
            SELECT 1 FROM stock_movements m WHERE m.to_location_id = locations.id \
            AND m.material_id = materials.id AND m.effective_on >= '{from}' AND m.effective_on <= '{to}' \
-           AND m.kind = 'delivery' AND m.reverses_id IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM stock_movements r WHERE r.reverses_id = m.id)) \
+           AND m.kind = 'delivery' \
+           AND NOT EXISTS (SELECT 1 FROM stock_movements r WHERE r.reverses_id = m.id) LIMIT 1 OFFSET 0) \
          GROUP BY materials.id, locations.location_type_id",
         materials = id_list(materials),
         from = from.format("%Y-%m-%d"),
