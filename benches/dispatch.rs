@@ -9,7 +9,7 @@ mod common;
 use campaign_tracker::config::Config;
 use campaign_tracker::db::{connect_pool, run_migrations};
 use campaign_tracker::startup::Application;
-use common::{csrf, option_value, sign_in_with};
+use common::{csrf, dispatch_form, option_value, sign_in_with};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 64;
@@ -176,22 +176,8 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
         let (material, depot, destination) = (material.clone(), depot.clone(), destination.clone());
         async move {
             let key = format!("bench-{run_id:08}-{n:010}");
-            let response = c
-                .post(url)
-                .form(&[
-                    ("csrf_token", token.as_str()),
-                    ("submission_key", key.as_str()),
-                    ("origin_id", depot.as_str()),
-                    ("destination_id", destination.as_str()),
-                    ("carrier", "bench"),
-                    ("line_material_0", material.as_str()),
-                    ("line_quantity_0", "1"),
-                    ("action", "dispatch"),
-                    // The same shipment over and over, on purpose.
-                    ("confirm", "duplicate"),
-                ])
-                .send()
-                .await;
+            let response =
+                c.post(url).form(&dispatch_form(&token, &key, &depot, &destination, &material, "1")).send().await;
             match response {
                 Ok(r) if r.status().as_u16() == 303 => Ok(()),
                 Ok(r) => Err(r.status().as_u16()),

@@ -25,7 +25,9 @@
 mod common;
 
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
-use common::{csrf, env_or, option_value, percentile, sign_in_manager, sign_in_with, thousands, DropDatabase};
+use common::{
+    csrf, dispatch_form, env_or, option_value, percentile, sign_in_manager, sign_in_with, thousands, DropDatabase,
+};
 use diesel::RunQueryDsl;
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -314,21 +316,8 @@ async fn dashboard_under_writes(
             n += 1;
             let key = format!("bench-writer-{}-{n}", std::process::id());
             let sent = Instant::now();
-            let response = writer
-                .post(&url)
-                .form(&[
-                    ("csrf_token", token.as_str()),
-                    ("submission_key", key.as_str()),
-                    ("origin_id", depot.as_str()),
-                    ("destination_id", destination.as_str()),
-                    ("carrier", "bench"),
-                    ("line_material_0", material.as_str()),
-                    ("line_quantity_0", "1"),
-                    ("action", "dispatch"),
-                    ("confirm", "duplicate"),
-                ])
-                .send()
-                .await;
+            let response =
+                writer.post(&url).form(&dispatch_form(&token, &key, &depot, &destination, &material, "1")).send().await;
             match response {
                 Ok(r) if r.status().as_u16() == 303 => run.samples.push(sent.elapsed().as_secs_f64() * 1000.0),
                 _ => run.errors += 1,

@@ -106,3 +106,27 @@ impl Drop for DropDatabase {
         }
     }
 }
+
+/// The "save and dispatch" form of a one-line shipment, as a browser posts it: `quantity` of
+/// `material` from `depot` to `destination`, confirming it repeats an earlier one.
+pub fn dispatch_form<'a>(
+    token: &'a str,
+    key: &'a str,
+    depot: &'a str,
+    destination: &'a str,
+    material: &'a str,
+    quantity: &'a str,
+) -> [(&'static str, &'a str); 9] {
+    [
+        ("csrf_token", token),
+        ("submission_key", key),
+        ("origin_id", depot),
+        ("destination_id", destination),
+        ("carrier", "bench"),
+        ("line_material_0", material),
+        ("line_quantity_0", quantity),
+        ("action", "dispatch"),
+        // The same shipment over and over, on purpose.
+        ("confirm", "duplicate"),
+    ]
+}

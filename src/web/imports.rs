@@ -213,36 +213,24 @@ async fn commit(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
         })
         .await
         .ok_or_else(|| AppError::Invalid("the import thread stopped".into()))??;
-    match outcome {
+    let (report, refusal) = match outcome {
         Ok(Committed::Done { .. }) => {
-            Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.committed", None))
+            return Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.committed", None))
         }
-        Ok(Committed::Problems(report)) => {
-            let (record, _, _) = load(&ctx, id).await?;
-            Ok(unprocessable(views::imports::import(
-                &ctx.page,
-                &record,
-                kind,
-                origin.as_ref(),
-                &report,
-                None,
-                owner(&ctx, &record),
-            )))
-        }
-        Err(invalid) => {
-            let report = service::stored_report(&record);
-            let (record, _, _) = load(&ctx, id).await.unwrap_or((record, kind, None));
-            Ok(unprocessable(views::imports::import(
-                &ctx.page,
-                &record,
-                kind,
-                origin.as_ref(),
-                &report,
-                Some(&invalid),
-                owner(&ctx, &record),
-            )))
-        }
-    }
+        Ok(Committed::Problems(report)) => (report, None),
+        Err(invalid) => (service::stored_report(&record), Some(invalid)),
+    };
+    let (record, _, _) = load(&ctx, id).await.unwrap_or((record, kind, None));
+    let owner = owner(&ctx, &record);
+    Ok(unprocessable(views::imports::import(
+        &ctx.page,
+        &record,
+        kind,
+        origin.as_ref(),
+        &report,
+        refusal.as_ref(),
+        owner,
+    )))
 }
 
 async fn discard(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<HttpResponse, AppError> {
