@@ -6,13 +6,17 @@
 //! - `error`     `AppError`, the one error type handlers return
 //! - `db`        both backends (MultiConnection), pool, pragmas, migrations, schema, query plans
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
-//! - `models`    one module per table: rows and their queries
+//! - `models`    one module per table: rows and their queries, and the lists' query types
+//! - `ledger`    the one gate for every quantity change: movements, balances, daily flows
+//! - `stock`     the operations that move stock (receipts, shipments, adjustments) and their checks
+//! - `reports`   dashboard coverage, stock and the campaign report, from the summaries
+//! - `exchange`  CSV/XLSX exports and imports, shared by the pages and the command line
 //! - `accounts`  argon2id password hashing and account creation
 //! - `demo`      the reference campaign of 2005–2006 as demo data
 //! - `tokens`    random tokens and their SHA-256
 //! - `i18n`      the translation catalogue (`locales/app.yml`) and number formatting
 //! - `web`       routes per area, request context, forms, CSRF, security headers, error pages
-//! - `views`     maud pages and components
+//! - `views`     maud pages and components, given a page context, never the request
 
 rust_i18n::i18n!("locales", fallback = "en");
 
