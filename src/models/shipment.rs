@@ -273,8 +273,12 @@ impl Shipment {
         } else {
             Total::count(conn, filter.rows(&places, Reach::PlaceIndexes).select(shipments::id))?
         };
-        let shipments_ever: Option<i32> = shipments::table.select(diesel::dsl::max(shipments::id)).first(conn)?;
-        let reach = Reach::for_page(total, per_page + 1, i64::from(shipments_ever.unwrap_or(0)));
+        let reach = if places.names_places() {
+            let shipments_ever: Option<i32> = shipments::table.select(diesel::dsl::max(shipments::id)).first(conn)?;
+            Reach::for_page(total, per_page + 1, i64::from(shipments_ever.unwrap_or(0)))
+        } else {
+            Reach::PlaceIndexes
+        };
         let limit = per_page as i64 + 1;
         let back = seek.backwards();
         let key = match seek {

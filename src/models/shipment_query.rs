@@ -195,6 +195,13 @@ pub struct PlaceLists {
     regional: Option<Vec<i32>>,
 }
 
+impl PlaceLists {
+    /// The filter names places by list, so how a page reaches its rows is a choice.
+    pub fn names_places(&self) -> bool {
+        self.destinations.is_some() || self.regional.is_some()
+    }
+}
+
 impl ShipmentFilter {
     /// The shipments this filter lets through: one query over `shipments` alone, which the
     /// list orders and pages and the export reads in chunks.
