@@ -371,7 +371,15 @@ fn insert_movement(
             stock_movements::recorded_at.eq(now()),
         ))
         .returning(stock_movements::id)
-        .get_result(conn)?;
+        .get_result(conn)
+        .map_err(|e| {
+            // Two reversals of one movement raced past the check: UNIQUE (reverses_id) kept one.
+            if reverses.is_some() && crate::models::is_unique_violation(&e) {
+                LedgerError::AlreadyReversed
+            } else {
+                LedgerError::Database(e)
+            }
+        })?;
     Ok(id)
 }
 

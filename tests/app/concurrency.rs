@@ -10,6 +10,7 @@ both_backends!(
     concurrent_create_and_dispatch,
     double_submission,
     concurrent_work_in_opposite_orders,
+    concurrent_reversals_of_one_record,
 );
 
 const RACERS: usize = 64;
@@ -363,5 +364,43 @@ async fn concurrent_work_in_opposite_orders(backend: Backend) {
         (by_status(depot, "dispatched"), by_status(depot, "cancelled"), by_status(other, "delivered")),
         (before.0 + 32, before.1 + 16, before.2 + 16)
     );
+    assert!(campaign_tracker::ledger::mismatched_balances(&mut app.conn()).expect("query").is_empty());
+}
+
+/// Several people reverse the same adjustment or receipt at the same moment (two tabs, a
+/// colleague): one reversal is recorded and the others are told it was already reversed, never
+/// a 500, even when both passed the "not yet reversed" check before either wrote.
+async fn concurrent_reversals_of_one_record(backend: Backend) {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let app = spawn_demo_app(backend).await;
+    let admin = app.browser(ADMIN.0, ADMIN.1).await;
+    let depot = app.location_id("DEP-CAR");
+    let poster = app.material_id("POSTER");
+    stock_up(&app, &admin, poster, depot, 10_000).await;
+    let mut records = Vec::new();
+    for _ in 0..6 {
+        let page = adjust(&app, &admin, depot, poster, "damage", 7, "wet").await;
+        records.push(page.assert_see_other());
+        records.push(format!("/receipts/{}", receipt_ok(&app, &admin, poster, depot, 11).await));
+    }
+    let clients = browsers(&app, 6).await;
+    for record in &records {
+        let path = format!("{record}/reverse");
+        let pages: Vec<Page> = join_all(clients.iter().map(|b| reverse(&app, b, &path, "entered twice"))).await;
+        let won = pages.iter().filter(|p| p.status == 303).count();
+        assert_eq!(
+            won,
+            1,
+            "{path}: one reversal wins, statuses {:?}",
+            pages.iter().map(|p| p.status).collect::<Vec<_>>()
+        );
+        for page in pages.iter().filter(|p| p.status != 303) {
+            let message = assert_refused(page, &path);
+            assert!(message.contains("already"), "{path}: refused as already reversed, got {message}");
+        }
+    }
+    let reversals =
+        app.scalar("SELECT COUNT(*) FROM stock_movements WHERE reverses_id IS NOT NULL AND reason = 'entered twice'");
+    assert_eq!(reversals, records.len() as i64, "one reversal movement per record");
     assert!(campaign_tracker::ledger::mismatched_balances(&mut app.conn()).expect("query").is_empty());
 }
