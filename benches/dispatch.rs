@@ -1,7 +1,8 @@
 //! Dispatch throughput: 64 concurrent signed-in clients each create-and-dispatch shipments of
 //! one poster from a well-stocked depot, next to the same server's /healthz as the ceiling.
 //! Prints requests/s, p50 and p99 for SQLite and, when BENCH_DATABASE_URL (or
-//! TEST_DATABASE_URL) is set, PostgreSQL.
+//! TEST_DATABASE_URL) is set, PostgreSQL; beside them the rate of bare durable commits on the
+//! same database (the floor a write cannot go under) and the statements each dispatch sends.
 //!
 //!     cargo bench --bench dispatch            # BENCH_SECONDS=10 by default
 
@@ -13,6 +14,44 @@ use common::{csrf, dispatch_form, option_value, sign_in_with};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 64;
+
+/// Statements sent by every connection of this process, counted through diesel's instrumentation.
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+struct CountStatements;
+
+impl diesel::connection::Instrumentation for CountStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+fn count_statements() -> Option<Box<dyn diesel::connection::Instrumentation>> {
+    Some(Box::new(CountStatements))
+}
+
+/// Bare durable commits a second on this database, one connection with the application's
+/// settings: `BEGIN IMMEDIATE; INSERT one row; COMMIT` (a plain transaction on PostgreSQL).
+fn bare_commits(database_url: &str, seconds: f64) -> f64 {
+    use diesel::connection::SimpleConnection;
+    let mut conn = campaign_tracker::db::connection::establish(database_url).expect("connection");
+    let begin = match conn {
+        campaign_tracker::db::DbConn::Sqlite(_) => "BEGIN IMMEDIATE",
+        campaign_tracker::db::DbConn::Postgresql(_) => "BEGIN",
+    };
+    conn.batch_execute("CREATE TABLE IF NOT EXISTS bench_commits (n INTEGER NOT NULL)").expect("table");
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        conn.batch_execute(&format!("{begin}; INSERT INTO bench_commits (n) VALUES ({n}); COMMIT")).expect("commit");
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    conn.batch_execute("DROP TABLE bench_commits").expect("drop");
+    rate
+}
 
 struct Figures {
     requests: usize,
@@ -169,9 +208,11 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
     })
     .await;
 
+    let commits = bare_commits(database_url, seconds as f64 / 2.0);
+
     let dispatch_base = base.clone();
     let run_id = std::process::id();
-    let dispatch = run(seconds, &clients, move |c, token, n| {
+    let dispatch = move |c: reqwest::Client, token: String, n: usize| {
         let url = format!("{dispatch_base}/shipments/new");
         let (material, depot, destination) = (material.clone(), depot.clone(), destination.clone());
         async move {
@@ -184,15 +225,28 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
                 Err(_) => Err(0),
             }
         }
-    })
-    .await;
+    };
+    let before = STATEMENTS.load(std::sync::atomic::Ordering::Relaxed);
+    let alone = run(seconds.div_ceil(2), &clients[..1], dispatch.clone()).await;
+    let statements = STATEMENTS.load(std::sync::atomic::Ordering::Relaxed) - before;
+    let crowd = run(seconds, &clients, dispatch).await;
 
+    let rate = |f: &Figures| f.requests as f64 / f.seconds;
     println!("{label}");
     println!("  {}", health.line("GET /healthz (ceiling)"));
-    println!("  {}", dispatch.line("create + dispatch"));
+    println!("  {:<28} {commits:>9.0} commits/s", "bare durable commit (floor)");
+    println!("  {}", alone.line("create + dispatch, 1 client"));
+    println!("  {}", crowd.line(&format!("create + dispatch, {CLIENTS}")));
+    println!(
+        "  {:.1} statements per dispatch (1 client); {CLIENTS} clients: {:.2}× bare commits, {:.3}× /healthz",
+        statements as f64 / alone.requests.max(1) as f64,
+        rate(&crowd) / commits,
+        rate(&crowd) / rate(&health),
+    );
 }
 
 fn main() {
+    diesel::connection::set_default_instrumentation(count_statements).expect("instrumentation");
     let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     println!(
