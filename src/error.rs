@@ -10,6 +10,9 @@ pub enum AppError {
     Database(#[from] diesel::result::Error),
     #[error("database pool error: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// The writer's queue was full, or the writer stopped.
+    #[error("{0}")]
+    Writer(#[from] crate::db::writer::WriterError),
     #[error("a blocking task failed")]
     Blocking(#[from] actix_web::error::BlockingError),
     #[error("password hashing failed: {0}")]
@@ -43,7 +46,14 @@ pub enum AppError {
 impl AppError {
     /// True for failures of our own (a 500), which are logged with their details.
     pub fn is_internal(&self) -> bool {
-        matches!(self, AppError::Database(_) | AppError::Pool(_) | AppError::Blocking(_) | AppError::Hash(_))
+        matches!(
+            self,
+            AppError::Database(_)
+                | AppError::Pool(_)
+                | AppError::Blocking(_)
+                | AppError::Hash(_)
+                | AppError::Writer(crate::db::writer::WriterError::Stopped)
+        )
     }
 }
 
@@ -58,7 +68,9 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Database(diesel::result::Error::NotFound) => StatusCode::NOT_FOUND,
             // Every connection stayed busy past the pool's timeout: a moment of overload, not a bug.
-            AppError::Pool(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Pool(_) | AppError::Writer(crate::db::writer::WriterError::Busy) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +82,9 @@ impl ResponseError for AppError {
         match self {
             AppError::LoginRequired { next } => {
                 HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, next.as_str())).finish()
+            }
+            AppError::Writer(crate::db::writer::WriterError::Busy) => {
+                HttpResponse::ServiceUnavailable().insert_header((actix_web::http::header::RETRY_AFTER, "1")).finish()
             }
             // An empty body: the error-page middleware renders it in the person's language.
             _ => HttpResponse::build(self.status_code()).finish(),

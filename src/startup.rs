@@ -55,7 +55,12 @@ impl Application {
             .map_err(|e| StartupError::Prepare(format!("cannot start the import thread: {e}")))?;
         let health_pool = connect_pool(&config.database_url, 1)?;
         let figures = Default::default();
-        let state = aw::Data::new(AppState { pool, health_pool, config, session_key, imports, import_worker, figures });
+        let writer = match crate::db::Backend::from_url(&config.database_url) {
+            crate::db::Backend::Sqlite => Some(crate::db::writer::Writer::start(&config.database_url)?),
+            crate::db::Backend::Postgres => None,
+        };
+        let state =
+            aw::Data::new(AppState { pool, health_pool, writer, config, session_key, imports, import_worker, figures });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

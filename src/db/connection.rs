@@ -191,8 +191,16 @@ impl DbConn {
         E: From<diesel::result::Error>,
     {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let nested = match self {
+            DbConn::Sqlite(inner) => {
+                !matches!(AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth(), Ok(None))
+            }
+            DbConn::Postgresql(_) => false,
+        };
         match self {
+            // On PostgreSQL, or inside the SQLite writer's group transaction (a savepoint of it).
             DbConn::Postgresql(_) => self.transaction(f),
+            DbConn::Sqlite(_) if nested => self.transaction(f),
             DbConn::Sqlite(inner) => {
                 AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
                 let result = f(self);

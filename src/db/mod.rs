@@ -7,6 +7,7 @@ pub mod collation;
 pub mod connection;
 pub mod plans;
 pub mod schema;
+pub mod writer;
 
 pub use connection::{
     analyze_after_bulk_load, connect_pool, redact as redact_url, run_migrations, Backend, DbConn, DbError, Pool,
@@ -21,6 +22,41 @@ pub trait Connections {
         &mut self,
         f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
     ) -> Result<T, crate::error::AppError>;
+
+    /// SQLite's one writer, when the caller runs inside the server; writes then go through it.
+    fn writer(&self) -> Option<&writer::Writer> {
+        None
+    }
+
+    /// Runs `f` in a write transaction: through the writer when there is one.
+    fn write<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError> + Send + 'static,
+    ) -> Result<T, crate::error::AppError> {
+        match self.writer() {
+            Some(writer) => writer.run_blocking(f),
+            None => self.with(|conn| conn.write_transaction(f)),
+        }
+    }
+}
+
+/// The server's connections: reads from the pool, writes through SQLite's one writer.
+pub struct ServerConnections {
+    pub pool: Pool,
+    pub writer: Option<writer::Writer>,
+}
+
+impl Connections for ServerConnections {
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
+    ) -> Result<T, crate::error::AppError> {
+        self.pool.with(f)
+    }
+
+    fn writer(&self) -> Option<&writer::Writer> {
+        self.writer.as_ref()
+    }
 }
 
 impl Connections for DbConn {

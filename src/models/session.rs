@@ -24,6 +24,14 @@ pub struct Session {
     pub ip: String,
 }
 
+/// What a session row needs after a request read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upkeep {
+    None,
+    Touch,
+    Remove,
+}
+
 impl Session {
     pub fn create(conn: &mut DbConn, id_hash: &str, user_id: i32, ip: &str) -> QueryResult<()> {
         let at = now();
@@ -39,8 +47,9 @@ impl Session {
         Ok(())
     }
 
-    /// The live session and its active user, refreshing the idle clock; expired ones are removed.
-    pub fn resolve(conn: &mut DbConn, id_hash: &str) -> QueryResult<Option<(Session, User)>> {
+    /// The live session and its active user, and what the session row needs (the idle clock
+    /// refreshed, or removal once expired). Only reads: the caller writes the upkeep.
+    pub fn resolve(conn: &mut DbConn, id_hash: &str) -> QueryResult<(Option<(Session, User)>, Upkeep)> {
         let found = sessions::table
             .inner_join(users::table)
             .filter(sessions::id.eq(id_hash))
@@ -48,18 +57,29 @@ impl Session {
             .first::<(Session, User)>(conn)
             .optional()?;
         let Some((session, user)) = found else {
-            return Ok(None);
+            return Ok((None, Upkeep::None));
         };
         let at = now();
         let expired = at - session.last_seen_at > IDLE_TIMEOUT || at - session.created_at > ABSOLUTE_TIMEOUT;
         if expired || !user.is_active {
-            Self::delete(conn, id_hash)?;
-            return Ok(None);
+            return Ok((None, Upkeep::Remove));
         }
-        if at - session.last_seen_at > TOUCH_INTERVAL {
-            diesel::update(sessions::table.find(id_hash)).set(sessions::last_seen_at.eq(at)).execute(conn)?;
+        let upkeep = if at - session.last_seen_at > TOUCH_INTERVAL { Upkeep::Touch } else { Upkeep::None };
+        Ok((Some((session, user)), upkeep))
+    }
+
+    /// Writes what `resolve` found the session row needs.
+    pub fn keep_up(conn: &mut DbConn, id_hash: &str, upkeep: Upkeep) -> QueryResult<()> {
+        match upkeep {
+            Upkeep::None => {}
+            Upkeep::Touch => {
+                diesel::update(sessions::table.find(id_hash)).set(sessions::last_seen_at.eq(now())).execute(conn)?;
+            }
+            Upkeep::Remove => {
+                Self::delete(conn, id_hash)?;
+            }
         }
-        Ok(Some((session, user)))
+        Ok(())
     }
 
     pub fn delete(conn: &mut DbConn, id_hash: &str) -> QueryResult<usize> {

@@ -102,7 +102,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             match accounts::verify_password_queued(password, stored).await? {
                 None => LoginOutcome::Busy,
                 Some(verified) => {
-                    db(&ctx, move |conn| match user {
+                    crate::web::write(&ctx, move |conn| match user {
                         Some(u) if verified && u.is_active => {
                             LoginThrottle::clear(conn, &success_key)?;
                             Ok(LoginOutcome::Ok(u))
@@ -152,28 +152,26 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             let device_value =
                 device::after_sign_in(&ctx.state.session_key, &devices, &user.username, chrono::Utc::now().timestamp());
             // The session, its audit entry and a parked form's transfer land together or not at all.
-            let pending_path = db(&ctx, move |conn| {
-                conn.write_transaction(|conn| -> Result<Option<String>, AppError> {
-                    Session::purge_expired(conn)?;
-                    crate::models::submission::Submission::purge_old(conn)?;
-                    Session::create(conn, &session_id, user.id, &ip)?;
-                    AuditEntry::record(
-                        conn,
-                        &Actor { user_id: Some(user.id), name: user.username.clone(), ip },
-                        "sign_in",
-                        "user",
-                        user.id,
-                        "",
-                    )?;
-                    if !crate::tokens::is_token(&resume_id) {
-                        return Ok(None);
-                    }
-                    let pending = PendingForm::find(conn, &resume_id, &old_owner)?;
-                    if pending.is_some() {
-                        PendingForm::transfer(conn, &resume_id, &old_owner, &session_id)?;
-                    }
-                    Ok(pending.map(|p| p.path))
-                })
+            let pending_path = crate::web::write(&ctx, move |conn| -> Result<Option<String>, AppError> {
+                Session::purge_expired(conn)?;
+                crate::models::submission::Submission::purge_old(conn)?;
+                Session::create(conn, &session_id, user.id, &ip)?;
+                AuditEntry::record(
+                    conn,
+                    &Actor { user_id: Some(user.id), name: user.username.clone(), ip },
+                    "sign_in",
+                    "user",
+                    user.id,
+                    "",
+                )?;
+                if !crate::tokens::is_token(&resume_id) {
+                    return Ok(None);
+                }
+                let pending = PendingForm::find(conn, &resume_id, &old_owner)?;
+                if pending.is_some() {
+                    PendingForm::transfer(conn, &resume_id, &old_owner, &session_id)?;
+                }
+                Ok(pending.map(|p| p.path))
             })
             .await?;
             let target = match pending_path {
@@ -193,13 +191,11 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
 async fn logout(ctx: Ctx, _form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let session_id = ctx.browser.hash();
     let actor = crate::web::actor(&ctx);
-    db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<(), AppError> {
-            if Session::delete(conn, &session_id)? > 0 {
-                AuditEntry::record(conn, &actor, "sign_out", "user", actor.user_id.unwrap_or_default(), "")?;
-            }
-            Ok(())
-        })
+    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
+        if Session::delete(conn, &session_id)? > 0 {
+            AuditEntry::record(conn, &actor, "sign_out", "user", actor.user_id.unwrap_or_default(), "")?;
+        }
+        Ok(())
     })
     .await?;
     security::rotate_browser_id(&req);
@@ -258,28 +254,26 @@ async fn setup(ctx: Ctx, token: web::Path<String>, form: PostForm, req: HttpRequ
     let fresh = security::rotate_browser_id(&req);
     let session_id = fresh.hash();
     let ip = ctx.ip.clone();
-    let created = db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<bool, AppError> {
-            // Checked again inside the write lock: two people racing for the link get one admin.
-            if User::count(conn)? > 0 {
-                return Ok(false);
-            }
-            let display = display_name.into_inner();
-            let user = User::insert(
-                conn,
-                &NewUser {
-                    username: username.as_str(),
-                    display_name: if display.is_empty() { username.as_str() } else { &display },
-                    password_hash: &hash,
-                    role: Role::Admin,
-                },
-            )?;
-            Setting::delete(conn, SETUP_TOKEN_KEY)?;
-            let actor = Actor { user_id: Some(user.id), name: user.username.clone(), ip: ip.clone() };
-            AuditEntry::record(conn, &actor, "create", "user", user.id, "first administrator (setup)")?;
-            Session::create(conn, &session_id, user.id, &ip)?;
-            Ok(true)
-        })
+    let created = crate::web::write(&ctx, move |conn| -> Result<bool, AppError> {
+        // Checked again inside the write lock: two people racing for the link get one admin.
+        if User::count(conn)? > 0 {
+            return Ok(false);
+        }
+        let display = display_name.into_inner();
+        let user = User::insert(
+            conn,
+            &NewUser {
+                username: username.as_str(),
+                display_name: if display.is_empty() { username.as_str() } else { &display },
+                password_hash: &hash,
+                role: Role::Admin,
+            },
+        )?;
+        Setting::delete(conn, SETUP_TOKEN_KEY)?;
+        let actor = Actor { user_id: Some(user.id), name: user.username.clone(), ip: ip.clone() };
+        AuditEntry::record(conn, &actor, "create", "user", user.id, "first administrator (setup)")?;
+        Session::create(conn, &session_id, user.id, &ip)?;
+        Ok(true)
     })
     .await?;
     if !created {

@@ -5,7 +5,7 @@ use crate::db::Pool;
 use crate::domain::{Lang, Permission, Role};
 use crate::error::AppError;
 use crate::models::pending_form::PendingForm;
-use crate::models::session::Session;
+use crate::models::session::{Session, Upkeep};
 use crate::models::user::User;
 use crate::views::page::{PageContext, Reader};
 use crate::web::forms::PostForm;
@@ -88,13 +88,9 @@ impl Ctx {
         let id = crate::tokens::random_token();
         let owner = self.browser.hash();
         let path = self.page.path.clone();
-        let pool = self.pool();
         let saved_id = id.clone();
-        let kept = web::block(move || -> Result<bool, AppError> {
-            let mut conn = pool.get()?;
-            Ok(PendingForm::save(&mut conn, &saved_id, &owner, &path, &body)?)
-        })
-        .await??;
+        let kept =
+            crate::web::write(self, move |conn| Ok(PendingForm::save(conn, &saved_id, &owner, &path, &body)?)).await?;
         if !kept {
             return Err(sign_in);
         }
@@ -152,21 +148,29 @@ impl FromRequest for Ctx {
             let user = if browser.is_new() {
                 None
             } else {
-                web::block(move || -> Result<Option<CurrentUser>, AppError> {
+                let read_hash = session_hash.clone();
+                let (user, upkeep) = web::block(move || -> Result<_, AppError> {
                     let mut conn = pool.get()?;
-                    let Some((_, user)) = Session::resolve(&mut conn, &session_hash)? else {
-                        return Ok(None);
+                    let (found, upkeep) = Session::resolve(&mut conn, &read_hash)?;
+                    let Some((_, user)) = found else {
+                        return Ok((None, upkeep));
                     };
                     let region_ids = User::region_ids(&mut conn, user.id())?;
-                    Ok(Some(CurrentUser {
+                    let user = CurrentUser {
                         id: user.id,
                         role: user.role(),
                         username: user.username,
                         display_name: user.display_name,
                         region_ids,
-                    }))
+                    };
+                    Ok((Some(user), upkeep))
                 })
-                .await??
+                .await??;
+                if upkeep != Upkeep::None {
+                    crate::web::write_with(&state, move |conn| Ok(Session::keep_up(conn, &session_hash, upkeep)?))
+                        .await?;
+                }
+                user
             };
             if let Some(user) = &user {
                 req.extensions_mut().insert(user.clone());

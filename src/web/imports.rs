@@ -132,7 +132,7 @@ async fn upload(
     }
     let options = crate::exchange::import::Options { origin_id, numbers: ctx.lang() };
     // The file is read with no connection held; the checks take one per query.
-    let mut pool = ctx.pool();
+    let mut pool = crate::db::ServerConnections { pool: ctx.pool(), writer: ctx.state.writer.clone() };
     let uploaded = ctx
         .state
         .import_worker
@@ -201,12 +201,12 @@ async fn commit(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
         Ok(permit) => permit,
         Err(busy) => return Ok(busy),
     };
-    let mut pool = ctx.pool();
+    let mut connections = crate::db::ServerConnections { pool: ctx.pool(), writer: ctx.state.writer.clone() };
     let answers = form.answers();
     let outcome = ctx
         .state
         .import_worker
-        .run(move || match service::commit(&mut pool, id, &actor, &access, answers, &mut |_, _| {}) {
+        .run(move || match service::commit(&mut connections, id, &actor, &access, answers, &mut |_, _| {}) {
             Ok(outcome) => Ok(Ok(outcome)),
             Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
             Err(e) => Err(e),
@@ -236,7 +236,7 @@ async fn commit(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
 async fn discard(ctx: Ctx, id: web::Path<String>, _form: PostForm) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     own(&ctx, id).await?;
-    db(&ctx, move |conn| Ok(ImportRecord::discard(conn, id)?)).await?;
+    crate::web::write(&ctx, move |conn| Ok(ImportRecord::discard(conn, id)?)).await?;
     Ok(redirect_with_flash(&ctx, &format!("/imports/{id}"), "import.discarded", None))
 }
 

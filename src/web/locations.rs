@@ -245,14 +245,12 @@ async fn set_active(ctx: Ctx, id: web::Path<String>, form: PostForm, active: boo
     ctx.require_post(Permission::ManageReference, &form).await?;
     let id = parse_id(&id)?;
     let actor = crate::web::actor(&ctx);
-    db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<(), AppError> {
-            let row = Location::find(conn, id)?.ok_or(AppError::NotFound)?;
-            Location::set_active(conn, id, active)?;
-            let action = if active { "activate" } else { "deactivate" };
-            AuditEntry::record(conn, &actor, action, "location", id, &row.location.code)?;
-            Ok(())
-        })
+    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
+        let row = Location::find(conn, id)?.ok_or(AppError::NotFound)?;
+        Location::set_active(conn, id, active)?;
+        let action = if active { "activate" } else { "deactivate" };
+        AuditEntry::record(conn, &actor, action, "location", id, &row.location.code)?;
+        Ok(())
     })
     .await?;
     let key = if active { "flash.activated" } else { "flash.deactivated" };

@@ -70,6 +70,71 @@ where
     .await?
 }
 
+/// Runs `f` in one write transaction: through SQLite's one writer (see `db::writer`), or on a
+/// pooled PostgreSQL connection.
+pub async fn write<T, F>(ctx: &Ctx, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    write_with(&ctx.state, f).await
+}
+
+/// `write`, before a request's context exists.
+pub async fn write_with<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    match &state.writer {
+        Some(writer) => writer.run(f).await,
+        None => {
+            let pool = state.pool.clone();
+            web::block(move || pool.get()?.write_transaction(f)).await?
+        }
+    }
+}
+
+/// Attempts of a write transaction that PostgreSQL aborted as a deadlock or serialization
+/// failure; the ledger locks rows in a fixed order, so this is a backstop.
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// True for a failure that a new attempt of the same transaction may not meet.
+fn is_transient(e: &AppError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        AppError::Database(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+        AppError::Database(Error::DatabaseError(_, info)) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// `write`, tried again on PostgreSQL when it was aborted as a deadlock or serialization
+/// failure (SQLite's one writer meets neither).
+pub async fn write_retrying<T, F>(ctx: &Ctx, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: Fn(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    if let Some(writer) = &ctx.state.writer {
+        return writer.run(f).await;
+    }
+    db(ctx, move |conn| {
+        let mut attempt = 1;
+        loop {
+            match conn.write_transaction(&f) {
+                Err(e) if attempt < WRITE_ATTEMPTS && is_transient(&e) => {
+                    log::warn!("retrying a write transaction after: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(10 * u64::from(attempt)));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    })
+    .await
+}
+
 /// Post/Redirect/Get: a 303 to `location` carrying a flash message.
 pub fn redirect_with_flash(ctx: &Ctx, location: &str, key: &str, arg: Option<&str>) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -192,7 +257,7 @@ where
         }
     };
     let actor = actor(ctx);
-    let result = db(ctx, move |conn| conn.write_transaction(|conn| write(conn, value, &actor))).await;
+    let result = self::write(ctx, move |conn| write(conn, value, &actor)).await;
     match result {
         Ok(id) => Ok(Ok(id)),
         Err(AppError::Database(e)) if crate::models::is_unique_violation(&e) => {

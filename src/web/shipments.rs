@@ -231,11 +231,12 @@ async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     let user = ctx.require_post(Permission::RecordStock, &form).await?;
     let access = user.access();
-    let choices = draft_choices(&ctx, &access).await?;
     let title = ctx.t("shipment.new");
+    // The form's choices are read only to show it again: a post that succeeds does not need them.
     let (draft, dispatch_on) = match parse_draft(&form) {
         Ok(parsed) => parsed,
         Err(errors) => {
+            let choices = draft_choices(&ctx, &access).await?;
             return Ok(unprocessable(render_draft(
                 &ctx,
                 &state_with(&form, errors, None),
@@ -243,7 +244,7 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
                 "/shipments/new",
                 &title,
                 true,
-            )))
+            )));
         }
     };
     let actor = crate::web::actor(&ctx);
@@ -257,9 +258,13 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
         Ok(format!("/shipments/{id}"))
     })
     .await?;
-    Ok(outcome.unwrap_or_else(|refusal| {
-        unprocessable(render_draft(&ctx, &refused(&form, refusal), &choices, "/shipments/new", &title, true))
-    }))
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(refusal) => {
+            let choices = draft_choices(&ctx, &user.access()).await?;
+            Ok(unprocessable(render_draft(&ctx, &refused(&form, refusal), &choices, "/shipments/new", &title, true)))
+        }
+    }
 }
 
 /// Everything the shipment page shows, if the user may see it (origin or destination in their
@@ -362,12 +367,12 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
     let access = user.access();
     let id = parse_id(&id)?;
     let loaded = load(&ctx, access.clone(), id).await?;
-    let choices = draft_choices(&ctx, &access).await?;
     let title = format!("{} {}", ctx.t("shipment.edit"), loaded.shipment.reference);
     let action = format!("/shipments/{id}/edit");
     let (draft, _) = match parse_draft(&form) {
         Ok(parsed) => parsed,
         Err(errors) => {
+            let choices = draft_choices(&ctx, &access).await?;
             return Ok(unprocessable(render_draft(
                 &ctx,
                 &state_with(&form, errors, None),
@@ -375,7 +380,7 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
                 &action,
                 &title,
                 false,
-            )))
+            )));
         }
     };
     let actor = crate::web::actor(&ctx);
@@ -385,9 +390,13 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
         Ok(format!("/shipments/{id}"))
     })
     .await?;
-    Ok(outcome.unwrap_or_else(|refusal| {
-        unprocessable(render_draft(&ctx, &refused(&form, refusal), &choices, &action, &title, false))
-    }))
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(refusal) => {
+            let choices = draft_choices(&ctx, &user.access()).await?;
+            Ok(unprocessable(render_draft(&ctx, &refused(&form, refusal), &choices, &action, &title, false)))
+        }
+    }
 }
 
 /// Runs a shipment action under the form's submission key; a refusal shows the shipment page
@@ -619,20 +628,18 @@ async fn upload_proof(
     let filename: String = filename.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
     let actor = crate::web::actor(&ctx);
     let user_id = user.id;
-    db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<(), AppError> {
-            let attachment = Attachment::insert(conn, id, &filename, content_type, &data, Some(user_id))?;
-            Shipment::add_event(conn, id, "proof_attached", Some(user_id), &filename)?;
-            crate::models::audit::AuditEntry::record(
-                conn,
-                &actor,
-                "attach",
-                "shipment",
-                id,
-                &format!("attachment #{attachment}: {filename}"),
-            )?;
-            Ok(())
-        })
+    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
+        let attachment = Attachment::insert(conn, id, &filename, content_type, &data, Some(user_id))?;
+        Shipment::add_event(conn, id, "proof_attached", Some(user_id), &filename)?;
+        crate::models::audit::AuditEntry::record(
+            conn,
+            &actor,
+            "attach",
+            "shipment",
+            id,
+            &format!("attachment #{attachment}: {filename}"),
+        )?;
+        Ok(())
     })
     .await?;
     Ok(crate::web::redirect_with_flash(&ctx, &format!("/shipments/{id}"), "flash.attached", None))

@@ -8,6 +8,9 @@ pub struct AppState {
     pub pool: Pool,
     /// One connection kept for `/healthz`, so a health check never queues behind page queries.
     pub health_pool: Pool,
+    /// SQLite's one writer (every write of the server goes through it); none on PostgreSQL,
+    /// whose writers each take a pooled connection.
+    pub writer: Option<crate::db::writer::Writer>,
     pub config: Config,
     /// Key for CSRF tokens; shared by every instance through the database or SESSION_KEY.
     pub session_key: Vec<u8>,

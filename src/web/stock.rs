@@ -271,10 +271,10 @@ async fn receipt_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     let user = ctx.require_post(Permission::RecordStock, &form).await?;
     let access = user.access();
-    let (materials, depots) = stock_choices(&ctx, &access).await?;
     let new = match parse_receipt(&form) {
         Ok(new) => new,
         Err(errors) => {
+            let (materials, depots) = stock_choices(&ctx, &access).await?;
             let mut state = FormState::from_values(form.values());
             state.errors = errors;
             return Ok(unprocessable(views::stock::receipt_form(&ctx.page, &state, &materials, &depots)));
@@ -289,12 +289,16 @@ async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
     .await?;
     match outcome {
         Ok(response) => Ok(response),
-        Err(refusal) => Ok(unprocessable(views::stock::receipt_form(
-            &ctx.page,
-            &refused_state(&form, refusal),
-            &materials,
-            &depots,
-        ))),
+        Err(refusal) => {
+            // The form's choices are read only to show it again.
+            let (materials, depots) = stock_choices(&ctx, &user.access()).await?;
+            Ok(unprocessable(views::stock::receipt_form(
+                &ctx.page,
+                &refused_state(&form, refusal),
+                &materials,
+                &depots,
+            )))
+        }
     }
 }
 
@@ -409,10 +413,10 @@ async fn adjustment_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     let user = ctx.require_post(Permission::RecordStock, &form).await?;
     let access = user.access();
-    let (materials, depots) = stock_choices(&ctx, &access).await?;
     let new = match parse_adjustment(&form) {
         Ok(new) => new,
         Err(errors) => {
+            let (materials, depots) = stock_choices(&ctx, &access).await?;
             let mut state = FormState::from_values(form.values());
             state.errors = errors;
             return Ok(unprocessable(views::stock::adjustment_form(&ctx.page, &state, &materials, &depots)));
@@ -427,12 +431,16 @@ async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, App
     .await?;
     match outcome {
         Ok(response) => Ok(response),
-        Err(refusal) => Ok(unprocessable(views::stock::adjustment_form(
-            &ctx.page,
-            &refused_state(&form, refusal),
-            &materials,
-            &depots,
-        ))),
+        Err(refusal) => {
+            // The form's choices are read only to show it again.
+            let (materials, depots) = stock_choices(&ctx, &user.access()).await?;
+            Ok(unprocessable(views::stock::adjustment_form(
+                &ctx.page,
+                &refused_state(&form, refusal),
+                &materials,
+                &depots,
+            )))
+        }
     }
 }
 
@@ -599,16 +607,14 @@ async fn lock_date_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
         }
     };
     let actor = crate::web::actor(&ctx);
-    db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<(), AppError> {
-            match date {
-                Some(d) => Setting::set(conn, ledger::LOCK_DATE_SETTING, &d.to_string())?,
-                None => Setting::delete(conn, ledger::LOCK_DATE_SETTING)?,
-            }
-            let summary = date.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
-            AuditEntry::record(conn, &actor, "set_lock_date", "setting", ledger::LOCK_DATE_SETTING, &summary)?;
-            Ok(())
-        })
+    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
+        match date {
+            Some(d) => Setting::set(conn, ledger::LOCK_DATE_SETTING, &d.to_string())?,
+            None => Setting::delete(conn, ledger::LOCK_DATE_SETTING)?,
+        }
+        let summary = date.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
+        AuditEntry::record(conn, &actor, "set_lock_date", "setting", ledger::LOCK_DATE_SETTING, &summary)?;
+        Ok(())
     })
     .await?;
     Ok(redirect_with_flash(&ctx, "/settings/lock-date", "flash.saved", None))

@@ -8,8 +8,8 @@ use crate::error::AppError;
 use crate::models::submission::Submission;
 use crate::tokens::sha256_hex;
 use crate::web::ctx::Ctx;
-use crate::web::db;
 use crate::web::forms::{PostForm, Refusal};
+use crate::web::{db, write_retrying};
 
 /// What a submission came to.
 pub enum Submitted {
@@ -43,18 +43,10 @@ fn replay(existing: Submission, fingerprint: &str) -> Result<Submitted, AppError
     }
 }
 
-/// Attempts of a write transaction that PostgreSQL aborted as a deadlock or serialization
-/// failure; the ledger locks rows in a fixed order, so this is a backstop.
-const ATTEMPTS: u32 = 3;
-
-/// True for a failure that a new attempt of the same transaction may not meet.
-fn is_transient(e: &AppError) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match e {
-        AppError::Database(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
-        AppError::Database(Error::DatabaseError(_, info)) => info.message().contains("deadlock detected"),
-        _ => false,
-    }
+/// What a key's write found: its own record, or one recorded earlier under the same key.
+enum Claimed {
+    Recorded(String),
+    Earlier(Submission),
 }
 
 /// Runs `work` once per key, in one write transaction with the key's claim. `work` gives the
@@ -69,41 +61,32 @@ where
     }
     let print = fingerprint(form);
     let lang = ctx.lang();
-    db(ctx, move |conn| {
-        if let Some(existing) = Submission::find(conn, user_id, &key)? {
-            return replay(existing, &print);
+    let claimed_key = key.clone();
+    let claimed_print = print.clone();
+    let result = write_retrying(ctx, move |conn| {
+        if let Some(existing) = Submission::find(conn, user_id, &claimed_key)? {
+            return Ok(Claimed::Earlier(existing));
         }
-        let mut attempt = 1;
-        let result = loop {
-            let result = conn.write_transaction(|conn| -> Result<String, AppError> {
-                // Claimed first: a concurrent request with the same key waits here, then fails.
-                Submission::claim(conn, &key, user_id, &print)?;
-                let path = work(conn)?;
-                Submission::set_result(conn, user_id, &key, &path)?;
-                Ok(path)
-            });
-            match result {
-                Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
-                    log::warn!("retrying a write transaction after: {e}");
-                    std::thread::sleep(std::time::Duration::from_millis(10 * u64::from(attempt)));
-                    attempt += 1;
-                }
-                other => break other,
-            }
-        };
-        match result {
-            Ok(path) => Ok(Submitted::Recorded(path)),
-            Err(AppError::Short { material_id, location_id, available }) => {
-                Err(AppError::Refused(short(conn, lang, material_id, location_id, available)?))
-            }
-            Err(e) => match Submission::find(conn, user_id, &key)? {
-                // Someone else's identical request won the race: lead to its record.
-                Some(existing) => replay(existing, &print),
-                None => Err(e),
-            },
-        }
+        // Claimed first: on PostgreSQL a concurrent request with the same key waits here, then fails.
+        Submission::claim(conn, &claimed_key, user_id, &claimed_print)?;
+        let path = work(conn)?;
+        Submission::set_result(conn, user_id, &claimed_key, &path)?;
+        Ok(Claimed::Recorded(path))
     })
-    .await
+    .await;
+    match result {
+        Ok(Claimed::Recorded(path)) => Ok(Submitted::Recorded(path)),
+        Ok(Claimed::Earlier(existing)) => replay(existing, &print),
+        Err(AppError::Short { material_id, location_id, available }) => {
+            let refusal = db(ctx, move |conn| short(conn, lang, material_id, location_id, available)).await?;
+            Err(AppError::Refused(refusal))
+        }
+        Err(e) => match db(ctx, move |conn| Ok(Submission::find(conn, user_id, &key)?)).await? {
+            // Someone else's identical request won the race: lead to its record.
+            Some(existing) => replay(existing, &print),
+            None => Err(e),
+        },
+    }
 }
 
 /// "Posters: only 295 left at Depósito Central", in the reader's language.

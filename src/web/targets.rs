@@ -313,20 +313,18 @@ async fn edit_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     let material = loaded.material;
     let material_id = material.id;
     let actor = crate::web::actor(&ctx);
-    db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<(), AppError> {
-            let n = Target::save_grid(conn, material_id, &cells, Some(user_id))?;
-            let total: i64 = Target::totals(conn, material_id)?.iter().map(|(_, q)| q).sum();
-            AuditEntry::record(
-                conn,
-                &actor,
-                "update",
-                "targets",
-                material_id,
-                &format!("{}: {n} cells, total {total}", material.code),
-            )?;
-            Ok(())
-        })
+    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
+        let n = Target::save_grid(conn, material_id, &cells, Some(user_id))?;
+        let total: i64 = Target::totals(conn, material_id)?.iter().map(|(_, q)| q).sum();
+        AuditEntry::record(
+            conn,
+            &actor,
+            "update",
+            "targets",
+            material_id,
+            &format!("{}: {n} cells, total {total}", material.code),
+        )?;
+        Ok(())
     })
     .await?;
     Ok(redirect_with_flash(&ctx, &format!("/targets?material={material_id}"), "flash.plan_saved", None))

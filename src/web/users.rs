@@ -198,14 +198,12 @@ async fn reset_password(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Resu
     };
     let hash = accounts::hash_password(&password)?;
     let actor = actor(&ctx);
-    db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<(), AppError> {
-            User::set_password_hash(conn, UserId(id), &hash)?;
-            // A reset password means the old one may be known: end every session it opened.
-            User::end_sessions(conn, UserId(id))?;
-            AuditEntry::record(conn, &actor, "reset_password", "user", id, &user.username)?;
-            Ok(())
-        })
+    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
+        User::set_password_hash(conn, UserId(id), &hash)?;
+        // A reset password means the old one may be known: end every session it opened.
+        User::end_sessions(conn, UserId(id))?;
+        AuditEntry::record(conn, &actor, "reset_password", "user", id, &user.username)?;
+        Ok(())
     })
     .await?;
     Ok(redirect_with_flash(&ctx, &format!("/users/{id}/edit"), "flash.password_reset", None))
@@ -215,13 +213,11 @@ async fn end_sessions(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result
     ctx.require_post(Permission::ManageUsers, &form).await?;
     let id = parse_id(&id)?;
     let actor = actor(&ctx);
-    let ended = db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<usize, AppError> {
-            let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
-            let n = User::end_sessions(conn, UserId(id))?;
-            AuditEntry::record(conn, &actor, "end_sessions", "user", id, &format!("{}: {n}", user.username))?;
-            Ok(n)
-        })
+    let ended = crate::web::write(&ctx, move |conn| -> Result<usize, AppError> {
+        let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
+        let n = User::end_sessions(conn, UserId(id))?;
+        AuditEntry::record(conn, &actor, "end_sessions", "user", id, &format!("{}: {n}", user.username))?;
+        Ok(n)
     })
     .await?;
     // Ending one's own sessions signs oneself out too.
@@ -234,19 +230,17 @@ async fn set_active(ctx: Ctx, id: web::Path<String>, form: PostForm, active: boo
     let me = ctx.require_post(Permission::ManageUsers, &form).await?.id;
     let id = parse_id(&id)?;
     let actor = actor(&ctx);
-    let result = db(&ctx, move |conn| {
-        conn.write_transaction(|conn| -> Result<(), AppError> {
-            let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
-            if !active {
-                if id == me {
-                    return Err(AppError::Refused(Invalid::new("err.self_disable")));
-                }
-                keep_an_admin(conn, &user, false)?;
+    let result = crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
+        let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
+        if !active {
+            if id == me {
+                return Err(AppError::Refused(Invalid::new("err.self_disable")));
             }
-            User::set_active(conn, UserId(id), active)?;
-            AuditEntry::record(conn, &actor, if active { "enable" } else { "disable" }, "user", id, &user.username)?;
-            Ok(())
-        })
+            keep_an_admin(conn, &user, false)?;
+        }
+        User::set_active(conn, UserId(id), active)?;
+        AuditEntry::record(conn, &actor, if active { "enable" } else { "disable" }, "user", id, &user.username)?;
+        Ok(())
     })
     .await;
     match result {

@@ -109,18 +109,22 @@ pub fn upload(
     }
     let json = serde_json::to_string(&report).map_err(|e| AppError::Invalid(e.to_string()))?;
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(200).collect();
-    let new = NewImport {
-        kind: kind.as_str(),
-        file_name: &name,
-        content_hash: &hash,
-        content: bytes,
-        origin_id: options.origin_id,
-        rows: report.rows as i32,
-        report: &json,
-        uploaded_by: access.user_id,
-        numbers: options.numbers,
-    };
-    let id = db.with(|conn| Ok(ImportRecord::insert(conn, &new)?))?;
+    let (content, origin_id, rows, uploaded_by, numbers) =
+        (bytes.to_vec(), options.origin_id, report.rows as i32, access.user_id, options.numbers);
+    let id = db.write(move |conn| {
+        let new = NewImport {
+            kind: kind.as_str(),
+            file_name: &name,
+            content_hash: &hash,
+            content: &content,
+            origin_id,
+            rows,
+            report: &json,
+            uploaded_by,
+            numbers,
+        };
+        Ok(ImportRecord::insert(conn, &new)?)
+    })?;
     Ok(Uploaded::Stored { id, report })
 }
 
@@ -173,7 +177,16 @@ pub fn commit(
     if !report.warnings.is_empty() && !answers.over_limit {
         return Err(AppError::Refused(Invalid::new("import.err.confirm_over_limit")));
     }
-    let committed = db.with(|conn| write(conn, &record, kind, &plan, &report, actor, access, progress))?;
+    let committed = match db.writer() {
+        // In the server: one command that holds the writer while it writes; other writes wait.
+        Some(writer) => {
+            let (record, report, actor, access) = (record.clone(), report.clone(), actor.clone(), access.clone());
+            writer.run_blocking(move |conn| {
+                write(conn, &record, kind, &plan, &report, &actor, &access, &mut |_: Phase, _: usize| {})
+            })?
+        }
+        None => db.with(|conn| write(conn, &record, kind, &plan, &report, actor, access, progress))?,
+    };
     // Statistics after a large load, outside the write transaction (ANALYZE of the tables the
     // rows went to takes seconds at a million rows; below that the planner's estimate holds).
     if report.rows >= ANALYZE_AFTER_ROWS {
