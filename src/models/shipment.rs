@@ -168,8 +168,17 @@ impl Shipment {
         Ok(n == 1)
     }
 
-    pub fn set_dispatched_on(conn: &mut DbConn, id: i32, date: NaiveDate) -> QueryResult<usize> {
-        diesel::update(shipments::table.find(id)).set(shipments::dispatched_on.eq(date)).execute(conn)
+    /// A draft becomes dispatched on `date`; false when it is no longer a draft (a concurrent
+    /// dispatch or cancellation won).
+    pub fn dispatch_draft(conn: &mut DbConn, id: i32, date: NaiveDate) -> QueryResult<bool> {
+        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq("draft")))
+            .set((
+                shipments::status.eq("dispatched"),
+                shipments::dispatched_on.eq(date),
+                shipments::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(n == 1)
     }
 
     pub fn set_delivery(
@@ -211,6 +220,11 @@ impl Shipment {
     pub fn replace_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<()> {
         // Draft lines are not business records yet: nothing has moved, so they may be replaced.
         diesel::delete(shipment_lines::table.filter(shipment_lines::shipment_id.eq(id))).execute(conn)?;
+        Self::add_lines(conn, id, lines)
+    }
+
+    /// The lines of a new draft.
+    pub fn add_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<()> {
         for (material_id, quantity) in lines {
             diesel::insert_into(shipment_lines::table)
                 .values((

@@ -24,19 +24,24 @@ impl Submission {
         submissions::table.find((user_id, key)).select(Submission::as_select()).first(conn).optional()
     }
 
-    /// Claims the key; a concurrent claim of the same key waits for this transaction and then fails
-    /// on the primary key.
-    pub fn claim(conn: &mut DbConn, key: &str, user_id: i32, fingerprint: &str) -> QueryResult<()> {
-        diesel::insert_into(submissions::table)
-            .values((
-                submissions::key.eq(key),
-                submissions::user_id.eq(user_id),
-                submissions::fingerprint.eq(fingerprint),
-                submissions::result_path.eq(""),
-                submissions::created_at.eq(now()),
-            ))
-            .execute(conn)?;
-        Ok(())
+    /// Claims the key; false when it was already claimed. A concurrent claim of the same key
+    /// waits for this transaction (PostgreSQL's unique index; SQLite's one writer) and then
+    /// finds it taken.
+    pub fn claim(conn: &mut DbConn, key: &str, user_id: i32, fingerprint: &str) -> QueryResult<bool> {
+        let values = (
+            submissions::key.eq(key),
+            submissions::user_id.eq(user_id),
+            submissions::fingerprint.eq(fingerprint),
+            submissions::result_path.eq(""),
+            submissions::created_at.eq(now()),
+        );
+        let insert = diesel::insert_into(submissions::table).values(values).on_conflict_do_nothing();
+        // MultiConnection has no upsert; the inner connection is inside the same transaction.
+        let inserted = match conn {
+            DbConn::Sqlite(c) => insert.execute(c)?,
+            DbConn::Postgresql(c) => insert.execute(c)?,
+        };
+        Ok(inserted == 1)
     }
 
     pub fn set_result(conn: &mut DbConn, user_id: i32, key: &str, path: &str) -> QueryResult<()> {

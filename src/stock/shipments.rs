@@ -103,7 +103,7 @@ pub fn create(
     }
     super::ask(answers, questions)?;
     let (id, reference) = Shipment::insert_draft(conn, &draft.header, access.user_id)?;
-    Shipment::replace_lines(conn, id, &draft.lines)?;
+    Shipment::add_lines(conn, id, &draft.lines)?;
     Shipment::add_event(conn, id, "draft", access.user_id, "")?;
     AuditEntry::record(
         conn,
@@ -165,9 +165,10 @@ pub fn dispatch(
     answers: Answers,
 ) -> Result<(), AppError> {
     let (shipment, origin) = as_origin(conn, access, id)?;
+    let lines = Shipment::line_materials(conn, id)?;
     let mut questions = Vec::new();
-    for (_, material) in Shipment::line_materials(conn, id)? {
-        questions.extend(super::before_campaign(conn, &material, date)?);
+    for (_, material) in &lines {
+        questions.extend(super::before_campaign(conn, material, date)?);
     }
     questions.dedup_by(|a, b| a == b);
     super::ask(answers, questions)?;
@@ -178,14 +179,15 @@ pub fn dispatch(
         return Err(refused("err.expected_before_dispatch"));
     }
     // The conditional status change makes a second concurrent dispatch of one shipment a no-op.
-    if !Shipment::transition(conn, id, "draft", "dispatched")? {
+    if !Shipment::dispatch_draft(conn, id, date)? {
         return Err(refused("err.not_draft"));
     }
+    Shipment::add_event(conn, id, "dispatched", access.user_id, "")?;
+    AuditEntry::record(conn, actor, "dispatch", "shipment", id, &format!("{} on {date}", shipment.reference))?;
     let transit = transit_location_id(conn)?;
-    let lines = Shipment::lines(conn, id)?;
     let postings: Vec<Posting> = lines
         .iter()
-        .map(|line| Posting {
+        .map(|(line, _)| Posting {
             material_id: line.material_id,
             from: Some(shipment.origin_id),
             to: Some(transit),
@@ -196,10 +198,9 @@ pub fn dispatch(
             reason: String::new(),
         })
         .collect();
+    // Last: on PostgreSQL the balance rows stay locked from here to the commit, and every
+    // dispatch from a depot takes the same ones.
     ledger::post(conn, access.user_id, &postings)?;
-    Shipment::set_dispatched_on(conn, id, date)?;
-    Shipment::add_event(conn, id, "dispatched", access.user_id, "")?;
-    AuditEntry::record(conn, actor, "dispatch", "shipment", id, &format!("{} on {date}", shipment.reference))?;
     Ok(())
 }
 

@@ -64,11 +64,11 @@ where
     let claimed_key = key.clone();
     let claimed_print = print.clone();
     let result = write_retrying(ctx, move |conn| {
-        if let Some(existing) = Submission::find(conn, user_id, &claimed_key)? {
+        // Claimed first: a concurrent request with the same key waits here, then finds it taken.
+        if !Submission::claim(conn, &claimed_key, user_id, &claimed_print)? {
+            let existing = Submission::find(conn, user_id, &claimed_key)?.ok_or(AppError::NotFound)?;
             return Ok(Claimed::Earlier(existing));
         }
-        // Claimed first: on PostgreSQL a concurrent request with the same key waits here, then fails.
-        Submission::claim(conn, &claimed_key, user_id, &claimed_print)?;
         let path = work(conn)?;
         Submission::set_result(conn, user_id, &claimed_key, &path)?;
         Ok(Claimed::Recorded(path))
