@@ -4,7 +4,7 @@
 //! - `config`    settings from flags and the environment
 //! - `startup`   pool, migrations, shared key, routes → a bound server
 //! - `error`     `AppError`, the one error type handlers return
-//! - `db`        both backends (MultiConnection), pool, pragmas, migrations, schema, query plans
+//! - `db`        both backends (MultiConnection), pool, pragmas, SQLite's one writer, migrations, schema, query plans
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
 //! - `models`    one module per table: rows and their queries, and the lists' query types
 //! - `ledger`    the one gate for every quantity change: movements, balances, daily flows
