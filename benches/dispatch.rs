@@ -10,7 +10,7 @@ mod common;
 use campaign_tracker::config::Config;
 use campaign_tracker::db::{connect_pool, run_migrations};
 use campaign_tracker::startup::Application;
-use common::{csrf, dispatch_form, option_value, sign_in_with};
+use common::{csrf, dispatch_form, sign_in_with};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 64;
@@ -156,44 +156,8 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
     for _ in 0..CLIENTS {
         clients.push(client(&base).await);
     }
-    // Enough posters at the central depot for every dispatch the run can make.
     let (c, token) = &clients[0];
-    let form = c
-        .get(format!("{base}/receipts/new?key=bench-receipt-form-key"))
-        .send()
-        .await
-        .expect("form")
-        .text()
-        .await
-        .expect("body");
-    let material = option_value(&form, "POSTER");
-    let depot = option_value(&form, "DEP-CCS");
-    let r = c
-        .post(format!("{base}/receipts/new"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("submission_key", &format!("bench-receipt-{}", std::process::id())),
-            ("material_id", &material),
-            ("location_id", &depot),
-            ("quantity", "1000000000"),
-            ("confirm", "over_limit"),
-            ("received_on", &chrono::Utc::now().date_naive().to_string()),
-            ("supplier", "bench"),
-            ("reference", "bench"),
-        ])
-        .send()
-        .await
-        .expect("receipt");
-    assert_eq!(r.status().as_u16(), 303, "the stocking receipt failed");
-    let new_form = c
-        .get(format!("{base}/shipments/new?key=bench-shipment-form-key"))
-        .send()
-        .await
-        .expect("form")
-        .text()
-        .await
-        .expect("body");
-    let destination = option_value(&new_form, "Hospital");
+    let (material, depot, destination) = common::stocked_dispatch_choices(c, &base, token).await;
 
     let health_base = base.clone();
     let health = run(seconds, &clients, move |c, _, _| {

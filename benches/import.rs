@@ -49,7 +49,9 @@ fn run(conn: &mut DbConn, kind: ImportKind, bytes: &[u8], origin: Option<i32>) -
     let access = Access::everywhere(None);
     let options = Options { origin_id: origin, ..Default::default() };
     let started = Instant::now();
-    let id = match service::upload(conn, kind, "bench.csv", bytes, options, &access, &mut |_, _| {}).expect("upload") {
+    let id = match service::upload(conn, kind, "bench.csv", bytes.to_vec(), options, &access, &mut |_, _| {})
+        .expect("upload")
+    {
         Uploaded::Stored { id, report } => {
             assert!(report.is_clean(), "{:?}", report.problems.first());
             id
@@ -115,8 +117,19 @@ fn status_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Eight 17 MB uploads at once to the release binary: (seconds, statuses, RSS idle, peak, after).
-fn parallel_uploads() -> (f64, Vec<u16>, u64, u64, u64) {
+/// One stored upload committed through the form while a clerk saves and dispatches a shipment
+/// every 100 ms: what a large import does to the other writers.
+struct CommitAlongside {
+    rows: usize,
+    status: u16,
+    seconds: f64,
+    /// Each dispatch posted during the commit: (status, milliseconds).
+    dispatches: Vec<(u16, f64)>,
+}
+
+/// Eight 17 MB uploads at once to the release binary: (seconds, statuses, RSS idle, peak,
+/// after), then one of them committed alongside a dispatching clerk.
+fn parallel_uploads() -> ((f64, Vec<u16>, u64, u64, u64), CommitAlongside) {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let status = std::process::Command::new("cargo")
         .args(["build", "--release", "--bin", "campaign-tracker"])
@@ -187,17 +200,57 @@ fn parallel_uploads() -> (f64, Vec<u16>, u64, u64, u64) {
                     .body(body)
                     .send()
                     .await
-                    .map(|r| r.status().as_u16())
-                    .unwrap_or(0)
+                    .map(|r| {
+                        let location = r.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
+                        (r.status().as_u16(), location)
+                    })
+                    .unwrap_or((0, None))
             })
         });
         let mut statuses = Vec::new();
+        let mut stored = Vec::new();
         for upload in uploads.collect::<Vec<_>>() {
-            statuses.push(upload.await.expect("upload task"));
+            let (status, location) = upload.await.expect("upload task");
+            statuses.push(status);
+            stored.extend(location);
         }
         let seconds = started.elapsed().as_secs_f64();
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        (seconds, statuses, idle, status_kb(pid, "VmHWM:"), status_kb(pid, "VmRSS:"))
+        let memory = (seconds, statuses, idle, status_kb(pid, "VmHWM:"), status_kb(pid, "VmRSS:"));
+
+        let (material, depot, destination) = common::stocked_dispatch_choices(&client, &base, &token).await;
+        let import = stored.first().expect("a stored upload").clone();
+        let committing = {
+            let (client, token, url) = (client.clone(), token.clone(), format!("{base}{import}/commit"));
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let status = client
+                    .post(url)
+                    .form(&[("csrf_token", token.as_str()), ("confirm", "over_limit")])
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0);
+                (status, started.elapsed().as_secs_f64())
+            })
+        };
+        let mut dispatches = Vec::new();
+        while !committing.is_finished() {
+            let key = format!("bench-import-dispatch-{}-{}", std::process::id(), dispatches.len());
+            let form = common::dispatch_form(&token, &key, &depot, &destination, &material, "1");
+            let t = Instant::now();
+            let status = client
+                .post(format!("{base}/shipments/new"))
+                .form(&form)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0);
+            dispatches.push((status, t.elapsed().as_secs_f64() * 1000.0));
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (status, seconds) = committing.await.expect("commit task");
+        (memory, CommitAlongside { rows: i, status, seconds, dispatches })
     });
     let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let _ = child.wait();
@@ -244,7 +297,7 @@ fn main() {
     }
 
     eprintln!("eight 17 MB uploads at once to the release binary…");
-    let (seconds, statuses, idle, peak, after) = parallel_uploads();
+    let ((seconds, statuses, idle, peak, after), alongside) = parallel_uploads();
     println!();
     println!("Eight 17 MB receipt uploads at once over HTTP (SQLite, release binary as its own process)");
     println!("{:>10} {:>24} {:>14} {:>14} {:>14}", "time (s)", "statuses", "RSS idle (MB)", "peak (MB)", "after (MB)");
@@ -260,5 +313,22 @@ fn main() {
         idle as f64 / 1024.0,
         peak as f64 / 1024.0,
         after as f64 / 1024.0
+    );
+
+    println!();
+    println!("One of them committed through the form while a clerk saves and dispatches every 100 ms (SQLite)");
+    let CommitAlongside { rows, status, seconds, dispatches } = alongside;
+    let mut by_status: std::collections::BTreeMap<u16, usize> = Default::default();
+    for (s, _) in &dispatches {
+        *by_status.entry(*s).or_default() += 1;
+    }
+    let waits: Vec<f64> = dispatches.iter().map(|(_, ms)| *ms).collect();
+    println!(
+        "commit: {status}, {rows} rows in {seconds:.1} s = {:.0} rows/s; dispatches meanwhile: {:?} by status, \
+         p50 {:.0} ms, longest {:.0} ms",
+        rows as f64 / seconds,
+        by_status,
+        common::median(&waits),
+        waits.iter().copied().fold(0.0, f64::max)
     );
 }

@@ -130,3 +130,34 @@ pub fn dispatch_form<'a>(
         ("confirm", "duplicate"),
     ]
 }
+
+/// The choices a one-line dispatch needs (POSTER, the central depot DEP-CCS, a hospital), after
+/// a receipt that stocks the depot for every dispatch a run can make: (material, depot,
+/// destination) as the forms' option values.
+pub async fn stocked_dispatch_choices(client: &reqwest::Client, base: &str, token: &str) -> (String, String, String) {
+    let page = |path: &'static str| async move {
+        client.get(format!("{base}{path}")).send().await.expect("form").text().await.expect("body")
+    };
+    let form = page("/receipts/new?key=bench-receipt-form-key").await;
+    let material = option_value(&form, "POSTER");
+    let depot = option_value(&form, "DEP-CCS");
+    let r = client
+        .post(format!("{base}/receipts/new"))
+        .form(&[
+            ("csrf_token", token),
+            ("submission_key", &format!("bench-receipt-{}", std::process::id())),
+            ("material_id", &material),
+            ("location_id", &depot),
+            ("quantity", "1000000000"),
+            ("confirm", "over_limit"),
+            ("received_on", &chrono::Utc::now().date_naive().to_string()),
+            ("supplier", "bench"),
+            ("reference", "bench"),
+        ])
+        .send()
+        .await
+        .expect("receipt");
+    assert_eq!(r.status().as_u16(), 303, "the stocking receipt failed");
+    let destination = option_value(&page("/shipments/new?key=bench-shipment-form-key").await, "Hospital");
+    (material, depot, destination)
+}

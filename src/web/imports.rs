@@ -136,7 +136,7 @@ async fn upload(
     let uploaded = ctx
         .state
         .import_worker
-        .run(move || service::upload(&mut pool, kind, &file_name, &bytes, options, &access, &mut |_, _| {}))
+        .run(move || service::upload(&mut pool, kind, &file_name, bytes, options, &access, &mut |_, _| {}))
         .await
         .ok_or_else(|| AppError::Invalid("the import thread stopped".into()))??;
     match uploaded {

@@ -84,7 +84,7 @@ async fn browser_end_to_end_and_accessibility() {
             &mut *conn,
             campaign_tracker::exchange::import::ImportKind::Receipts,
             "field.csv",
-            file,
+            file.to_vec(),
             Default::default(),
             &campaign_tracker::stock::Access::everywhere(None),
             &mut |_, _| {},

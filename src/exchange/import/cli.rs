@@ -124,7 +124,7 @@ pub fn run(conn: &mut DbConn, request: Request) -> Result<Vec<String>, Vec<Strin
         return Err(lines);
     }
     let file_name = request.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let id = match service::upload(conn, kind, &file_name, &bytes, options, &access, &mut on_progress).map_err(fail)? {
+    let id = match service::upload(conn, kind, &file_name, bytes, options, &access, &mut on_progress).map_err(fail)? {
         Uploaded::Refused(report) => return Err(report.lines(lang)),
         Uploaded::Stored { id, report } if !report.is_clean() => {
             let mut lines = report.lines(lang);

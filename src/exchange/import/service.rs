@@ -94,23 +94,24 @@ pub fn upload(
     db: &mut impl Connections,
     kind: ImportKind,
     file_name: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     options: super::Options,
     access: &Access,
     progress: &mut dyn FnMut(Phase, usize),
 ) -> Result<Uploaded, AppError> {
-    let hash = content_hash(bytes);
+    let hash = content_hash(&bytes);
     if let Some(done) = db.with(|conn| Ok(ImportRecord::committed_with(conn, kind.as_str(), &hash)?))? {
         return Ok(Uploaded::Refused(Report::refused(already_imported(&done))));
     }
-    let (_, report) = check(db, kind, bytes, options, access, progress)?;
+    let (_, report) = check(db, kind, &bytes, options, access, progress)?;
     if report.file_error.is_some() {
         return Ok(Uploaded::Refused(report));
     }
     let json = serde_json::to_string(&report).map_err(|e| AppError::Invalid(e.to_string()))?;
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(200).collect();
+    // Moved, not copied: eight large uploads at once would otherwise hold each file twice.
     let (content, origin_id, rows, uploaded_by, numbers) =
-        (bytes.to_vec(), options.origin_id, report.rows as i32, access.user_id, options.numbers);
+        (bytes, options.origin_id, report.rows as i32, access.user_id, options.numbers);
     let id = db.write(move |conn| {
         let new = NewImport {
             kind: kind.as_str(),
