@@ -8,6 +8,7 @@ mod quantity;
 pub mod question;
 mod role;
 mod scope;
+mod status;
 mod text;
 mod username;
 
@@ -18,6 +19,7 @@ pub use quantity::Quantity;
 pub use question::{Answers, Question, Recorded};
 pub use role::{Permission, Role};
 pub use scope::RegionScope;
+pub use status::ShipmentStatus;
 pub use text::{OptionalText, RequiredText};
 pub use username::Username;
 

@@ -3,13 +3,13 @@
 
 use crate::db::schema::{attachments, locations, materials, shipment_events, shipment_lines, shipments, users};
 use crate::db::DbConn;
+pub use crate::domain::ShipmentStatus;
 use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::now;
 pub use crate::models::shipment_query::{Reach, ShipmentFilter, ShipmentQuery, ShipmentSort};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-pub const STATUSES: [&str; 4] = ["draft", "dispatched", "delivered", "cancelled"];
 pub const SHORTFALL_REASONS: [&str; 4] = ["lost", "damaged", "stolen", "other"];
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,7 +21,8 @@ pub struct Shipment {
     pub destination_id: i32,
     pub carrier: String,
     pub expected_on: Option<NaiveDate>,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: ShipmentStatus,
     pub dispatched_on: Option<NaiveDate>,
     pub delivered_on: Option<NaiveDate>,
     pub received_by: String,
@@ -100,7 +101,7 @@ impl Shipment {
                 shipments::destination_id.eq(header.destination_id),
                 shipments::carrier.eq(&header.carrier),
                 shipments::expected_on.eq(header.expected_on),
-                shipments::status.eq("draft"),
+                shipments::status.eq(ShipmentStatus::Draft.as_str()),
                 shipments::note.eq(&header.note),
                 shipments::external_ref.eq(&header.external_ref),
                 shipments::created_by.eq(created_by),
@@ -126,7 +127,7 @@ impl Shipment {
         let candidates: Vec<Shipment> = shipments::table
             .filter(shipments::created_by.eq(user_id))
             .filter(shipments::created_at.ge(since))
-            .filter(shipments::status.ne("cancelled"))
+            .filter(shipments::status.ne(ShipmentStatus::Cancelled.as_str()))
             .filter(shipments::origin_id.eq(header.origin_id))
             .filter(shipments::destination_id.eq(header.destination_id))
             .filter(shipments::carrier.eq(&header.carrier))
@@ -161,9 +162,9 @@ impl Shipment {
     }
 
     /// Moves the status on only from `expected`: a second concurrent attempt changes nothing.
-    pub fn transition(conn: &mut DbConn, id: i32, expected: &str, next: &str) -> QueryResult<bool> {
-        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(expected)))
-            .set((shipments::status.eq(next), shipments::updated_at.eq(now())))
+    pub fn transition(conn: &mut DbConn, id: i32, expected: ShipmentStatus, next: ShipmentStatus) -> QueryResult<bool> {
+        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(expected.as_str())))
+            .set((shipments::status.eq(next.as_str()), shipments::updated_at.eq(now())))
             .execute(conn)?;
         Ok(n == 1)
     }
@@ -171,9 +172,9 @@ impl Shipment {
     /// A draft becomes dispatched on `date`; false when it is no longer a draft (a concurrent
     /// dispatch or cancellation won).
     pub fn dispatch_draft(conn: &mut DbConn, id: i32, date: NaiveDate) -> QueryResult<bool> {
-        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq("draft")))
+        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft.as_str())))
             .set((
-                shipments::status.eq("dispatched"),
+                shipments::status.eq(ShipmentStatus::Dispatched.as_str()),
                 shipments::dispatched_on.eq(date),
                 shipments::updated_at.eq(now()),
             ))
@@ -406,14 +407,14 @@ impl Shipment {
         Ok(Window::from_rows(rows, per_page, seek, total, |r| match sort {
             ShipmentSort::Newest | ShipmentSort::Oldest => keyset::timestamp_key(r.shipment.updated_at, r.shipment.id),
             ShipmentSort::Reference => keyset::text_key(&r.shipment.reference, r.shipment.id),
-            ShipmentSort::Status => keyset::text_key(&r.shipment.status, r.shipment.id),
+            ShipmentSort::Status => keyset::text_key(r.shipment.status.as_str(), r.shipment.id),
         }))
     }
 
     /// Shipments dispatched on or before `date` and not yet delivered.
     pub fn in_transit_since(conn: &mut DbConn, date: NaiveDate) -> QueryResult<Vec<Shipment>> {
         shipments::table
-            .filter(shipments::status.eq("dispatched"))
+            .filter(shipments::status.eq(ShipmentStatus::Dispatched.as_str()))
             .filter(shipments::dispatched_on.le(date))
             .order(shipments::dispatched_on)
             .select(Shipment::as_select())

@@ -7,6 +7,7 @@ use crate::db::connection::MultiBackend;
 use crate::db::schema::{locations, materials, shipment_lines, shipments};
 use crate::db::DbConn;
 use crate::domain::Invalid;
+use crate::domain::ShipmentStatus;
 use crate::models::keyset::Total;
 use crate::models::like_pattern;
 use crate::models::query::{self, keep, Refusals};
@@ -55,7 +56,7 @@ pub struct ShipmentQuery {
 /// The shipment filters, checked: every field optional.
 #[derive(Debug, Default, Clone)]
 pub struct ShipmentFilter {
-    pub status: Option<String>,
+    pub status: Option<ShipmentStatus>,
     pub campaign_id: Option<i32>,
     pub material_id: Option<i32>,
     pub origin_id: Option<i32>,
@@ -126,7 +127,7 @@ impl ShipmentQuery {
         let status = keep(
             &mut refusals,
             "status",
-            query::one_of(&self.status, &super::shipment::STATUSES, "export.err.shipment_status"),
+            query::one_of(&self.status, &ShipmentStatus::ALL.map(ShipmentStatus::as_str), "export.err.shipment_status"),
         );
         let campaign_id = keep(&mut refusals, "campaign", query::campaign(conn, &self.campaign)?);
         let material_id = keep(&mut refusals, "material", query::material(conn, &self.material)?);
@@ -148,7 +149,7 @@ impl ShipmentQuery {
             return Ok(Err(refusals));
         }
         Ok(Ok(ShipmentFilter {
-            status: status.map(str::to_string),
+            status: status.and_then(ShipmentStatus::parse),
             campaign_id,
             material_id,
             origin_id,
@@ -255,8 +256,8 @@ impl ShipmentFilter {
         // checked row by row along the query's order instead of gathering their rows first.
         let plus = if reach == Reach::SortIndex { "+" } else { "" };
         let mut q = shipments::table.into_boxed();
-        if let Some(status) = &self.status {
-            q = q.filter(shipments::status.eq(status.clone()));
+        if let Some(status) = self.status {
+            q = q.filter(shipments::status.eq(status.as_str()));
         }
         // Checked per shipment on its (shipment, material) key: the list walks its sort index
         // and stops at a page, where a set of every shipment with the material would be built.

@@ -616,7 +616,7 @@ fn late_shipments(
     let mut query = shipments::table
         .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
         .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
-        .filter(shipments::status.eq("dispatched"))
+        .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched.as_str()))
         .filter(
             shipments::expected_on
                 .lt(today)

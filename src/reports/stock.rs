@@ -82,7 +82,7 @@ pub fn held_today(conn: &mut DbConn, material_ids: &[i32], scope: &RegionScope) 
             .inner_join(shipments::table)
             .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
             .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
-            .filter(shipments::status.eq("dispatched"))
+            .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched.as_str()))
             .filter(shipment_lines::material_id.eq_any(material_ids))
             .filter(
                 origins
@@ -301,7 +301,7 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
 pub fn incoming_to(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<HashMap<(i32, i32), i64>> {
     let rows: Vec<(i32, i32, Option<i64>)> = shipment_lines::table
         .inner_join(shipments::table)
-        .filter(shipments::status.eq("dispatched"))
+        .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched.as_str()))
         .filter(shipments::destination_id.eq_any(location_ids))
         .group_by((shipments::destination_id, shipment_lines::material_id))
         .select((shipments::destination_id, shipment_lines::material_id, diesel::dsl::sum(shipment_lines::quantity)))

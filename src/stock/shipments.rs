@@ -2,6 +2,7 @@
 
 use super::{active_depot, stocked_material, transit_location_id, Access};
 use crate::db::DbConn;
+use crate::domain::ShipmentStatus;
 use crate::domain::{Answers, Invalid, Question, Recorded};
 use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
@@ -104,7 +105,7 @@ pub fn create(
     super::ask(answers, questions)?;
     let (id, reference) = Shipment::insert_draft(conn, &draft.header, access.user_id)?;
     Shipment::add_lines(conn, id, &draft.lines)?;
-    Shipment::add_event(conn, id, "draft", access.user_id, "")?;
+    Shipment::add_event(conn, id, ShipmentStatus::Draft.as_str(), access.user_id, "")?;
     AuditEntry::record(
         conn,
         actor,
@@ -142,7 +143,7 @@ pub fn update_draft(
     answers: Answers,
 ) -> Result<(), AppError> {
     let (shipment, _) = as_origin(conn, access, id)?;
-    if shipment.status != "draft" {
+    if shipment.status != ShipmentStatus::Draft {
         return Err(refused("err.not_draft"));
     }
     check_draft(conn, access, draft)?;
@@ -182,7 +183,7 @@ pub fn dispatch(
     if !Shipment::dispatch_draft(conn, id, date)? {
         return Err(refused("err.not_draft"));
     }
-    Shipment::add_event(conn, id, "dispatched", access.user_id, "")?;
+    Shipment::add_event(conn, id, ShipmentStatus::Dispatched.as_str(), access.user_id, "")?;
     AuditEntry::record(conn, actor, "dispatch", "shipment", id, &format!("{} on {date}", shipment.reference))?;
     let transit = transit_location_id(conn)?;
     let postings: Vec<Posting> = lines
@@ -215,7 +216,7 @@ pub fn deliver(
     let shipment = Shipment::find(conn, id)?.ok_or(AppError::NotFound)?;
     let destination = super::location(conn, shipment.destination_id, "err.unknown_destination")?;
     access.check(&destination)?;
-    if shipment.status != "dispatched" {
+    if shipment.status != ShipmentStatus::Dispatched {
         return Err(refused("err.not_dispatched"));
     }
     if shipment.dispatched_on.is_some_and(|d| delivery.delivered_on < d) {
@@ -267,7 +268,7 @@ pub fn deliver(
         received.push((line.id, given.received, if shortfall > 0 { reason.map(str::to_string) } else { None }));
     }
     // The status change claims the shipment: a concurrent delivery or cancellation finds it taken.
-    if !Shipment::transition(conn, id, "dispatched", "delivered")? {
+    if !Shipment::transition(conn, id, ShipmentStatus::Dispatched, ShipmentStatus::Delivered)? {
         return Err(refused("err.not_dispatched"));
     }
     for (line_id, quantity, reason) in &received {
@@ -275,7 +276,7 @@ pub fn deliver(
     }
     ledger::post(conn, access.user_id, &postings)?;
     Shipment::set_delivery(conn, id, Some(delivery.delivered_on), &delivery.received_by, &delivery.note)?;
-    Shipment::add_event(conn, id, "delivered", access.user_id, &delivery.note)?;
+    Shipment::add_event(conn, id, ShipmentStatus::Delivered.as_str(), access.user_id, &delivery.note)?;
     AuditEntry::record(
         conn,
         actor,
@@ -293,14 +294,14 @@ pub fn cancel(conn: &mut DbConn, access: &Access, actor: &Actor, id: i32, reason
     if reason.trim().is_empty() {
         return Err(refused("err.reason_required"));
     }
-    match shipment.status.as_str() {
-        "draft" => {
-            if !Shipment::transition(conn, id, "draft", "cancelled")? {
+    match shipment.status {
+        ShipmentStatus::Draft => {
+            if !Shipment::transition(conn, id, ShipmentStatus::Draft, ShipmentStatus::Cancelled)? {
                 return Err(refused("err.not_cancellable"));
             }
         }
-        "dispatched" => {
-            if !Shipment::transition(conn, id, "dispatched", "cancelled")? {
+        ShipmentStatus::Dispatched => {
+            if !Shipment::transition(conn, id, ShipmentStatus::Dispatched, ShipmentStatus::Cancelled)? {
                 return Err(refused("err.not_cancellable"));
             }
             let transit = transit_location_id(conn)?;
@@ -320,9 +321,9 @@ pub fn cancel(conn: &mut DbConn, access: &Access, actor: &Actor, id: i32, reason
                 .collect();
             ledger::post(conn, access.user_id, &postings)?;
         }
-        _ => return Err(refused("err.not_cancellable")),
+        ShipmentStatus::Delivered | ShipmentStatus::Cancelled => return Err(refused("err.not_cancellable")),
     }
-    Shipment::add_event(conn, id, "cancelled", access.user_id, reason.trim())?;
+    Shipment::add_event(conn, id, ShipmentStatus::Cancelled.as_str(), access.user_id, reason.trim())?;
     AuditEntry::record(conn, actor, "cancel", "shipment", id, &format!("{}: {}", shipment.reference, reason.trim()))?;
     Ok(())
 }
@@ -342,7 +343,7 @@ pub fn reverse_delivery(
     if reason.trim().is_empty() {
         return Err(refused("err.reason_required"));
     }
-    if !Shipment::transition(conn, id, "delivered", "dispatched")? {
+    if !Shipment::transition(conn, id, ShipmentStatus::Delivered, ShipmentStatus::Dispatched)? {
         return Err(refused("err.not_delivered"));
     }
     let movements = ledger::movements_of(conn, Source { shipment_id: Some(id), ..Default::default() })?;

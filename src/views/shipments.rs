@@ -3,15 +3,14 @@
 
 use crate::domain::Invalid;
 use crate::domain::Permission;
+use crate::domain::ShipmentStatus;
 use crate::i18n::number;
 use crate::models::keyset::Window;
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
 use crate::models::region::Region;
-use crate::models::shipment::{
-    MaterialUnits, Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS, STATUSES,
-};
+use crate::models::shipment::{MaterialUnits, Shipment, ShipmentEvent, ShipmentLine, ShipmentRow, SHORTFALL_REASONS};
 use crate::models::shipment::{ShipmentQuery, ShipmentSort};
 use crate::views::components::{
     csrf, described_by, filter_field, filter_input, filter_refusal, filter_select, form_error, input, input_with_hint,
@@ -55,7 +54,7 @@ pub fn list(
     let query_string = query.to_query_string();
     let title = ctx.t("nav.shipments");
     let statuses: Vec<(String, String)> =
-        STATUSES.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
+        ShipmentStatus::ALL.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
     let materials: Vec<(String, String)> =
         choices.materials.iter().map(|m| (m.id.to_string(), m.name(ctx.lang).to_string())).collect();
     let regions: Vec<(String, String)> =
@@ -120,7 +119,7 @@ pub fn list(
                                     @let s = &r.shipment;
                                     tr {
                                         td { a href=(format!("/shipments/{}", s.id)) { (s.reference) } }
-                                        td { (shipment_status(ctx, &s.status)) }
+                                        td { (shipment_status(ctx, s.status)) }
                                         td { (r.origin_name) }
                                         td { (r.destination_name) }
                                         td.date data-col="dispatched" { (optional_date(s.dispatched_on)) }
@@ -334,7 +333,7 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
         &s.reference,
         html! {
             div.page-heading {
-                h1 { (ctx.t("shipment.title")) " " (s.reference) " " (shipment_status(ctx, &s.status)) }
+                h1 { (ctx.t("shipment.title")) " " (s.reference) " " (shipment_status(ctx, s.status)) }
                 a.button.secondary-button href=(format!("/shipments/{}/waybill", s.id)) { (ctx.t("shipment.waybill")) }
             }
             (form_error(ctx, form))
@@ -377,7 +376,7 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
             }
             @if writer {
                 div.action-cards {
-                    @if s.status == "draft" && d.may_act_as_origin {
+                    @if s.status == ShipmentStatus::Draft && d.may_act_as_origin {
                         section.card {
                             h2 { (ctx.t("shipment.dispatch")) }
                             form.stacked method="post" action=(format!("/shipments/{}/dispatch", s.id)) novalidate {
@@ -393,27 +392,27 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
                             p { a href=(format!("/shipments/{}/edit", s.id)) { (ctx.t("shipment.edit")) } }
                         }
                     }
-                    @if s.status == "dispatched" && d.may_act_as_destination {
+                    @if s.status == ShipmentStatus::Dispatched && d.may_act_as_destination {
                         section.card {
                             h2 { (ctx.t("shipment.deliver")) }
                             p { (ctx.t("shipment.deliver_hint")) }
                             a.button href=(format!("/shipments/{}/deliver", s.id)) { (ctx.t("shipment.deliver")) }
                         }
                     }
-                    @if (s.status == "draft" || s.status == "dispatched") && d.may_act_as_origin {
+                    @if (s.status == ShipmentStatus::Draft || s.status == ShipmentStatus::Dispatched) && d.may_act_as_origin {
                         section.card {
                             h2 { (ctx.t("shipment.cancel")) }
                             (reason_form(ctx, form, &format!("/shipments/{}/cancel", s.id), "shipment.cancel",
-                                if s.status == "draft" { "shipment.cancel_draft_hint" } else { "shipment.cancel_dispatched_hint" }))
+                                if s.status == ShipmentStatus::Draft { "shipment.cancel_draft_hint" } else { "shipment.cancel_dispatched_hint" }))
                         }
                     }
-                    @if s.status == "delivered" && d.may_act_as_destination {
+                    @if s.status == ShipmentStatus::Delivered && d.may_act_as_destination {
                         section.card {
                             h2 { (ctx.t("shipment.reverse_delivery")) }
                             (reason_form(ctx, form, &format!("/shipments/{}/reverse-delivery", s.id), "shipment.reverse_delivery", "shipment.reverse_delivery_hint"))
                         }
                     }
-                    @if (s.status == "dispatched" || s.status == "delivered") && (d.may_act_as_destination || d.may_act_as_origin) {
+                    @if s.status.has_moved() && (d.may_act_as_destination || d.may_act_as_origin) {
                         section.card {
                             h2 { (ctx.t("shipment.proof")) }
                             form.stacked method="post" action=(format!("/shipments/{}/proof", s.id)) enctype="multipart/form-data" {

@@ -1,6 +1,7 @@
 //! Pieces of the stock pages: submission keys, quantities with packs, status badges.
 
 use crate::domain::Lang;
+use crate::domain::ShipmentStatus;
 use crate::i18n::{number, tr, tr_arg};
 use crate::views::form::FormState;
 use crate::views::page::PageContext;
@@ -39,12 +40,12 @@ pub fn units(lang: Lang, units: i64, pack_size: Option<i32>) -> String {
     }
 }
 
-pub fn shipment_status(ctx: &PageContext, status: &str) -> Markup {
+pub fn shipment_status(ctx: &PageContext, status: ShipmentStatus) -> Markup {
     let class = match status {
-        "delivered" => "badge ok",
-        "dispatched" => "badge transit",
-        "cancelled" => "badge off",
-        _ => "badge",
+        ShipmentStatus::Delivered => "badge ok",
+        ShipmentStatus::Dispatched => "badge transit",
+        ShipmentStatus::Cancelled => "badge off",
+        ShipmentStatus::Draft => "badge",
     };
     html! { span class=(class) { (ctx.t(&format!("shipment.status.{status}"))) } }
 }

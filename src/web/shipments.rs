@@ -1,5 +1,6 @@
 //! Shipments: list, drafts, dispatch, delivery, cancellation, reversal, waybill and proof.
 
+use crate::domain::ShipmentStatus;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
 use crate::error::AppError;
 use crate::models::location::{DestinationGroup, Location};
@@ -350,7 +351,7 @@ async fn edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppE
     if !loaded.as_origin {
         return Err(AppError::Forbidden);
     }
-    if loaded.shipment.status != "draft" {
+    if loaded.shipment.status != ShipmentStatus::Draft {
         return Ok(crate::web::redirect(&format!("/shipments/{id}")));
     }
     let choices = draft_choices(&ctx, &access).await?;
@@ -499,7 +500,7 @@ async fn deliver_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, A
     if !loaded.as_destination {
         return Err(AppError::Forbidden);
     }
-    if loaded.shipment.status != "dispatched" {
+    if loaded.shipment.status != ShipmentStatus::Dispatched {
         return Ok(crate::web::redirect(&format!("/shipments/{id}")));
     }
     let mut form = match submission::new_record_form(&ctx, user.id).await? {
@@ -620,9 +621,7 @@ async fn upload_proof(
         return Ok(refuse(Invalid::with("err.file_too_large", MAX_PROOF_BYTES / (1024 * 1024))));
     }
     let Some(content_type) = sniff(&data) else { return Ok(refuse(Invalid::new("err.file_type"))) };
-    if !(loaded.as_origin || loaded.as_destination)
-        || !(loaded.shipment.status == "dispatched" || loaded.shipment.status == "delivered")
-    {
+    if !(loaded.as_origin || loaded.as_destination) || !loaded.shipment.status.has_moved() {
         return Ok(refuse(Invalid::new("err.not_dispatched")));
     }
     let filename: String = filename.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();

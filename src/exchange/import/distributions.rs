@@ -13,6 +13,7 @@ use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{shipment_events, shipment_lines, shipments, stock_balances};
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
+use crate::domain::ShipmentStatus;
 use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::location::Location;
@@ -349,7 +350,7 @@ pub fn write(
                         shipments::destination_id.eq(s.destination_id),
                         shipments::carrier.eq(""),
                         shipments::expected_on.eq(Some(s.date)),
-                        shipments::status.eq("delivered"),
+                        shipments::status.eq(ShipmentStatus::Delivered.as_str()),
                         shipments::dispatched_on.eq(Some(s.date)),
                     ),
                     (
@@ -385,7 +386,10 @@ pub fn write(
             .collect();
         insert_rows!(conn, shipment_lines::table, &rows);
     }
-    let events: Vec<(i32, &str)> = ids.iter().flat_map(|id| [(*id, "dispatched"), (*id, "delivered")]).collect();
+    let events: Vec<(i32, &str)> = ids
+        .iter()
+        .flat_map(|id| [(*id, ShipmentStatus::Dispatched.as_str()), (*id, ShipmentStatus::Delivered.as_str())])
+        .collect();
     for chunk in events.chunks(INSERT_PARAMETERS / 5) {
         let rows: Vec<_> = chunk
             .iter()
