@@ -232,12 +232,14 @@ fn post_pairs(
         }
         check_date(lock, p.effective_on)?;
     }
-    apply_net(conn, pairs.iter().map(|(p, _)| *p))?;
-    apply_flows(conn, pairs.iter().map(|(p, reverses)| (*p, reverses.is_some())))?;
+    // The movements first, the balances after: on PostgreSQL a balance row stays locked until
+    // the commit, and the rows of a busy depot are wanted by every other posting there.
     let mut ids = Vec::with_capacity(pairs.len());
     for (p, reverses) in pairs {
         ids.push(insert_movement(conn, recorded_by, p, *reverses)?);
     }
+    apply_flows(conn, pairs.iter().map(|(p, reverses)| (*p, reverses.is_some())))?;
+    apply_net(conn, pairs.iter().map(|(p, _)| *p))?;
     Ok(ids)
 }
 
@@ -291,7 +293,12 @@ pub fn flow_of(kind: MovementKind, at_depot: bool) -> Option<&'static str> {
 fn apply_flows<'a>(conn: &mut DbConn, postings: impl Iterator<Item = (&'a Posting, bool)>) -> Result<(), LedgerError> {
     use crate::db::schema::locations;
     use std::collections::{BTreeMap, HashMap};
-    let postings: Vec<(&Posting, bool)> = postings.collect();
+    // Dispatches and returns count in no flow: their places need not be read.
+    let postings: Vec<(&Posting, bool)> =
+        postings.filter(|(p, _)| flow_of(p.kind, true).is_some() || flow_of(p.kind, false).is_some()).collect();
+    if postings.is_empty() {
+        return Ok(());
+    }
     let place = |p: &Posting, reversal: bool| if reversal { p.from.or(p.to) } else { p.to.or(p.from) };
     let mut ids: Vec<i32> = postings.iter().filter_map(|(p, r)| place(p, *r)).collect();
     ids.sort_unstable();
@@ -395,8 +402,9 @@ pub fn post_batch(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posti
         }
         check_date(lock, p.effective_on)?;
     }
-    apply_net(conn, postings.iter())?;
+    // Flows, then balances: the order every posting takes them in.
     apply_flows(conn, postings.iter().map(|p| (p, false)))?;
+    apply_net(conn, postings.iter())?;
     let at = now();
     for chunk in postings.chunks(500) {
         let rows: Vec<_> = chunk
