@@ -52,8 +52,18 @@ where
 {
     fn run(&mut self, conn: &mut DbConn) -> bool {
         let Some(work) = self.work.take() else { return false };
-        // A panicking write loses only its own savepoint; its caller hears the writer stopped.
+        let before = depth(conn);
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| conn.transaction(work)));
+        if result.is_err() {
+            // A panicking write loses only its own savepoint (diesel does not roll back on a
+            // panic); its caller hears the writer stopped.
+            while depth(conn) > before {
+                let DbConn::Sqlite(inner) = conn else { break };
+                if AnsiTransactionManager::rollback_transaction(inner).is_err() {
+                    break;
+                }
+            }
+        }
         let ok = matches!(result, Ok(Ok(_)));
         self.result = result.ok();
         ok
@@ -153,6 +163,15 @@ fn write_groups(url: &str, mut conn: DbConn, waiting: Receiver<Box<dyn Command>>
                 Err(e) => log::error!("the writer cannot reopen the database: {e}"),
             }
         }
+    }
+}
+
+/// How many transactions and savepoints are open on the connection.
+fn depth(conn: &mut DbConn) -> u32 {
+    let DbConn::Sqlite(inner) = conn else { return 0 };
+    match AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth() {
+        Ok(depth) => depth.map_or(0, |d| d.get()),
+        Err(_) => u32::MAX,
     }
 }
 
@@ -279,6 +298,35 @@ mod tests {
         assert!(matches!(outcome.1, Err(Failed::Db(_))), "{:?}", outcome.1);
         assert!(matches!(outcome.2, Ok(3)), "{:?}", outcome.2);
         assert_eq!(numbers(&url), vec![1, 3], "the failed write's first insert was rolled back with it");
+    }
+
+    #[test]
+    fn a_panicking_write_loses_only_its_own_savepoint() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (url, writer, release) = blocked_writer(&dir);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let outcome = runtime.block_on(async {
+            let spawn = |work: Work| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.run(work).await })
+            };
+            let first = spawn(Box::new(insert(1)));
+            let panics = spawn(Box::new(|conn: &mut DbConn| {
+                insert(2)(conn)?;
+                panic!("a bug in a write");
+            }));
+            let third = spawn(Box::new(insert(3)));
+            tokio::task::yield_now().await;
+            release.send(()).expect("release");
+            (first.await.expect("task"), panics.await.expect("task"), third.await.expect("task"))
+        });
+        assert!(matches!(outcome.0, Ok(1)), "{:?}", outcome.0);
+        assert!(matches!(outcome.1, Err(Failed::Writer(WriterError::Stopped))), "{:?}", outcome.1);
+        assert!(matches!(outcome.2, Ok(3)), "{:?}", outcome.2);
+        assert_eq!(numbers(&url), vec![1, 3], "the panicking write's insert was rolled back, the others kept");
+        let after = runtime.block_on(writer.run(insert(4)));
+        assert!(matches!(after, Ok(4)), "the writer goes on: {after:?}");
+        assert_eq!(numbers(&url), vec![1, 3, 4]);
     }
 
     #[test]
