@@ -8,6 +8,7 @@
 //! a second server) still meet this one through the busy handler.
 
 use super::DbConn;
+use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
@@ -189,11 +190,23 @@ fn write_group(conn: &mut DbConn, group: &mut [Box<dyn Command>]) -> Result<(), 
     AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     let mut any = false;
     for command in group.iter_mut() {
+        // Exactly the group's transaction must be open before each write and before the commit.
+        // SQLite rolls a whole transaction back on some errors (disk full, I/O): a write run
+        // after that would commit on its own, and a commit at another depth would only release
+        // a savepoint; either way the group's answers would be wrong. The group fails instead.
+        if depth(conn) != 1 {
+            break;
+        }
         any |= command.run(conn);
     }
     let DbConn::Sqlite(inner) = conn else {
         return Err(DieselError::BrokenTransactionManager);
     };
+    if !matches!(AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth(), Ok(Some(d)) if d.get() == 1)
+    {
+        let _ = inner.batch_execute("ROLLBACK");
+        return Err(DieselError::BrokenTransactionManager);
+    }
     // A group whose writes were all refused has nothing to make durable.
     let end = if any {
         AnsiTransactionManager::commit_transaction(inner)
@@ -209,7 +222,6 @@ fn write_group(conn: &mut DbConn, group: &mut [Box<dyn Command>]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use diesel::connection::SimpleConnection;
     use diesel::RunQueryDsl;
     use futures_util::FutureExt;
 

@@ -83,13 +83,17 @@ impl LoginThrottle {
                     .execute(conn)
             };
             if bump(conn)? == 0 {
-                let inserted = diesel::insert_into(login_throttles::table)
-                    .values((
-                        login_throttles::key.eq(key),
-                        login_throttles::failures.eq(1),
-                        login_throttles::last_failure_at.eq(at),
-                    ))
-                    .execute(conn);
+                // In its own savepoint: inside a PostgreSQL transaction a failed insert would
+                // otherwise abort the whole transaction, and the update after it with it.
+                let inserted = conn.transaction(|conn| {
+                    diesel::insert_into(login_throttles::table)
+                        .values((
+                            login_throttles::key.eq(key),
+                            login_throttles::failures.eq(1),
+                            login_throttles::last_failure_at.eq(at),
+                        ))
+                        .execute(conn)
+                });
                 match inserted {
                     Ok(_) => {}
                     Err(e) if super::is_unique_violation(&e) => {

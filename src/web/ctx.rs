@@ -166,9 +166,20 @@ impl FromRequest for Ctx {
                     Ok((Some(user), upkeep))
                 })
                 .await??;
-                if upkeep != Upkeep::None {
+                if upkeep == Upkeep::Remove {
+                    // Awaited: an expired session must stay expired even if its clock is put back.
                     crate::web::write_with(&state, move |conn| Ok(Session::keep_up(conn, &session_hash, upkeep)?))
                         .await?;
+                } else if upkeep == Upkeep::Touch {
+                    // Waited for up to half a second and never an error: a page does not wait behind an
+                    // import's write, or fail on a full queue, for its session's idle clock (a
+                    // touch that waits longer is still written when its turn comes).
+                    let touch =
+                        crate::web::write_with(&state, move |conn| Ok(Session::keep_up(conn, &session_hash, upkeep)?));
+                    if let Ok(Err(e)) = actix_web::rt::time::timeout(std::time::Duration::from_millis(500), touch).await
+                    {
+                        log::warn!("session upkeep not written: {e}");
+                    }
                 }
                 user
             };

@@ -10,7 +10,8 @@ both_backends!(
     login_next_is_local_only,
     session_timeouts,
     login_throttling,
-    form_resumes_after_expiry
+    form_resumes_after_expiry,
+    failed_sign_ins_at_once_are_all_counted
 );
 
 fn assert_session_cookie_attributes(line: &str) {
@@ -322,4 +323,21 @@ async fn form_resumes_after_expiry(backend: Backend) {
     let stolen = app.get(&other, &back).await;
     assert!(stolen.status < 500, "{}", stolen.describe());
     assert_ne!(stolen.input_value("name_es").as_deref(), Some("Campaña resumida"), "resume is bound to the browser");
+}
+
+/// Failed sign-ins for a name never tried before, all at once: each is refused or shed, none is
+/// a 500, and every refused one is counted once, now that the counting is written inside a
+/// write transaction.
+async fn failed_sign_ins_at_once_are_all_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, _) = app.create_user(Role::Viewer);
+    let jars: Vec<_> = (0..6).map(|_| client()).collect();
+    let pages = futures_util::future::join_all(jars.iter().map(|jar| app.login(jar, &user, "wrong-password-x"))).await;
+    let statuses: Vec<u16> = pages.iter().map(|p| p.status).collect();
+    assert!(statuses.iter().all(|s| matches!(s, 422 | 429 | 503)), "refused, delayed or shed: {statuses:?}");
+    let refused = statuses.iter().filter(|s| **s == 422).count() as i64;
+    assert!(refused > 0, "at least one attempt was checked: {statuses:?}");
+    let counted =
+        app.scalar_opt(&format!("SELECT failures FROM login_throttles WHERE key = {}", lit(&format!("user:{user}"))));
+    assert_eq!(counted, Some(refused), "every refused attempt is counted once: {statuses:?}");
 }
