@@ -285,26 +285,37 @@ mod tests {
 
     type Work = Box<dyn FnOnce(&mut DbConn) -> Result<i32, Failed> + Send>;
 
-    #[test]
-    fn a_failing_write_rolls_back_alone_in_its_group() {
-        let dir = tempfile::tempdir().expect("dir");
-        let (url, writer, release) = blocked_writer(&dir);
-        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let outcome = runtime.block_on(async {
+    /// Queues `insert(1)`, `middle` and `insert(3)` behind the held write, releases it and
+    /// gives the three answers: they run as one group.
+    fn group_of_three(
+        runtime: &tokio::runtime::Runtime,
+        writer: &Writer,
+        release: std::sync::mpsc::Sender<()>,
+        middle: impl FnOnce(&mut DbConn) -> Result<i32, Failed> + Send + 'static,
+    ) -> (Result<i32, Failed>, Result<i32, Failed>, Result<i32, Failed>) {
+        runtime.block_on(async {
             let spawn = |work: Work| {
                 let writer = writer.clone();
                 tokio::spawn(async move { writer.run(work).await })
             };
             let first = spawn(Box::new(insert(1)));
-            let twice = spawn(Box::new(|conn: &mut DbConn| {
-                insert(2)(conn)?;
-                insert(1)(conn)?; // UNIQUE: this write fails after writing 2
-                Ok(2)
-            }));
+            let second = spawn(Box::new(middle));
             let third = spawn(Box::new(insert(3)));
             tokio::task::yield_now().await;
             release.send(()).expect("release");
-            (first.await.expect("task"), twice.await.expect("task"), third.await.expect("task"))
+            (first.await.expect("task"), second.await.expect("task"), third.await.expect("task"))
+        })
+    }
+
+    #[test]
+    fn a_failing_write_rolls_back_alone_in_its_group() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (url, writer, release) = blocked_writer(&dir);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let outcome = group_of_three(&runtime, &writer, release, |conn: &mut DbConn| {
+            insert(2)(conn)?;
+            insert(1)(conn)?; // UNIQUE: this write fails after writing 2
+            Ok(2)
         });
         assert!(matches!(outcome.0, Ok(1)), "{:?}", outcome.0);
         assert!(matches!(outcome.1, Err(Failed::Db(_))), "{:?}", outcome.1);
@@ -317,20 +328,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let (url, writer, release) = blocked_writer(&dir);
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let outcome = runtime.block_on(async {
-            let spawn = |work: Work| {
-                let writer = writer.clone();
-                tokio::spawn(async move { writer.run(work).await })
-            };
-            let first = spawn(Box::new(insert(1)));
-            let panics = spawn(Box::new(|conn: &mut DbConn| {
-                insert(2)(conn)?;
-                panic!("a bug in a write");
-            }));
-            let third = spawn(Box::new(insert(3)));
-            tokio::task::yield_now().await;
-            release.send(()).expect("release");
-            (first.await.expect("task"), panics.await.expect("task"), third.await.expect("task"))
+        let outcome = group_of_three(&runtime, &writer, release, |conn: &mut DbConn| {
+            insert(2)(conn)?;
+            panic!("a bug in a write");
         });
         assert!(matches!(outcome.0, Ok(1)), "{:?}", outcome.0);
         assert!(matches!(outcome.1, Err(Failed::Writer(WriterError::Stopped))), "{:?}", outcome.1);
