@@ -6,8 +6,7 @@
 use crate::db::connection::MultiBackend;
 use crate::db::schema::{locations, materials, shipment_lines, shipments};
 use crate::db::DbConn;
-use crate::domain::Invalid;
-use crate::domain::ShipmentStatus;
+use crate::domain::{Invalid, ShipmentStatus};
 use crate::models::keyset::Total;
 use crate::models::like_pattern;
 use crate::models::query::{self, keep, Refusals};

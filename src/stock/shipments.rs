@@ -2,8 +2,7 @@
 
 use super::{active_depot, stocked_material, transit_location_id, Access};
 use crate::db::DbConn;
-use crate::domain::ShipmentStatus;
-use crate::domain::{Answers, Invalid, Question, Recorded};
+use crate::domain::{Answers, Invalid, Question, Recorded, ShipmentStatus};
 use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::audit::{Actor, AuditEntry};

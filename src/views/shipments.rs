@@ -1,9 +1,7 @@
 //! Shipment pages: the filtered list, the draft form, the shipment with its actions and
 //! history, the delivery form and the printable delivery note (waybill).
 
-use crate::domain::Invalid;
-use crate::domain::Permission;
-use crate::domain::ShipmentStatus;
+use crate::domain::{Invalid, Permission, ShipmentStatus};
 use crate::i18n::number;
 use crate::models::keyset::Window;
 use crate::models::location::{DestinationGroup, Location};

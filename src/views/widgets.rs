@@ -1,7 +1,6 @@
 //! Pieces of the stock pages: submission keys, quantities with packs, status badges.
 
-use crate::domain::Lang;
-use crate::domain::ShipmentStatus;
+use crate::domain::{Lang, ShipmentStatus};
 use crate::i18n::{number, tr, tr_arg};
 use crate::views::form::FormState;
 use crate::views::page::PageContext;

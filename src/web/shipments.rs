@@ -1,7 +1,6 @@
 //! Shipments: list, drafts, dispatch, delivery, cancellation, reversal, waybill and proof.
 
-use crate::domain::ShipmentStatus;
-use crate::domain::{Invalid, OptionalText, Permission, Quantity};
+use crate::domain::{Invalid, OptionalText, Permission, Quantity, ShipmentStatus};
 use crate::error::AppError;
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
