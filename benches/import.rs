@@ -19,12 +19,12 @@
 //!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench import
 
 mod common;
+use campaign_tracker::app::Access;
 use campaign_tracker::db::{connect_pool, run_migrations, DbConn};
 use campaign_tracker::domain::Answers;
 use campaign_tracker::exchange::import::service::{self, Committed, Uploaded};
 use campaign_tracker::exchange::import::{ImportKind, Options};
 use campaign_tracker::models::audit::Actor;
-use campaign_tracker::stock::Access;
 use common::env_or;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};

@@ -8,7 +8,7 @@
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
 //! - `models`    one module per table: rows and their queries, and the lists' query types
 //! - `ledger`    the one gate for every quantity change: movements, balances, daily flows
-//! - `stock`     the operations that move stock (receipts, shipments, adjustments) and their checks
+//! - `app`       commands: every change to stock (receipts, shipments, adjustments, counts), checked then written
 //! - `reports`   dashboard coverage, stock and the campaign report, from the summaries
 //! - `exchange`  CSV/XLSX exports and imports, shared by the pages and the command line
 //! - `accounts`  argon2id password hashing and account creation
@@ -21,6 +21,7 @@
 rust_i18n::i18n!("locales", fallback = "en");
 
 pub mod accounts;
+pub mod app;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -32,7 +33,6 @@ pub mod ledger;
 pub mod models;
 pub mod reports;
 pub mod startup;
-pub mod stock;
 pub mod tokens;
 pub mod views;
 pub mod web;

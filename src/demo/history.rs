@@ -23,6 +23,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::app::receipts::RecordReceipt;
+use crate::app::shipments::{CreateShipment, Deliver, Draft, LineReceipt};
+use crate::app::{self, Access, Caller};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{
     location_types, locations, receipts, shipment_events, shipment_lines, shipments, stock_movements,
@@ -35,8 +38,6 @@ use crate::models::material::Material;
 use crate::models::now;
 use crate::models::receipt::NewReceipt;
 use crate::models::shipment::{Shipment, ShipmentHeader, SHORTFALL_REASONS};
-use crate::stock::shipments::{Delivery, Draft, LineReceipt};
-use crate::stock::{self, Access};
 
 /// What a history load created (zero everywhere when the ledger was not empty).
 #[derive(Debug, Default)]
@@ -245,7 +246,7 @@ fn load_world(conn: &mut DbConn) -> Result<World, AppError> {
             locations::is_active,
         ))
         .load(conn)?;
-    let transit_id = stock::transit_location_id(conn)?;
+    let transit_id = app::transit_location_id(conn)?;
     let central = rows.iter().find(|r| r.1 == CENTRAL_DEPOT && r.4 && r.5).ok_or_else(missing)?;
     if mats.is_empty() {
         return Err(missing());
@@ -790,7 +791,7 @@ fn ledger_has_movements(conn: &mut DbConn) -> QueryResult<bool> {
     Ok(stock_movements::table.select(stock_movements::id).first::<i32>(conn).optional()?.is_some())
 }
 
-/// Scale 1: every receipt and shipment through `stock::receipts` and `stock::shipments`, in the
+/// Scale 1: every receipt and shipment through the commands of `app::receipts` and `app::shipments`, in the
 /// order they happened, in one transaction.
 fn load_through_workflows(
     conn: &mut DbConn,
@@ -798,8 +799,7 @@ fn load_through_workflows(
     plan: &Plan,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<HistorySummary, AppError> {
-    let access = Access::everywhere(None);
-    let actor = Actor::cli();
+    let by = Caller { access: Access::everywhere(None), actor: Actor::cli() };
     let total = plan.movements() as u64;
     conn.write_transaction(|conn| {
         if ledger_has_movements(conn)? {
@@ -822,7 +822,7 @@ fn load_through_workflows(
                         external_ref: None,
                     };
                     // The demo's history is what it is: nothing to confirm.
-                    stock::receipts::record(conn, &access, &actor, &new, Answers::all())?;
+                    app::run(conn, &RecordReceipt { by: by.clone(), receipt: new, answers: Answers::all() })?;
                     done += 1;
                 }
                 Op::Dispatch(i) => {
@@ -838,8 +838,13 @@ fn load_through_workflows(
                         },
                         lines: s.lines.iter().map(|l| (world.mats[l.material].id, l.quantity)).collect(),
                     };
-                    let id = stock::shipments::create(conn, &access, &actor, &draft, Answers::all())?;
-                    stock::shipments::dispatch(conn, &access, &actor, id, s.dispatched_on, Answers::all())?;
+                    let create = CreateShipment {
+                        by: by.clone(),
+                        draft,
+                        dispatch_on: Some(s.dispatched_on),
+                        answers: Answers::all(),
+                    };
+                    let id = app::run(conn, &create)?;
                     ids[i] = id;
                     done += s.lines.len() as u64;
                 }
@@ -856,13 +861,15 @@ fn load_through_workflows(
                             shortfall_reason: planned.reason.map(str::to_string),
                         });
                     }
-                    let delivery = Delivery {
+                    let deliver = Deliver {
+                        by: by.clone(),
+                        shipment_id: ids[i],
                         delivered_on,
                         received_by: s.received_by.clone(),
                         note: s.delivery_note.clone(),
                         lines,
                     };
-                    stock::shipments::deliver(conn, &access, &actor, ids[i], &delivery)?;
+                    app::run(conn, &deliver)?;
                     done += s.arrival_movements() as u64;
                 }
             }
@@ -1355,7 +1362,7 @@ mod tests {
             shipment_lines::table.select(sum(shipment_lines::quantity)).first(&mut conn).expect("sum");
         assert!(total.unwrap_or(0) > 0);
         // A shipment recorded afterwards through the workflow gets a fresh id and reference.
-        let access = Access::everywhere(None);
+        let by = Caller { access: Access::everywhere(None), actor: Actor::cli() };
         let central: i32 = locations::table
             .filter(locations::code.eq(CENTRAL_DEPOT))
             .select(locations::id)
@@ -1378,8 +1385,8 @@ mod tests {
             },
             lines: vec![(poster.id, 10)],
         };
-        conn.write_transaction(|conn| stock::shipments::create(conn, &access, &Actor::cli(), &draft, Answers::all()))
-            .expect("new shipment");
+        let create = CreateShipment { by, draft, dispatch_on: None, answers: Answers::all() };
+        conn.write_transaction(|conn| Ok::<_, AppError>(app::run(conn, &create)?)).expect("new shipment");
         let again = load_history(&mut conn, 3, &mut |_, _| {}).expect("second run");
         assert_eq!(again.movements, 0);
     }

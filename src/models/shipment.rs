@@ -148,8 +148,9 @@ impl Shipment {
         Ok(None)
     }
 
-    pub fn update_header(conn: &mut DbConn, id: i32, header: &ShipmentHeader) -> QueryResult<usize> {
-        diesel::update(shipments::table.find(id))
+    /// Changes a draft's header; false when it is no longer a draft.
+    pub fn update_header(conn: &mut DbConn, id: i32, header: &ShipmentHeader) -> QueryResult<bool> {
+        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft.as_str())))
             .set((
                 shipments::origin_id.eq(header.origin_id),
                 shipments::destination_id.eq(header.destination_id),
@@ -158,7 +159,8 @@ impl Shipment {
                 shipments::note.eq(&header.note),
                 shipments::updated_at.eq(now()),
             ))
-            .execute(conn)
+            .execute(conn)?;
+        Ok(n == 1)
     }
 
     /// Moves the status on only from `expected`: a second concurrent attempt changes nothing.
@@ -170,15 +172,24 @@ impl Shipment {
     }
 
     /// A draft becomes dispatched on `date`; false when it is no longer a draft (a concurrent
-    /// dispatch or cancellation won).
-    pub fn dispatch_draft(conn: &mut DbConn, id: i32, date: NaiveDate) -> QueryResult<bool> {
-        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft.as_str())))
-            .set((
-                shipments::status.eq(ShipmentStatus::Dispatched.as_str()),
-                shipments::dispatched_on.eq(date),
-                shipments::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
+    /// dispatch or cancellation won) or, given the version it was checked at (`updated_at`), when
+    /// it was edited since.
+    pub fn dispatch_draft(
+        conn: &mut DbConn,
+        id: i32,
+        date: NaiveDate,
+        checked_at: Option<NaiveDateTime>,
+    ) -> QueryResult<bool> {
+        let draft = shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft.as_str()));
+        let changes = (
+            shipments::status.eq(ShipmentStatus::Dispatched.as_str()),
+            shipments::dispatched_on.eq(date),
+            shipments::updated_at.eq(now()),
+        );
+        let n = match checked_at {
+            Some(at) => diesel::update(draft.filter(shipments::updated_at.eq(at))).set(changes).execute(conn)?,
+            None => diesel::update(draft).set(changes).execute(conn)?,
+        };
         Ok(n == 1)
     }
 
@@ -218,24 +229,28 @@ impl Shipment {
             .load(conn)
     }
 
-    pub fn replace_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<()> {
+    pub fn replace_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<Vec<i32>> {
         // Draft lines are not business records yet: nothing has moved, so they may be replaced.
         diesel::delete(shipment_lines::table.filter(shipment_lines::shipment_id.eq(id))).execute(conn)?;
         Self::add_lines(conn, id, lines)
     }
 
-    /// The lines of a new draft.
-    pub fn add_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<()> {
+    /// The lines of a new draft; gives their ids in the order given.
+    pub fn add_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<Vec<i32>> {
+        let mut ids = Vec::with_capacity(lines.len());
         for (material_id, quantity) in lines {
-            diesel::insert_into(shipment_lines::table)
-                .values((
-                    shipment_lines::shipment_id.eq(id),
-                    shipment_lines::material_id.eq(material_id),
-                    shipment_lines::quantity.eq(quantity),
-                ))
-                .execute(conn)?;
+            ids.push(
+                diesel::insert_into(shipment_lines::table)
+                    .values((
+                        shipment_lines::shipment_id.eq(id),
+                        shipment_lines::material_id.eq(material_id),
+                        shipment_lines::quantity.eq(quantity),
+                    ))
+                    .returning(shipment_lines::id)
+                    .get_result(conn)?,
+            );
         }
-        Ok(())
+        Ok(ids)
     }
 
     pub fn set_line_received(

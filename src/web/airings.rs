@@ -2,17 +2,16 @@
 //! airing, its page, and its reversal. Spots are aired, not stocked: nothing here touches the
 //! stock ledger, but the period lock applies all the same.
 
-use crate::db::DbConn;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
 use crate::error::AppError;
-use crate::ledger;
 use crate::models::airing::{self, Airing, AiringQuery, NewAiring, MAX_TIMES};
-use crate::models::audit::{Actor, AuditEntry};
+
+use crate::app::airings::{RecordAiring, ReverseAiring};
+use crate::app::Access;
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::query::Refusals;
 use crate::models::region::Region;
-use crate::stock::Access;
 use crate::views;
 use crate::views::airings::{AiringPage, Found, ListData};
 use crate::views::form::{FieldErrors, FormState};
@@ -37,112 +36,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
-}
-
-// ---- rules (each inside the caller's write transaction) ----
-
-/// Records an airing after checking the spot, the outlet, the user's regions and the period
-/// lock; audited in the same transaction.
-pub fn record(
-    conn: &mut DbConn,
-    access: &Access,
-    actor: &Actor,
-    new: &NewAiring,
-    answers: crate::domain::Answers,
-) -> Result<i32, AppError> {
-    let material = Material::find(conn, new.material_id)?.ok_or(AppError::Refused(Invalid::new("err.not_a_spot")))?;
-    if !material.is_broadcast() {
-        return Err(AppError::Refused(Invalid::new("err.not_a_spot")));
-    }
-    let outlet =
-        Location::get(conn, new.location_id)?.ok_or(AppError::Refused(Invalid::new("err.not_a_media_outlet")))?;
-    if !airing::is_media_outlet(conn, &outlet)? {
-        return Err(AppError::Refused(Invalid::new("err.not_a_media_outlet")));
-    }
-    if !outlet.is_active {
-        return Err(AppError::Refused(Invalid::new("err.inactive_location")));
-    }
-    access.check(&outlet)?;
-    if !(1..=MAX_TIMES).contains(&new.times) {
-        return Err(AppError::Refused(Invalid::new("err.too_many_times")));
-    }
-    check_date(conn, new.aired_on)?;
-    let mut questions: Vec<crate::domain::Question> =
-        crate::stock::before_campaign(conn, &material, new.aired_on)?.into_iter().collect();
-    if let Some(user) = access.user_id.filter(|_| !answers.duplicate) {
-        if let Some(earlier) = Airing::recent_same(conn, user, new, crate::stock::duplicate_window_start())? {
-            let question = crate::domain::Question::LikelyDuplicate {
-                minutes_ago: crate::stock::minutes_since(earlier.recorded_at),
-                earlier: crate::domain::Recorded {
-                    kind: "airing",
-                    label: format!("#{}", earlier.id),
-                    path: format!("/airings/{}", earlier.id),
-                    units: i64::from(earlier.times),
-                    material: material.names(),
-                    place: outlet.name.clone(),
-                    reference: earlier.programme,
-                },
-            };
-            questions.push(question);
-        }
-    }
-    crate::stock::ask(answers, questions)?;
-    let id = Airing::insert(conn, new, access.user_id)?;
-    let summary = format!("{} × {} on {} ({})", new.times, material.code, outlet.code, new.aired_on);
-    AuditEntry::record(conn, actor, "create", "airing", id, &summary)?;
-    Ok(id)
-}
-
-/// Reverses airing `id` with a correcting row; refused for a correction, for an airing already
-/// reversed, and inside the closed period. Gives the correction's id.
-pub fn reverse_airing(
-    conn: &mut DbConn,
-    access: &Access,
-    actor: &Actor,
-    id: i32,
-    reason: &str,
-) -> Result<i32, AppError> {
-    let original = Airing::find(conn, id)?.ok_or(AppError::NotFound)?;
-    let outlet = Location::get(conn, original.location_id)?.ok_or(AppError::NotFound)?;
-    access.check(&outlet)?;
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::Refused(Invalid::new("err.reason_required")));
-    }
-    if original.is_reversal() {
-        return Err(AppError::Refused(Invalid::new("err.reversal_of_reversal")));
-    }
-    if Airing::reversal_of(conn, id)?.is_some() {
-        return Err(AppError::Refused(Invalid::new("err.already_reversed")));
-    }
-    if let Some(lock) = ledger::lock_date(conn)? {
-        if original.aired_on <= lock {
-            return Err(AppError::Refused(Invalid::with("err.period_closed", lock)));
-        }
-    }
-    let correction = Airing::reverse(conn, &original, reason, access.user_id).map_err(|e| {
-        // A concurrent reversal of the same airing won: UNIQUE (reverses_id).
-        if crate::models::is_unique_violation(&e) {
-            AppError::Refused(Invalid::new("err.already_reversed"))
-        } else {
-            AppError::Database(e)
-        }
-    })?;
-    AuditEntry::record(conn, actor, "reverse", "airing", id, &format!("correction #{correction}: {reason}"))?;
-    Ok(correction)
-}
-
-/// Refuses a day inside the closed period or after today.
-fn check_date(conn: &mut DbConn, day: NaiveDate) -> Result<(), AppError> {
-    if let Some(lock) = ledger::lock_date(conn)? {
-        if day <= lock {
-            return Err(AppError::Refused(Invalid::with("err.period_closed", lock)));
-        }
-    }
-    if day > today() {
-        return Err(AppError::Refused(Invalid::new("err.future_date")));
-    }
-    Ok(())
 }
 
 // ---- list ----
@@ -319,13 +212,10 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
             return Ok(show(state));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    let answers = form.answers();
-    let outcome = submission::record(&ctx, &form, user.id, "flash.airing_recorded", move |conn| {
-        let id = record(conn, &access, &actor, &new, answers)?;
-        Ok(format!("/airings/{id}"))
-    })
-    .await?;
+    let command = RecordAiring { by: crate::web::caller(&ctx), airing: new, answers: form.answers() };
+    let outcome =
+        submission::command(&ctx, &form, user.id, "flash.airing_recorded", command, |id| format!("/airings/{id}"))
+            .await?;
     Ok(outcome.unwrap_or_else(|refusal| show(refused_state(&form, refusal))))
 }
 
@@ -373,11 +263,8 @@ async fn reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
             return Ok(unprocessable(views::airings::detail(&ctx.page, &loaded, &state)));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
-        reverse_airing(conn, &access, &actor, id, &reason)?;
-        Ok(format!("/airings/{id}"))
-    })
-    .await?;
+    let command = ReverseAiring { by: crate::web::caller(&ctx), airing_id: id, reason };
+    let outcome =
+        submission::command(&ctx, &form, user.id, "flash.reversed", command, move |_| format!("/airings/{id}")).await?;
     Ok(outcome.unwrap_or_else(refuse))
 }

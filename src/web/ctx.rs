@@ -34,8 +34,8 @@ impl CurrentUser {
     }
 
     /// Where this user may act on stock.
-    pub fn access(&self) -> crate::stock::Access {
-        crate::stock::Access {
+    pub fn access(&self) -> crate::app::Access {
+        crate::app::Access {
             user_id: Some(self.id),
             regions: (!self.region_ids.is_empty()).then(|| self.region_ids.clone()),
         }

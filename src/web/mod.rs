@@ -6,6 +6,7 @@ pub mod airings;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod commands;
 pub mod ctx;
 pub mod dashboard;
 pub mod device;
@@ -162,6 +163,15 @@ pub fn actor(ctx: &Ctx) -> Actor {
         Some(u) => Actor { user_id: Some(u.id), name: u.username.clone(), ip: ctx.ip.clone() },
         None => Actor { user_id: None, name: "anonymous".into(), ip: ctx.ip.clone() },
     }
+}
+
+/// Who acts in this request, for a command: where they may act and how the audit log names them.
+pub fn caller(ctx: &Ctx) -> crate::app::Caller {
+    let access = match &ctx.user {
+        Some(u) => u.access(),
+        None => crate::app::Access { user_id: None, regions: Some(Vec::new()) },
+    };
+    crate::app::Caller { access, actor: actor(ctx) }
 }
 
 /// Which keyset page a list request asks for (`after`, `before`, `last`); an old `?page=` link

@@ -1,5 +1,9 @@
 //! Shipments: list, drafts, dispatch, delivery, cancellation, reversal, waybill and proof.
 
+use crate::app::shipments::{
+    Cancel, CreateShipment, Deliver, Dispatch, Draft, LineReceipt, ReverseDelivery, UpdateDraft,
+};
+use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity, ShipmentStatus};
 use crate::error::AppError;
 use crate::models::location::{DestinationGroup, Location};
@@ -8,8 +12,6 @@ use crate::models::material::Material;
 use crate::models::query::Refusals;
 use crate::models::region::Region;
 use crate::models::shipment::{Attachment, Shipment, ShipmentHeader, ShipmentQuery};
-use crate::stock::shipments::{Delivery, Draft, LineReceipt};
-use crate::stock::{self, Access};
 use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::views::shipments::{Detail, DraftChoices, ListChoices, LINE_SLOTS};
@@ -247,17 +249,9 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
             )));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    let answers = form.answers();
     let flash = if dispatch_on.is_some() { "flash.dispatched" } else { "flash.draft_saved" };
-    let outcome = submission::record(&ctx, &form, user.id, flash, move |conn| {
-        let id = stock::shipments::create(conn, &access, &actor, &draft, answers)?;
-        if let Some(date) = dispatch_on {
-            stock::shipments::dispatch(conn, &access, &actor, id, date, answers)?;
-        }
-        Ok(format!("/shipments/{id}"))
-    })
-    .await?;
+    let command = CreateShipment { by: crate::web::caller(&ctx), draft, dispatch_on, answers: form.answers() };
+    let outcome = submission::command(&ctx, &form, user.id, flash, command, |id| format!("/shipments/{id}")).await?;
     match outcome {
         Ok(response) => Ok(response),
         Err(refusal) => {
@@ -383,13 +377,10 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
             )));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    let answers = form.answers();
-    let outcome = submission::record(&ctx, &form, user.id, "flash.draft_saved", move |conn| {
-        stock::shipments::update_draft(conn, &access, &actor, id, &draft, answers)?;
-        Ok(format!("/shipments/{id}"))
-    })
-    .await?;
+    let command = UpdateDraft { by: crate::web::caller(&ctx), shipment_id: id, draft, answers: form.answers() };
+    let outcome =
+        submission::command(&ctx, &form, user.id, "flash.draft_saved", command, move |_| format!("/shipments/{id}"))
+            .await?;
     match outcome {
         Ok(response) => Ok(response),
         Err(refusal) => {
@@ -399,28 +390,25 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
     }
 }
 
-/// Runs a shipment action under the form's submission key; a refusal shows the shipment page
+/// Runs a shipment command under the form's submission key; a refusal shows the shipment page
 /// again with the message (422).
-async fn act<F>(
+async fn act<C>(
     ctx: &Ctx,
     form: &PostForm,
     id: i32,
     user_id: i32,
-    access: Access,
     flash: &str,
-    work: F,
+    command: C,
 ) -> Result<HttpResponse, AppError>
 where
-    F: Fn(&mut crate::db::DbConn) -> Result<(), AppError> + Send + 'static,
+    C: crate::app::Command,
+    AppError: From<C::Error>,
 {
-    let outcome = submission::record(ctx, form, user_id, flash, move |conn| {
-        work(conn)?;
-        Ok(format!("/shipments/{id}"))
-    })
-    .await?;
+    let outcome = submission::command(ctx, form, user_id, flash, command, move |_| format!("/shipments/{id}")).await?;
     match outcome {
         Ok(response) => Ok(response),
         Err(refusal) => {
+            let access = ctx.user.as_ref().map(|u| u.access()).ok_or(AppError::Forbidden)?;
             let loaded = load(ctx, access, id).await?;
             Ok(unprocessable(render_detail(ctx, &loaded, &refused(form, refusal))))
         }
@@ -444,52 +432,47 @@ async fn dispatch(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Htt
             return Ok(unprocessable(render_detail(&ctx, &loaded, &state)));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    let a = access.clone();
-    let answers = form.answers();
-    act(&ctx, &form, id, user.id, access, "flash.dispatched", move |conn| {
-        stock::shipments::dispatch(conn, &a, &actor, id, date, answers)
-    })
-    .await
+    let command = Dispatch { by: crate::web::caller(&ctx), shipment_id: id, on: date, answers: form.answers() };
+    act(&ctx, &form, id, user.id, "flash.dispatched", command).await
 }
 
-/// A shipment workflow that needs a reason: cancellation, delivery reversal.
-type ReasonedAction =
-    fn(&mut crate::db::DbConn, &Access, &crate::models::audit::Actor, i32, &str) -> Result<(), AppError>;
-
-/// Runs `action` with the reason typed; a missing reason shows the shipment page again (422).
-async fn act_with_reason(
-    ctx: Ctx,
-    id: web::Path<String>,
-    form: PostForm,
-    flash: &str,
-    action: ReasonedAction,
-) -> Result<HttpResponse, AppError> {
-    let user = ctx.require_post(Permission::RecordStock, &form).await?;
-    let access = user.access();
-    let id = parse_id(&id)?;
-    let reason = match parse_reason(&form) {
-        Ok(r) => r,
+/// The reason typed for a cancellation or a delivery reversal; a missing one shows the shipment
+/// page again (422).
+async fn reason_or_page(
+    ctx: &Ctx,
+    form: &PostForm,
+    access: Access,
+    id: i32,
+) -> Result<Result<String, HttpResponse>, AppError> {
+    match parse_reason(form) {
+        Ok(reason) => Ok(Ok(reason)),
         Err(invalid) => {
-            let loaded = load(&ctx, access, id).await?;
-            return Ok(unprocessable(render_detail(
-                &ctx,
-                &loaded,
-                &state_with(&form, FieldErrors::new(), Some(invalid)),
-            )));
+            let loaded = load(ctx, access, id).await?;
+            Ok(Err(unprocessable(render_detail(ctx, &loaded, &state_with(form, FieldErrors::new(), Some(invalid))))))
         }
-    };
-    let actor = crate::web::actor(&ctx);
-    let a = access.clone();
-    act(&ctx, &form, id, user.id, access, flash, move |conn| action(conn, &a, &actor, id, &reason)).await
+    }
 }
 
 async fn cancel(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
-    act_with_reason(ctx, id, form, "flash.cancelled", stock::shipments::cancel).await
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let id = parse_id(&id)?;
+    let reason = match reason_or_page(&ctx, &form, user.access(), id).await? {
+        Ok(reason) => reason,
+        Err(page) => return Ok(page),
+    };
+    let command = Cancel { by: crate::web::caller(&ctx), shipment_id: id, reason };
+    act(&ctx, &form, id, user.id, "flash.cancelled", command).await
 }
 
 async fn reverse_delivery(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
-    act_with_reason(ctx, id, form, "flash.reversed", stock::shipments::reverse_delivery).await
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let id = parse_id(&id)?;
+    let reason = match reason_or_page(&ctx, &form, user.access(), id).await? {
+        Ok(reason) => reason,
+        Err(page) => return Ok(page),
+    };
+    let command = ReverseDelivery { by: crate::web::caller(&ctx), shipment_id: id, reason };
+    act(&ctx, &form, id, user.id, "flash.reversed", command).await
 }
 
 async fn deliver_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -556,14 +539,17 @@ async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
             &state_with(&form, e, None),
         )));
     };
-    let delivery = Delivery { delivered_on, received_by: received_by.into_inner(), note: note.into_inner(), lines };
-    let actor = crate::web::actor(&ctx);
-    let a = access.clone();
-    let outcome = submission::record(&ctx, &form, user.id, "flash.delivered", move |conn| {
-        stock::shipments::deliver(conn, &a, &actor, id, &delivery)?;
-        Ok(format!("/shipments/{id}"))
-    })
-    .await?;
+    let command = Deliver {
+        by: crate::web::caller(&ctx),
+        shipment_id: id,
+        delivered_on,
+        received_by: received_by.into_inner(),
+        note: note.into_inner(),
+        lines,
+    };
+    let outcome =
+        submission::command(&ctx, &form, user.id, "flash.delivered", command, move |_| format!("/shipments/{id}"))
+            .await?;
     Ok(outcome.unwrap_or_else(|refusal| {
         unprocessable(views::shipments::deliver_form(
             &ctx.page,

@@ -1,6 +1,9 @@
 //! Stock pages and stock work other than shipments: the overview, ledgers, receipts,
 //! adjustments, whole-depot counts and the period lock.
 
+use crate::app::adjustments::{PostCount, RecordAdjustment, ReverseAdjustment};
+use crate::app::receipts::{RecordReceipt, ReverseReceipt};
+use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
 use crate::error::AppError;
 use crate::ledger;
@@ -13,7 +16,6 @@ use crate::models::receipt::{NewReceipt, Receipt, ReceiptQuery};
 use crate::models::region::Region;
 use crate::models::setting::Setting;
 use crate::reports::stock::{self as report, StockQuery};
-use crate::stock::{self, Access};
 use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::query_param;
@@ -280,13 +282,10 @@ async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
             return Ok(unprocessable(views::stock::receipt_form(&ctx.page, &state, &materials, &depots)));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    let answers = form.answers();
-    let outcome = submission::record(&ctx, &form, user.id, "flash.receipt_recorded", move |conn| {
-        let id = stock::receipts::record(conn, &access, &actor, &new, answers)?;
-        Ok(format!("/receipts/{id}"))
-    })
-    .await?;
+    let command = RecordReceipt { by: crate::web::caller(&ctx), receipt: new, answers: form.answers() };
+    let outcome =
+        submission::command(&ctx, &form, user.id, "flash.receipt_recorded", command, |id| format!("/receipts/{id}"))
+            .await?;
     match outcome {
         Ok(response) => Ok(response),
         Err(refusal) => {
@@ -354,12 +353,10 @@ async fn receipt_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
         Ok(r) => r,
         Err(invalid) => return Ok(refuse(Refusal::Rule(invalid))),
     };
-    let actor = crate::web::actor(&ctx);
-    let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
-        stock::receipts::reverse(conn, &access, &actor, id, &reason)?;
-        Ok(format!("/receipts/{id}"))
-    })
-    .await?;
+    let command = ReverseReceipt { by: crate::web::caller(&ctx), receipt_id: id, reason };
+    let outcome =
+        submission::command(&ctx, &form, user.id, "flash.reversed", command, move |_| format!("/receipts/{id}"))
+            .await?;
     Ok(outcome.unwrap_or_else(refuse))
 }
 
@@ -422,11 +419,9 @@ async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, App
             return Ok(unprocessable(views::stock::adjustment_form(&ctx.page, &state, &materials, &depots)));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    let answers = form.answers();
-    let outcome = submission::record(&ctx, &form, user.id, "flash.adjustment_recorded", move |conn| {
-        let id = stock::adjustments::adjust(conn, &access, &actor, &new, answers)?;
-        Ok(format!("/adjustments/{id}"))
+    let command = RecordAdjustment { by: crate::web::caller(&ctx), adjustment: new, answers: form.answers() };
+    let outcome = submission::command(&ctx, &form, user.id, "flash.adjustment_recorded", command, |id| {
+        format!("/adjustments/{id}")
     })
     .await?;
     match outcome {
@@ -487,12 +482,10 @@ async fn adjustment_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> 
         Ok(r) => r,
         Err(invalid) => return Ok(refuse(Refusal::Rule(invalid))),
     };
-    let actor = crate::web::actor(&ctx);
-    let outcome = submission::record(&ctx, &form, user.id, "flash.reversed", move |conn| {
-        stock::adjustments::reverse(conn, &access, &actor, id, &reason)?;
-        Ok(format!("/adjustments/{id}"))
-    })
-    .await?;
+    let command = ReverseAdjustment { by: crate::web::caller(&ctx), adjustment_id: id, reason };
+    let outcome =
+        submission::command(&ctx, &form, user.id, "flash.reversed", command, move |_| format!("/adjustments/{id}"))
+            .await?;
     Ok(outcome.unwrap_or_else(refuse))
 }
 
@@ -505,9 +498,9 @@ async fn count_sheet(
 ) -> Result<(Location, Vec<(Material, i64)>), AppError> {
     db(ctx, move |conn| {
         // Another region's depot is "not found", like every record outside the user's regions.
-        let depot = stock::active_depot(conn, &access, location_id).map_err(|e| match e {
-            AppError::Refused(_) | AppError::Forbidden => AppError::NotFound,
-            other => other,
+        let depot = crate::app::active_depot(conn, &access, location_id).map_err(|e| match e {
+            crate::app::Lookup::Refused(_) => AppError::NotFound,
+            crate::app::Lookup::Database(e) => AppError::Database(e),
         })?;
         let mut rows = Vec::new();
         for m in Material::stocked(conn)? {
@@ -567,12 +560,16 @@ async fn count_post(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> 
         state.errors = e;
         return Ok(show(state));
     };
-    let actor = crate::web::actor(&ctx);
-    let answers = form.answers();
-    let count = stock::adjustments::Count { location_id, counted_on, note: note.into_inner(), counted };
-    let outcome = submission::record(&ctx, &form, user.id, "flash.count_posted", move |conn| {
-        stock::adjustments::count(conn, &access, &actor, &count, answers)?;
-        Ok(format!("/stock/locations/{location_id}"))
+    let command = PostCount {
+        by: crate::web::caller(&ctx),
+        location_id,
+        counted_on,
+        note: note.into_inner(),
+        counted,
+        answers: form.answers(),
+    };
+    let outcome = submission::command(&ctx, &form, user.id, "flash.count_posted", command, move |_| {
+        format!("/stock/locations/{location_id}")
     })
     .await?;
     Ok(outcome.unwrap_or_else(|refusal| show(refused_state(&form, refusal))))

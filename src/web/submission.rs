@@ -2,6 +2,7 @@
 //! (double click, reload, flaky network) leads to what it recorded the first time, and the same
 //! key with other content is refused.
 
+use crate::app::{Command, Plan};
 use crate::db::DbConn;
 use crate::domain::Invalid;
 use crate::error::AppError;
@@ -55,12 +56,32 @@ pub async fn once<F>(ctx: &Ctx, form: &PostForm, user_id: i32, work: F) -> Resul
 where
     F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
 {
+    once_checked(ctx, form, user_id, |_| Ok(()), move |conn, _| work(conn)).await
+}
+
+/// Like `once`, with a check first on a read connection: what it gives is what `work` writes.
+/// A check that fails under a key already spent leads to that key's record, as a write would.
+async fn once_checked<P, C, F>(
+    ctx: &Ctx,
+    form: &PostForm,
+    user_id: i32,
+    check: C,
+    work: F,
+) -> Result<Submitted, AppError>
+where
+    P: Send + Sync + 'static,
+    C: FnOnce(&mut DbConn) -> Result<P, AppError> + Send + 'static,
+    F: Fn(&mut DbConn, &P) -> Result<String, AppError> + Send + 'static,
+{
     let key = form.get(crate::views::form::SUBMISSION_KEY).trim().to_string();
     if !is_key(&key) {
         return Err(AppError::Refused(Invalid::new("err.submission_key")));
     }
     let print = fingerprint(form);
-    let lang = ctx.lang();
+    let plan = match db(ctx, check).await {
+        Ok(plan) => plan,
+        Err(e) => return after_failure(ctx, e, user_id, key, print).await,
+    };
     let claimed_key = key.clone();
     let claimed_print = print.clone();
     let result = write_retrying(ctx, move |conn| {
@@ -69,7 +90,7 @@ where
             let existing = Submission::find(conn, user_id, &claimed_key)?.ok_or(AppError::NotFound)?;
             return Ok(Claimed::Earlier(existing));
         }
-        let path = work(conn)?;
+        let path = work(conn, &plan)?;
         Submission::set_result(conn, user_id, &claimed_key, &path)?;
         Ok(Claimed::Recorded(path))
     })
@@ -77,15 +98,30 @@ where
     match result {
         Ok(Claimed::Recorded(path)) => Ok(Submitted::Recorded(path)),
         Ok(Claimed::Earlier(existing)) => replay(existing, &print),
-        Err(AppError::Short { material_id, location_id, available }) => {
+        Err(e) => after_failure(ctx, e, user_id, key, print).await,
+    }
+}
+
+/// A check or write that failed: a record made earlier under the same key (a resubmission, or
+/// someone else's identical request that won the race) is led to; otherwise the failure, a
+/// shortage named in the reader's language.
+async fn after_failure(
+    ctx: &Ctx,
+    e: AppError,
+    user_id: i32,
+    key: String,
+    print: String,
+) -> Result<Submitted, AppError> {
+    if let Some(existing) = db(ctx, move |conn| Ok(Submission::find(conn, user_id, &key)?)).await? {
+        return replay(existing, &print);
+    }
+    match e {
+        AppError::Short { material_id, location_id, available } => {
+            let lang = ctx.lang();
             let refusal = db(ctx, move |conn| short(conn, lang, material_id, location_id, available)).await?;
             Err(AppError::Refused(refusal))
         }
-        Err(e) => match db(ctx, move |conn| Ok(Submission::find(conn, user_id, &key)?)).await? {
-            // Someone else's identical request won the race: lead to its record.
-            Some(existing) => replay(existing, &print),
-            None => Err(e),
-        },
+        e => Err(e),
     }
 }
 
@@ -122,7 +158,41 @@ pub async fn record<F>(
 where
     F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
 {
-    match once(ctx, form, user_id, work).await {
+    answer(ctx, flash_key, once(ctx, form, user_id, work).await)
+}
+
+/// Runs a command once per key: checked on a read connection, its plan written by the writer
+/// with the key's claim. `path` names the page of what it recorded. Answers like `record`.
+pub async fn command<C>(
+    ctx: &Ctx,
+    form: &PostForm,
+    user_id: i32,
+    flash_key: &str,
+    command: C,
+    path: impl Fn(&<C::Plan as Plan>::Output) -> String + Send + 'static,
+) -> Result<Result<actix_web::HttpResponse, Refusal>, AppError>
+where
+    C: Command,
+    AppError: From<C::Error>,
+{
+    let outcome = once_checked(
+        ctx,
+        form,
+        user_id,
+        move |conn| Ok(command.validate(conn)?),
+        move |conn, plan: &C::Plan| Ok(path(&plan.write(conn)?)),
+    )
+    .await;
+    answer(ctx, flash_key, outcome)
+}
+
+/// A submission's outcome as Post/Redirect/Get, or the refusal for the form to show.
+fn answer(
+    ctx: &Ctx,
+    flash_key: &str,
+    outcome: Result<Submitted, AppError>,
+) -> Result<Result<actix_web::HttpResponse, Refusal>, AppError> {
+    match outcome {
         Ok(Submitted::Recorded(path)) => Ok(Ok(crate::web::redirect_with_flash(ctx, &path, flash_key, None))),
         Ok(Submitted::Replayed(path)) => {
             Ok(Ok(crate::web::redirect_with_flash(ctx, &path, "flash.already_recorded", None)))

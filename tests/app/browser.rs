@@ -86,7 +86,7 @@ async fn browser_end_to_end_and_accessibility() {
             "field.csv",
             file.to_vec(),
             Default::default(),
-            &campaign_tracker::stock::Access::everywhere(None),
+            &campaign_tracker::app::Access::everywhere(None),
             &mut |_, _| {},
         )
         .unwrap_or_else(|e| panic!("import upload: {e:?}"));

@@ -402,12 +402,17 @@ async fn report_places_reached_are_the_delivered_shipments_places(backend: Backe
         .collect()
     };
     let before = count_places(&mut conn, "AND l.is_depot = FALSE");
-    let access = campaign_tracker::stock::Access { user_id: None, regions: None };
-    let actor = campaign_tracker::models::audit::Actor::cli();
-    diesel::Connection::transaction(&mut *conn, |c| {
-        campaign_tracker::stock::shipments::reverse_delivery(c, &access, &actor, reversed as i32, "wrong place")
-    })
-    .expect("reverse the delivery");
+    let by = campaign_tracker::app::Caller {
+        access: campaign_tracker::app::Access::everywhere(None),
+        actor: campaign_tracker::models::audit::Actor::cli(),
+    };
+    let reverse = campaign_tracker::app::shipments::ReverseDelivery {
+        by,
+        shipment_id: reversed as i32,
+        reason: "wrong place".into(),
+    };
+    diesel::Connection::transaction(&mut *conn, |c| campaign_tracker::app::run(c, &reverse))
+        .expect("reverse the delivery");
     let campaign_id = app.scalar("SELECT MIN(id) FROM campaigns") as i32;
     let material_id = app.scalar("SELECT MIN(id) FROM materials") as i32;
     let from = chrono::NaiveDate::parse_from_str(FROM, "%Y-%m-%d").expect("date");

@@ -4,12 +4,12 @@
 
 use super::table::{FileError, Row, Table};
 use super::{ImportKind, Problem, Report, MAX_PROBLEMS};
+use crate::app::Access;
 use crate::db::schema::{location_types, locations, materials, regions};
 use crate::db::DbConn;
 use crate::domain::{Invalid, Quantity};
 use crate::models::location::Location;
 use crate::models::material::Material;
-use crate::stock::Access;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use std::collections::{HashMap, HashSet};

@@ -323,7 +323,7 @@ pub fn write(
     user_id: Option<i32>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, AppError> {
-    let transit = crate::stock::transit_location_id(conn)?;
+    let transit = crate::app::transit_location_id(conn)?;
     let ids = reserve_ids(conn, "shipments", plan.shipments.len())?;
     let line_count = plan.shipments.iter().map(|s| s.lines.len()).sum();
     let mut line_ids = reserve_ids(conn, "shipment_lines", line_count)?.into_iter();

@@ -9,12 +9,12 @@
 use super::check::Catalogue;
 use super::table::{self, FileError};
 use super::{airings, distributions, locations, receipts, targets, ImportKind, Report};
+use crate::app::Access;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
 use crate::error::AppError;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::import::{ImportRecord, NewImport};
-use crate::stock::Access;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 

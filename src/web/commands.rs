@@ -1,0 +1,172 @@
+//! The one place where the commands' refusals become what a person is told: a message key
+//! shown beside the form, a question to confirm, or a status (404, 403).
+
+use crate::app::adjustments::AdjustmentError;
+use crate::app::airings::AiringError;
+use crate::app::receipts::{ReceiptError, ReversalError};
+use crate::app::shipments::{CancelError, DeliveryError, DispatchError, DraftError, ReverseDeliveryError};
+use crate::app::{MaterialError, PlaceError};
+use crate::domain::Invalid;
+use crate::error::AppError;
+
+fn refused(key: &'static str) -> AppError {
+    AppError::Refused(Invalid::new(key))
+}
+
+impl From<PlaceError> for AppError {
+    fn from(e: PlaceError) -> Self {
+        match e {
+            PlaceError::UnknownDepot => refused("err.unknown_depot"),
+            PlaceError::UnknownDestination => refused("err.unknown_destination"),
+            PlaceError::NotADepot => refused("err.not_a_depot"),
+            PlaceError::Inactive => refused("err.inactive_location"),
+            PlaceError::OutsideRegions => AppError::Forbidden,
+        }
+    }
+}
+
+impl From<MaterialError> for AppError {
+    fn from(e: MaterialError) -> Self {
+        match e {
+            MaterialError::Unknown => refused("err.unknown_material"),
+            MaterialError::Broadcast => refused("err.broadcast_not_stocked"),
+        }
+    }
+}
+
+impl From<ReceiptError> for AppError {
+    fn from(e: ReceiptError) -> Self {
+        match e {
+            ReceiptError::Place(e) => e.into(),
+            ReceiptError::Material(e) => e.into(),
+            ReceiptError::Questions(q) => AppError::Questions(q),
+            ReceiptError::Ledger(e) => e.into(),
+            ReceiptError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReversalError> for AppError {
+    fn from(e: ReversalError) -> Self {
+        match e {
+            ReversalError::NotFound => AppError::NotFound,
+            ReversalError::OutsideRegions => AppError::Forbidden,
+            ReversalError::ReasonRequired => refused("err.reason_required"),
+            ReversalError::Ledger(e) => e.into(),
+            ReversalError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<AdjustmentError> for AppError {
+    fn from(e: AdjustmentError) -> Self {
+        match e {
+            AdjustmentError::Place(e) => e.into(),
+            AdjustmentError::Material(e) => e.into(),
+            AdjustmentError::UnknownKind => refused("err.unknown_choice"),
+            AdjustmentError::ReasonRequired => refused("err.reason_required"),
+            AdjustmentError::Questions(q) => AppError::Questions(q),
+            AdjustmentError::Ledger(e) => e.into(),
+            AdjustmentError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<DraftError> for AppError {
+    fn from(e: DraftError) -> Self {
+        match e {
+            DraftError::NotFound => AppError::NotFound,
+            DraftError::OutsideRegions => AppError::Forbidden,
+            DraftError::NotDraft => refused("err.not_draft"),
+            DraftError::Place(e) => e.into(),
+            DraftError::SameOriginDestination => refused("err.same_origin_destination"),
+            DraftError::NoLines => refused("err.no_lines"),
+            DraftError::ZeroQuantity => refused("err.zero"),
+            DraftError::DuplicateLine => refused("err.duplicate_line"),
+            DraftError::Material(e) => e.into(),
+            DraftError::Questions(q) => AppError::Questions(q),
+            DraftError::ExpectedBeforeDispatch => refused("err.expected_before_dispatch"),
+            DraftError::Ledger(e) => e.into(),
+            DraftError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<DispatchError> for AppError {
+    fn from(e: DispatchError) -> Self {
+        match e {
+            DispatchError::NotFound => AppError::NotFound,
+            DispatchError::OutsideRegions => AppError::Forbidden,
+            DispatchError::NotDraft => refused("err.not_draft"),
+            DispatchError::Changed => refused("err.changed_meanwhile"),
+            DispatchError::OriginInactive => refused("err.inactive_location"),
+            DispatchError::ExpectedBeforeDispatch => refused("err.expected_before_dispatch"),
+            DispatchError::Questions(q) => AppError::Questions(q),
+            DispatchError::Ledger(e) => e.into(),
+            DispatchError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<DeliveryError> for AppError {
+    fn from(e: DeliveryError) -> Self {
+        match e {
+            DeliveryError::NotFound => AppError::NotFound,
+            DeliveryError::OutsideRegions => AppError::Forbidden,
+            DeliveryError::NotDispatched => refused("err.not_dispatched"),
+            DeliveryError::BeforeDispatch => refused("err.delivered_before_dispatch"),
+            DeliveryError::LineMissing => refused("err.line_missing"),
+            DeliveryError::Negative => refused("err.negative"),
+            DeliveryError::MoreThanSent { sent } => AppError::Refused(Invalid::with("err.more_than_sent", sent)),
+            DeliveryError::ShortfallReason => refused("err.shortfall_reason"),
+            DeliveryError::Ledger(e) => e.into(),
+            DeliveryError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<CancelError> for AppError {
+    fn from(e: CancelError) -> Self {
+        match e {
+            CancelError::NotFound => AppError::NotFound,
+            CancelError::OutsideRegions => AppError::Forbidden,
+            CancelError::ReasonRequired => refused("err.reason_required"),
+            CancelError::NotCancellable => refused("err.not_cancellable"),
+            CancelError::Ledger(e) => e.into(),
+            CancelError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReverseDeliveryError> for AppError {
+    fn from(e: ReverseDeliveryError) -> Self {
+        match e {
+            ReverseDeliveryError::NotFound => AppError::NotFound,
+            ReverseDeliveryError::OutsideRegions => AppError::Forbidden,
+            ReverseDeliveryError::ReasonRequired => refused("err.reason_required"),
+            ReverseDeliveryError::NotDelivered => refused("err.not_delivered"),
+            ReverseDeliveryError::Ledger(e) => e.into(),
+            ReverseDeliveryError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<AiringError> for AppError {
+    fn from(e: AiringError) -> Self {
+        match e {
+            AiringError::NotFound => AppError::NotFound,
+            AiringError::OutsideRegions => AppError::Forbidden,
+            AiringError::NotASpot => refused("err.not_a_spot"),
+            AiringError::NotAMediaOutlet => refused("err.not_a_media_outlet"),
+            AiringError::OutletInactive => refused("err.inactive_location"),
+            AiringError::TooManyTimes => refused("err.too_many_times"),
+            AiringError::PeriodClosed { lock_date } => AppError::Refused(Invalid::with("err.period_closed", lock_date)),
+            AiringError::FutureDate => refused("err.future_date"),
+            AiringError::ReasonRequired => refused("err.reason_required"),
+            AiringError::ReversalOfReversal => refused("err.reversal_of_reversal"),
+            AiringError::AlreadyReversed => refused("err.already_reversed"),
+            AiringError::Questions(q) => AppError::Questions(q),
+            AiringError::Database(e) => e.into(),
+        }
+    }
+}
