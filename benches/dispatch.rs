@@ -147,7 +147,7 @@ async fn bench(label: &str, database_url: &str, seconds: u64) {
     }
     let mut config = Config::for_tests(database_url);
     config.workers = 2;
-    config.pool_size = 16;
+    config.pool_size = std::env::var("BENCH_POOL_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
     let app = Application::build(config).expect("server");
     let base = format!("http://127.0.0.1:{}", app.port);
     tokio::spawn(app.run());

@@ -8,6 +8,7 @@
 pub mod adjustments;
 pub mod airings;
 pub mod receipts;
+pub mod reference;
 pub mod shipments;
 
 use crate::db::schema::locations;

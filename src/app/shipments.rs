@@ -7,6 +7,7 @@ use crate::domain::{Answers, Question, Recorded, ShipmentStatus};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
+use crate::models::material::Material;
 use crate::models::shipment::{Shipment, ShipmentHeader, SHORTFALL_REASONS};
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -133,13 +134,8 @@ pub enum ReverseDeliveryError {
 }
 
 /// Checks a draft: an active depot of the user's regions as origin, an active other place as
-/// destination, at least one line, each a stocked material once. Gives the places and the
-/// over-limit questions of the lines.
-fn check_draft(
-    conn: &mut DbConn,
-    by: &Caller,
-    draft: &Draft,
-) -> Result<(Location, Location, Vec<Question>), DraftError> {
+/// destination, at least one line, each a stocked material once.
+fn check_draft(conn: &mut DbConn, by: &Caller, draft: &Draft) -> Result<CheckedDraft, DraftError> {
     let origin = active_depot(conn, &by.access, draft.header.origin_id)?;
     let destination = super::location(conn, draft.header.destination_id)?
         .filter(|d| d.region_id.is_some())
@@ -153,28 +149,40 @@ fn check_draft(
     if draft.lines.is_empty() {
         return Err(DraftError::NoLines);
     }
-    let mut seen = Vec::new();
+    let mut materials: Vec<Material> = Vec::new();
     let mut questions = Vec::new();
     for (material_id, quantity) in &draft.lines {
         if *quantity <= 0 {
             return Err(DraftError::ZeroQuantity);
         }
-        if seen.contains(material_id) {
+        if materials.iter().any(|m| m.id == *material_id) {
             return Err(DraftError::DuplicateLine);
         }
-        seen.push(*material_id);
-        questions.extend(stocked_material(conn, *material_id)?.over_limit(*quantity));
+        let material = stocked_material(conn, *material_id)?;
+        questions.extend(material.over_limit(*quantity));
+        materials.push(material);
     }
-    Ok((origin, destination, questions))
+    Ok(CheckedDraft { origin, destination, materials, questions })
+}
+
+/// A draft that passed `check_draft`: its places, its lines' materials and the over-limit
+/// questions they ask.
+struct CheckedDraft {
+    origin: Location,
+    destination: Location,
+    materials: Vec<Material>,
+    questions: Vec<Question>,
 }
 
 /// The questions a dispatch on `date` asks: a line's material whose campaign starts later.
-fn dispatch_questions(conn: &mut DbConn, material_ids: &[i32], date: NaiveDate) -> diesel::QueryResult<Vec<Question>> {
+fn dispatch_questions(
+    conn: &mut DbConn,
+    materials: &[Material],
+    date: NaiveDate,
+) -> diesel::QueryResult<Vec<Question>> {
     let mut questions = Vec::new();
-    for id in material_ids {
-        if let Some(material) = crate::models::material::Material::find(conn, *id)? {
-            questions.extend(super::before_campaign(conn, &material, date)?);
-        }
+    for material in materials {
+        questions.extend(super::before_campaign(conn, material, date)?);
     }
     questions.dedup_by(|a, b| a == b);
     Ok(questions)
@@ -230,14 +238,13 @@ impl Command for CreateShipment {
 
     fn validate(&self, conn: &mut DbConn) -> Result<CreatePlan, DraftError> {
         let draft = &self.draft;
-        let (origin, destination, mut questions) = check_draft(conn, &self.by, draft)?;
+        let CheckedDraft { origin, destination, materials, mut questions } = check_draft(conn, &self.by, draft)?;
         if let Some(user) = self.by.user_id().filter(|_| !self.answers.duplicate) {
             let since = super::duplicate_window_start();
             if let Some(earlier) = Shipment::recent_same(conn, user, &draft.header, &draft.lines, since)? {
                 let lines = Shipment::line_materials(conn, earlier.id)?;
-                let joined = |pick: fn(&crate::models::material::Material) -> &str| {
-                    lines.iter().map(|(_, m)| pick(m)).collect::<Vec<_>>().join(", ")
-                };
+                let joined =
+                    |pick: fn(&Material) -> &str| lines.iter().map(|(_, m)| pick(m)).collect::<Vec<_>>().join(", ");
                 let names = crate::domain::Names { en: joined(|m| &m.name_en), es: joined(|m| &m.name_es) };
                 questions.push(Question::LikelyDuplicate {
                     minutes_ago: super::minutes_since(earlier.created_at),
@@ -254,7 +261,6 @@ impl Command for CreateShipment {
             }
         }
         if let Some(date) = self.dispatch_on {
-            let materials: Vec<i32> = draft.lines.iter().map(|(m, _)| *m).collect();
             questions.extend(dispatch_questions(conn, &materials, date)?);
         }
         ask(self.answers, questions).map_err(DraftError::Questions)?;
@@ -382,8 +388,8 @@ impl Command for UpdateDraft {
         if shipment.status != ShipmentStatus::Draft {
             return Err(DraftError::NotDraft);
         }
-        let (_, _, questions) = check_draft(conn, &self.by, &self.draft)?;
-        ask(self.answers, questions).map_err(DraftError::Questions)?;
+        let checked = check_draft(conn, &self.by, &self.draft)?;
+        ask(self.answers, checked.questions).map_err(DraftError::Questions)?;
         Ok(UpdatePlan {
             by: self.by.clone(),
             shipment_id: shipment.id,
@@ -435,8 +441,8 @@ impl Command for Dispatch {
 
     fn validate(&self, conn: &mut DbConn) -> Result<DispatchPlan, DispatchError> {
         let (shipment, origin) = as_origin(conn, &self.by, self.shipment_id)??;
-        let lines = Shipment::lines(conn, shipment.id)?;
-        let materials: Vec<i32> = lines.iter().map(|l| l.material_id).collect();
+        let lines = Shipment::line_materials(conn, shipment.id)?;
+        let materials: Vec<Material> = lines.iter().map(|(_, m)| m.clone()).collect();
         ask(self.answers, dispatch_questions(conn, &materials, self.on)?).map_err(DispatchError::Questions)?;
         if !origin.is_active {
             return Err(DispatchError::OriginInactive);
@@ -447,7 +453,7 @@ impl Command for Dispatch {
         if shipment.status != ShipmentStatus::Draft {
             return Err(DispatchError::NotDraft);
         }
-        let lines: Vec<(i32, i32, i32)> = lines.iter().map(|l| (l.id, l.material_id, l.quantity)).collect();
+        let lines: Vec<(i32, i32, i32)> = lines.iter().map(|(l, _)| (l.id, l.material_id, l.quantity)).collect();
         let transit = transit_location_id(conn)?;
         Ok(DispatchPlan {
             by: self.by.clone(),

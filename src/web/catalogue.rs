@@ -1,8 +1,8 @@
 //! Campaigns and their materials: lists, details, create and edit.
 
+use crate::app::reference::{Save, SaveMaterial};
 use crate::domain::{Code, OptionalText, Permission, Quantity, RequiredText};
 use crate::error::AppError;
-use crate::models::audit::AuditEntry;
 use crate::models::campaign::{Campaign, CampaignChanges};
 use crate::models::material::{parse_kind, Material, MaterialChanges};
 use crate::views;
@@ -10,7 +10,7 @@ use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{names, optional_int, required_date, required_id, PostForm};
-use crate::web::{db, html, parse_id, redirect_with_flash, save_form, unprocessable};
+use crate::web::{db, html, parse_id, redirect_with_flash, save_command, unprocessable};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -98,12 +98,8 @@ async fn campaign_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 async fn campaign_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
-    let saved = save_form(&ctx, &form, parse_campaign(&form), |conn, new, actor| {
-        let id = Campaign::insert(conn, &new)?;
-        AuditEntry::record(conn, actor, "create", "campaign", id, &format!("{} {}", new.code, new.name_es))?;
-        Ok(id)
-    })
-    .await?;
+    let saved =
+        save_command(&ctx, &form, parse_campaign(&form), |record, actor| Save { actor, id: None, record }).await?;
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/campaigns/{id}"), "flash.saved", None)),
         Err(state) => Ok(unprocessable(views::catalogue::campaign_form(
@@ -130,13 +126,9 @@ async fn campaign_edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpRespo
 async fn campaign_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
     let id = parse_id(&id)?;
-    db(&ctx, move |conn| Campaign::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    let saved = save_form(&ctx, &form, parse_campaign(&form), move |conn, changes, actor| {
-        Campaign::update(conn, id, &changes)?;
-        AuditEntry::record(conn, actor, "update", "campaign", id, &format!("{} {}", changes.code, changes.name_es))?;
-        Ok(id)
-    })
-    .await?;
+    let saved =
+        save_command(&ctx, &form, parse_campaign(&form), move |record, actor| Save { actor, id: Some(id), record })
+            .await?;
     let action = format!("/campaigns/{id}/edit");
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/campaigns/{id}"), "flash.saved", None)),
@@ -217,32 +209,6 @@ fn material_values(m: &Material) -> FormState {
     f
 }
 
-/// Writes a material after checking that its campaign exists.
-fn write_material(
-    conn: &mut crate::db::DbConn,
-    id: Option<i32>,
-    m: MaterialChanges,
-    actor: &crate::models::audit::Actor,
-) -> Result<i32, AppError> {
-    if Campaign::find(conn, m.campaign_id)?.is_none() {
-        return Err(AppError::Refused(crate::domain::Invalid::new("err.unknown_campaign")));
-    }
-    let summary = format!("{} {} ({})", m.code, m.name_es, m.planned_quantity);
-    let id = match id {
-        Some(id) => {
-            Material::update(conn, id, &m)?;
-            AuditEntry::record(conn, actor, "update", "material", id, &summary)?;
-            id
-        }
-        None => {
-            let id = Material::insert(conn, &m)?;
-            AuditEntry::record(conn, actor, "create", "material", id, &summary)?;
-            id
-        }
-    };
-    Ok(id)
-}
-
 async fn material_list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     ctx.require(Permission::Read)?;
     let chosen = query_param(&ctx, "campaign").parse::<i32>().ok();
@@ -280,8 +246,10 @@ async fn material_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 async fn material_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
-    let saved =
-        save_form(&ctx, &form, parse_material(&form), |conn, m, actor| write_material(conn, None, m, actor)).await?;
+    let saved = save_command(&ctx, &form, parse_material(&form), |record, actor| {
+        SaveMaterial(Save { actor, id: None, record })
+    })
+    .await?;
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/materials/{id}"), "flash.saved", None)),
         Err(state) => {
@@ -314,9 +282,10 @@ async fn material_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Res
     ctx.require_post(Permission::ManageReference, &form).await?;
     let id = parse_id(&id)?;
     db(&ctx, move |conn| Material::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    let saved =
-        save_form(&ctx, &form, parse_material(&form), move |conn, m, actor| write_material(conn, Some(id), m, actor))
-            .await?;
+    let saved = save_command(&ctx, &form, parse_material(&form), move |record, actor| {
+        SaveMaterial(Save { actor, id: Some(id), record })
+    })
+    .await?;
     let action = format!("/materials/{id}/edit");
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/materials/{id}"), "flash.saved", None)),

@@ -4,6 +4,7 @@
 use crate::app::adjustments::AdjustmentError;
 use crate::app::airings::AiringError;
 use crate::app::receipts::{ReceiptError, ReversalError};
+use crate::app::reference::{LocationSaveError, MaterialSaveError, SaveError};
 use crate::app::shipments::{CancelError, DeliveryError, DispatchError, DraftError, ReverseDeliveryError};
 use crate::app::{MaterialError, PlaceError};
 use crate::domain::Invalid;
@@ -167,6 +168,38 @@ impl From<AiringError> for AppError {
             AiringError::AlreadyReversed => refused("err.already_reversed"),
             AiringError::Questions(q) => AppError::Questions(q),
             AiringError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<SaveError> for AppError {
+    fn from(e: SaveError) -> Self {
+        match e {
+            SaveError::NotFound => AppError::NotFound,
+            // `save_form` shows it beside the code field.
+            SaveError::CodeTaken => refused("err.code_taken"),
+            SaveError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<MaterialSaveError> for AppError {
+    fn from(e: MaterialSaveError) -> Self {
+        match e {
+            MaterialSaveError::UnknownCampaign => refused("err.unknown_campaign"),
+            MaterialSaveError::Save(e) => e.into(),
+        }
+    }
+}
+
+impl From<LocationSaveError> for AppError {
+    fn from(e: LocationSaveError) -> Self {
+        match e {
+            LocationSaveError::UnknownType => refused("err.unknown_location_type"),
+            LocationSaveError::UnknownRegion => refused("err.unknown_region"),
+            LocationSaveError::OwnershipRequired => refused("err.ownership_required"),
+            LocationSaveError::CountryRegion => refused("err.country_region"),
+            LocationSaveError::Save(e) => e.into(),
         }
     }
 }

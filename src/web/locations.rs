@@ -1,8 +1,8 @@
 //! The location registry: filtered list, details, create, edit, deactivate and reactivate.
 
+use crate::app::reference::{Save, SaveLocation, SetLocationActive};
 use crate::domain::{Code, Invalid, OptionalText, Permission, RequiredText};
 use crate::error::AppError;
-use crate::models::audit::AuditEntry;
 use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges, LocationQuery};
 use crate::models::location_type::LocationType;
 use crate::models::query::Refusals;
@@ -11,7 +11,7 @@ use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_id, PostForm};
-use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_form, unprocessable};
+use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_command, unprocessable};
 use actix_web::{web, HttpResponse};
 
 pub const PER_PAGE: i64 = 50;
@@ -66,46 +66,6 @@ fn parse(form: &PostForm) -> Result<ParsedLocation, FieldErrors> {
             },
         }),
         _ => Err(e),
-    }
-}
-
-/// Checks the references and the rules that span tables, then writes.
-fn write(
-    conn: &mut crate::db::DbConn,
-    id: Option<i32>,
-    parsed: ParsedLocation,
-    actor: &crate::models::audit::Actor,
-) -> Result<i32, AppError> {
-    let mut changes = parsed.changes;
-    let location_type = LocationType::find(conn, changes.location_type_id)?
-        .ok_or(AppError::Refused(Invalid::new("err.unknown_location_type")))?;
-    let region = match changes.region_id {
-        Some(id) => Region::find(conn, id)?,
-        None => None,
-    }
-    .ok_or(AppError::Refused(Invalid::new("err.unknown_region")))?;
-    if location_type.code == "media_outlet" && changes.ownership.is_none() {
-        return Err(AppError::Refused(Invalid::new("err.ownership_required")));
-    }
-    if location_type.code != "media_outlet" {
-        changes.ownership = None;
-    }
-    if region.is_abroad == (changes.country == "VE") {
-        return Err(AppError::Refused(Invalid::new("err.country_region")));
-    }
-    changes.is_depot = location_type.is_depot;
-    let summary = format!("{} {}", changes.code, changes.name);
-    match id {
-        Some(id) => {
-            Location::update(conn, id, &changes)?;
-            AuditEntry::record(conn, actor, "update", "location", id, &summary)?;
-            Ok(id)
-        }
-        None => {
-            let id = Location::insert(conn, &changes)?;
-            AuditEntry::record(conn, actor, "create", "location", id, &summary)?;
-            Ok(id)
-        }
     }
 }
 
@@ -188,7 +148,10 @@ async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
-    let saved = save_form(&ctx, &form, parse(&form), |conn, parsed, actor| write(conn, None, parsed, actor)).await?;
+    let saved = save_command(&ctx, &form, parse(&form), |parsed, actor| {
+        SaveLocation(Save { actor, id: None, record: parsed.changes })
+    })
+    .await?;
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/locations/{id}"), "flash.saved", None)),
         Err(state) => {
@@ -222,8 +185,10 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
     ctx.require_post(Permission::ManageReference, &form).await?;
     let id = parse_id(&id)?;
     db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    let saved =
-        save_form(&ctx, &form, parse(&form), move |conn, parsed, actor| write(conn, Some(id), parsed, actor)).await?;
+    let saved = save_command(&ctx, &form, parse(&form), move |parsed, actor| {
+        SaveLocation(Save { actor, id: Some(id), record: parsed.changes })
+    })
+    .await?;
     match saved {
         Ok(id) => Ok(redirect_with_flash(&ctx, &format!("/locations/{id}"), "flash.saved", None)),
         Err(state) => {
@@ -244,15 +209,8 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
 async fn set_active(ctx: Ctx, id: web::Path<String>, form: PostForm, active: bool) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
     let id = parse_id(&id)?;
-    let actor = crate::web::actor(&ctx);
-    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
-        let row = Location::find(conn, id)?.ok_or(AppError::NotFound)?;
-        Location::set_active(conn, id, active)?;
-        let action = if active { "activate" } else { "deactivate" };
-        AuditEntry::record(conn, &actor, action, "location", id, &row.location.code)?;
-        Ok(())
-    })
-    .await?;
+    let command = SetLocationActive { actor: crate::web::actor(&ctx), location_id: id, active };
+    crate::web::write(&ctx, move |conn| Ok::<_, AppError>(crate::app::run(conn, &command)?)).await?;
     let key = if active { "flash.activated" } else { "flash.deactivated" };
     Ok(redirect_with_flash(&ctx, &format!("/locations/{id}"), key, None))
 }

@@ -274,12 +274,35 @@ where
             state.errors.add("code", crate::domain::Invalid::new("err.code_taken"));
             Ok(Err(state))
         }
+        Err(AppError::Refused(invalid)) if invalid.key == "err.code_taken" => {
+            state.errors.add("code", invalid);
+            Ok(Err(state))
+        }
         Err(AppError::Refused(invalid)) => {
             state.form_error = Some(invalid);
             Ok(Err(state))
         }
         Err(e) => Err(e),
     }
+}
+
+/// `save_form` for a command: `make` turns the parsed form and the actor into the command,
+/// which is checked and written in one write transaction.
+pub async fn save_command<T, C, M>(
+    ctx: &Ctx,
+    form: &forms::PostForm,
+    parsed: Result<T, crate::views::form::FieldErrors>,
+    make: M,
+) -> Result<Result<i32, crate::views::form::FormState>, AppError>
+where
+    T: Send + 'static,
+    C: crate::app::Command,
+    C::Plan: crate::app::Plan<Output = i32>,
+    M: FnOnce(T, Actor) -> C + Send + 'static,
+    AppError: From<C::Error>,
+{
+    save_form(ctx, form, parsed, move |conn, value, actor| Ok(crate::app::run(conn, &make(value, actor.clone()))?))
+        .await
 }
 
 /// Repeated fields (checkbox lists) of a form.

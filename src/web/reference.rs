@@ -1,8 +1,8 @@
 //! Reference data: regions and location types. Everyone reads; admins write.
 
+use crate::app::reference::Save;
 use crate::domain::{Code, Permission, RequiredText};
 use crate::error::AppError;
-use crate::models::audit::AuditEntry;
 use crate::models::location_type::{LocationType, LocationTypeChanges};
 use crate::models::region::{Region, RegionChanges};
 use crate::views;
@@ -10,7 +10,7 @@ use crate::views::form::checkbox;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{names, optional_int, PostForm};
-use crate::web::{db, html, parse_id, redirect_with_flash, save_form, unprocessable};
+use crate::web::{db, html, parse_id, redirect_with_flash, save_command, unprocessable};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -79,12 +79,8 @@ async fn region_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 async fn region_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
-    let saved = save_form(&ctx, &form, parse_region(&form), |conn, r, actor| {
-        let id = Region::insert(conn, &r)?;
-        AuditEntry::record(conn, actor, "create", "region", id, &format!("{} {}", r.code, r.name_es))?;
-        Ok(id)
-    })
-    .await?;
+    let saved =
+        save_command(&ctx, &form, parse_region(&form), |record, actor| Save { actor, id: None, record }).await?;
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/regions", "flash.saved", None)),
         Err(state) => {
@@ -107,13 +103,9 @@ async fn region_edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpRespons
 async fn region_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
     let id = parse_id(&id)?;
-    db(&ctx, move |conn| Region::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    let saved = save_form(&ctx, &form, parse_region(&form), move |conn, r, actor| {
-        Region::update(conn, id, &r)?;
-        AuditEntry::record(conn, actor, "update", "region", id, &format!("{} {}", r.code, r.name_es))?;
-        Ok(id)
-    })
-    .await?;
+    let saved =
+        save_command(&ctx, &form, parse_region(&form), move |record, actor| Save { actor, id: Some(id), record })
+            .await?;
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/regions", "flash.saved", None)),
         Err(state) => Ok(unprocessable(views::admin::region_form(
@@ -169,12 +161,7 @@ async fn type_new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
 
 async fn type_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
-    let saved = save_form(&ctx, &form, parse_type(&form), |conn, t, actor| {
-        let id = LocationType::insert(conn, &t)?;
-        AuditEntry::record(conn, actor, "create", "location_type", id, &t.code)?;
-        Ok(id)
-    })
-    .await?;
+    let saved = save_command(&ctx, &form, parse_type(&form), |record, actor| Save { actor, id: None, record }).await?;
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/location-types", "flash.saved", None)),
         Err(state) => Ok(unprocessable(views::admin::type_form(
@@ -205,13 +192,8 @@ async fn type_edit_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse,
 async fn type_update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageReference, &form).await?;
     let id = parse_id(&id)?;
-    db(&ctx, move |conn| LocationType::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    let saved = save_form(&ctx, &form, parse_type(&form), move |conn, t, actor| {
-        LocationType::update(conn, id, &t)?;
-        AuditEntry::record(conn, actor, "update", "location_type", id, &t.code)?;
-        Ok(id)
-    })
-    .await?;
+    let saved =
+        save_command(&ctx, &form, parse_type(&form), move |record, actor| Save { actor, id: Some(id), record }).await?;
     match saved {
         Ok(_) => Ok(redirect_with_flash(&ctx, "/location-types", "flash.saved", None)),
         Err(state) => Ok(unprocessable(views::admin::type_form(
