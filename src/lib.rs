@@ -3,7 +3,7 @@
 //! Module map (requests flow web → models → views):
 //! - `config`    settings from flags and the environment
 //! - `startup`   pool, migrations, shared key, routes → a bound server
-//! - `error`     `AppError`, the one error type handlers return
+//! - `error`     a re-export of the web layer's error under its old path, while modules move off it
 //! - `db`        both backends (MultiConnection), pool, pragmas, SQLite's one writer, migrations, schema, query plans
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
 //! - `models`    one module per table: rows and their queries, and the lists' query types
@@ -15,7 +15,7 @@
 //! - `demo`      the reference campaign of 2005–2006 as demo data
 //! - `tokens`    random tokens and their SHA-256
 //! - `i18n`      the translation catalogue (`locales/app.yml`) and number formatting
-//! - `web`       routes per area, request context, forms, CSRF, security headers, error pages
+//! - `web`       routes per area, request context, forms, CSRF, security headers, the HTTP error and its pages
 //! - `views`     maud pages and components, given a page context, never the request
 
 rust_i18n::i18n!("locales", fallback = "en");

@@ -2,7 +2,6 @@
 
 use crate::accounts;
 use crate::domain::{Invalid, Lang, Password, Role, Username};
-use crate::error::AppError;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::pending_form::PendingForm;
 use crate::models::session::Session;
@@ -14,7 +13,7 @@ use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::PostForm;
-use crate::web::{db, device, html, redirect, redirect_with_flash, security, unprocessable};
+use crate::web::{db, device, html, redirect, redirect_with_flash, security, unprocessable, AppError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";

@@ -1,7 +1,6 @@
 //! Campaigns and their materials: lists, details, create and edit.
 
 use crate::domain::{Code, OptionalText, Permission, Quantity, RequiredText};
-use crate::error::AppError;
 use crate::models::audit::AuditEntry;
 use crate::models::campaign::{Campaign, CampaignChanges};
 use crate::models::material::{parse_kind, Material, MaterialChanges};
@@ -10,7 +9,7 @@ use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{names, optional_int, required_date, required_id, PostForm};
-use crate::web::{db, html, parse_id, redirect_with_flash, save_form, unprocessable};
+use crate::web::{db, html, parse_id, redirect_with_flash, save_form, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

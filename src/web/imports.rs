@@ -3,7 +3,6 @@
 //! `/imports/templates/{kind}.csv`. Each kind needs the permission its records need by hand.
 
 use crate::domain::{Permission, Role};
-use crate::error::AppError;
 use crate::exchange::import::service::{self, Committed, Uploaded};
 use crate::exchange::import::table::MAX_BYTES;
 use crate::exchange::import::{ImportKind, Report};
@@ -13,7 +12,7 @@ use crate::views;
 use crate::views::imports::ImportForm;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{PostForm, UploadForm};
-use crate::web::{db, html, parse_id, redirect_with_flash, unprocessable};
+use crate::web::{db, html, parse_id, redirect_with_flash, unprocessable, AppError};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 

@@ -1,7 +1,6 @@
 //! The location registry: filtered list, details, create, edit, deactivate and reactivate.
 
 use crate::domain::{Code, Invalid, OptionalText, Permission, RequiredText};
-use crate::error::AppError;
 use crate::models::audit::AuditEntry;
 use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges, LocationQuery};
 use crate::models::location_type::LocationType;
@@ -11,7 +10,7 @@ use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_id, PostForm};
-use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_form, unprocessable};
+use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_form, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub const PER_PAGE: i64 = 50;

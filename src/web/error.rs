@@ -1,0 +1,114 @@
+//! The web layer's error: every failure a handler can meet, mapped to one status code, and the
+//! other modules' errors turned into it. The page a person sees for it is rendered by
+//! `web::errors`, which knows the request's language.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+/// What a handler fails with; only this layer speaks HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// The writer's queue was full, or the writer stopped.
+    #[error("{0}")]
+    Writer(#[from] crate::db::writer::WriterError),
+    #[error("a blocking task failed")]
+    Blocking(#[from] actix_web::error::BlockingError),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The request body did not arrive in time.
+    #[error("request body timed out")]
+    BodyTimeout,
+    #[error("sign-in required")]
+    LoginRequired { next: String },
+    /// A refusal in plain words of our own (a failed export, a stopped thread); the person sees
+    /// the 400 page.
+    #[error("{0}")]
+    Invalid(String),
+    /// A domain rule refused the request; the key is shown to the person.
+    #[error("refused: {}", .0.key)]
+    Refused(crate::domain::Invalid),
+    /// Not enough of a material at a place; nothing was written. Named in words by the layer
+    /// that knows the reader's language.
+    #[error("only {available} left of material {material_id} at location {location_id}")]
+    Short { material_id: i32, location_id: i32, available: i32 },
+    /// Something unusual that the person must confirm first; nothing was written.
+    #[error("needs confirmation: {}", .0.iter().map(|q| q.code()).collect::<Vec<_>>().join(", "))]
+    Questions(Vec<crate::domain::Question>),
+}
+
+impl AppError {
+    /// True for failures of our own (a 500), which are logged with their details.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            AppError::Database(_)
+                | AppError::Pool(_)
+                | AppError::Blocking(_)
+                | AppError::Hash(_)
+                | AppError::Writer(crate::db::writer::WriterError::Stopped)
+        )
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::Refused(_) | AppError::Questions(_) | AppError::Short { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Database(diesel::result::Error::NotFound) => StatusCode::NOT_FOUND,
+            // Every connection stayed busy past the pool's timeout: a moment of overload, not a bug.
+            AppError::Pool(_) | AppError::Writer(crate::db::writer::WriterError::Busy) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.is_internal() {
+            log::error!("{self}");
+        }
+        match self {
+            AppError::LoginRequired { next } => {
+                HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, next.as_str())).finish()
+            }
+            AppError::Writer(crate::db::writer::WriterError::Busy) => {
+                HttpResponse::ServiceUnavailable().insert_header((actix_web::http::header::RETRY_AFTER, "1")).finish()
+            }
+            // An empty body: the error-page middleware renders it in the person's language.
+            _ => HttpResponse::build(self.status_code()).finish(),
+        }
+    }
+}
+
+impl From<crate::ledger::LedgerError> for AppError {
+    fn from(e: crate::ledger::LedgerError) -> Self {
+        use crate::domain::Invalid;
+        use crate::ledger::LedgerError as L;
+        match e {
+            L::Insufficient { material_id, location_id, available, .. } => {
+                AppError::Short { material_id, location_id, available }
+            }
+            L::PeriodClosed { lock_date } => AppError::Refused(Invalid::with("err.period_closed", lock_date)),
+            L::FutureDate(_) => AppError::Refused(Invalid::new("err.future_date")),
+            L::NotPositive => AppError::Refused(Invalid::new("err.zero")),
+            L::AlreadyReversed => AppError::Refused(Invalid::new("err.already_reversed")),
+            L::ReversalOfReversal => AppError::Refused(Invalid::new("err.reversal_of_reversal")),
+            L::Database(e) => AppError::Database(e),
+        }
+    }
+}
