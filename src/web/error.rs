@@ -2,6 +2,7 @@
 //! other modules' errors turned into it. The page a person sees for it is rendered by
 //! `web::errors`, which knows the request's language.
 
+use crate::accounts::AccountError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -109,6 +110,18 @@ impl From<crate::ledger::LedgerError> for AppError {
             L::AlreadyReversed => AppError::Refused(Invalid::new("err.already_reversed")),
             L::ReversalOfReversal => AppError::Refused(Invalid::new("err.reversal_of_reversal")),
             L::Database(e) => AppError::Database(e),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Database(e) => AppError::Database(e),
+            AccountError::Hash(reason) => AppError::Hash(reason),
+            e @ (AccountError::Username(_) | AccountError::Password(_) | AccountError::Taken(_)) => {
+                AppError::Invalid(e.to_string())
+            }
         }
     }
 }
