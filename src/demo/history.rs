@@ -23,14 +23,15 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use super::DemoError;
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{
     location_types, locations, receipts, shipment_events, shipment_lines, shipments, stock_movements,
 };
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::audit::{Actor, AuditEntry};
+use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::now;
 use crate::models::receipt::NewReceipt;
@@ -222,8 +223,8 @@ struct World {
     place_channels: Vec<Vec<(usize, usize)>>,
 }
 
-fn load_world(conn: &mut DbConn) -> Result<World, AppError> {
-    let missing = || AppError::Invalid("the demo history needs the reference data: run the demo load first".into());
+fn load_world(conn: &mut DbConn) -> Result<World, DemoError> {
+    let missing = || DemoError::NoReference;
     let mut mats = Vec::new();
     for demo in &super::MATERIALS {
         let Some(m) = Material::find_by_code(conn, demo.code)? else { continue };
@@ -245,7 +246,7 @@ fn load_world(conn: &mut DbConn) -> Result<World, AppError> {
             locations::is_active,
         ))
         .load(conn)?;
-    let transit_id = stock::transit_location_id(conn)?;
+    let transit_id = Location::transit_id(conn)?;
     let central = rows.iter().find(|r| r.1 == CENTRAL_DEPOT && r.4 && r.5).ok_or_else(missing)?;
     if mats.is_empty() {
         return Err(missing());
@@ -773,7 +774,7 @@ pub fn load_history(
     conn: &mut DbConn,
     scale: u32,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<HistorySummary, AppError> {
+) -> Result<HistorySummary, DemoError> {
     if ledger_has_movements(conn)? {
         return Ok(HistorySummary::default());
     }
@@ -797,7 +798,7 @@ fn load_through_workflows(
     world: &World,
     plan: &Plan,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<HistorySummary, AppError> {
+) -> Result<HistorySummary, DemoError> {
     let access = Access::everywhere(None);
     let actor = Actor::cli();
     let total = plan.movements() as u64;
@@ -822,7 +823,8 @@ fn load_through_workflows(
                         external_ref: None,
                     };
                     // The demo's history is what it is: nothing to confirm.
-                    stock::receipts::record(conn, &access, &actor, &new, Answers::all())?;
+                    stock::receipts::record(conn, &access, &actor, &new, Answers::all())
+                        .map_err(DemoError::workflow)?;
                     done += 1;
                 }
                 Op::Dispatch(i) => {
@@ -838,8 +840,10 @@ fn load_through_workflows(
                         },
                         lines: s.lines.iter().map(|l| (world.mats[l.material].id, l.quantity)).collect(),
                     };
-                    let id = stock::shipments::create(conn, &access, &actor, &draft, Answers::all())?;
-                    stock::shipments::dispatch(conn, &access, &actor, id, s.dispatched_on, Answers::all())?;
+                    let id = stock::shipments::create(conn, &access, &actor, &draft, Answers::all())
+                        .map_err(DemoError::workflow)?;
+                    stock::shipments::dispatch(conn, &access, &actor, id, s.dispatched_on, Answers::all())
+                        .map_err(DemoError::workflow)?;
                     ids[i] = id;
                     done += s.lines.len() as u64;
                 }
@@ -849,7 +853,7 @@ fn load_through_workflows(
                     let mut lines = Vec::new();
                     for line in Shipment::lines(conn, ids[i])? {
                         let planned = s.lines.iter().find(|l| world.mats[l.material].id == line.material_id);
-                        let planned = planned.ok_or(AppError::NotFound)?;
+                        let planned = planned.ok_or(DemoError::UnplannedLine)?;
                         lines.push(LineReceipt {
                             line_id: line.id,
                             received: planned.received,
@@ -862,7 +866,7 @@ fn load_through_workflows(
                         note: s.delivery_note.clone(),
                         lines,
                     };
-                    stock::shipments::deliver(conn, &access, &actor, ids[i], &delivery)?;
+                    stock::shipments::deliver(conn, &access, &actor, ids[i], &delivery).map_err(DemoError::workflow)?;
                     done += s.arrival_movements() as u64;
                 }
             }
@@ -930,7 +934,7 @@ fn load_in_bulk(
     plan: &Plan,
     scale: u32,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<HistorySummary, AppError> {
+) -> Result<HistorySummary, DemoError> {
     let total = plan.movements() as u64;
     let mut ids = Ids {
         receipts: vec![0; plan.receipts.len()],
@@ -966,7 +970,7 @@ fn load_in_bulk(
                 );
                 AuditEntry::record(conn, &Actor::cli(), "create", "demo_history", scale, &summary)?;
             }
-            Ok::<_, AppError>(true)
+            Ok::<_, DemoError>(true)
         })?;
         if !written {
             return Ok(HistorySummary::default());
@@ -984,7 +988,7 @@ fn write_slice(
     ops: &[Op],
     ids: &mut Ids,
     posted: &mut dyn FnMut(u64),
-) -> Result<(), AppError> {
+) -> Result<(), DemoError> {
     let new_receipts: Vec<usize> =
         ops.iter().filter_map(|op| if let Op::Receipt(i) = op { Some(*i) } else { None }).collect();
     let new_shipments: Vec<usize> =

@@ -3,6 +3,7 @@
 //! `web::errors`, which knows the request's language.
 
 use crate::accounts::AccountError;
+use crate::db::bulk::ReserveError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -122,6 +123,15 @@ impl From<AccountError> for AppError {
             e @ (AccountError::Username(_) | AccountError::Password(_) | AccountError::Taken(_)) => {
                 AppError::Invalid(e.to_string())
             }
+        }
+    }
+}
+
+impl From<ReserveError> for AppError {
+    fn from(e: ReserveError) -> Self {
+        match e {
+            ReserveError::Database(e) => AppError::Database(e),
+            e @ ReserveError::Overflow { .. } => AppError::Invalid(e.to_string()),
         }
     }
 }
