@@ -1,3 +1,2 @@
-//! A re-export of the web layer's error under its old path, while the modules that name it move
-//! off it.
+//! A re-export kept for the stock module, which names the web layer's error by its old path.
 pub use crate::web::AppError;

@@ -3,7 +3,7 @@
 //! Module map (requests flow web → models → views):
 //! - `config`    settings from flags and the environment
 //! - `startup`   pool, migrations, shared key, routes → a bound server
-//! - `error`     a re-export of the web layer's error under its old path, while modules move off it
+//! - `error`     a re-export kept for the stock module while it moves
 //! - `db`        both backends (MultiConnection), pool, pragmas, SQLite's one writer, migrations, schema, query plans
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
 //! - `models`    one module per table: rows and their queries, and the lists' query types

@@ -4,6 +4,7 @@
 
 use crate::accounts::AccountError;
 use crate::db::bulk::ReserveError;
+use crate::exchange::import::ImportError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -115,6 +116,26 @@ impl From<crate::ledger::LedgerError> for AppError {
     }
 }
 
+/// An import's failure as the page answers it: a refusal or a shortfall the person reads, a
+/// busy writer, or a failure of ours.
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Database(e) | ImportError::Ids(ReserveError::Database(e)) => AppError::Database(e),
+            ImportError::Pool(e) => AppError::Pool(e),
+            ImportError::Writer(e) => AppError::Writer(e),
+            ImportError::NotFound => AppError::NotFound,
+            ImportError::Refused(invalid) => AppError::Refused(invalid),
+            ImportError::Short { material_id, location_id, available } => {
+                AppError::Short { material_id, location_id, available }
+            }
+            e @ (ImportError::Ids(ReserveError::Overflow { .. }) | ImportError::Report(_)) => {
+                AppError::Invalid(e.to_string())
+            }
+        }
+    }
+}
+
 impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
         match e {
@@ -123,15 +144,6 @@ impl From<AccountError> for AppError {
             e @ (AccountError::Username(_) | AccountError::Password(_) | AccountError::Taken(_)) => {
                 AppError::Invalid(e.to_string())
             }
-        }
-    }
-}
-
-impl From<ReserveError> for AppError {
-    fn from(e: ReserveError) -> Self {
-        match e {
-            ReserveError::Database(e) => AppError::Database(e),
-            e @ ReserveError::Overflow { .. } => AppError::Invalid(e.to_string()),
         }
     }
 }
