@@ -1,12 +1,29 @@
 //! Password hashing (argon2id, OWASP parameters) and creating accounts.
 
 use crate::db::DbConn;
-use crate::domain::{Password, Role, Username};
-use crate::error::AppError;
+use crate::domain::{Invalid, Password, Role, Username};
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::user::{NewUser, User};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+
+/// Why an account could not be created or a password hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// The username is not one an account may have; the key says why.
+    #[error("username: {}", .0.key)]
+    Username(Invalid),
+    /// The password is too short or too long; the key says which.
+    #[error("password: {}", .0.key)]
+    Password(Invalid),
+    /// Another account has the username.
+    #[error("username {0} is taken")]
+    Taken(String),
+}
 
 /// argon2id with OWASP's recommended minimum: 19 MiB of memory, 2 passes, 1 lane.
 fn hasher() -> Argon2<'static> {
@@ -14,12 +31,13 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-pub fn hash_password(password: &Password) -> Result<String, AppError> {
+/// A PHC string of the password, with a fresh salt.
+pub fn hash_password(password: &Password) -> Result<String, AccountError> {
     let salt = SaltString::generate(&mut OsRng);
     hasher()
         .hash_password(password.expose().as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Hash(e.to_string()))
+        .map_err(|e| AccountError::Hash(e.to_string()))
 }
 
 /// Verifies a password against a stored PHC string; a malformed hash never matches.
@@ -28,32 +46,6 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
-}
-
-/// Password checks run at most on half the cores at once (at least one): argon2id is slow on
-/// purpose, and a flood of sign-ins (a password spray) must queue here rather than take the
-/// CPU, the workers and the database connections from the people already signed in.
-fn hashing_gate() -> &'static tokio::sync::Semaphore {
-    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    GATE.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        tokio::sync::Semaphore::new((cores / 2).max(1))
-    })
-}
-
-/// How long a sign-in waits for its turn to check a password before "busy, try again".
-pub const HASH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// Verifies a password on the blocking pool, holding no database connection, once a turn at
-/// the hashing gate is free; None when no turn came within `HASH_QUEUE_WAIT`.
-pub async fn verify_password_queued(password: String, stored: String) -> Result<Option<bool>, AppError> {
-    let permit = match actix_web::rt::time::timeout(HASH_QUEUE_WAIT, hashing_gate().acquire()).await {
-        Ok(Ok(permit)) => permit,
-        _ => return Ok(None),
-    };
-    let verified = actix_web::web::block(move || verify_password(&password, &stored)).await?;
-    drop(permit);
-    Ok(Some(verified))
 }
 
 /// A hash to verify against when the username is unknown, so both failures take the same time.
@@ -71,9 +63,9 @@ pub fn create_user(
     display_name: &str,
     role: Role,
     password: &str,
-) -> Result<User, AppError> {
-    let username = Username::parse(username).map_err(|e| AppError::Invalid(format!("username: {}", e.key)))?;
-    let password = Password::parse(password).map_err(|e| AppError::Invalid(format!("password: {}", e.key)))?;
+) -> Result<User, AccountError> {
+    let username = Username::parse(username).map_err(AccountError::Username)?;
+    let password = Password::parse(password).map_err(AccountError::Password)?;
     let hash = hash_password(&password)?;
     let display_name = if display_name.trim().is_empty() { username.as_str() } else { display_name.trim() };
     conn.write_transaction(|conn| {
@@ -81,7 +73,7 @@ pub fn create_user(
             User::insert(conn, &NewUser { username: username.as_str(), display_name, password_hash: &hash, role })
                 .map_err(|e| {
                     if crate::models::is_unique_violation(&e) {
-                        AppError::Invalid(format!("username {} is taken", username.as_str()))
+                        AccountError::Taken(username.as_str().to_string())
                     } else {
                         e.into()
                     }

@@ -3,7 +3,6 @@
 //! Module map (requests flow web → models → views):
 //! - `config`    settings from flags and the environment
 //! - `startup`   pool, migrations, shared key, routes → a bound server
-//! - `error`     `AppError`, the one error type handlers return
 //! - `db`        both backends (MultiConnection), pool, pragmas, SQLite's one writer, migrations, schema, query plans
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
 //! - `models`    one module per table: rows and their queries, and the lists' query types
@@ -15,7 +14,7 @@
 //! - `demo`      the reference campaign of 2005–2006 as demo data
 //! - `tokens`    random tokens and their SHA-256
 //! - `i18n`      the translation catalogue (`locales/app.yml`) and number formatting
-//! - `web`       routes per area, request context, forms, CSRF, security headers, error pages
+//! - `web`       routes per area, request context, forms, CSRF, security headers, the HTTP error and its pages
 //! - `views`     maud pages and components, given a page context, never the request
 
 rust_i18n::i18n!("locales", fallback = "en");
@@ -26,7 +25,6 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
-pub mod error;
 pub mod exchange;
 pub mod i18n;
 pub mod ledger;

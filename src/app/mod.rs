@@ -132,11 +132,6 @@ pub fn minutes_since(at: chrono::NaiveDateTime) -> i64 {
     (crate::models::now() - at).num_minutes().max(0)
 }
 
-/// The system location holding stock in transit.
-pub fn transit_location_id(conn: &mut DbConn) -> QueryResult<i32> {
-    locations::table.filter(locations::code.eq("TRANSIT")).select(locations::id).first(conn)
-}
-
 /// A location row by id.
 pub fn location(conn: &mut DbConn, id: i32) -> QueryResult<Option<Location>> {
     locations::table.find(id).select(Location::as_select()).first(conn).optional()

@@ -1,6 +1,6 @@
 //! The shipment lifecycle: draft → dispatched → delivered, or cancelled; and reversing a delivery.
 
-use super::{active_depot, ask, stocked_material, transit_location_id, Caller, Command, Plan};
+use super::{active_depot, ask, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
 use crate::domain::{Answers, Question, Recorded, ShipmentStatus};
@@ -274,7 +274,7 @@ impl Command for CreateShipment {
             draft: draft.clone(),
             dispatch_on: self.dispatch_on,
             route: format!("{} → {}", origin.code, destination.code),
-            transit: transit_location_id(conn)?,
+            transit: Location::transit_id(conn)?,
         })
     }
 }
@@ -454,7 +454,7 @@ impl Command for Dispatch {
             return Err(DispatchError::NotDraft);
         }
         let lines: Vec<(i32, i32, i32)> = lines.iter().map(|(l, _)| (l.id, l.material_id, l.quantity)).collect();
-        let transit = transit_location_id(conn)?;
+        let transit = Location::transit_id(conn)?;
         Ok(DispatchPlan {
             by: self.by.clone(),
             shipment_id: shipment.id,
@@ -534,7 +534,7 @@ impl Command for Deliver {
         if shipment.dispatched_on.is_some_and(|d| self.delivered_on < d) {
             return Err(DeliveryError::BeforeDispatch);
         }
-        let transit = transit_location_id(conn)?;
+        let transit = Location::transit_id(conn)?;
         // A dispatched shipment's lines no longer change, so the plan's postings stay true.
         let mut postings = Vec::new();
         let mut received = Vec::new();
@@ -638,7 +638,7 @@ impl Command for Cancel {
         let postings = match shipment.status {
             ShipmentStatus::Draft => Vec::new(),
             ShipmentStatus::Dispatched => {
-                let transit = transit_location_id(conn)?;
+                let transit = Location::transit_id(conn)?;
                 let date = shipment.dispatched_on.unwrap_or_else(|| chrono::Utc::now().date_naive());
                 Shipment::lines(conn, shipment.id)?
                     .iter()

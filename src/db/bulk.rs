@@ -2,7 +2,6 @@
 //! records and their movements can be written without reading ids back, and multi-row inserts.
 
 use crate::db::DbConn;
-use crate::error::AppError;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
@@ -27,14 +26,24 @@ pub struct IdRow {
     pub id: i64,
 }
 
+/// Why fresh ids could not be reserved.
+#[derive(Debug, thiserror::Error)]
+pub enum ReserveError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// The table's ids would pass `i32::MAX`.
+    #[error("{table}: ids beyond the integer range")]
+    Overflow { table: String },
+}
+
 /// Reserves `n` fresh ids of a table: PostgreSQL draws them from the sequence; SQLite continues
 /// after the highest id ever used (the write transaction holds the only write lock). Call it
 /// inside the write transaction that inserts the rows.
-pub fn reserve_ids(conn: &mut DbConn, table: &str, n: usize) -> Result<Vec<i32>, AppError> {
+pub fn reserve_ids(conn: &mut DbConn, table: &str, n: usize) -> Result<Vec<i32>, ReserveError> {
     if n == 0 {
         return Ok(Vec::new());
     }
-    let overflow = || AppError::Invalid(format!("{table}: ids beyond the integer range"));
+    let overflow = || ReserveError::Overflow { table: table.to_string() };
     match conn {
         DbConn::Sqlite(_) => {
             let base = diesel::sql_query(format!(

@@ -14,14 +14,23 @@ pub use connection::{
     PooledConn,
 };
 
+/// An error that takes in every failure of `Connections`: a query's, the pool's and the writer's.
+pub trait FromDbErrors:
+    From<diesel::result::Error> + From<diesel::r2d2::PoolError> + From<writer::WriterError> + Send + 'static
+{
+}
+
+impl<E> FromDbErrors for E where
+    E: From<diesel::result::Error> + From<diesel::r2d2::PoolError> + From<writer::WriterError> + Send + 'static
+{
+}
+
 /// Where long work takes a database connection only for each query it makes (an import's
 /// check reads a whole file, which needs no connection): the pool, or one connection already
 /// held (the command line).
-pub trait Connections {
-    fn with<T>(
-        &mut self,
-        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
-    ) -> Result<T, crate::error::AppError>;
+pub trait Connections<E: FromDbErrors> {
+    /// Runs `f` on a connection, taken for it alone or the one held.
+    fn with<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>;
 
     /// SQLite's one writer, when the caller runs inside the server; writes then go through it.
     fn writer(&self) -> Option<&writer::Writer> {
@@ -31,8 +40,8 @@ pub trait Connections {
     /// Runs `f` in a write transaction: through the writer when there is one.
     fn write<T: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError> + Send + 'static,
-    ) -> Result<T, crate::error::AppError> {
+        f: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
         match self.writer() {
             Some(writer) => writer.run_blocking(f),
             None => self.with(|conn| conn.write_transaction(f)),
@@ -46,11 +55,8 @@ pub struct ServerConnections {
     pub writer: Option<writer::Writer>,
 }
 
-impl Connections for ServerConnections {
-    fn with<T>(
-        &mut self,
-        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
-    ) -> Result<T, crate::error::AppError> {
+impl<E: FromDbErrors> Connections<E> for ServerConnections {
+    fn with<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E> {
         self.pool.with(f)
     }
 
@@ -59,20 +65,14 @@ impl Connections for ServerConnections {
     }
 }
 
-impl Connections for DbConn {
-    fn with<T>(
-        &mut self,
-        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
-    ) -> Result<T, crate::error::AppError> {
+impl<E: FromDbErrors> Connections<E> for DbConn {
+    fn with<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E> {
         f(self)
     }
 }
 
-impl Connections for Pool {
-    fn with<T>(
-        &mut self,
-        f: impl FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
-    ) -> Result<T, crate::error::AppError> {
+impl<E: FromDbErrors> Connections<E> for Pool {
+    fn with<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.get()?;
         f(&mut conn)
     }

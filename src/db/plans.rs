@@ -6,7 +6,6 @@
 
 use crate::db::{Backend, DbConn};
 use crate::domain::RegionScope;
-use crate::error::AppError;
 use crate::models::airing::{self, Airing, AiringQuery};
 use crate::models::audit::{AuditEntry, AuditFilter};
 use crate::models::campaign::Campaign;
@@ -43,11 +42,24 @@ pub struct PagePlan {
     pub statements: Vec<Statement>,
 }
 
+/// Why the plans could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// A page refused its sample filter: the sample is wrong, not the data.
+    #[error("{page}: the sample filter was refused ({fields})")]
+    Refused { page: String, fields: String },
+    /// The backend could not explain a statement a page sent.
+    #[error("{page}: {error}\n  in {sql}")]
+    Statement { page: String, sql: String, error: diesel::result::Error },
+}
+
 /// Runs the hot pages' model functions on `conn` and explains every SELECT they send. The pages
 /// are those `benches/pages.rs` sweeps, each list on its first page, a next page by keyset and,
 /// where the list offers it, its last page and the page before that. Values come from the data
 /// (the demo's POSTER, DEP-CCS, VE-K and school when present); plans do not depend on them.
-pub fn hot_pages(conn: &mut DbConn) -> Result<Vec<PagePlan>, AppError> {
+pub fn hot_pages(conn: &mut DbConn) -> Result<Vec<PagePlan>, ExplainError> {
     let sample = Sample::read(conn)?;
     let recorder = Arc::new(Mutex::new(Recorder::default()));
     let sink = Arc::clone(&recorder);
@@ -73,7 +85,11 @@ pub fn hot_pages(conn: &mut DbConn) -> Result<Vec<PagePlan>, AppError> {
             if statements.iter().any(|s| s.sql == sql) {
                 continue;
             }
-            let plan = explain(conn, &sql).map_err(|e| AppError::Invalid(format!("{page}: {e}\n  in {sql}")))?;
+            let plan = explain(conn, &sql).map_err(|error| ExplainError::Statement {
+                page: page.clone(),
+                sql: sql.clone(),
+                error,
+            })?;
             statements.push(Statement { cached: cached.contains(&sql), sql, plan });
         }
         plans.push(PagePlan { page, statements });
@@ -235,8 +251,8 @@ impl Capture {
         &mut self,
         conn: &mut DbConn,
         label: &str,
-        reads: impl FnOnce(&mut DbConn) -> Result<(), AppError>,
-    ) -> Result<(), AppError> {
+        reads: impl FnOnce(&mut DbConn) -> Result<(), ExplainError>,
+    ) -> Result<(), ExplainError> {
         self.take();
         reads(conn)?;
         let sent = self
@@ -273,7 +289,7 @@ struct Sample {
 }
 
 impl Sample {
-    fn read(conn: &mut DbConn) -> Result<Sample, AppError> {
+    fn read(conn: &mut DbConn) -> Result<Sample, ExplainError> {
         use crate::db::schema::locations;
         // A demo code when there is one (the pages the benchmark measures), else the first.
         let found = |lookup: query::Lookup| -> QueryResult<Option<i32>> { Ok(lookup?.ok().flatten()) };
@@ -305,9 +321,9 @@ impl Sample {
 }
 
 /// A sample filter the page refused: the sample is wrong, not the data.
-fn refused(label: &str, refusals: Refusals) -> AppError {
+fn refused(label: &str, refusals: Refusals) -> ExplainError {
     let fields: Vec<&str> = refusals.iter().map(|(field, _)| *field).collect();
-    AppError::Invalid(format!("{label}: the sample filter was refused ({})", fields.join(", ")))
+    ExplainError::Refused { page: label.to_string(), fields: fields.join(", ") }
 }
 
 fn id(value: Option<i32>) -> String {
@@ -320,7 +336,7 @@ const ON_KEY: &str = "2006-01-15~1000";
 
 /// Every hot page's reads, as its handler makes them (src/web/*.rs), signed in as someone who
 /// reads everything unless the label says otherwise.
-fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), AppError> {
+fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), ExplainError> {
     // The dashboard: its summary reads daily_flows and stock_balances (the page keeps the
     // figures until the data changes; these are the reads of a first visit).
     if !s.campaigns.is_empty() {
@@ -342,7 +358,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), AppError>
 
     // Stock: totals per material, then the holdings.
     let holdings = |label: &'static str, q: StockQuery| {
-        move |conn: &mut DbConn| -> Result<(), AppError> {
+        move |conn: &mut DbConn| -> Result<(), ExplainError> {
             let materials = Material::stocked(conn)?;
             let ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
             stock::material_totals(conn, &ids, &RegionScope::All)?;
@@ -396,7 +412,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), AppError>
 
     // The shipment list in each order, then with each filter.
     let shipments = |label: String, q: ShipmentQuery, regions: Option<Vec<i32>>, seek: Seek| {
-        move |conn: &mut DbConn| -> Result<(), AppError> {
+        move |conn: &mut DbConn| -> Result<(), ExplainError> {
             let filter = q.check(conn, regions)?.map_err(|r| refused(&label, r))?;
             Shipment::window(conn, &filter, &seek, 50)?;
             Ok(())
@@ -475,7 +491,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), AppError>
 
     // Receipts, newest received first.
     let receipts = |label: String, q: ReceiptQuery, seek: Seek| {
-        move |conn: &mut DbConn| -> Result<(), AppError> {
+        move |conn: &mut DbConn| -> Result<(), ExplainError> {
             Material::stocked(conn)?;
             Location::depots(conn, None)?;
             let filter = q.check(conn, None)?.map_err(|r| refused(&label, r))?;
@@ -505,7 +521,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), AppError>
 
     // Airings: the list (paged by number), the totals per outlet and the months.
     let airings = |label: &'static str, q: AiringQuery| {
-        move |conn: &mut DbConn| -> Result<(), AppError> {
+        move |conn: &mut DbConn| -> Result<(), ExplainError> {
             airing::media_outlets(conn, false, None)?;
             Region::all(conn)?;
             let filter = q.check(conn, None)?.map_err(|r| refused(label, r))?;
@@ -524,7 +540,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), AppError>
 
     // Locations, paged by number.
     let locations = |label: &'static str, q: LocationQuery| {
-        move |conn: &mut DbConn| -> Result<(), AppError> {
+        move |conn: &mut DbConn| -> Result<(), ExplainError> {
             let filter = q.check(conn)?.map_err(|r| refused(label, r))?;
             Location::page(conn, &filter, 1, 50)?;
             Region::all(conn)?;

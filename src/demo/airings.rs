@@ -14,9 +14,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use super::DemoError;
 use crate::db::schema::airings;
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::models::airing::{self, Airing};
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::material::Material;
@@ -138,7 +138,7 @@ fn insert_rows(conn: &mut DbConn, rows: &[Row]) -> QueryResult<usize> {
 
 /// Loads the demo airings; gives how many rows it wrote (0 when any airing already exists, or
 /// when the SPOT material or the MED- outlets are missing).
-pub fn load_airings(conn: &mut DbConn) -> Result<usize, AppError> {
+pub fn load_airings(conn: &mut DbConn) -> Result<usize, DemoError> {
     conn.write_transaction(|conn| {
         if Airing::count(conn)? > 0 {
             return Ok(0);

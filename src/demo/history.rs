@@ -23,6 +23,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use super::DemoError;
 use crate::app::receipts::RecordReceipt;
 use crate::app::shipments::{CreateShipment, Deliver, Draft, LineReceipt};
 use crate::app::{self, Access, Caller};
@@ -31,9 +32,9 @@ use crate::db::schema::{
     location_types, locations, receipts, shipment_events, shipment_lines, shipments, stock_movements,
 };
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::audit::{Actor, AuditEntry};
+use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::now;
 use crate::models::receipt::NewReceipt;
@@ -223,8 +224,8 @@ struct World {
     place_channels: Vec<Vec<(usize, usize)>>,
 }
 
-fn load_world(conn: &mut DbConn) -> Result<World, AppError> {
-    let missing = || AppError::Invalid("the demo history needs the reference data: run the demo load first".into());
+fn load_world(conn: &mut DbConn) -> Result<World, DemoError> {
+    let missing = || DemoError::NoReference;
     let mut mats = Vec::new();
     for demo in &super::MATERIALS {
         let Some(m) = Material::find_by_code(conn, demo.code)? else { continue };
@@ -246,7 +247,7 @@ fn load_world(conn: &mut DbConn) -> Result<World, AppError> {
             locations::is_active,
         ))
         .load(conn)?;
-    let transit_id = app::transit_location_id(conn)?;
+    let transit_id = Location::transit_id(conn)?;
     let central = rows.iter().find(|r| r.1 == CENTRAL_DEPOT && r.4 && r.5).ok_or_else(missing)?;
     if mats.is_empty() {
         return Err(missing());
@@ -774,7 +775,7 @@ pub fn load_history(
     conn: &mut DbConn,
     scale: u32,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<HistorySummary, AppError> {
+) -> Result<HistorySummary, DemoError> {
     if ledger_has_movements(conn)? {
         return Ok(HistorySummary::default());
     }
@@ -798,7 +799,7 @@ fn load_through_workflows(
     world: &World,
     plan: &Plan,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<HistorySummary, AppError> {
+) -> Result<HistorySummary, DemoError> {
     let by = Caller { access: Access::everywhere(None), actor: Actor::cli() };
     let total = plan.movements() as u64;
     conn.write_transaction(|conn| {
@@ -822,7 +823,8 @@ fn load_through_workflows(
                         external_ref: None,
                     };
                     // The demo's history is what it is: nothing to confirm.
-                    app::run(conn, &RecordReceipt { by: by.clone(), receipt: new, answers: Answers::all() })?;
+                    app::run(conn, &RecordReceipt { by: by.clone(), receipt: new, answers: Answers::all() })
+                        .map_err(DemoError::workflow)?;
                     done += 1;
                 }
                 Op::Dispatch(i) => {
@@ -844,7 +846,7 @@ fn load_through_workflows(
                         dispatch_on: Some(s.dispatched_on),
                         answers: Answers::all(),
                     };
-                    let id = app::run(conn, &create)?;
+                    let id = app::run(conn, &create).map_err(DemoError::workflow)?;
                     ids[i] = id;
                     done += s.lines.len() as u64;
                 }
@@ -854,7 +856,7 @@ fn load_through_workflows(
                     let mut lines = Vec::new();
                     for line in Shipment::lines(conn, ids[i])? {
                         let planned = s.lines.iter().find(|l| world.mats[l.material].id == line.material_id);
-                        let planned = planned.ok_or(AppError::NotFound)?;
+                        let planned = planned.ok_or(DemoError::UnplannedLine)?;
                         lines.push(LineReceipt {
                             line_id: line.id,
                             received: planned.received,
@@ -869,7 +871,7 @@ fn load_through_workflows(
                         note: s.delivery_note.clone(),
                         lines,
                     };
-                    app::run(conn, &deliver)?;
+                    app::run(conn, &deliver).map_err(DemoError::workflow)?;
                     done += s.arrival_movements() as u64;
                 }
             }
@@ -937,7 +939,7 @@ fn load_in_bulk(
     plan: &Plan,
     scale: u32,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<HistorySummary, AppError> {
+) -> Result<HistorySummary, DemoError> {
     let total = plan.movements() as u64;
     let mut ids = Ids {
         receipts: vec![0; plan.receipts.len()],
@@ -973,7 +975,7 @@ fn load_in_bulk(
                 );
                 AuditEntry::record(conn, &Actor::cli(), "create", "demo_history", scale, &summary)?;
             }
-            Ok::<_, AppError>(true)
+            Ok::<_, DemoError>(true)
         })?;
         if !written {
             return Ok(HistorySummary::default());
@@ -991,7 +993,7 @@ fn write_slice(
     ops: &[Op],
     ids: &mut Ids,
     posted: &mut dyn FnMut(u64),
-) -> Result<(), AppError> {
+) -> Result<(), DemoError> {
     let new_receipts: Vec<usize> =
         ops.iter().filter_map(|op| if let Op::Receipt(i) = op { Some(*i) } else { None }).collect();
     let new_shipments: Vec<usize> =
@@ -1386,7 +1388,7 @@ mod tests {
             lines: vec![(poster.id, 10)],
         };
         let create = CreateShipment { by, draft, dispatch_on: None, answers: Answers::all() };
-        conn.write_transaction(|conn| Ok::<_, AppError>(app::run(conn, &create)?)).expect("new shipment");
+        conn.write_transaction(|conn| app::run(conn, &create)).expect("new shipment");
         let again = load_history(&mut conn, 3, &mut |_, _| {}).expect("second run");
         assert_eq!(again.movements, 0);
     }

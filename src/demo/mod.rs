@@ -6,10 +6,11 @@ pub mod airings;
 pub mod history;
 pub mod targets;
 
-use crate::accounts;
+use crate::accounts::{self, AccountError};
+use crate::db::bulk::ReserveError;
 use crate::db::DbConn;
 use crate::domain::{Password, Role};
-use crate::error::AppError;
+use crate::ledger::LedgerError;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::campaign::{Campaign, CampaignChanges};
 use crate::models::location::{Location, LocationChanges};
@@ -143,22 +144,65 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
 
-fn bad_data(what: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::Invalid(format!("demo data ({what}): {e}"))
+/// Why the demo data could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// The demo's own files do not read as expected.
+    #[error("demo data ({what}): {reason}")]
+    BadData { what: &'static str, reason: String },
+    /// The history and plan build on the reference data, which is not there.
+    #[error("the demo history needs the reference data: run the demo load first")]
+    NoReference,
+    /// A delivered shipment line the history did not plan.
+    #[error("not found")]
+    UnplannedLine,
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Ids(#[from] ReserveError),
+    /// The ledger refused a movement of the bulk history.
+    #[error(transparent)]
+    Ledger(LedgerError),
+    /// A stock workflow refused or failed while the history went through it.
+    #[error(transparent)]
+    Workflow(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl DemoError {
+    /// A stock workflow's error, whatever its type.
+    fn workflow(e: impl std::error::Error + Send + Sync + 'static) -> DemoError {
+        DemoError::Workflow(Box::new(e))
+    }
+}
+
+impl From<LedgerError> for DemoError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            // Worded as every other database failure of the load.
+            LedgerError::Database(e) => DemoError::Database(e),
+            refused => DemoError::Ledger(refused),
+        }
+    }
+}
+
+fn bad_data(what: &'static str, e: impl std::fmt::Display) -> DemoError {
+    DemoError::BadData { what, reason: e.to_string() }
 }
 
 /// Loads everything that is missing; existing rows (matched by code or username) are left alone.
-pub fn load(conn: &mut DbConn) -> Result<DemoSummary, AppError> {
+pub fn load(conn: &mut DbConn) -> Result<DemoSummary, DemoError> {
     load_with(conn, true)
 }
 
 /// The campaign, its materials, regions, location types and users, but no location: an empty
 /// deployment of the reference campaign, ready to import its places and records.
-pub fn load_reference(conn: &mut DbConn) -> Result<DemoSummary, AppError> {
+pub fn load_reference(conn: &mut DbConn) -> Result<DemoSummary, DemoError> {
     load_with(conn, false)
 }
 
-fn load_with(conn: &mut DbConn, with_locations: bool) -> Result<DemoSummary, AppError> {
+fn load_with(conn: &mut DbConn, with_locations: bool) -> Result<DemoSummary, DemoError> {
     // Hash outside the transaction: argon2 is slow on purpose, the write lock should not wait.
     let mut new_users = Vec::new();
     for (username, display, password, role) in DEMO_USERS {
@@ -189,7 +233,7 @@ fn load_with(conn: &mut DbConn, with_locations: bool) -> Result<DemoSummary, App
     })
 }
 
-fn load_regions(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), AppError> {
+fn load_regions(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), DemoError> {
     let mut reader = csv::Reader::from_reader(REGIONS_CSV.as_bytes());
     let mut rows: Vec<RegionChanges> = Vec::new();
     for record in reader.records() {
@@ -223,7 +267,7 @@ fn load_regions(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> 
     Ok(())
 }
 
-fn load_location_types(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), AppError> {
+fn load_location_types(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), DemoError> {
     for (code, en, es, is_depot) in LOCATION_TYPES {
         if LocationType::find_by_code(conn, code)?.is_none() {
             let id = LocationType::insert(
@@ -237,7 +281,7 @@ fn load_location_types(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSumma
     Ok(())
 }
 
-fn load_campaign(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), AppError> {
+fn load_campaign(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), DemoError> {
     let campaign_id = match Campaign::find_by_code(conn, CAMPAIGN_CODE)? {
         Some(c) => c.id,
         None => {
@@ -282,7 +326,7 @@ fn load_campaign(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) ->
     Ok(())
 }
 
-fn load_locations(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), AppError> {
+fn load_locations(conn: &mut DbConn, actor: &Actor, summary: &mut DemoSummary) -> Result<(), DemoError> {
     let regions = Region::all(conn)?;
     let types = LocationType::all(conn)?;
     let mut reader = csv::Reader::from_reader(LOCATIONS_CSV.as_bytes());

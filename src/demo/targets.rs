@@ -4,8 +4,8 @@
 //! the history delivers nothing), so the coverage pages show uncovered cells. Loaded once:
 //! nothing happens when any target exists.
 
+use super::DemoError;
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -27,7 +27,7 @@ const REGISTERED_ONLY: [&str; 3] = ["airline", "embassy", "consulate"];
 const PLACE_WEIGHT: i64 = 2;
 
 /// Loads the demo plan unless any target exists; gives the number of cells written.
-pub fn load_targets(conn: &mut DbConn) -> Result<usize, AppError> {
+pub fn load_targets(conn: &mut DbConn) -> Result<usize, DemoError> {
     conn.write_transaction(|conn| {
         if Target::any(conn)? {
             return Ok(0);

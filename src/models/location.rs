@@ -176,6 +176,11 @@ impl Location {
         locations::table.filter(locations::code.eq(code)).select(Location::as_select()).first(conn).optional()
     }
 
+    /// The system location holding stock in transit.
+    pub fn transit_id(conn: &mut DbConn) -> QueryResult<i32> {
+        locations::table.filter(locations::code.eq("TRANSIT")).select(locations::id).first(conn)
+    }
+
     pub fn page(
         conn: &mut DbConn,
         filter: &LocationFilter,

@@ -3,8 +3,8 @@
 //! stock ledger, but the period lock applies all the same.
 
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
-use crate::error::AppError;
 use crate::models::airing::{self, Airing, AiringQuery, NewAiring, MAX_TIMES};
+use crate::web::AppError;
 
 use crate::app::airings::{RecordAiring, ReverseAiring};
 use crate::app::Access;

@@ -1,12 +1,11 @@
 //! The audit log page.
 
 use crate::domain::{Invalid, Permission};
-use crate::error::AppError;
 use crate::models::audit::{AuditEntry, AuditFilter};
 use crate::views;
 use crate::views::form::FieldErrors;
 use crate::web::ctx::Ctx;
-use crate::web::{db, html, seek_param, unprocessable};
+use crate::web::{db, html, seek_param, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

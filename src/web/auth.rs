@@ -2,7 +2,6 @@
 
 use crate::accounts;
 use crate::domain::{Invalid, Lang, Password, Role, Username};
-use crate::error::AppError;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::pending_form::PendingForm;
 use crate::models::session::Session;
@@ -14,10 +13,36 @@ use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::PostForm;
-use crate::web::{db, device, html, redirect, redirect_with_flash, security, unprocessable};
+use crate::web::{db, device, html, redirect, redirect_with_flash, security, unprocessable, AppError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
+
+/// Password checks run at most on half the cores at once (at least one): argon2id is slow on
+/// purpose, and a flood of sign-ins (a password spray) must queue here rather than take the
+/// CPU, the workers and the database connections from the people already signed in.
+fn hashing_gate() -> &'static tokio::sync::Semaphore {
+    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    GATE.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    })
+}
+
+/// How long a sign-in waits for its turn to check a password before "busy, try again".
+pub const HASH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Verifies a password on the blocking pool, holding no database connection, once a turn at
+/// the hashing gate is free; None when no turn came within `HASH_QUEUE_WAIT`.
+pub async fn verify_password_queued(password: String, stored: String) -> Result<Option<bool>, AppError> {
+    let permit = match actix_web::rt::time::timeout(HASH_QUEUE_WAIT, hashing_gate().acquire()).await {
+        Ok(Ok(permit)) => permit,
+        _ => return Ok(None),
+    };
+    let verified = web::block(move || accounts::verify_password(&password, &stored)).await?;
+    drop(permit);
+    Ok(Some(verified))
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_form))
@@ -99,7 +124,7 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             // reveal which usernames exist.
             let stored =
                 user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| accounts::dummy_hash().into());
-            match accounts::verify_password_queued(password, stored).await? {
+            match verify_password_queued(password, stored).await? {
                 None => LoginOutcome::Busy,
                 Some(verified) => {
                     crate::web::write(&ctx, move |conn| match user {
@@ -131,10 +156,10 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
                 .body(body))
         }
         LoginOutcome::Busy => {
-            state.form_error = Some(Invalid::with("auth.busy", accounts::HASH_QUEUE_WAIT.as_secs()));
+            state.form_error = Some(Invalid::with("auth.busy", HASH_QUEUE_WAIT.as_secs()));
             let body = views::auth::login(&ctx.page, &state, &next, &resume).into_string();
             Ok(HttpResponse::ServiceUnavailable()
-                .insert_header(("Retry-After", accounts::HASH_QUEUE_WAIT.as_secs().to_string()))
+                .insert_header(("Retry-After", HASH_QUEUE_WAIT.as_secs().to_string()))
                 .content_type("text/html; charset=utf-8")
                 .body(body))
         }

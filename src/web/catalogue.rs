@@ -2,7 +2,6 @@
 
 use crate::app::reference::{Save, SaveMaterial};
 use crate::domain::{Code, OptionalText, Permission, Quantity, RequiredText};
-use crate::error::AppError;
 use crate::models::campaign::{Campaign, CampaignChanges};
 use crate::models::material::{parse_kind, Material, MaterialChanges};
 use crate::views;
@@ -10,7 +9,7 @@ use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{names, optional_int, required_date, required_id, PostForm};
-use crate::web::{db, html, parse_id, redirect_with_flash, save_command, unprocessable};
+use crate::web::{db, html, parse_id, redirect_with_flash, save_command, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -8,7 +8,7 @@ use crate::app::reference::{LocationSaveError, MaterialSaveError, SaveError};
 use crate::app::shipments::{CancelError, DeliveryError, DispatchError, DraftError, ReverseDeliveryError};
 use crate::app::{MaterialError, PlaceError};
 use crate::domain::Invalid;
-use crate::error::AppError;
+use crate::web::AppError;
 
 fn refused(key: &'static str) -> AppError {
     AppError::Refused(Invalid::new(key))

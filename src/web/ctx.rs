@@ -3,7 +3,6 @@
 
 use crate::db::Pool;
 use crate::domain::{Lang, Permission, Role};
-use crate::error::AppError;
 use crate::models::pending_form::PendingForm;
 use crate::models::session::{Session, Upkeep};
 use crate::models::user::User;
@@ -11,6 +10,7 @@ use crate::views::page::{PageContext, Reader};
 use crate::web::forms::PostForm;
 use crate::web::security::{self, BrowserId};
 use crate::web::state::AppState;
+use crate::web::AppError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use std::future::Future;

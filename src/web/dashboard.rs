@@ -2,14 +2,13 @@
 
 use crate::domain::Invalid;
 use crate::domain::Permission;
-use crate::error::AppError;
 use crate::models::campaign::Campaign;
 use crate::models::material::Material;
 use crate::reports::coverage::{self, DashboardParams, DashboardQuery};
 use crate::views;
 use crate::views::form::FieldErrors;
 use crate::web::ctx::Ctx;
-use crate::web::{db, html, unprocessable};
+use crate::web::{db, html, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -5,13 +5,13 @@
 
 use crate::domain::Invalid;
 use crate::domain::Permission;
-use crate::error::AppError;
 use crate::exchange::csv::{self as csv_out, Flavour};
 use crate::exchange::export::{Filter, Kind, Params, Source, XLSX_MAX_ROWS};
 use crate::exchange::xlsx;
 use crate::models::shipment::ShipmentQuery;
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
+use crate::web::AppError;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;

@@ -2,10 +2,9 @@
 //! sees a field, and validation errors are collected per field.
 
 use crate::domain::Invalid;
-use crate::error::AppError;
 use crate::views::form::{FieldErrors, FormState};
-use crate::web::security;
 use crate::web::state::AppState;
+use crate::web::{security, AppError};
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::collections::BTreeMap;

@@ -1,13 +1,12 @@
 //! The landing page.
 
 use crate::domain::Permission;
-use crate::error::AppError;
 use crate::models::campaign::Campaign;
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::views;
 use crate::web::ctx::Ctx;
-use crate::web::{db, html};
+use crate::web::{db, html, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -3,17 +3,16 @@
 //! `/imports/templates/{kind}.csv`. Each kind needs the permission its records need by hand.
 
 use crate::domain::{Permission, Role};
-use crate::error::AppError;
 use crate::exchange::import::service::{self, Committed, Uploaded};
 use crate::exchange::import::table::MAX_BYTES;
-use crate::exchange::import::{ImportKind, Report};
+use crate::exchange::import::{ImportError, ImportKind, Report};
 use crate::models::import::ImportRecord;
 use crate::models::location::Location;
 use crate::views;
 use crate::views::imports::ImportForm;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{PostForm, UploadForm};
-use crate::web::{db, html, parse_id, redirect_with_flash, unprocessable};
+use crate::web::{db, html, parse_id, redirect_with_flash, unprocessable, AppError};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
@@ -208,8 +207,8 @@ async fn commit(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
         .import_worker
         .run(move || match service::commit(&mut connections, id, &actor, &access, answers, &mut |_, _| {}) {
             Ok(outcome) => Ok(Ok(outcome)),
-            Err(AppError::Refused(invalid)) => Ok(Err(invalid)),
-            Err(e) => Err(e),
+            Err(ImportError::Refused(invalid)) => Ok(Err(invalid)),
+            Err(e) => Err(AppError::from(e)),
         })
         .await
         .ok_or_else(|| AppError::Invalid("the import thread stopped".into()))??;

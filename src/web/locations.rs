@@ -2,7 +2,6 @@
 
 use crate::app::reference::{Save, SaveLocation, SetLocationActive};
 use crate::domain::{Code, Invalid, OptionalText, Permission, RequiredText};
-use crate::error::AppError;
 use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges, LocationQuery};
 use crate::models::location_type::LocationType;
 use crate::models::query::Refusals;
@@ -11,7 +10,7 @@ use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_id, PostForm};
-use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_command, unprocessable};
+use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_command, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub const PER_PAGE: i64 = 50;

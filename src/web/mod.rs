@@ -10,6 +10,7 @@ pub mod commands;
 pub mod ctx;
 pub mod dashboard;
 pub mod device;
+pub mod error;
 pub mod errors;
 pub mod exports;
 pub mod forms;
@@ -26,13 +27,14 @@ pub mod targets;
 pub mod users;
 
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::models::audit::Actor;
 use crate::web::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use ctx::{query_param, Ctx};
 use maud::Markup;
+
+pub use error::AppError;
 
 /// Imports uploaded and checked at the same time by one instance; others wait their turn.
 pub const IMPORTS_AT_ONCE: usize = 1;

@@ -2,7 +2,6 @@
 
 use crate::app::reference::Save;
 use crate::domain::{Code, Permission, RequiredText};
-use crate::error::AppError;
 use crate::models::location_type::{LocationType, LocationTypeChanges};
 use crate::models::region::{Region, RegionChanges};
 use crate::views;
@@ -10,7 +9,7 @@ use crate::views::form::checkbox;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{names, optional_int, PostForm};
-use crate::web::{db, html, parse_id, redirect_with_flash, save_command, unprocessable};
+use crate::web::{db, html, parse_id, redirect_with_flash, save_command, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

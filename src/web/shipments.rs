@@ -5,7 +5,6 @@ use crate::app::shipments::{
 };
 use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity, ShipmentStatus};
-use crate::error::AppError;
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -19,6 +18,7 @@ use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_date, required_id, PostForm, Refusal, UploadForm};
 use crate::web::stock::parse_reason;
+use crate::web::AppError;
 use crate::web::{db, html, parse_id, seek_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;

@@ -5,11 +5,11 @@
 use crate::app::{Command, Plan};
 use crate::db::DbConn;
 use crate::domain::Invalid;
-use crate::error::AppError;
 use crate::models::submission::Submission;
 use crate::tokens::sha256_hex;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{PostForm, Refusal};
+use crate::web::AppError;
 use crate::web::{db, write_retrying};
 
 /// What a submission came to.

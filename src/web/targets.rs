@@ -2,7 +2,6 @@
 //! material at a time, helped by a split proposal that saves nothing until the grid is posted.
 
 use crate::domain::{Invalid, Permission};
-use crate::error::AppError;
 use crate::models::audit::AuditEntry;
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -14,7 +13,7 @@ use crate::views::targets::{cell_name, weight_name, Plan, Split};
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{optional_int, PostForm};
-use crate::web::{db, html, redirect_with_flash, unprocessable};
+use crate::web::{db, html, redirect_with_flash, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 use std::collections::{BTreeMap, HashMap, HashSet};
 

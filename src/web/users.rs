@@ -3,7 +3,6 @@
 
 use crate::accounts;
 use crate::domain::{Invalid, OptionalText, Password, Permission, RequiredText, Role, Username};
-use crate::error::AppError;
 use crate::models::audit::AuditEntry;
 use crate::models::region::Region;
 use crate::models::session::Session;
@@ -12,7 +11,7 @@ use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::PostForm;
-use crate::web::{actor, db, html, parse_id, redirect_with_flash, save_form, unprocessable};
+use crate::web::{actor, db, html, parse_id, redirect_with_flash, save_form, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -3,12 +3,11 @@
 
 use super::check::{Catalogue, Checker, ExternalRefs};
 use super::table::Table;
-use super::{ImportKind, Report};
+use super::{ImportError, ImportKind, Report};
 use crate::db::bulk::{insert_rows, INSERT_PARAMETERS};
 use crate::db::schema::airings;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
-use crate::error::AppError;
 use crate::models::airing::{NewAiring, MAX_TIMES, MEDIA_OUTLET};
 use crate::models::now;
 use diesel::prelude::*;
@@ -22,7 +21,11 @@ pub struct Plan {
     pub airings: Vec<NewAiring>,
 }
 
-pub fn check(db: &mut impl Connections, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
+pub fn check(
+    db: &mut impl Connections<ImportError>,
+    table: &Table,
+    catalogue: &Catalogue,
+) -> Result<(Plan, Report), ImportError> {
     let mut c = match Checker::new(table, ImportKind::Airings, &OPTIONAL) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
@@ -82,7 +85,7 @@ pub fn write(
     plan: &Plan,
     user_id: Option<i32>,
     progress: &mut dyn FnMut(usize),
-) -> Result<usize, AppError> {
+) -> Result<usize, ImportError> {
     let at = now();
     for chunk in plan.airings.chunks(INSERT_PARAMETERS / 10) {
         let rows: Vec<_> = chunk

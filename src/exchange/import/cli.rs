@@ -3,8 +3,7 @@
 
 use super::service::{self, Committed, Phase, Uploaded};
 use super::table::MAX_BYTES;
-use super::ImportKind;
-use super::Options;
+use super::{ImportError, ImportKind, Options};
 use crate::app::Access;
 use crate::db::schema::locations;
 use crate::db::DbConn;
@@ -112,7 +111,7 @@ pub fn run(conn: &mut DbConn, request: Request) -> Result<Vec<String>, Vec<Strin
     let access = Access::everywhere(None);
     let mut progress = Progress::new();
     let mut on_progress = |phase: Phase, n: usize| progress.update(phase, n);
-    let fail = |e: crate::error::AppError| vec![e.to_string()];
+    let fail = |e: ImportError| vec![e.to_string()];
     if request.dry_run {
         let (_, report) = service::check(conn, kind, &bytes, options, &access, &mut on_progress).map_err(fail)?;
         drop(progress);
@@ -142,7 +141,7 @@ pub fn run(conn: &mut DbConn, request: Request) -> Result<Vec<String>, Vec<Strin
     };
     let outcome =
         service::commit(conn, id, &Actor::cli(), &access, request.answers, &mut on_progress).map_err(|e| match e {
-            crate::error::AppError::Refused(invalid) => vec![crate::i18n::invalid(lang, &invalid)],
+            ImportError::Refused(invalid) => vec![crate::i18n::invalid(lang, &invalid)],
             other => vec![other.to_string()],
         })?;
     drop(progress);

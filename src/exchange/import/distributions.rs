@@ -8,12 +8,11 @@
 
 use super::check::{Catalogue, Checker};
 use super::table::{Row, Table};
-use super::{ImportKind, Options, Report};
+use super::{ImportError, ImportKind, Options, Report};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{shipment_events, shipment_lines, shipments, stock_balances};
 use crate::db::{Connections, DbConn};
 use crate::domain::{Invalid, ShipmentStatus};
-use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::location::Location;
 use crate::models::now;
@@ -67,11 +66,11 @@ struct Checked<'c> {
 }
 
 pub fn check(
-    db: &mut impl Connections,
+    db: &mut impl Connections<ImportError>,
     table: &Table,
     catalogue: &Catalogue,
     options: Options,
-) -> Result<(Plan, Report), AppError> {
+) -> Result<(Plan, Report), ImportError> {
     let mut c = match Checker::new(table, ImportKind::Distributions, &OPTIONAL) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
@@ -322,8 +321,8 @@ pub fn write(
     import_id: i32,
     user_id: Option<i32>,
     progress: &mut dyn FnMut(usize),
-) -> Result<usize, AppError> {
-    let transit = crate::app::transit_location_id(conn)?;
+) -> Result<usize, ImportError> {
+    let transit = Location::transit_id(conn)?;
     let ids = reserve_ids(conn, "shipments", plan.shipments.len())?;
     let line_count = plan.shipments.iter().map(|s| s.lines.len()).sum();
     let mut line_ids = reserve_ids(conn, "shipment_lines", line_count)?.into_iter();

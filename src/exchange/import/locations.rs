@@ -4,10 +4,9 @@
 
 use super::check::{lookup, parse_bool, Catalogue, Checker};
 use super::table::Table;
-use super::{ImportKind, Report};
+use super::{ImportError, ImportKind, Report};
 use crate::db::DbConn;
 use crate::domain::{Code, Invalid, RequiredText};
-use crate::error::AppError;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges};
 use std::collections::HashMap;
@@ -25,7 +24,7 @@ pub struct Plan {
     pub locations: Vec<Planned>,
 }
 
-pub fn check(table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
+pub fn check(table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), ImportError> {
     let mut c = match Checker::new(table, ImportKind::Locations, &OPTIONAL) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
@@ -140,7 +139,7 @@ pub fn write(
     plan: &Plan,
     actor: &Actor,
     progress: &mut dyn FnMut(usize),
-) -> Result<usize, AppError> {
+) -> Result<usize, ImportError> {
     for (i, p) in plan.locations.iter().enumerate() {
         let id = match p.existing {
             Some(id) => {

@@ -183,3 +183,48 @@ impl Report {
         out
     }
 }
+
+/// Why an import could not be checked, kept or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// The writer's queue was full, or the writer stopped.
+    #[error("{0}")]
+    Writer(#[from] crate::db::writer::WriterError),
+    /// No such import, or one of a kind this program does not know.
+    #[error("not found")]
+    NotFound,
+    /// The import may not be written (already committed, discarded, a ledger rule); the key is
+    /// shown to the person.
+    #[error("refused: {}", .0.key)]
+    Refused(crate::domain::Invalid),
+    /// Not enough of a material at a place when the rows were written; nothing was written.
+    #[error("only {available} left of material {material_id} at location {location_id}")]
+    Short { material_id: i32, location_id: i32, available: i32 },
+    #[error(transparent)]
+    Ids(#[from] crate::db::bulk::ReserveError),
+    /// The report could not be kept with the upload.
+    #[error("{0}")]
+    Report(#[from] serde_json::Error),
+}
+
+impl From<crate::ledger::LedgerError> for ImportError {
+    fn from(e: crate::ledger::LedgerError) -> Self {
+        use crate::domain::Invalid;
+        use crate::ledger::LedgerError as L;
+        match e {
+            L::Insufficient { material_id, location_id, available, .. } => {
+                ImportError::Short { material_id, location_id, available }
+            }
+            L::PeriodClosed { lock_date } => ImportError::Refused(Invalid::with("err.period_closed", lock_date)),
+            L::FutureDate(_) => ImportError::Refused(Invalid::new("err.future_date")),
+            L::NotPositive => ImportError::Refused(Invalid::new("err.zero")),
+            L::AlreadyReversed => ImportError::Refused(Invalid::new("err.already_reversed")),
+            L::ReversalOfReversal => ImportError::Refused(Invalid::new("err.reversal_of_reversal")),
+            L::Database(e) => ImportError::Database(e),
+        }
+    }
+}

@@ -3,12 +3,11 @@
 
 use super::check::{Catalogue, Checker, ExternalRefs};
 use super::table::Table;
-use super::{ImportKind, Report};
+use super::{ImportError, ImportKind, Report};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::receipts;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
-use crate::error::AppError;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::now;
 use crate::models::receipt::NewReceipt;
@@ -23,7 +22,11 @@ pub struct Plan {
     pub receipts: Vec<NewReceipt>,
 }
 
-pub fn check(db: &mut impl Connections, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
+pub fn check(
+    db: &mut impl Connections<ImportError>,
+    table: &Table,
+    catalogue: &Catalogue,
+) -> Result<(Plan, Report), ImportError> {
     let mut c = match Checker::new(table, ImportKind::Receipts, &OPTIONAL) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
@@ -84,7 +87,7 @@ pub fn write(
     plan: &Plan,
     user_id: Option<i32>,
     progress: &mut dyn FnMut(usize),
-) -> Result<usize, AppError> {
+) -> Result<usize, ImportError> {
     let ids = reserve_ids(conn, "receipts", plan.receipts.len())?;
     let at = now();
     let pairs: Vec<(i32, &NewReceipt)> = ids.iter().copied().zip(&plan.receipts).collect();

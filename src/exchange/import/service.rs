@@ -8,11 +8,10 @@
 
 use super::check::Catalogue;
 use super::table::{self, FileError};
-use super::{airings, distributions, locations, receipts, targets, ImportKind, Report};
+use super::{airings, distributions, locations, receipts, targets, ImportError, ImportKind, Report};
 use crate::app::Access;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
-use crate::error::AppError;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::import::{ImportRecord, NewImport};
 use sha2::{Digest, Sha256};
@@ -36,13 +35,13 @@ pub enum Phase {
 
 /// Reads and checks a file; nothing is written.
 pub fn check(
-    db: &mut impl Connections,
+    db: &mut impl Connections<ImportError>,
     kind: ImportKind,
     bytes: &[u8],
     options: super::Options,
     access: &Access,
     progress: &mut dyn FnMut(Phase, usize),
-) -> Result<(Option<Plan>, Report), AppError> {
+) -> Result<(Option<Plan>, Report), ImportError> {
     let mut table = match table::read(bytes, &mut |n| progress(Phase::Reading, n)) {
         Ok(table) => table,
         Err(e) => return Ok((None, Report::refused(e))),
@@ -91,14 +90,14 @@ pub enum Uploaded {
 
 /// Checks an upload and keeps it for confirmation, unless the file is refused whole.
 pub fn upload(
-    db: &mut impl Connections,
+    db: &mut impl Connections<ImportError>,
     kind: ImportKind,
     file_name: &str,
     bytes: Vec<u8>,
     options: super::Options,
     access: &Access,
     progress: &mut dyn FnMut(Phase, usize),
-) -> Result<Uploaded, AppError> {
+) -> Result<Uploaded, ImportError> {
     let hash = content_hash(&bytes);
     if let Some(done) = db.with(|conn| Ok(ImportRecord::committed_with(conn, kind.as_str(), &hash)?))? {
         return Ok(Uploaded::Refused(Report::refused(already_imported(&done))));
@@ -107,7 +106,7 @@ pub fn upload(
     if report.file_error.is_some() {
         return Ok(Uploaded::Refused(report));
     }
-    let json = serde_json::to_string(&report).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let json = serde_json::to_string(&report)?;
     let name: String = file_name.chars().filter(|c| !c.is_control()).take(200).collect();
     // Moved, not copied: eight large uploads at once would otherwise hold each file twice.
     let (content, origin_id, rows, uploaded_by, numbers) =
@@ -148,19 +147,19 @@ pub enum Committed {
 /// Rows beyond their material's limit are written only when `answers` confirms them, as a
 /// form's `confirm=over_limit` does.
 pub fn commit(
-    db: &mut impl Connections,
+    db: &mut impl Connections<ImportError>,
     id: i32,
     actor: &Actor,
     access: &Access,
     answers: crate::domain::Answers,
     progress: &mut dyn FnMut(Phase, usize),
-) -> Result<Committed, AppError> {
-    let record = db.with(|conn| ImportRecord::find(conn, id)?.ok_or(AppError::NotFound))?;
-    let kind = ImportKind::parse(&record.kind).ok_or(AppError::NotFound)?;
+) -> Result<Committed, ImportError> {
+    let record = db.with(|conn| ImportRecord::find(conn, id)?.ok_or(ImportError::NotFound))?;
+    let kind = ImportKind::parse(&record.kind).ok_or(ImportError::NotFound)?;
     match record.status.as_str() {
         "pending" => {}
-        "committed" => return Err(AppError::Refused(Invalid::new("import.err.committed"))),
-        _ => return Err(AppError::Refused(Invalid::new("import.err.discarded"))),
+        "committed" => return Err(ImportError::Refused(Invalid::new("import.err.committed"))),
+        _ => return Err(ImportError::Refused(Invalid::new("import.err.discarded"))),
     }
     if let Some(done) = db.with(|conn| Ok(ImportRecord::committed_with(conn, kind.as_str(), &record.content_hash)?))? {
         let report = Report::refused(already_imported(&done));
@@ -176,7 +175,7 @@ pub fn commit(
         _ => return Ok(Committed::Problems(report)),
     };
     if !report.warnings.is_empty() && !answers.over_limit {
-        return Err(AppError::Refused(Invalid::new("import.err.confirm_over_limit")));
+        return Err(ImportError::Refused(Invalid::new("import.err.confirm_over_limit")));
     }
     let committed = match db.writer() {
         // In the server: one command that holds the writer while it writes; other writes wait.
@@ -210,7 +209,7 @@ fn write(
     actor: &Actor,
     access: &Access,
     progress: &mut dyn FnMut(Phase, usize),
-) -> Result<Committed, AppError> {
+) -> Result<Committed, ImportError> {
     let id = record.id;
     // A large commit touches more index pages than SQLite's default 2 MB page cache holds; once
     // they spill, each change rewrites pages into the WAL again and the commit grows faster than
@@ -223,13 +222,13 @@ fn write(
     let written = conn.write_transaction(|conn| {
         let marked = ImportRecord::mark_committed(conn, record, access.user_id).map_err(|e| {
             if crate::models::is_unique_violation(&e) {
-                AppError::Refused(Invalid::new("import.err.committed"))
+                ImportError::Refused(Invalid::new("import.err.committed"))
             } else {
-                AppError::Database(e)
+                ImportError::Database(e)
             }
         })?;
         if marked == 0 {
-            return Err(AppError::Refused(Invalid::new("import.err.committed")));
+            return Err(ImportError::Refused(Invalid::new("import.err.committed")));
         }
         let mut written = |n: usize| progress(Phase::Writing, n);
         let user = access.user_id;
@@ -242,7 +241,7 @@ fn write(
         };
         let summary = format!("{} from {}: {} rows, {} written", kind.as_str(), record.file_name, report.rows, n);
         AuditEntry::record(conn, actor, "import", "import", id, &summary)?;
-        Ok::<_, AppError>(n)
+        Ok::<_, ImportError>(n)
     });
     let lock_ms = started.elapsed().as_millis();
     if sqlite {

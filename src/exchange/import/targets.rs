@@ -3,11 +3,10 @@
 
 use super::check::{lookup, Catalogue, Checker};
 use super::table::Table;
-use super::{ImportKind, Report};
+use super::{ImportError, ImportKind, Report};
 use crate::db::schema::targets;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
-use crate::error::AppError;
 use crate::models::target::Target;
 use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +17,11 @@ pub struct Plan {
     pub cells: BTreeMap<i32, Vec<(i32, i32, i32)>>,
 }
 
-pub fn check(db: &mut impl Connections, table: &Table, catalogue: &Catalogue) -> Result<(Plan, Report), AppError> {
+pub fn check(
+    db: &mut impl Connections<ImportError>,
+    table: &Table,
+    catalogue: &Catalogue,
+) -> Result<(Plan, Report), ImportError> {
     let mut c = match Checker::new(table, ImportKind::Targets, &[]) {
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
@@ -76,7 +79,7 @@ pub fn write(
     plan: &Plan,
     user_id: Option<i32>,
     progress: &mut dyn FnMut(usize),
-) -> Result<usize, AppError> {
+) -> Result<usize, ImportError> {
     let mut written = 0;
     for (material_id, cells) in &plan.cells {
         written += Target::save_grid(conn, *material_id, cells, user_id)?;

@@ -1,9 +1,14 @@
-//! The application error: every failure a handler can meet, mapped to one status code.
-//! The page a person sees for it is rendered by `web::errors`, which knows the request's language.
+//! The web layer's error: every failure a handler can meet, mapped to one status code, and the
+//! other modules' errors turned into it. The page a person sees for it is rendered by
+//! `web::errors`, which knows the request's language.
 
+use crate::accounts::AccountError;
+use crate::db::bulk::ReserveError;
+use crate::exchange::import::ImportError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+/// What a handler fails with; only this layer speaks HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("database error: {0}")]
@@ -28,7 +33,8 @@ pub enum AppError {
     BodyTimeout,
     #[error("sign-in required")]
     LoginRequired { next: String },
-    /// A CLI-facing validation message.
+    /// A refusal in plain words of our own (a failed export, a stopped thread); the person sees
+    /// the 400 page.
     #[error("{0}")]
     Invalid(String),
     /// A domain rule refused the request; the key is shown to the person.
@@ -106,6 +112,38 @@ impl From<crate::ledger::LedgerError> for AppError {
             L::AlreadyReversed => AppError::Refused(Invalid::new("err.already_reversed")),
             L::ReversalOfReversal => AppError::Refused(Invalid::new("err.reversal_of_reversal")),
             L::Database(e) => AppError::Database(e),
+        }
+    }
+}
+
+/// An import's failure as the page answers it: a refusal or a shortfall the person reads, a
+/// busy writer, or a failure of ours.
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Database(e) | ImportError::Ids(ReserveError::Database(e)) => AppError::Database(e),
+            ImportError::Pool(e) => AppError::Pool(e),
+            ImportError::Writer(e) => AppError::Writer(e),
+            ImportError::NotFound => AppError::NotFound,
+            ImportError::Refused(invalid) => AppError::Refused(invalid),
+            ImportError::Short { material_id, location_id, available } => {
+                AppError::Short { material_id, location_id, available }
+            }
+            e @ (ImportError::Ids(ReserveError::Overflow { .. }) | ImportError::Report(_)) => {
+                AppError::Invalid(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Database(e) => AppError::Database(e),
+            AccountError::Hash(reason) => AppError::Hash(reason),
+            e @ (AccountError::Username(_) | AccountError::Password(_) | AccountError::Taken(_)) => {
+                AppError::Invalid(e.to_string())
+            }
         }
     }
 }
