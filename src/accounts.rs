@@ -1,9 +1,10 @@
 //! Password hashing (argon2id, OWASP parameters) and creating accounts.
 
+use crate::app::users::{CreateUser, UserError};
 use crate::db::DbConn;
 use crate::domain::{Invalid, Password, Role, Username};
-use crate::models::audit::{Actor, AuditEntry};
-use crate::models::user::{NewUser, User};
+use crate::models::audit::Actor;
+use crate::models::user::User;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
@@ -23,6 +24,9 @@ pub enum AccountError {
     /// Another account has the username.
     #[error("username {0} is taken")]
     Taken(String),
+    /// Any other refusal of the account command.
+    #[error(transparent)]
+    Refused(UserError),
 }
 
 /// argon2id with OWASP's recommended minimum: 19 MiB of memory, 2 passes, 1 lane.
@@ -67,27 +71,19 @@ pub fn create_user(
     let username = Username::parse(username).map_err(AccountError::Username)?;
     let password = Password::parse(password).map_err(AccountError::Password)?;
     let hash = hash_password(&password)?;
-    let display_name = if display_name.trim().is_empty() { username.as_str() } else { display_name.trim() };
-    conn.write_transaction(|conn| {
-        let user =
-            User::insert(conn, &NewUser { username: username.as_str(), display_name, password_hash: &hash, role })
-                .map_err(|e| {
-                    if crate::models::is_unique_violation(&e) {
-                        AccountError::Taken(username.as_str().to_string())
-                    } else {
-                        e.into()
-                    }
-                })?;
-        AuditEntry::record(
-            conn,
-            &Actor::cli(),
-            "create",
-            "user",
-            user.id,
-            &format!("{} ({})", user.username, role.as_str()),
-        )?;
-        Ok(user)
-    })
+    let command = CreateUser {
+        actor: Actor::cli(),
+        username: username.clone(),
+        display_name: display_name.to_string(),
+        role,
+        password_hash: hash,
+    };
+    let id = conn.write_transaction(|conn| crate::app::run(conn, &command)).map_err(|e| match e {
+        UserError::UsernameTaken => AccountError::Taken(username.as_str().to_string()),
+        UserError::Database(e) => AccountError::Database(e),
+        other => AccountError::Refused(other),
+    })?;
+    User::find(conn, crate::models::user::UserId(id))?.ok_or(AccountError::Database(diesel::result::Error::NotFound))
 }
 
 #[cfg(test)]

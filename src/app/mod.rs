@@ -10,6 +10,7 @@ pub mod airings;
 pub mod receipts;
 pub mod reference;
 pub mod shipments;
+pub mod users;
 
 use crate::db::schema::locations;
 use crate::db::DbConn;

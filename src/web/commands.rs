@@ -6,6 +6,7 @@ use crate::app::airings::AiringError;
 use crate::app::receipts::{ReceiptError, ReversalError};
 use crate::app::reference::{LocationSaveError, MaterialSaveError, SaveError};
 use crate::app::shipments::{CancelError, DeliveryError, DispatchError, DraftError, ReverseDeliveryError};
+use crate::app::users::UserError;
 use crate::app::{MaterialError, PlaceError};
 use crate::domain::Invalid;
 use crate::web::AppError;
@@ -200,6 +201,18 @@ impl From<LocationSaveError> for AppError {
             LocationSaveError::OwnershipRequired => refused("err.ownership_required"),
             LocationSaveError::CountryRegion => refused("err.country_region"),
             LocationSaveError::Save(e) => e.into(),
+        }
+    }
+}
+
+impl From<UserError> for AppError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::NotFound => AppError::NotFound,
+            UserError::UsernameTaken => refused("err.username_taken"),
+            UserError::LastAdmin => refused("err.last_admin"),
+            UserError::SelfDisable => refused("err.self_disable"),
+            UserError::Database(e) => e.into(),
         }
     }
 }

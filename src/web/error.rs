@@ -141,6 +141,7 @@ impl From<AccountError> for AppError {
         match e {
             AccountError::Database(e) => AppError::Database(e),
             AccountError::Hash(reason) => AppError::Hash(reason),
+            AccountError::Refused(e) => e.into(),
             e @ (AccountError::Username(_) | AccountError::Password(_) | AccountError::Taken(_)) => {
                 AppError::Invalid(e.to_string())
             }

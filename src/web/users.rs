@@ -2,16 +2,17 @@
 //! end sessions. Admins only.
 
 use crate::accounts;
+use crate::app;
+use crate::app::users::{CreateUser, EndSessions, ResetPassword, SetUserActive, UpdateProfile};
 use crate::domain::{Invalid, OptionalText, Password, Permission, RequiredText, Role, Username};
-use crate::models::audit::AuditEntry;
 use crate::models::region::Region;
 use crate::models::session::Session;
-use crate::models::user::{NewUser, User, UserId};
+use crate::models::user::{User, UserId};
 use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::PostForm;
-use crate::web::{actor, db, html, parse_id, redirect_with_flash, save_form, unprocessable, AppError};
+use crate::web::{actor, db, html, parse_id, redirect_with_flash, save_command, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,7 +46,7 @@ struct NewAccount {
     username: Username,
     display_name: String,
     role: Role,
-    hash: String,
+    password_hash: String,
 }
 
 async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
@@ -57,29 +58,17 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
     let password = e.check("password", Password::parse(form.get("password")));
     let parsed = match (username, display_name, role, password) {
         (Some(username), Some(display_name), Some(role), Some(password)) if e.is_empty() => {
-            let hash = accounts::hash_password(&password)?;
-            Ok(NewAccount { username, display_name: display_name.into_inner(), role, hash })
+            let password_hash = accounts::hash_password(&password)?;
+            Ok(NewAccount { username, display_name: display_name.into_inner(), role, password_hash })
         }
         _ => Err(e),
     };
-    let saved = save_form(&ctx, &form, parsed, |conn, a, actor| {
-        if User::find_by_username(conn, a.username.as_str())?.is_some() {
-            return Err(AppError::Refused(Invalid::new("err.username_taken")));
-        }
-        let display = if a.display_name.is_empty() { a.username.as_str().to_string() } else { a.display_name.clone() };
-        let user = User::insert(
-            conn,
-            &NewUser { username: a.username.as_str(), display_name: &display, password_hash: &a.hash, role: a.role },
-        )?;
-        AuditEntry::record(
-            conn,
-            actor,
-            "create",
-            "user",
-            user.id,
-            &format!("{} ({})", user.username, a.role.as_str()),
-        )?;
-        Ok(user.id)
+    let saved = save_command(&ctx, &form, parsed, |a, actor| CreateUser {
+        actor,
+        username: a.username,
+        display_name: a.display_name,
+        role: a.role,
+        password_hash: a.password_hash,
     })
     .await?;
     match saved {
@@ -126,14 +115,6 @@ struct Profile {
     region_ids: Vec<i32>,
 }
 
-/// Refuses a change that would leave no active administrator.
-fn keep_an_admin(conn: &mut crate::db::DbConn, user: &User, stays_admin: bool) -> Result<(), AppError> {
-    if user.role() == Role::Admin && user.is_active && !stays_admin && User::active_admin_count(conn)? <= 1 {
-        return Err(AppError::Refused(Invalid::new("err.last_admin")));
-    }
-    Ok(())
-}
-
 async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageUsers, &form).await?;
     let id = parse_id(&id)?;
@@ -152,14 +133,12 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
         (Some(d), Some(role)) if e.is_empty() => Ok(Profile { display_name: d.into_inner(), role, region_ids }),
         _ => Err(e),
     };
-    let saved = save_form(&ctx, &form, parsed, move |conn, p, actor| {
-        let current = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
-        keep_an_admin(conn, &current, p.role == Role::Admin)?;
-        User::update_profile(conn, UserId(id), &p.display_name, p.role)?;
-        User::set_regions(conn, UserId(id), &p.region_ids)?;
-        let summary = format!("{}: role {}, {} region(s)", current.username, p.role.as_str(), p.region_ids.len());
-        AuditEntry::record(conn, actor, "update", "user", id, &summary)?;
-        Ok(id)
+    let saved = save_command(&ctx, &form, parsed, move |p, actor| UpdateProfile {
+        actor,
+        user_id: id,
+        display_name: p.display_name,
+        role: p.role,
+        region_ids: p.region_ids,
     })
     .await?;
     match saved {
@@ -196,29 +175,16 @@ async fn reset_password(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Resu
         }
     };
     let hash = accounts::hash_password(&password)?;
-    let actor = actor(&ctx);
-    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
-        User::set_password_hash(conn, UserId(id), &hash)?;
-        // A reset password means the old one may be known: end every session it opened.
-        User::end_sessions(conn, UserId(id))?;
-        AuditEntry::record(conn, &actor, "reset_password", "user", id, &user.username)?;
-        Ok(())
-    })
-    .await?;
+    let command = ResetPassword { actor: actor(&ctx), user_id: id, password_hash: hash };
+    crate::web::write(&ctx, move |conn| Ok::<_, AppError>(app::run(conn, &command)?)).await?;
     Ok(redirect_with_flash(&ctx, &format!("/users/{id}/edit"), "flash.password_reset", None))
 }
 
 async fn end_sessions(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
     ctx.require_post(Permission::ManageUsers, &form).await?;
     let id = parse_id(&id)?;
-    let actor = actor(&ctx);
-    let ended = crate::web::write(&ctx, move |conn| -> Result<usize, AppError> {
-        let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
-        let n = User::end_sessions(conn, UserId(id))?;
-        AuditEntry::record(conn, &actor, "end_sessions", "user", id, &format!("{}: {n}", user.username))?;
-        Ok(n)
-    })
-    .await?;
+    let command = EndSessions { actor: actor(&ctx), user_id: id };
+    let ended = crate::web::write(&ctx, move |conn| Ok::<_, AppError>(app::run(conn, &command)?)).await?;
     // Ending one's own sessions signs oneself out too.
     let location =
         if ctx.user.as_ref().is_some_and(|u| u.id == id) { "/login".to_string() } else { format!("/users/{id}/edit") };
@@ -226,22 +192,10 @@ async fn end_sessions(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result
 }
 
 async fn set_active(ctx: Ctx, id: web::Path<String>, form: PostForm, active: bool) -> Result<HttpResponse, AppError> {
-    let me = ctx.require_post(Permission::ManageUsers, &form).await?.id;
+    ctx.require_post(Permission::ManageUsers, &form).await?;
     let id = parse_id(&id)?;
-    let actor = actor(&ctx);
-    let result = crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
-        let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
-        if !active {
-            if id == me {
-                return Err(AppError::Refused(Invalid::new("err.self_disable")));
-            }
-            keep_an_admin(conn, &user, false)?;
-        }
-        User::set_active(conn, UserId(id), active)?;
-        AuditEntry::record(conn, &actor, if active { "enable" } else { "disable" }, "user", id, &user.username)?;
-        Ok(())
-    })
-    .await;
+    let command = SetUserActive { actor: actor(&ctx), user_id: id, active };
+    let result = crate::web::write(&ctx, move |conn| Ok::<_, AppError>(app::run(conn, &command)?)).await;
     match result {
         Ok(()) => {
             let key = if active { "flash.user_enabled" } else { "flash.user_disabled" };
