@@ -18,6 +18,7 @@ mod backup;
 mod basics;
 mod browser;
 mod collation;
+mod commands;
 mod concurrency;
 mod crash;
 mod csrf;
