@@ -32,6 +32,10 @@ pub enum AdjustmentError {
     UnknownKind,
     #[error("a reason is required")]
     ReasonRequired,
+    #[error("a quantity must be positive")]
+    NotPositive,
+    #[error("a counted quantity cannot be negative")]
+    NegativeCount,
     #[error("needs confirmation")]
     Questions(Vec<Question>),
     #[error(transparent)]
@@ -71,6 +75,9 @@ impl Command for RecordAdjustment {
         let (kind, outward) = movement_of(new.kind).ok_or(AdjustmentError::UnknownKind)?;
         if new.reason.trim().is_empty() {
             return Err(AdjustmentError::ReasonRequired);
+        }
+        if new.quantity <= 0 {
+            return Err(AdjustmentError::NotPositive);
         }
         let mut questions: Vec<Question> = material.over_limit(new.quantity).into_iter().collect();
         questions.extend(super::before_campaign(conn, &material, new.effective_on)?);
@@ -176,6 +183,9 @@ impl Command for PostCount {
         let mut questions = Vec::new();
         let mut material_codes = Vec::new();
         for (material_id, quantity) in &self.counted {
+            if *quantity < 0 {
+                return Err(AdjustmentError::NegativeCount);
+            }
             let material = stocked_material(conn, *material_id)?;
             questions.extend(material.over_limit(*quantity));
             material_codes.push(material.code);

@@ -15,6 +15,8 @@ pub enum ReceiptError {
     Place(PlaceError),
     #[error("material: {0}")]
     Material(MaterialError),
+    #[error("a quantity must be positive")]
+    NotPositive,
     #[error("needs confirmation")]
     Questions(Vec<Question>),
     #[error(transparent)]
@@ -49,6 +51,9 @@ impl Command for RecordReceipt {
         let new = &self.receipt;
         let depot = active_depot(conn, &self.by.access, new.location_id)?;
         let material = stocked_material(conn, new.material_id)?;
+        if new.quantity <= 0 {
+            return Err(ReceiptError::NotPositive);
+        }
         let mut questions: Vec<Question> = material.over_limit(new.quantity).into_iter().collect();
         questions.extend(super::before_campaign(conn, &material, new.received_on)?);
         if let Some(user) = self.by.user_id().filter(|_| !self.answers.duplicate) {

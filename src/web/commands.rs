@@ -41,6 +41,7 @@ impl From<ReceiptError> for AppError {
         match e {
             ReceiptError::Place(e) => e.into(),
             ReceiptError::Material(e) => e.into(),
+            ReceiptError::NotPositive => refused("err.zero"),
             ReceiptError::Questions(q) => AppError::Questions(q),
             ReceiptError::Ledger(e) => e.into(),
             ReceiptError::Database(e) => e.into(),
@@ -67,6 +68,8 @@ impl From<AdjustmentError> for AppError {
             AdjustmentError::Material(e) => e.into(),
             AdjustmentError::UnknownKind => refused("err.unknown_choice"),
             AdjustmentError::ReasonRequired => refused("err.reason_required"),
+            AdjustmentError::NotPositive => refused("err.zero"),
+            AdjustmentError::NegativeCount => refused("err.negative"),
             AdjustmentError::Questions(q) => AppError::Questions(q),
             AdjustmentError::Ledger(e) => e.into(),
             AdjustmentError::Database(e) => e.into(),

@@ -397,10 +397,8 @@ async fn receipt_refusals(backend: Backend) {
 
     refuses!(conn, receipt(&d.by, 999_999, d.depot, 500, on(0)), ReceiptError::Material(MaterialError::Unknown));
     refuses!(conn, receipt(&d.by, d.spot, d.depot, 500, on(0)), ReceiptError::Material(MaterialError::Broadcast));
-    // The command does not check the quantity itself (the form parses a positive one); the
-    // receipts table's CHECK stops it, as a database error. Whatever the refusal, nothing stays.
-    refuses!(conn, receipt(&d.by, d.poster, d.depot, 0, on(0)), _);
-    refuses!(conn, receipt(&d.by, d.poster, d.depot, -5, on(0)), _);
+    refuses!(conn, receipt(&d.by, d.poster, d.depot, 0, on(0)), ReceiptError::NotPositive);
+    refuses!(conn, receipt(&d.by, d.poster, d.depot, -5, on(0)), ReceiptError::NotPositive);
 
     // A day of slack for time zones: tomorrow is taken, the day after is not.
     refuses!(
@@ -540,6 +538,8 @@ async fn adjustment_and_count_refusals(backend: Backend) {
     refuses!(conn, adjustment(&d.by, d.depot, 999_999, "loss", 5), AdjustmentError::Material(MaterialError::Unknown));
     refuses!(conn, adjustment(&d.by, d.depot, d.spot, "loss", 5), AdjustmentError::Material(MaterialError::Broadcast));
     refuses!(conn, adjustment(&d.by, d.depot, d.poster, "gift", 5), AdjustmentError::UnknownKind);
+    refuses!(conn, adjustment(&d.by, d.depot, d.poster, "loss", 0), AdjustmentError::NotPositive);
+    refuses!(conn, adjustment(&d.by, d.depot, d.poster, "count_up", -5), AdjustmentError::NotPositive);
     let mut unexplained = loss(d.depot, 5);
     unexplained.adjustment.reason = "   ".into();
     refuses!(conn, unexplained, AdjustmentError::ReasonRequired);
@@ -594,6 +594,8 @@ async fn adjustment_and_count_refusals(backend: Backend) {
         AdjustmentError::Ledger(LedgerError::PeriodClosed { lock_date }) if lock_date == on(-2)
     );
     refuses!(conn, count(&d.by, d.depot, &counted, on(2)), AdjustmentError::Ledger(LedgerError::FutureDate(_)));
+    // A negative count is a typing slip, not a count-down of more than is on hand.
+    refuses!(conn, count(&d.by, d.depot, &[(d.poster, -5)], on(0)), AdjustmentError::NegativeCount);
     refuses!(
         conn,
         count(&d.by, d.depot, &[(d.poster, 80), (d.spot, 3)], on(0)),
