@@ -109,6 +109,32 @@ pub enum LedgerError {
     Database(#[from] diesel::result::Error),
 }
 
+/// A ledger refusal as a person reads it: a shortage, named in words by whoever knows the
+/// reader's language, or a rule's message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    Short { material_id: i32, location_id: i32, available: i32 },
+    Rule(crate::domain::Invalid),
+}
+
+impl LedgerError {
+    /// The refusal this error means, or the database failure it is.
+    pub fn refusal(self) -> Result<Refusal, diesel::result::Error> {
+        use crate::domain::Invalid;
+        Ok(match self {
+            LedgerError::Insufficient { material_id, location_id, available, .. } => {
+                Refusal::Short { material_id, location_id, available }
+            }
+            LedgerError::PeriodClosed { lock_date } => Refusal::Rule(Invalid::with("err.period_closed", lock_date)),
+            LedgerError::FutureDate(_) => Refusal::Rule(Invalid::new("err.future_date")),
+            LedgerError::NotPositive => Refusal::Rule(Invalid::new("err.zero")),
+            LedgerError::AlreadyReversed => Refusal::Rule(Invalid::new("err.already_reversed")),
+            LedgerError::ReversalOfReversal => Refusal::Rule(Invalid::new("err.reversal_of_reversal")),
+            LedgerError::Database(e) => return Err(e),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = stock_movements)]
 pub struct Movement {

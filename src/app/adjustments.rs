@@ -1,10 +1,10 @@
 //! Adjustments at a depot (loss, damage, count corrections), their reversal, and whole-depot counts.
 
 use super::receipts::{reversal, ReversalError, ReversalPlan};
-use super::{active_depot, ask, duplicate_window_start, minutes_since, stocked_material, Caller, Command, Plan};
+use super::{active_depot, ask, duplicate_window_start, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
-use crate::domain::{Answers, Question, Recorded};
+use crate::domain::{Answers, Question};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::adjustment::{Adjustment, NewAdjustment, StockCount};
 use crate::models::audit::AuditEntry;
@@ -83,18 +83,17 @@ impl Command for RecordAdjustment {
         questions.extend(super::before_campaign(conn, &material, new.effective_on)?);
         if let Some(user) = self.by.user_id().filter(|_| !self.answers.duplicate) {
             if let Some(earlier) = Adjustment::recent_same(conn, user, new, duplicate_window_start())? {
-                questions.push(Question::LikelyDuplicate {
-                    minutes_ago: minutes_since(earlier.recorded_at),
-                    earlier: Recorded {
-                        kind: "adjustment",
-                        label: format!("#{}", earlier.id),
-                        path: format!("/adjustments/{}", earlier.id),
+                questions.push(super::likely_duplicate(
+                    "adjustment",
+                    earlier.id,
+                    earlier.recorded_at,
+                    super::Earlier {
                         units: i64::from(earlier.quantity),
                         material: material.names(),
                         place: depot.name.clone(),
                         reference: earlier.reason,
                     },
-                });
+                ));
             }
         }
         ask(self.answers, questions).map_err(AdjustmentError::Questions)?;

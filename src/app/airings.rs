@@ -1,9 +1,9 @@
 //! Airings of the information spots by media outlets, and their correction. Spots are aired, not
 //! stocked: nothing here touches the stock ledger, but the period lock applies all the same.
 
-use super::{ask, duplicate_window_start, minutes_since, Caller, Command, Plan};
+use super::{ask, duplicate_window_start, Caller, Command, Plan};
 use crate::db::DbConn;
-use crate::domain::{Answers, Question, Recorded};
+use crate::domain::{Answers, Question};
 use crate::ledger;
 use crate::models::airing::{self, Airing, NewAiring, MAX_TIMES};
 use crate::models::audit::AuditEntry;
@@ -99,18 +99,17 @@ impl Command for RecordAiring {
         let mut questions: Vec<Question> = super::before_campaign(conn, &material, new.aired_on)?.into_iter().collect();
         if let Some(user) = self.by.user_id().filter(|_| !self.answers.duplicate) {
             if let Some(earlier) = Airing::recent_same(conn, user, new, duplicate_window_start())? {
-                questions.push(Question::LikelyDuplicate {
-                    minutes_ago: minutes_since(earlier.recorded_at),
-                    earlier: Recorded {
-                        kind: "airing",
-                        label: format!("#{}", earlier.id),
-                        path: format!("/airings/{}", earlier.id),
+                questions.push(super::likely_duplicate(
+                    "airing",
+                    earlier.id,
+                    earlier.recorded_at,
+                    super::Earlier {
                         units: i64::from(earlier.times),
                         material: material.names(),
                         place: outlet.name.clone(),
                         reference: earlier.programme,
                     },
-                });
+                ));
             }
         }
         ask(self.answers, questions).map_err(AiringError::Questions)?;

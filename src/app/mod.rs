@@ -9,7 +9,9 @@ pub mod adjustments;
 pub mod airings;
 pub mod receipts;
 pub mod reference;
+pub mod settings;
 pub mod shipments;
+pub mod targets;
 pub mod users;
 
 use crate::db::schema::locations;
@@ -131,6 +133,31 @@ pub fn duplicate_window_start() -> chrono::NaiveDateTime {
 /// Whole minutes since `at`.
 pub fn minutes_since(at: chrono::NaiveDateTime) -> i64 {
     (crate::models::now() - at).num_minutes().max(0)
+}
+
+/// "You recorded the same minutes ago": the question about an earlier record of `kind` (its
+/// page is `/{kind}s/{id}`) recorded at `recorded_at`.
+pub fn likely_duplicate(kind: &'static str, id: i32, recorded_at: chrono::NaiveDateTime, earlier: Earlier) -> Question {
+    Question::LikelyDuplicate {
+        minutes_ago: minutes_since(recorded_at),
+        earlier: crate::domain::Recorded {
+            kind,
+            label: format!("#{id}"),
+            path: format!("/{kind}s/{id}"),
+            units: earlier.units,
+            material: earlier.material,
+            place: earlier.place,
+            reference: earlier.reference,
+        },
+    }
+}
+
+/// What the duplicate question shows of the earlier record.
+pub struct Earlier {
+    pub units: i64,
+    pub material: crate::domain::Names,
+    pub place: String,
+    pub reference: String,
 }
 
 /// A location row by id.

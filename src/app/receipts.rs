@@ -1,9 +1,9 @@
 //! Receipts from the printer or a partner into a depot, and their reversal.
 
-use super::{active_depot, ask, duplicate_window_start, minutes_since, stocked_material, Caller, Command, Plan};
+use super::{active_depot, ask, duplicate_window_start, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
-use crate::domain::{Answers, Question, Recorded};
+use crate::domain::{Answers, Question};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
 use crate::models::receipt::{NewReceipt, Receipt};
@@ -58,18 +58,17 @@ impl Command for RecordReceipt {
         questions.extend(super::before_campaign(conn, &material, new.received_on)?);
         if let Some(user) = self.by.user_id().filter(|_| !self.answers.duplicate) {
             if let Some(earlier) = Receipt::recent_same(conn, user, new, duplicate_window_start())? {
-                questions.push(Question::LikelyDuplicate {
-                    minutes_ago: minutes_since(earlier.recorded_at),
-                    earlier: Recorded {
-                        kind: "receipt",
-                        label: format!("#{}", earlier.id),
-                        path: format!("/receipts/{}", earlier.id),
+                questions.push(super::likely_duplicate(
+                    "receipt",
+                    earlier.id,
+                    earlier.recorded_at,
+                    super::Earlier {
                         units: i64::from(earlier.quantity),
                         material: material.names(),
                         place: depot.name.clone(),
                         reference: earlier.reference,
                     },
-                });
+                ));
             }
         }
         ask(self.answers, questions).map_err(ReceiptError::Questions)?;

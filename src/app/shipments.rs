@@ -8,7 +8,7 @@ use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
 use crate::models::material::Material;
-use crate::models::shipment::{Shipment, ShipmentHeader, SHORTFALL_REASONS};
+use crate::models::shipment::{Attachment, Shipment, ShipmentHeader, SHORTFALL_REASONS};
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// A draft as typed: header and (material, quantity) lines.
@@ -751,6 +751,65 @@ impl Plan for ReverseDeliveryPlan {
         Shipment::add_event(conn, id, "delivery_reversed", user, &self.reason)?;
         let summary = format!("{}: {}", self.reference, self.reason);
         AuditEntry::record(conn, &self.by.actor, "reverse", "shipment", id, &summary)?;
+        Ok(())
+    }
+}
+
+/// Why a proof of delivery was not attached.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    #[error("no such shipment")]
+    NotFound,
+    #[error("neither end of the shipment lies in the user's regions")]
+    OutsideRegions,
+    #[error("nothing has moved yet")]
+    NotMoved,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Attach a scan or photo (already checked to be one) to a shipment that has moved, as either
+/// end of it.
+#[derive(Debug, Clone)]
+pub struct AttachProof {
+    pub by: Caller,
+    pub shipment_id: i32,
+    pub filename: String,
+    pub content_type: &'static str,
+    pub data: Vec<u8>,
+}
+
+impl Command for AttachProof {
+    type Plan = AttachProof;
+    type Error = ProofError;
+
+    fn validate(&self, conn: &mut DbConn) -> Result<AttachProof, ProofError> {
+        let shipment = match as_origin(conn, &self.by, self.shipment_id)? {
+            Ok((shipment, _)) => shipment,
+            Err(Unreachable::NotFound) => return Err(ProofError::NotFound),
+            Err(Unreachable::OutsideRegions) => match as_destination(conn, &self.by, self.shipment_id)? {
+                Ok((shipment, _)) => shipment,
+                Err(Unreachable::NotFound) => return Err(ProofError::NotFound),
+                Err(Unreachable::OutsideRegions) => return Err(ProofError::OutsideRegions),
+            },
+        };
+        if !shipment.status.has_moved() {
+            return Err(ProofError::NotMoved);
+        }
+        Ok(self.clone())
+    }
+}
+
+impl Plan for AttachProof {
+    type Output = ();
+    type Error = ProofError;
+
+    fn write(&self, conn: &mut DbConn) -> Result<(), ProofError> {
+        let (id, user) = (self.shipment_id, self.by.user_id());
+        let attachment = Attachment::insert(conn, id, &self.filename, self.content_type, &self.data, user)?;
+        Shipment::add_event(conn, id, "proof_attached", user, &self.filename)?;
+        let summary = format!("attachment #{attachment}: {}", self.filename);
+        AuditEntry::record(conn, &self.by.actor, "attach", "shipment", id, &summary)?;
         Ok(())
     }
 }

@@ -5,7 +5,9 @@ use crate::app::adjustments::AdjustmentError;
 use crate::app::airings::AiringError;
 use crate::app::receipts::{ReceiptError, ReversalError};
 use crate::app::reference::{LocationSaveError, MaterialSaveError, SaveError};
-use crate::app::shipments::{CancelError, DeliveryError, DispatchError, DraftError, ReverseDeliveryError};
+use crate::app::settings::LockDateError;
+use crate::app::shipments::{CancelError, DeliveryError, DispatchError, DraftError, ProofError, ReverseDeliveryError};
+use crate::app::targets::TargetsError;
 use crate::app::users::UserError;
 use crate::app::{MaterialError, PlaceError};
 use crate::domain::Invalid;
@@ -216,6 +218,35 @@ impl From<UserError> for AppError {
             UserError::LastAdmin => refused("err.last_admin"),
             UserError::SelfDisable => refused("err.self_disable"),
             UserError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<ProofError> for AppError {
+    fn from(e: ProofError) -> Self {
+        match e {
+            ProofError::NotFound => AppError::NotFound,
+            ProofError::OutsideRegions => AppError::Forbidden,
+            ProofError::NotMoved => refused("err.not_dispatched"),
+            ProofError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<LockDateError> for AppError {
+    fn from(e: LockDateError) -> Self {
+        match e {
+            LockDateError::Future => refused("err.future_date"),
+            LockDateError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<TargetsError> for AppError {
+    fn from(e: TargetsError) -> Self {
+        match e {
+            TargetsError::UnknownMaterial => AppError::NotFound,
+            TargetsError::Database(e) => e.into(),
         }
     }
 }

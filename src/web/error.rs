@@ -100,18 +100,13 @@ impl ResponseError for AppError {
 
 impl From<crate::ledger::LedgerError> for AppError {
     fn from(e: crate::ledger::LedgerError) -> Self {
-        use crate::domain::Invalid;
-        use crate::ledger::LedgerError as L;
-        match e {
-            L::Insufficient { material_id, location_id, available, .. } => {
+        use crate::ledger::Refusal;
+        match e.refusal() {
+            Ok(Refusal::Short { material_id, location_id, available }) => {
                 AppError::Short { material_id, location_id, available }
             }
-            L::PeriodClosed { lock_date } => AppError::Refused(Invalid::with("err.period_closed", lock_date)),
-            L::FutureDate(_) => AppError::Refused(Invalid::new("err.future_date")),
-            L::NotPositive => AppError::Refused(Invalid::new("err.zero")),
-            L::AlreadyReversed => AppError::Refused(Invalid::new("err.already_reversed")),
-            L::ReversalOfReversal => AppError::Refused(Invalid::new("err.reversal_of_reversal")),
-            L::Database(e) => AppError::Database(e),
+            Ok(Refusal::Rule(invalid)) => AppError::Refused(invalid),
+            Err(e) => AppError::Database(e),
         }
     }
 }

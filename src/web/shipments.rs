@@ -1,7 +1,7 @@
 //! Shipments: list, drafts, dispatch, delivery, cancellation, reversal, waybill and proof.
 
 use crate::app::shipments::{
-    Cancel, CreateShipment, Deliver, Dispatch, Draft, LineReceipt, ReverseDelivery, UpdateDraft,
+    AttachProof, Cancel, CreateShipment, Deliver, Dispatch, Draft, LineReceipt, ReverseDelivery, UpdateDraft,
 };
 use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity, ShipmentStatus};
@@ -606,27 +606,13 @@ async fn upload_proof(
         return Ok(refuse(Invalid::with("err.file_too_large", MAX_PROOF_BYTES / (1024 * 1024))));
     }
     let Some(content_type) = sniff(&data) else { return Ok(refuse(Invalid::new("err.file_type"))) };
-    if !(loaded.as_origin || loaded.as_destination) || !loaded.shipment.status.has_moved() {
-        return Ok(refuse(Invalid::new("err.not_dispatched")));
-    }
     let filename: String = filename.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
-    let actor = crate::web::actor(&ctx);
-    let user_id = user.id;
-    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
-        let attachment = Attachment::insert(conn, id, &filename, content_type, &data, Some(user_id))?;
-        Shipment::add_event(conn, id, "proof_attached", Some(user_id), &filename)?;
-        crate::models::audit::AuditEntry::record(
-            conn,
-            &actor,
-            "attach",
-            "shipment",
-            id,
-            &format!("attachment #{attachment}: {filename}"),
-        )?;
-        Ok(())
-    })
-    .await?;
-    Ok(crate::web::redirect_with_flash(&ctx, &format!("/shipments/{id}"), "flash.attached", None))
+    let command = AttachProof { by: crate::web::caller(&ctx), shipment_id: id, filename, content_type, data };
+    match crate::web::write(&ctx, move |conn| Ok::<_, AppError>(crate::app::run(conn, &command)?)).await {
+        Ok(()) => Ok(crate::web::redirect_with_flash(&ctx, &format!("/shipments/{id}"), "flash.attached", None)),
+        Err(AppError::Refused(invalid)) => Ok(refuse(invalid)),
+        Err(e) => Err(e),
+    }
 }
 
 fn state_with_refusal(invalid: Invalid) -> FormState {

@@ -3,17 +3,16 @@
 
 use crate::app::adjustments::{PostCount, RecordAdjustment, ReverseAdjustment};
 use crate::app::receipts::{RecordReceipt, ReverseReceipt};
+use crate::app::settings::SetLockDate;
 use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
 use crate::ledger;
 use crate::models::adjustment::{Adjustment, NewAdjustment, ADJUSTMENT_KINDS};
-use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::query::Refusals;
 use crate::models::receipt::{NewReceipt, Receipt, ReceiptQuery};
 use crate::models::region::Region;
-use crate::models::setting::Setting;
 use crate::reports::stock::{self as report, StockQuery};
 use crate::views;
 use crate::views::form::{FieldErrors, FormState};
@@ -603,16 +602,7 @@ async fn lock_date_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
             return Ok(unprocessable(views::stock::lock_date_form(&ctx.page, &state, current)));
         }
     };
-    let actor = crate::web::actor(&ctx);
-    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
-        match date {
-            Some(d) => Setting::set(conn, ledger::LOCK_DATE_SETTING, &d.to_string())?,
-            None => Setting::delete(conn, ledger::LOCK_DATE_SETTING)?,
-        }
-        let summary = date.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
-        AuditEntry::record(conn, &actor, "set_lock_date", "setting", ledger::LOCK_DATE_SETTING, &summary)?;
-        Ok(())
-    })
-    .await?;
+    let command = SetLockDate { actor: crate::web::actor(&ctx), date };
+    crate::web::write(&ctx, move |conn| Ok::<_, AppError>(crate::app::run(conn, &command)?)).await?;
     Ok(redirect_with_flash(&ctx, "/settings/lock-date", "flash.saved", None))
 }

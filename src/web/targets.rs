@@ -1,8 +1,8 @@
 //! The allocation plan: everyone signed in reads it; managers and admins edit the grid of one
 //! material at a time, helped by a split proposal that saves nothing until the grid is posted.
 
+use crate::app::targets::SaveTargets;
 use crate::domain::{Invalid, Permission};
-use crate::models::audit::AuditEntry;
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
 use crate::models::region::Region;
@@ -285,8 +285,7 @@ fn parse_cells(form: &PostForm, loaded: &Loaded) -> Result<Result<Vec<target::Ce
 }
 
 async fn edit_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
-    let user = ctx.require_post(Permission::ManageTargets, &form).await?;
-    let user_id = user.id;
+    ctx.require_post(Permission::ManageTargets, &form).await?;
     // A save names its material: never write the plan of a default one.
     if query_param(&ctx, "material").is_empty() {
         return Err(AppError::BadRequest("which material's plan is this?".into()));
@@ -309,22 +308,8 @@ async fn edit_save(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
             return Ok(unprocessable(views::targets::edit_page(&ctx.page, &plan, &grid, &split)));
         }
     };
-    let material = loaded.material;
-    let material_id = material.id;
-    let actor = crate::web::actor(&ctx);
-    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
-        let n = Target::save_grid(conn, material_id, &cells, Some(user_id))?;
-        let total: i64 = Target::totals(conn, material_id)?.iter().map(|(_, q)| q).sum();
-        AuditEntry::record(
-            conn,
-            &actor,
-            "update",
-            "targets",
-            material_id,
-            &format!("{}: {n} cells, total {total}", material.code),
-        )?;
-        Ok(())
-    })
-    .await?;
+    let material_id = loaded.material.id;
+    let command = SaveTargets { actor: crate::web::actor(&ctx), material_id, cells };
+    crate::web::write(&ctx, move |conn| Ok::<_, AppError>(crate::app::run(conn, &command)?)).await?;
     Ok(redirect_with_flash(&ctx, &format!("/targets?material={material_id}"), "flash.plan_saved", None))
 }

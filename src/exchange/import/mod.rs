@@ -213,18 +213,13 @@ pub enum ImportError {
 
 impl From<crate::ledger::LedgerError> for ImportError {
     fn from(e: crate::ledger::LedgerError) -> Self {
-        use crate::domain::Invalid;
-        use crate::ledger::LedgerError as L;
-        match e {
-            L::Insufficient { material_id, location_id, available, .. } => {
+        use crate::ledger::Refusal;
+        match e.refusal() {
+            Ok(Refusal::Short { material_id, location_id, available }) => {
                 ImportError::Short { material_id, location_id, available }
             }
-            L::PeriodClosed { lock_date } => ImportError::Refused(Invalid::with("err.period_closed", lock_date)),
-            L::FutureDate(_) => ImportError::Refused(Invalid::new("err.future_date")),
-            L::NotPositive => ImportError::Refused(Invalid::new("err.zero")),
-            L::AlreadyReversed => ImportError::Refused(Invalid::new("err.already_reversed")),
-            L::ReversalOfReversal => ImportError::Refused(Invalid::new("err.reversal_of_reversal")),
-            L::Database(e) => ImportError::Database(e),
+            Ok(Refusal::Rule(invalid)) => ImportError::Refused(invalid),
+            Err(e) => ImportError::Database(e),
         }
     }
 }
