@@ -247,7 +247,7 @@ async fn static_file(path: web::Path<String>) -> HttpResponse {
 /// Validates and writes a form in one write transaction with its audit entry. Gives the saved
 /// record's id, or the form state to show again (typed values, messages; a duplicate `code` is
 /// reported on that field).
-pub async fn save_form<T, W>(
+async fn save_form<T, W>(
     ctx: &Ctx,
     form: &forms::PostForm,
     parsed: Result<T, crate::views::form::FieldErrors>,

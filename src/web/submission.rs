@@ -50,17 +50,10 @@ enum Claimed {
     Earlier(Submission),
 }
 
-/// Runs `work` once per key, in one write transaction with the key's claim. `work` gives the
-/// path of what it recorded.
-pub async fn once<F>(ctx: &Ctx, form: &PostForm, user_id: i32, work: F) -> Result<Submitted, AppError>
-where
-    F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
-{
-    once_checked(ctx, form, user_id, |_| Ok(()), move |conn, _| work(conn)).await
-}
-
-/// Like `once`, with a check first on a read connection: what it gives is what `work` writes.
-/// A check that fails under a key already spent leads to that key's record, as a write would.
+/// Runs `work` once per key, in one write transaction with the key's claim, after `check` on a
+/// read connection: what the check gives is what `work` writes, and `work` gives the path of
+/// what it recorded. A check that fails under a key already spent leads to that key's record,
+/// as a write would.
 async fn once_checked<P, C, F>(
     ctx: &Ctx,
     form: &PostForm,
@@ -145,24 +138,10 @@ fn short(
     ))
 }
 
-/// Runs stock work once per key and answers like Post/Redirect/Get: the record's page with a
-/// flash message, or — when a rule refused it or a question is open — the refusal for the form
-/// to show.
-pub async fn record<F>(
-    ctx: &Ctx,
-    form: &PostForm,
-    user_id: i32,
-    flash_key: &str,
-    work: F,
-) -> Result<Result<actix_web::HttpResponse, Refusal>, AppError>
-where
-    F: Fn(&mut DbConn) -> Result<String, AppError> + Send + 'static,
-{
-    answer(ctx, flash_key, once(ctx, form, user_id, work).await)
-}
-
 /// Runs a command once per key: checked on a read connection, its plan written by the writer
-/// with the key's claim. `path` names the page of what it recorded. Answers like `record`.
+/// with the key's claim. `path` names the page of what it recorded. Answers like Post/Redirect/Get:
+/// the record's page with a flash message, or — when a rule refused it or a question is open —
+/// the refusal for the form to show.
 pub async fn command<C>(
     ctx: &Ctx,
     form: &PostForm,
