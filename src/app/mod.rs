@@ -9,6 +9,7 @@ pub mod adjustments;
 pub mod airings;
 pub mod receipts;
 pub mod reference;
+pub mod sessions;
 pub mod settings;
 pub mod shipments;
 pub mod targets;

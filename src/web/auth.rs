@@ -1,13 +1,14 @@
 //! Sign-in, sign-out, first-run setup and the language switch.
 
 use crate::accounts;
-use crate::domain::{Invalid, Lang, Password, Role, Username};
-use crate::models::audit::{Actor, AuditEntry};
-use crate::models::pending_form::PendingForm;
-use crate::models::session::Session;
+use crate::app::{
+    self,
+    sessions::{OpenSession, RecordSignInAttempt, SetUpFirstAdmin, SignOut},
+};
+use crate::domain::{Invalid, Lang, Password, Username};
 use crate::models::setting::Setting;
 use crate::models::throttle::LoginThrottle;
-use crate::models::user::{NewUser, User};
+use crate::models::user::User;
 use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::query_param;
@@ -127,17 +128,11 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             match verify_password_queued(password, stored).await? {
                 None => LoginOutcome::Busy,
                 Some(verified) => {
-                    crate::web::write(&ctx, move |conn| match user {
-                        Some(u) if verified && u.is_active => {
-                            LoginThrottle::clear(conn, &success_key)?;
-                            Ok(LoginOutcome::Ok(u))
-                        }
-                        _ => {
-                            LoginThrottle::record_failure(conn, &failure_keys)?;
-                            Ok(LoginOutcome::Refused)
-                        }
-                    })
-                    .await?
+                    let attempt = RecordSignInAttempt { user, password_matched: verified, success_key, failure_keys };
+                    match crate::web::write(&ctx, move |conn| Ok::<_, AppError>(app::run(conn, &attempt)?)).await? {
+                        Some(user) => LoginOutcome::Ok(user),
+                        None => LoginOutcome::Refused,
+                    }
                 }
             }
         }
@@ -177,28 +172,9 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
             let device_value =
                 device::after_sign_in(&ctx.state.session_key, &devices, &user.username, chrono::Utc::now().timestamp());
             // The session, its audit entry and a parked form's transfer land together or not at all.
-            let pending_path = crate::web::write(&ctx, move |conn| -> Result<Option<String>, AppError> {
-                Session::purge_expired(conn)?;
-                crate::models::submission::Submission::purge_old(conn)?;
-                Session::create(conn, &session_id, user.id, &ip)?;
-                AuditEntry::record(
-                    conn,
-                    &Actor { user_id: Some(user.id), name: user.username.clone(), ip },
-                    "sign_in",
-                    "user",
-                    user.id,
-                    "",
-                )?;
-                if !crate::tokens::is_token(&resume_id) {
-                    return Ok(None);
-                }
-                let pending = PendingForm::find(conn, &resume_id, &old_owner)?;
-                if pending.is_some() {
-                    PendingForm::transfer(conn, &resume_id, &old_owner, &session_id)?;
-                }
-                Ok(pending.map(|p| p.path))
-            })
-            .await?;
+            let parked = crate::tokens::is_token(&resume_id).then_some((resume_id, old_owner));
+            let open = OpenSession { user, session_id, ip, resume: parked };
+            let pending_path = crate::web::write(&ctx, move |conn| Ok::<_, AppError>(app::run(conn, &open)?)).await?;
             let target = match pending_path {
                 Some(path) => format!("{}?resume={}", safe_next(&path), crate::views::components::url_encode(&resume)),
                 None => safe_next(&next),
@@ -215,14 +191,8 @@ async fn login(ctx: Ctx, form: PostForm, req: HttpRequest) -> Result<HttpRespons
 
 async fn logout(ctx: Ctx, _form: PostForm, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let session_id = ctx.browser.hash();
-    let actor = crate::web::actor(&ctx);
-    crate::web::write(&ctx, move |conn| -> Result<(), AppError> {
-        if Session::delete(conn, &session_id)? > 0 {
-            AuditEntry::record(conn, &actor, "sign_out", "user", actor.user_id.unwrap_or_default(), "")?;
-        }
-        Ok(())
-    })
-    .await?;
+    let sign_out = SignOut { actor: crate::web::actor(&ctx), session_id };
+    crate::web::write(&ctx, move |conn| Ok::<_, AppError>(app::run(conn, &sign_out)?)).await?;
     security::rotate_browser_id(&req);
     Ok(redirect_with_flash(&ctx, "/login", "flash.signed_out", None))
 }
@@ -279,28 +249,15 @@ async fn setup(ctx: Ctx, token: web::Path<String>, form: PostForm, req: HttpRequ
     let fresh = security::rotate_browser_id(&req);
     let session_id = fresh.hash();
     let ip = ctx.ip.clone();
-    let created = crate::web::write(&ctx, move |conn| -> Result<bool, AppError> {
-        // Checked again inside the write lock: two people racing for the link get one admin.
-        if User::count(conn)? > 0 {
-            return Ok(false);
-        }
-        let display = display_name.into_inner();
-        let user = User::insert(
-            conn,
-            &NewUser {
-                username: username.as_str(),
-                display_name: if display.is_empty() { username.as_str() } else { &display },
-                password_hash: &hash,
-                role: Role::Admin,
-            },
-        )?;
-        Setting::delete(conn, SETUP_TOKEN_KEY)?;
-        let actor = Actor { user_id: Some(user.id), name: user.username.clone(), ip: ip.clone() };
-        AuditEntry::record(conn, &actor, "create", "user", user.id, "first administrator (setup)")?;
-        Session::create(conn, &session_id, user.id, &ip)?;
-        Ok(true)
-    })
-    .await?;
+    let set_up = SetUpFirstAdmin {
+        username,
+        display_name: display_name.into_inner(),
+        password_hash: hash,
+        token_key: SETUP_TOKEN_KEY,
+        session_id,
+        ip,
+    };
+    let created = crate::web::write(&ctx, move |conn| Ok::<_, AppError>(app::run(conn, &set_up)?)).await?;
     if !created {
         return Err(AppError::NotFound);
     }
