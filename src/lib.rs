@@ -7,7 +7,7 @@
 //! - `domain`    parse-don't-validate values: Quantity, Code, Username, Role, Lang …
 //! - `models`    one module per table: rows and their queries, and the lists' query types
 //! - `ledger`    the one gate for every quantity change: movements, balances, daily flows
-//! - `app`       commands: every change to stock (receipts, shipments, adjustments, counts), checked then written
+//! - `app`       commands: every change (stock, airings, targets, reference data, accounts), checked then written
 //! - `reports`   dashboard coverage, stock and the campaign report, from the summaries
 //! - `exchange`  CSV/XLSX exports and imports, shared by the pages and the command line
 //! - `accounts`  argon2id password hashing and account creation

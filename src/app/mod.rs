@@ -1,5 +1,6 @@
-//! Commands: every change to stock is one operation here. An operation is a command of typed
-//! values; `validate` reads and checks it and gives a plan, and the plan's `write` only writes.
+//! Commands: every change a person makes is one operation here — stock work, airings, targets,
+//! reference data, accounts, signing in. An operation is a command of typed values; `validate`
+//! reads and checks it and gives a plan, and the plan's `write` only writes.
 //! The check may run on a read connection while the write runs later in the writer, so `write`
 //! re-checks through conditional writes whatever may have changed in between (a status, a
 //! draft's version, a balance) and answers the operation's own error when it finds it changed.
