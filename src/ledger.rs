@@ -251,6 +251,9 @@ fn post_pairs(
     recorded_by: Option<i32>,
     pairs: &[(&Posting, Option<i32>)],
 ) -> Result<Vec<i32>, LedgerError> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
     let lock = lock_date(conn)?;
     for (p, _) in pairs {
         if p.quantity <= 0 {

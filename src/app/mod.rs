@@ -16,7 +16,6 @@ pub mod shipments;
 pub mod targets;
 pub mod users;
 
-use crate::db::schema::locations;
 use crate::db::DbConn;
 use crate::domain::{Answers, Question};
 use crate::models::audit::Actor;
@@ -162,11 +161,6 @@ pub struct Earlier {
     pub reference: String,
 }
 
-/// A location row by id.
-pub fn location(conn: &mut DbConn, id: i32) -> QueryResult<Option<Location>> {
-    locations::table.find(id).select(Location::as_select()).first(conn).optional()
-}
-
 /// Failures of a place or material check: a refusal, or the database.
 #[derive(Debug)]
 pub enum Lookup<E> {
@@ -182,7 +176,7 @@ impl<E> From<diesel::result::Error> for Lookup<E> {
 
 /// A depot that is active and that the user may act on.
 pub fn active_depot(conn: &mut DbConn, access: &Access, id: i32) -> Result<Location, Lookup<PlaceError>> {
-    let depot = location(conn, id)?.ok_or(Lookup::Refused(PlaceError::UnknownDepot))?;
+    let depot = Location::get(conn, id)?.ok_or(Lookup::Refused(PlaceError::UnknownDepot))?;
     let refusal = if !depot.is_depot {
         Some(PlaceError::NotADepot)
     } else if !depot.is_active {

@@ -6,6 +6,7 @@ use crate::db::DbConn;
 use crate::domain::{Answers, Question};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
+use crate::models::location::Location;
 use crate::models::receipt::{NewReceipt, Receipt};
 
 /// Why a receipt was not recorded.
@@ -156,7 +157,7 @@ pub(super) fn reversal(
     source: Source,
     reason: &str,
 ) -> Result<ReversalPlan, ReversalError> {
-    let place = super::location(conn, location_id)?.ok_or(ReversalError::NotFound)?;
+    let place = Location::get(conn, location_id)?.ok_or(ReversalError::NotFound)?;
     if !by.access.covers(place.region_id) {
         return Err(ReversalError::OutsideRegions);
     }

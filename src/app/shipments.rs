@@ -137,7 +137,7 @@ pub enum ReverseDeliveryError {
 /// destination, at least one line, each a stocked material once.
 fn check_draft(conn: &mut DbConn, by: &Caller, draft: &Draft) -> Result<CheckedDraft, DraftError> {
     let origin = active_depot(conn, &by.access, draft.header.origin_id)?;
-    let destination = super::location(conn, draft.header.destination_id)?
+    let destination = Location::get(conn, draft.header.destination_id)?
         .filter(|d| d.region_id.is_some())
         .ok_or(DraftError::Place(PlaceError::UnknownDestination))?;
     if !destination.is_active {
@@ -227,9 +227,9 @@ pub struct CreateShipment {
 pub struct CreatePlan {
     by: Caller,
     draft: Draft,
-    dispatch_on: Option<NaiveDate>,
     route: String,
-    transit: i32,
+    /// The date and the transit place, when the shipment is dispatched at once.
+    dispatch: Option<(NaiveDate, i32)>,
 }
 
 impl Command for CreateShipment {
@@ -272,9 +272,11 @@ impl Command for CreateShipment {
         Ok(CreatePlan {
             by: self.by.clone(),
             draft: draft.clone(),
-            dispatch_on: self.dispatch_on,
             route: format!("{} → {}", origin.code, destination.code),
-            transit: Location::transit_id(conn)?,
+            dispatch: match self.dispatch_on {
+                Some(date) => Some((date, Location::transit_id(conn)?)),
+                None => None,
+            },
         })
     }
 }
@@ -290,7 +292,7 @@ impl Plan for CreatePlan {
         let line_ids = Shipment::add_lines(conn, id, &self.draft.lines)?;
         Shipment::add_event(conn, id, ShipmentStatus::Draft.as_str(), user, "")?;
         AuditEntry::record(conn, &self.by.actor, "create", "shipment", id, &format!("{reference}: {}", self.route))?;
-        if let Some(date) = self.dispatch_on {
+        if let Some((date, transit)) = self.dispatch {
             // Just created in this transaction: nobody else can have changed it.
             Shipment::dispatch_draft(conn, id, date, None)?;
             Shipment::add_event(conn, id, ShipmentStatus::Dispatched.as_str(), user, "")?;
@@ -300,7 +302,7 @@ impl Plan for CreatePlan {
                 .zip(&self.draft.lines)
                 .map(|(line, (material, quantity))| (*line, *material, *quantity))
                 .collect();
-            ledger::post(conn, user, &dispatch_postings(id, self.draft.header.origin_id, self.transit, &lines, date))?;
+            ledger::post(conn, user, &dispatch_postings(id, self.draft.header.origin_id, transit, &lines, date))?;
         }
         Ok(id)
     }
@@ -321,7 +323,7 @@ fn reach(
     pick: fn(&Shipment) -> i32,
 ) -> diesel::QueryResult<Result<(Shipment, Location), Unreachable>> {
     let Some(shipment) = Shipment::find(conn, id)? else { return Ok(Err(Unreachable::NotFound)) };
-    let Some(place) = super::location(conn, pick(&shipment))? else { return Ok(Err(Unreachable::NotFound)) };
+    let Some(place) = Location::get(conn, pick(&shipment))? else { return Ok(Err(Unreachable::NotFound)) };
     if !by.access.covers(place.region_id) {
         return Ok(Err(Unreachable::OutsideRegions));
     }
@@ -441,6 +443,10 @@ impl Command for Dispatch {
 
     fn validate(&self, conn: &mut DbConn) -> Result<DispatchPlan, DispatchError> {
         let (shipment, origin) = as_origin(conn, &self.by, self.shipment_id)??;
+        // Nothing to ask about a shipment that can no longer be dispatched.
+        if shipment.status != ShipmentStatus::Draft {
+            return Err(DispatchError::NotDraft);
+        }
         let lines = Shipment::line_materials(conn, shipment.id)?;
         let materials: Vec<Material> = lines.iter().map(|(_, m)| m.clone()).collect();
         ask(self.answers, dispatch_questions(conn, &materials, self.on)?).map_err(DispatchError::Questions)?;
@@ -449,9 +455,6 @@ impl Command for Dispatch {
         }
         if shipment.expected_on.is_some_and(|expected| expected < self.on) {
             return Err(DispatchError::ExpectedBeforeDispatch);
-        }
-        if shipment.status != ShipmentStatus::Draft {
-            return Err(DispatchError::NotDraft);
         }
         let lines: Vec<(i32, i32, i32)> = lines.iter().map(|(l, _)| (l.id, l.material_id, l.quantity)).collect();
         let transit = Location::transit_id(conn)?;
