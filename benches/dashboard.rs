@@ -60,9 +60,9 @@ struct Params {
     campaign_id: i32,
     from: NaiveDate,
     to: NaiveDate,
-    material_id: i32,
+    material_id: campaign_tracker::domain::MaterialId,
     /// Every material of the campaign (broadcast spots included), as `dashboard()` uses them.
-    ids: Vec<i32>,
+    ids: Vec<campaign_tracker::domain::MaterialId>,
     /// `late_shipments`: min(to, today) − transit days.
     cutoff: NaiveDate,
 }
@@ -71,7 +71,7 @@ fn params(conn: &mut DbConn) -> Params {
     let campaigns = Campaign::all(conn).expect("campaigns");
     let campaign = campaigns.first().expect("a campaign").clone();
     let materials = Material::all(conn, Some(campaign.id)).expect("materials");
-    let material_id = materials.iter().find(|m| !m.is_broadcast()).map(|m| m.id).unwrap_or(0);
+    let material_id = materials.iter().find(|m| !m.is_broadcast()).map(|m| m.id).unwrap_or_default();
     let today = campaign.ends_on.min(chrono::Utc::now().date_naive());
     Params {
         campaign_id: campaign.id,
@@ -90,7 +90,7 @@ fn queries(kind: Kind, p: &Params) -> Vec<(&'static str, String)> {
     let pg = kind == Kind::Postgres;
     let date = |d: NaiveDate| if pg { format!("'{d}'::date") } else { format!("'{d}'") };
     let (t, f) = if pg { ("true", "false") } else { ("1", "0") };
-    let ids = p.ids.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+    let ids = p.ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let in_ids = |col: &str| {
         if pg {
             format!("{col} = ANY('{{{}}}'::int4[])", ids.replace(' ', ""))

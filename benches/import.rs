@@ -45,7 +45,12 @@ struct Code {
     code: String,
 }
 
-fn run(conn: &mut DbConn, kind: ImportKind, bytes: &[u8], origin: Option<i32>) -> (u128, u128, u128) {
+fn run(
+    conn: &mut DbConn,
+    kind: ImportKind,
+    bytes: &[u8],
+    origin: Option<campaign_tracker::domain::LocationId>,
+) -> (u128, u128, u128) {
     let access = Access::everywhere(None);
     let options = Options { origin_id: origin, ..Default::default() };
     let started = Instant::now();
@@ -77,11 +82,11 @@ fn bench(backend: &'static str, url: &str, rows: usize) -> Vec<Figures> {
             .into_iter()
             .map(|c| c.code)
             .collect();
-    let central: i32 = {
+    let central: campaign_tracker::domain::LocationId = {
         #[derive(diesel::QueryableByName)]
         struct Id {
             #[diesel(sql_type = diesel::sql_types::Integer)]
-            id: i32,
+            id: campaign_tracker::domain::LocationId,
         }
         diesel::sql_query("SELECT id FROM locations WHERE code = 'DEP-CCS'")
             .get_result::<Id>(&mut conn)

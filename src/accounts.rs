@@ -83,7 +83,7 @@ pub fn create_user(
         UserError::Database(e) => AccountError::Database(e),
         other => AccountError::Refused(other),
     })?;
-    User::find(conn, crate::models::user::UserId(id))?.ok_or(AccountError::Database(diesel::result::Error::NotFound))
+    User::find(conn, id)?.ok_or(AccountError::Database(diesel::result::Error::NotFound))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use crate::db::schema::{daily_flows, stock_balances, stock_movements};
 use crate::db::DbConn;
+use crate::domain::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
 use crate::models::now;
 use crate::models::setting::Setting;
 use chrono::{Duration, NaiveDate};
@@ -15,7 +16,8 @@ use diesel::sql_types::Integer;
 pub const LOCK_DATE_SETTING: &str = "lock_date";
 
 /// What a movement records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum MovementKind {
     /// From outside (printer, partner) into a depot.
     Receipt,
@@ -35,6 +37,8 @@ pub enum MovementKind {
     /// A count found less: from the depot to nowhere.
     CountDown,
 }
+
+crate::domain::stored_as_text!(MovementKind);
 
 impl MovementKind {
     pub const ALL: [MovementKind; 9] = [
@@ -72,17 +76,17 @@ impl MovementKind {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Source {
     pub receipt_id: Option<i32>,
-    pub shipment_id: Option<i32>,
-    pub shipment_line_id: Option<i32>,
+    pub shipment_id: Option<ShipmentId>,
+    pub shipment_line_id: Option<ShipmentLineId>,
     pub adjustment_id: Option<i32>,
 }
 
 /// One quantity moving from one place to another (None: outside the system).
 #[derive(Debug, Clone)]
 pub struct Posting {
-    pub material_id: i32,
-    pub from: Option<i32>,
-    pub to: Option<i32>,
+    pub material_id: MaterialId,
+    pub from: Option<LocationId>,
+    pub to: Option<LocationId>,
     pub quantity: i32,
     pub kind: MovementKind,
     pub effective_on: NaiveDate,
@@ -94,7 +98,7 @@ pub struct Posting {
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
     #[error("only {available} left of material {material_id} at location {location_id}; {requested} requested")]
-    Insufficient { material_id: i32, location_id: i32, requested: i32, available: i32 },
+    Insufficient { material_id: MaterialId, location_id: LocationId, requested: i32, available: i32 },
     #[error("the period up to {lock_date} is closed")]
     PeriodClosed { lock_date: NaiveDate },
     #[error("the date {0} lies in the future")]
@@ -113,7 +117,7 @@ pub enum LedgerError {
 /// reader's language, or a rule's message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
-    Short { material_id: i32, location_id: i32, available: i32 },
+    Short { material_id: MaterialId, location_id: LocationId, available: i32 },
     Rule(crate::domain::Invalid),
 }
 
@@ -139,19 +143,19 @@ impl LedgerError {
 #[diesel(table_name = stock_movements)]
 pub struct Movement {
     pub id: i32,
-    pub material_id: i32,
-    pub from_location_id: Option<i32>,
-    pub to_location_id: Option<i32>,
+    pub material_id: MaterialId,
+    pub from_location_id: Option<LocationId>,
+    pub to_location_id: Option<LocationId>,
     pub quantity: i32,
-    pub kind: String,
+    pub kind: MovementKind,
     pub effective_on: NaiveDate,
     pub receipt_id: Option<i32>,
-    pub shipment_id: Option<i32>,
-    pub shipment_line_id: Option<i32>,
+    pub shipment_id: Option<ShipmentId>,
+    pub shipment_line_id: Option<ShipmentLineId>,
     pub adjustment_id: Option<i32>,
     pub reverses_id: Option<i32>,
     pub reason: String,
-    pub recorded_by: Option<i32>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: chrono::NaiveDateTime,
 }
 
@@ -174,7 +178,7 @@ pub fn check_date(lock: Option<NaiveDate>, date: NaiveDate) -> Result<(), Ledger
 }
 
 /// Units of a material at a location, as the balance cache says.
-pub fn on_hand(conn: &mut DbConn, material_id: i32, location_id: i32) -> QueryResult<i32> {
+pub fn on_hand(conn: &mut DbConn, material_id: MaterialId, location_id: LocationId) -> QueryResult<i32> {
     Ok(stock_balances::table
         .filter(stock_balances::material_id.eq(material_id))
         .filter(stock_balances::location_id.eq(location_id))
@@ -185,7 +189,12 @@ pub fn on_hand(conn: &mut DbConn, material_id: i32, location_id: i32) -> QueryRe
 }
 
 /// Takes `quantity` away only if that much is there; otherwise says how much is.
-fn decrement(conn: &mut DbConn, material_id: i32, location_id: i32, quantity: i32) -> Result<(), LedgerError> {
+fn decrement(
+    conn: &mut DbConn,
+    material_id: MaterialId,
+    location_id: LocationId,
+    quantity: i32,
+) -> Result<(), LedgerError> {
     let updated = diesel::update(
         stock_balances::table
             .filter(stock_balances::material_id.eq(material_id))
@@ -207,7 +216,7 @@ const UPSERT_ROWS: usize = 1000;
 /// Adds to balances, creating a balance row where it is the first, in the order given (the
 /// caller's lock order): one multi-row upsert per chunk, so a load of thousands of places costs a
 /// few statements, not a round trip per place.
-fn increment_many(conn: &mut DbConn, increments: &[(i32, i32, i32)]) -> Result<(), LedgerError> {
+fn increment_many(conn: &mut DbConn, increments: &[(MaterialId, LocationId, i32)]) -> Result<(), LedgerError> {
     use diesel::upsert::excluded;
     for chunk in increments.chunks(UPSERT_ROWS) {
         let rows: Vec<_> = chunk
@@ -237,7 +246,7 @@ fn increment_many(conn: &mut DbConn, increments: &[(i32, i32, i32)]) -> Result<(
 /// Posts movements: checks dates, moves the balances, appends the rows. Call inside a write
 /// transaction, together with the record the movements belong to; on any error the caller's
 /// transaction rolls back and nothing is written.
-pub fn post(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posting]) -> Result<Vec<i32>, LedgerError> {
+pub fn post(conn: &mut DbConn, recorded_by: Option<UserId>, postings: &[Posting]) -> Result<Vec<i32>, LedgerError> {
     let pairs: Vec<(&Posting, Option<i32>)> = postings.iter().map(|p| (p, None)).collect();
     post_pairs(conn, recorded_by, &pairs)
 }
@@ -248,7 +257,7 @@ pub fn post(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posting]) -
 /// origin) could otherwise wait on each other forever.
 fn post_pairs(
     conn: &mut DbConn,
-    recorded_by: Option<i32>,
+    recorded_by: Option<UserId>,
     pairs: &[(&Posting, Option<i32>)],
 ) -> Result<Vec<i32>, LedgerError> {
     if pairs.is_empty() {
@@ -276,7 +285,7 @@ fn post_pairs(
 /// stay conditional, so the end state of every row is checked.
 fn apply_net<'a>(conn: &mut DbConn, postings: impl Iterator<Item = &'a Posting>) -> Result<(), LedgerError> {
     use std::collections::BTreeMap;
-    let mut net: BTreeMap<(i32, i32), i64> = BTreeMap::new();
+    let mut net: BTreeMap<(MaterialId, LocationId), i64> = BTreeMap::new();
     for p in postings {
         if let Some(from) = p.from {
             *net.entry((p.material_id, from)).or_default() -= i64::from(p.quantity);
@@ -287,7 +296,7 @@ fn apply_net<'a>(conn: &mut DbConn, postings: impl Iterator<Item = &'a Posting>)
     }
     // Increments wait in a batch until a decrement (which must see its own row) or the end, so
     // rows are still touched in key order.
-    let mut increments: Vec<(i32, i32, i32)> = Vec::new();
+    let mut increments: Vec<(MaterialId, LocationId, i32)> = Vec::new();
     for ((material_id, location_id), delta) in net {
         let amount = i32::try_from(delta.abs()).map_err(|_| LedgerError::NotPositive)?;
         match delta.cmp(&0) {
@@ -329,18 +338,18 @@ fn apply_flows<'a>(conn: &mut DbConn, postings: impl Iterator<Item = (&'a Postin
         return Ok(());
     }
     let place = |p: &Posting, reversal: bool| if reversal { p.from.or(p.to) } else { p.to.or(p.from) };
-    let mut ids: Vec<i32> = postings.iter().filter_map(|(p, r)| place(p, *r)).collect();
+    let mut ids: Vec<LocationId> = postings.iter().filter_map(|(p, r)| place(p, *r)).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut places: HashMap<i32, (Option<i32>, i32, bool)> = HashMap::new();
+    let mut places: HashMap<LocationId, (Option<i32>, i32, bool)> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(i32, Option<i32>, i32, bool)> = locations::table
+        let rows: Vec<(LocationId, Option<i32>, i32, bool)> = locations::table
             .filter(locations::id.eq_any(chunk))
             .select((locations::id, locations::region_id, locations::location_type_id, locations::is_depot))
             .load(conn)?;
         places.extend(rows.into_iter().map(|(id, region, kind, depot)| (id, (region, kind, depot))));
     }
-    let mut net: BTreeMap<(i32, &'static str, i32, i32, NaiveDate), i64> = BTreeMap::new();
+    let mut net: BTreeMap<(MaterialId, &'static str, i32, i32, NaiveDate), i64> = BTreeMap::new();
     for (p, reversal) in postings {
         let Some(&(region, location_type, depot)) = place(p, reversal).and_then(|id| places.get(&id)) else { continue };
         let Some(flow) = flow_of(p.kind, depot) else { continue };
@@ -385,7 +394,7 @@ fn apply_flows<'a>(conn: &mut DbConn, postings: impl Iterator<Item = (&'a Postin
 
 fn insert_movement(
     conn: &mut DbConn,
-    recorded_by: Option<i32>,
+    recorded_by: Option<UserId>,
     p: &Posting,
     reverses: Option<i32>,
 ) -> Result<i32, LedgerError> {
@@ -395,7 +404,7 @@ fn insert_movement(
             stock_movements::from_location_id.eq(p.from),
             stock_movements::to_location_id.eq(p.to),
             stock_movements::quantity.eq(p.quantity),
-            stock_movements::kind.eq(p.kind.as_str()),
+            stock_movements::kind.eq(p.kind),
             stock_movements::effective_on.eq(p.effective_on),
             stock_movements::receipt_id.eq(p.source.receipt_id),
             stock_movements::shipment_id.eq(p.source.shipment_id),
@@ -423,7 +432,7 @@ fn insert_movement(
 /// (material, location), decrements still conditional, and the rows go in multi-row inserts.
 /// The end state is checked, not each intermediate one, so call it only with a batch that is
 /// valid in order (the demo loader's history). Same transaction rules as `post`.
-pub fn post_batch(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posting]) -> Result<usize, LedgerError> {
+pub fn post_batch(conn: &mut DbConn, recorded_by: Option<UserId>, postings: &[Posting]) -> Result<usize, LedgerError> {
     let lock = lock_date(conn)?;
     for p in postings {
         if p.quantity <= 0 {
@@ -444,7 +453,7 @@ pub fn post_batch(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posti
                     stock_movements::from_location_id.eq(p.from),
                     stock_movements::to_location_id.eq(p.to),
                     stock_movements::quantity.eq(p.quantity),
-                    stock_movements::kind.eq(p.kind.as_str()),
+                    stock_movements::kind.eq(p.kind),
                     stock_movements::effective_on.eq(p.effective_on),
                     stock_movements::receipt_id.eq(p.source.receipt_id),
                     stock_movements::shipment_id.eq(p.source.shipment_id),
@@ -469,7 +478,7 @@ pub fn post_batch(conn: &mut DbConn, recorded_by: Option<i32>, postings: &[Posti
 /// The original stays, marked reversed by the pointer.
 pub fn reverse(
     conn: &mut DbConn,
-    recorded_by: Option<i32>,
+    recorded_by: Option<UserId>,
     movement_id: i32,
     reason: &str,
 ) -> Result<i32, LedgerError> {
@@ -480,7 +489,7 @@ pub fn reverse(
 /// Reverses several movements in one posting, so their balance rows are locked in one order.
 pub fn reverse_many(
     conn: &mut DbConn,
-    recorded_by: Option<i32>,
+    recorded_by: Option<UserId>,
     movement_ids: &[i32],
     reason: &str,
 ) -> Result<Vec<i32>, LedgerError> {
@@ -495,7 +504,7 @@ pub fn reverse_many(
         if already > 0 {
             return Err(LedgerError::AlreadyReversed);
         }
-        let kind = MovementKind::parse(&original.kind).ok_or(LedgerError::Database(diesel::result::Error::NotFound))?;
+        let kind = original.kind;
         reversals.push((
             Posting {
                 material_id: original.material_id,
@@ -536,13 +545,13 @@ pub fn movements_of(conn: &mut DbConn, source: Source) -> QueryResult<Vec<Moveme
 
 /// Balances whose cached value differs from the sum of their movements: (material, location,
 /// cached, from the ledger). Empty when the cache is true.
-pub fn mismatched_balances(conn: &mut DbConn) -> QueryResult<Vec<(i32, i32, i64, i64)>> {
+pub fn mismatched_balances(conn: &mut DbConn) -> QueryResult<Vec<(MaterialId, LocationId, i64, i64)>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Integer)]
-        material_id: i32,
+        material_id: MaterialId,
         #[diesel(sql_type = Integer)]
-        location_id: i32,
+        location_id: LocationId,
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         cached: i64,
         #[diesel(sql_type = diesel::sql_types::BigInt)]

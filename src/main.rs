@@ -318,7 +318,7 @@ fn user(database_url: &str, cmd: UserCommand) -> Result<(), String> {
                 println!(
                     "{:<24} {:<10} {:<8} {}",
                     u.username,
-                    u.role,
+                    u.role.as_str(),
                     if u.is_active { "yes" } else { "no" },
                     u.display_name
                 );

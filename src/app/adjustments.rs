@@ -4,7 +4,7 @@ use super::receipts::{reversal, ReversalError, ReversalPlan};
 use super::{active_depot, ask, duplicate_window_start, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
-use crate::domain::{Answers, Question};
+use crate::domain::{Answers, LocationId, MaterialId, Question};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::adjustment::{Adjustment, NewAdjustment, StockCount};
 use crate::models::audit::AuditEntry;
@@ -155,11 +155,11 @@ impl Command for ReverseAdjustment {
 #[derive(Debug, Clone)]
 pub struct PostCount {
     pub by: Caller,
-    pub location_id: i32,
+    pub location_id: LocationId,
     pub counted_on: NaiveDate,
     pub note: String,
     /// (material, quantity counted) for what was counted.
-    pub counted: Vec<(i32, i32)>,
+    pub counted: Vec<(MaterialId, i32)>,
     pub answers: Answers,
 }
 

@@ -17,7 +17,7 @@ pub mod targets;
 pub mod users;
 
 use crate::db::DbConn;
-use crate::domain::{Answers, Question};
+use crate::domain::{Answers, LocationId, MaterialId, Question, UserId};
 use crate::models::audit::Actor;
 use crate::models::location::Location;
 use crate::models::material::Material;
@@ -52,7 +52,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn user_id(&self) -> Option<i32> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.access.user_id
     }
 }
@@ -60,14 +60,14 @@ impl Caller {
 /// Where a user may act.
 #[derive(Debug, Clone)]
 pub struct Access {
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     /// None: every region; Some: only these.
     pub regions: Option<Vec<i32>>,
 }
 
 impl Access {
     /// Unlimited access, for the command line and the demo loader.
-    pub fn everywhere(user_id: Option<i32>) -> Self {
+    pub fn everywhere(user_id: Option<UserId>) -> Self {
         Access { user_id, regions: None }
     }
 
@@ -175,7 +175,7 @@ impl<E> From<diesel::result::Error> for Lookup<E> {
 }
 
 /// A depot that is active and that the user may act on.
-pub fn active_depot(conn: &mut DbConn, access: &Access, id: i32) -> Result<Location, Lookup<PlaceError>> {
+pub fn active_depot(conn: &mut DbConn, access: &Access, id: LocationId) -> Result<Location, Lookup<PlaceError>> {
     let depot = Location::get(conn, id)?.ok_or(Lookup::Refused(PlaceError::UnknownDepot))?;
     let refusal = if !depot.is_depot {
         Some(PlaceError::NotADepot)
@@ -193,7 +193,7 @@ pub fn active_depot(conn: &mut DbConn, access: &Access, id: i32) -> Result<Locat
 }
 
 /// A material that can be stocked (broadcast spots are aired, not stocked).
-pub fn stocked_material(conn: &mut DbConn, id: i32) -> Result<Material, Lookup<MaterialError>> {
+pub fn stocked_material(conn: &mut DbConn, id: MaterialId) -> Result<Material, Lookup<MaterialError>> {
     let material = Material::find(conn, id)?.ok_or(Lookup::Refused(MaterialError::Unknown))?;
     if material.is_broadcast() {
         return Err(Lookup::Refused(MaterialError::Broadcast));

@@ -3,7 +3,7 @@
 use super::{active_depot, ask, duplicate_window_start, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
-use crate::domain::{Answers, Question};
+use crate::domain::{Answers, LocationId, Question};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
@@ -153,7 +153,7 @@ pub(super) fn reversal(
     conn: &mut DbConn,
     by: &Caller,
     record: (&'static str, i32),
-    location_id: i32,
+    location_id: LocationId,
     source: Source,
     reason: &str,
 ) -> Result<ReversalPlan, ReversalError> {

@@ -3,6 +3,7 @@
 
 use super::{Command, Plan};
 use crate::db::DbConn;
+use crate::domain::{LocationId, MaterialId};
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::campaign::{Campaign, CampaignChanges};
 use crate::models::location::{Location, LocationChanges};
@@ -15,9 +16,11 @@ use diesel::QueryResult;
 pub trait Record: std::fmt::Debug + Clone + Send + Sync + 'static {
     /// The table the audit log names.
     const TABLE: &'static str;
-    fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool>;
-    fn insert(&self, conn: &mut DbConn) -> QueryResult<i32>;
-    fn update(&self, conn: &mut DbConn, id: i32) -> QueryResult<usize>;
+    /// The table's id type.
+    type Id: Copy + std::fmt::Debug + std::fmt::Display + Send + Sync + 'static;
+    fn exists(conn: &mut DbConn, id: Self::Id) -> QueryResult<bool>;
+    fn insert(&self, conn: &mut DbConn) -> QueryResult<Self::Id>;
+    fn update(&self, conn: &mut DbConn, id: Self::Id) -> QueryResult<usize>;
     fn summary(&self) -> String;
 }
 
@@ -36,7 +39,7 @@ pub enum SaveError {
 #[derive(Debug, Clone)]
 pub struct Save<R: Record> {
     pub actor: Actor,
-    pub id: Option<i32>,
+    pub id: Option<R::Id>,
     pub record: R,
 }
 
@@ -56,10 +59,10 @@ impl<R: Record> Command for Save<R> {
 
 impl<R: Record> Plan for Save<R> {
     /// The record's id.
-    type Output = i32;
+    type Output = R::Id;
     type Error = SaveError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, SaveError> {
+    fn write(&self, conn: &mut DbConn) -> Result<R::Id, SaveError> {
         let taken = |e: diesel::result::Error| {
             if crate::models::is_unique_violation(&e) {
                 SaveError::CodeTaken
@@ -86,13 +89,14 @@ impl<R: Record> Plan for Save<R> {
 
 impl Record for CampaignChanges {
     const TABLE: &'static str = "campaign";
-    fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    type Id = i32;
+    fn exists(conn: &mut DbConn, id: Self::Id) -> QueryResult<bool> {
         Ok(Campaign::find(conn, id)?.is_some())
     }
-    fn insert(&self, conn: &mut DbConn) -> QueryResult<i32> {
+    fn insert(&self, conn: &mut DbConn) -> QueryResult<Self::Id> {
         Campaign::insert(conn, self)
     }
-    fn update(&self, conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    fn update(&self, conn: &mut DbConn, id: Self::Id) -> QueryResult<usize> {
         Campaign::update(conn, id, self)
     }
     fn summary(&self) -> String {
@@ -102,13 +106,14 @@ impl Record for CampaignChanges {
 
 impl Record for RegionChanges {
     const TABLE: &'static str = "region";
-    fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    type Id = i32;
+    fn exists(conn: &mut DbConn, id: Self::Id) -> QueryResult<bool> {
         Ok(Region::find(conn, id)?.is_some())
     }
-    fn insert(&self, conn: &mut DbConn) -> QueryResult<i32> {
+    fn insert(&self, conn: &mut DbConn) -> QueryResult<Self::Id> {
         Region::insert(conn, self)
     }
-    fn update(&self, conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    fn update(&self, conn: &mut DbConn, id: Self::Id) -> QueryResult<usize> {
         Region::update(conn, id, self)
     }
     fn summary(&self) -> String {
@@ -118,13 +123,14 @@ impl Record for RegionChanges {
 
 impl Record for LocationTypeChanges {
     const TABLE: &'static str = "location_type";
-    fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    type Id = i32;
+    fn exists(conn: &mut DbConn, id: Self::Id) -> QueryResult<bool> {
         Ok(LocationType::find(conn, id)?.is_some())
     }
-    fn insert(&self, conn: &mut DbConn) -> QueryResult<i32> {
+    fn insert(&self, conn: &mut DbConn) -> QueryResult<Self::Id> {
         LocationType::insert(conn, self)
     }
-    fn update(&self, conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    fn update(&self, conn: &mut DbConn, id: Self::Id) -> QueryResult<usize> {
         LocationType::update(conn, id, self)
     }
     fn summary(&self) -> String {
@@ -134,13 +140,14 @@ impl Record for LocationTypeChanges {
 
 impl Record for MaterialChanges {
     const TABLE: &'static str = "material";
-    fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    type Id = MaterialId;
+    fn exists(conn: &mut DbConn, id: Self::Id) -> QueryResult<bool> {
         Ok(Material::find(conn, id)?.is_some())
     }
-    fn insert(&self, conn: &mut DbConn) -> QueryResult<i32> {
+    fn insert(&self, conn: &mut DbConn) -> QueryResult<Self::Id> {
         Material::insert(conn, self)
     }
-    fn update(&self, conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    fn update(&self, conn: &mut DbConn, id: Self::Id) -> QueryResult<usize> {
         Material::update(conn, id, self)
     }
     fn summary(&self) -> String {
@@ -150,13 +157,14 @@ impl Record for MaterialChanges {
 
 impl Record for LocationChanges {
     const TABLE: &'static str = "location";
-    fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    type Id = LocationId;
+    fn exists(conn: &mut DbConn, id: Self::Id) -> QueryResult<bool> {
         Ok(Location::find(conn, id)?.is_some())
     }
-    fn insert(&self, conn: &mut DbConn) -> QueryResult<i32> {
+    fn insert(&self, conn: &mut DbConn) -> QueryResult<Self::Id> {
         Location::insert(conn, self)
     }
-    fn update(&self, conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    fn update(&self, conn: &mut DbConn, id: Self::Id) -> QueryResult<usize> {
         Location::update(conn, id, self)
     }
     fn summary(&self) -> String {
@@ -200,10 +208,10 @@ impl Command for SaveMaterial {
 pub struct SaveMaterialPlan(Save<MaterialChanges>);
 
 impl Plan for SaveMaterialPlan {
-    type Output = i32;
+    type Output = MaterialId;
     type Error = MaterialSaveError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, MaterialSaveError> {
+    fn write(&self, conn: &mut DbConn) -> Result<MaterialId, MaterialSaveError> {
         Ok(self.0.write(conn)?)
     }
 }
@@ -268,10 +276,10 @@ impl Command for SaveLocation {
 pub struct SaveLocationPlan(Save<LocationChanges>);
 
 impl Plan for SaveLocationPlan {
-    type Output = i32;
+    type Output = LocationId;
     type Error = LocationSaveError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, LocationSaveError> {
+    fn write(&self, conn: &mut DbConn) -> Result<LocationId, LocationSaveError> {
         Ok(self.0.write(conn)?)
     }
 }
@@ -280,7 +288,7 @@ impl Plan for SaveLocationPlan {
 #[derive(Debug, Clone)]
 pub struct SetLocationActive {
     pub actor: Actor,
-    pub location_id: i32,
+    pub location_id: LocationId,
     pub active: bool,
 }
 

@@ -112,7 +112,7 @@ impl Plan for SignOut {
 
     fn write(&self, conn: &mut DbConn) -> Result<(), DieselError> {
         if Session::delete(conn, &self.session_id)? > 0 {
-            let user_id = self.actor.user_id.unwrap_or_default();
+            let user_id = self.actor.user_id.map_or(0, |id| id.0);
             AuditEntry::record(conn, &self.actor, "sign_out", "user", user_id, "")?;
         }
         Ok(())

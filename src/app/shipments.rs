@@ -3,7 +3,9 @@
 use super::{active_depot, ask, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
-use crate::domain::{Answers, Question, Recorded, ShipmentStatus};
+use crate::domain::{
+    Answers, LocationId, MaterialId, Question, Recorded, ShipmentEventKind, ShipmentId, ShipmentLineId, ShipmentStatus,
+};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
@@ -15,7 +17,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub header: ShipmentHeader,
-    pub lines: Vec<(i32, i32)>,
+    pub lines: Vec<(MaterialId, i32)>,
 }
 
 /// Why a draft was not saved (or, saved and dispatched at once, not dispatched).
@@ -190,10 +192,10 @@ fn dispatch_questions(
 
 /// The dispatch postings: each line from the origin into transit.
 fn dispatch_postings(
-    id: i32,
-    origin_id: i32,
-    transit: i32,
-    lines: &[(i32, i32, i32)],
+    id: ShipmentId,
+    origin_id: LocationId,
+    transit: LocationId,
+    lines: &[(ShipmentLineId, MaterialId, i32)],
     date: NaiveDate,
 ) -> Vec<Posting> {
     lines
@@ -229,7 +231,7 @@ pub struct CreatePlan {
     draft: Draft,
     route: String,
     /// The date and the transit place, when the shipment is dispatched at once.
-    dispatch: Option<(NaiveDate, i32)>,
+    dispatch: Option<(NaiveDate, LocationId)>,
 }
 
 impl Command for CreateShipment {
@@ -283,21 +285,21 @@ impl Command for CreateShipment {
 
 impl Plan for CreatePlan {
     /// The new shipment's id.
-    type Output = i32;
+    type Output = ShipmentId;
     type Error = DraftError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, DraftError> {
+    fn write(&self, conn: &mut DbConn) -> Result<ShipmentId, DraftError> {
         let user = self.by.user_id();
         let (id, reference) = Shipment::insert_draft(conn, &self.draft.header, user)?;
         let line_ids = Shipment::add_lines(conn, id, &self.draft.lines)?;
-        Shipment::add_event(conn, id, ShipmentStatus::Draft.as_str(), user, "")?;
+        Shipment::add_event(conn, id, ShipmentStatus::Draft.into(), user, "")?;
         AuditEntry::record(conn, &self.by.actor, "create", "shipment", id, &format!("{reference}: {}", self.route))?;
         if let Some((date, transit)) = self.dispatch {
             // Just created in this transaction: nobody else can have changed it.
             Shipment::dispatch_draft(conn, id, date, None)?;
-            Shipment::add_event(conn, id, ShipmentStatus::Dispatched.as_str(), user, "")?;
+            Shipment::add_event(conn, id, ShipmentStatus::Dispatched.into(), user, "")?;
             AuditEntry::record(conn, &self.by.actor, "dispatch", "shipment", id, &format!("{reference} on {date}"))?;
-            let lines: Vec<(i32, i32, i32)> = line_ids
+            let lines: Vec<(ShipmentLineId, MaterialId, i32)> = line_ids
                 .iter()
                 .zip(&self.draft.lines)
                 .map(|(line, (material, quantity))| (*line, *material, *quantity))
@@ -319,8 +321,8 @@ enum Unreachable {
 fn reach(
     conn: &mut DbConn,
     by: &Caller,
-    id: i32,
-    pick: fn(&Shipment) -> i32,
+    id: ShipmentId,
+    pick: fn(&Shipment) -> LocationId,
 ) -> diesel::QueryResult<Result<(Shipment, Location), Unreachable>> {
     let Some(shipment) = Shipment::find(conn, id)? else { return Ok(Err(Unreachable::NotFound)) };
     let Some(place) = Location::get(conn, pick(&shipment))? else { return Ok(Err(Unreachable::NotFound)) };
@@ -334,7 +336,7 @@ fn reach(
 fn as_origin(
     conn: &mut DbConn,
     by: &Caller,
-    id: i32,
+    id: ShipmentId,
 ) -> diesel::QueryResult<Result<(Shipment, Location), Unreachable>> {
     reach(conn, by, id, |s| s.origin_id)
 }
@@ -343,7 +345,7 @@ fn as_origin(
 fn as_destination(
     conn: &mut DbConn,
     by: &Caller,
-    id: i32,
+    id: ShipmentId,
 ) -> diesel::QueryResult<Result<(Shipment, Location), Unreachable>> {
     reach(conn, by, id, |s| s.destination_id)
 }
@@ -367,7 +369,7 @@ unreachable_into!(DraftError, DispatchError, DeliveryError, CancelError, Reverse
 #[derive(Debug, Clone)]
 pub struct UpdateDraft {
     pub by: Caller,
-    pub shipment_id: i32,
+    pub shipment_id: ShipmentId,
     pub draft: Draft,
     pub answers: Answers,
 }
@@ -376,7 +378,7 @@ pub struct UpdateDraft {
 #[derive(Debug, Clone)]
 pub struct UpdatePlan {
     by: Caller,
-    shipment_id: i32,
+    shipment_id: ShipmentId,
     reference: String,
     draft: Draft,
 }
@@ -421,7 +423,7 @@ impl Plan for UpdatePlan {
 #[derive(Debug, Clone)]
 pub struct Dispatch {
     pub by: Caller,
-    pub shipment_id: i32,
+    pub shipment_id: ShipmentId,
     pub on: NaiveDate,
     pub answers: Answers,
 }
@@ -430,7 +432,7 @@ pub struct Dispatch {
 #[derive(Debug, Clone)]
 pub struct DispatchPlan {
     by: Caller,
-    shipment_id: i32,
+    shipment_id: ShipmentId,
     reference: String,
     checked_at: NaiveDateTime,
     postings: Vec<Posting>,
@@ -456,7 +458,8 @@ impl Command for Dispatch {
         if shipment.expected_on.is_some_and(|expected| expected < self.on) {
             return Err(DispatchError::ExpectedBeforeDispatch);
         }
-        let lines: Vec<(i32, i32, i32)> = lines.iter().map(|(l, _)| (l.id, l.material_id, l.quantity)).collect();
+        let lines: Vec<(ShipmentLineId, MaterialId, i32)> =
+            lines.iter().map(|(l, _)| (l.id, l.material_id, l.quantity)).collect();
         let transit = Location::transit_id(conn)?;
         Ok(DispatchPlan {
             by: self.by.clone(),
@@ -480,7 +483,7 @@ impl Plan for DispatchPlan {
             let still_draft = Shipment::find(conn, id)?.is_some_and(|s| s.status == ShipmentStatus::Draft);
             return Err(if still_draft { DispatchError::Changed } else { DispatchError::NotDraft });
         }
-        Shipment::add_event(conn, id, ShipmentStatus::Dispatched.as_str(), user, "")?;
+        Shipment::add_event(conn, id, ShipmentStatus::Dispatched.into(), user, "")?;
         AuditEntry::record(
             conn,
             &self.by.actor,
@@ -499,7 +502,7 @@ impl Plan for DispatchPlan {
 /// What arrived, per line.
 #[derive(Debug, Clone)]
 pub struct LineReceipt {
-    pub line_id: i32,
+    pub line_id: ShipmentLineId,
     pub received: i32,
     pub shortfall_reason: Option<String>,
 }
@@ -508,7 +511,7 @@ pub struct LineReceipt {
 #[derive(Debug, Clone)]
 pub struct Deliver {
     pub by: Caller,
-    pub shipment_id: i32,
+    pub shipment_id: ShipmentId,
     pub delivered_on: NaiveDate,
     pub received_by: String,
     pub note: String,
@@ -521,7 +524,7 @@ pub struct DeliveryPlan {
     delivery: Deliver,
     reference: String,
     postings: Vec<Posting>,
-    received: Vec<(i32, i32, Option<String>)>,
+    received: Vec<(ShipmentLineId, i32, Option<String>)>,
 }
 
 impl Command for Deliver {
@@ -601,7 +604,7 @@ impl Plan for DeliveryPlan {
         }
         ledger::post(conn, user, &self.postings)?;
         Shipment::set_delivery(conn, id, Some(d.delivered_on), &d.received_by, &d.note)?;
-        Shipment::add_event(conn, id, ShipmentStatus::Delivered.as_str(), user, &d.note)?;
+        Shipment::add_event(conn, id, ShipmentStatus::Delivered.into(), user, &d.note)?;
         let summary = format!("{} on {}", self.reference, d.delivered_on);
         AuditEntry::record(conn, &d.by.actor, "deliver", "shipment", id, &summary)?;
         Ok(())
@@ -612,7 +615,7 @@ impl Plan for DeliveryPlan {
 #[derive(Debug, Clone)]
 pub struct Cancel {
     pub by: Caller,
-    pub shipment_id: i32,
+    pub shipment_id: ShipmentId,
     pub reason: String,
 }
 
@@ -620,7 +623,7 @@ pub struct Cancel {
 #[derive(Debug, Clone)]
 pub struct CancelPlan {
     by: Caller,
-    shipment_id: i32,
+    shipment_id: ShipmentId,
     reference: String,
     from: ShipmentStatus,
     /// The returns to the origin of a dispatched shipment.
@@ -686,7 +689,7 @@ impl Plan for CancelPlan {
             return Err(CancelError::NotCancellable);
         }
         ledger::post(conn, user, &self.postings)?;
-        Shipment::add_event(conn, id, ShipmentStatus::Cancelled.as_str(), user, &self.reason)?;
+        Shipment::add_event(conn, id, ShipmentStatus::Cancelled.into(), user, &self.reason)?;
         let summary = format!("{}: {}", self.reference, self.reason);
         AuditEntry::record(conn, &self.by.actor, "cancel", "shipment", id, &summary)?;
         Ok(())
@@ -698,7 +701,7 @@ impl Plan for CancelPlan {
 #[derive(Debug, Clone)]
 pub struct ReverseDelivery {
     pub by: Caller,
-    pub shipment_id: i32,
+    pub shipment_id: ShipmentId,
     pub reason: String,
 }
 
@@ -706,7 +709,7 @@ pub struct ReverseDelivery {
 #[derive(Debug, Clone)]
 pub struct ReverseDeliveryPlan {
     by: Caller,
-    shipment_id: i32,
+    shipment_id: ShipmentId,
     reference: String,
     reason: String,
 }
@@ -743,7 +746,7 @@ impl Plan for ReverseDeliveryPlan {
         let to_reverse: Vec<i32> = movements
             .iter()
             .filter(|m| m.reverses_id.is_none() && !reversed.contains(&m.id))
-            .filter(|m| m.kind == MovementKind::Delivery.as_str() || m.kind == MovementKind::Shortfall.as_str())
+            .filter(|m| m.kind == MovementKind::Delivery || m.kind == MovementKind::Shortfall)
             .map(|m| m.id)
             .collect();
         ledger::reverse_many(conn, user, &to_reverse, &self.reason)?;
@@ -751,7 +754,7 @@ impl Plan for ReverseDeliveryPlan {
             Shipment::set_line_received(conn, line.id, None, None)?;
         }
         Shipment::set_delivery(conn, id, None, "", "")?;
-        Shipment::add_event(conn, id, "delivery_reversed", user, &self.reason)?;
+        Shipment::add_event(conn, id, ShipmentEventKind::DeliveryReversed, user, &self.reason)?;
         let summary = format!("{}: {}", self.reference, self.reason);
         AuditEntry::record(conn, &self.by.actor, "reverse", "shipment", id, &summary)?;
         Ok(())
@@ -776,7 +779,7 @@ pub enum ProofError {
 #[derive(Debug, Clone)]
 pub struct AttachProof {
     pub by: Caller,
-    pub shipment_id: i32,
+    pub shipment_id: ShipmentId,
     pub filename: String,
     pub content_type: &'static str,
     pub data: Vec<u8>,
@@ -810,7 +813,7 @@ impl Plan for AttachProof {
     fn write(&self, conn: &mut DbConn) -> Result<(), ProofError> {
         let (id, user) = (self.shipment_id, self.by.user_id());
         let attachment = Attachment::insert(conn, id, &self.filename, self.content_type, &self.data, user)?;
-        Shipment::add_event(conn, id, "proof_attached", user, &self.filename)?;
+        Shipment::add_event(conn, id, ShipmentEventKind::ProofAttached, user, &self.filename)?;
         let summary = format!("attachment #{attachment}: {}", self.filename);
         AuditEntry::record(conn, &self.by.actor, "attach", "shipment", id, &summary)?;
         Ok(())

@@ -3,6 +3,7 @@
 
 use super::{Command, Plan};
 use crate::db::DbConn;
+use crate::domain::MaterialId;
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::material::Material;
 use crate::models::target::{Cell, Target};
@@ -20,7 +21,7 @@ pub enum TargetsError {
 #[derive(Debug, Clone)]
 pub struct SaveTargets {
     pub actor: Actor,
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub cells: Vec<Cell>,
 }
 

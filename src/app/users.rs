@@ -25,14 +25,14 @@ pub enum UserError {
 
 /// Refuses a change that would leave no active administrator.
 fn keep_an_admin(conn: &mut DbConn, user: &User, stays_admin: bool) -> Result<(), UserError> {
-    if user.role() == Role::Admin && user.is_active && !stays_admin && User::active_admin_count(conn)? <= 1 {
+    if user.role == Role::Admin && user.is_active && !stays_admin && User::active_admin_count(conn)? <= 1 {
         return Err(UserError::LastAdmin);
     }
     Ok(())
 }
 
-fn existing(conn: &mut DbConn, id: i32) -> Result<User, UserError> {
-    User::find(conn, UserId(id))?.ok_or(UserError::NotFound)
+fn existing(conn: &mut DbConn, id: UserId) -> Result<User, UserError> {
+    User::find(conn, id)?.ok_or(UserError::NotFound)
 }
 
 /// Add a user with an already hashed password; a blank display name is the username.
@@ -59,10 +59,10 @@ impl Command for CreateUser {
 
 impl Plan for CreateUser {
     /// The new user's id.
-    type Output = i32;
+    type Output = UserId;
     type Error = UserError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, UserError> {
+    fn write(&self, conn: &mut DbConn) -> Result<UserId, UserError> {
         let name = self.username.as_str();
         let display = if self.display_name.trim().is_empty() { name } else { self.display_name.trim() };
         let new =
@@ -84,7 +84,7 @@ impl Plan for CreateUser {
 #[derive(Debug, Clone)]
 pub struct UpdateProfile {
     pub actor: Actor,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub display_name: String,
     pub role: Role,
     pub region_ids: Vec<i32>,
@@ -101,13 +101,13 @@ impl Command for UpdateProfile {
 }
 
 impl Plan for UpdateProfile {
-    type Output = i32;
+    type Output = UserId;
     type Error = UserError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, UserError> {
+    fn write(&self, conn: &mut DbConn) -> Result<UserId, UserError> {
         let current = existing(conn, self.user_id)?;
         keep_an_admin(conn, &current, self.role == Role::Admin)?;
-        let id = UserId(self.user_id);
+        let id = self.user_id;
         User::update_profile(conn, id, &self.display_name, self.role)?;
         User::set_regions(conn, id, &self.region_ids)?;
         let summary = format!("{}: role {}, {} region(s)", current.username, self.role.as_str(), self.region_ids.len());
@@ -121,7 +121,7 @@ impl Plan for UpdateProfile {
 #[derive(Debug, Clone)]
 pub struct ResetPassword {
     pub actor: Actor,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub password_hash: String,
 }
 
@@ -141,8 +141,8 @@ impl Plan for ResetPassword {
 
     fn write(&self, conn: &mut DbConn) -> Result<(), UserError> {
         let user = existing(conn, self.user_id)?;
-        User::set_password_hash(conn, UserId(self.user_id), &self.password_hash)?;
-        User::end_sessions(conn, UserId(self.user_id))?;
+        User::set_password_hash(conn, self.user_id, &self.password_hash)?;
+        User::end_sessions(conn, self.user_id)?;
         AuditEntry::record(conn, &self.actor, "reset_password", "user", self.user_id, &user.username)?;
         Ok(())
     }
@@ -152,7 +152,7 @@ impl Plan for ResetPassword {
 #[derive(Debug, Clone)]
 pub struct EndSessions {
     pub actor: Actor,
-    pub user_id: i32,
+    pub user_id: UserId,
 }
 
 impl Command for EndSessions {
@@ -171,7 +171,7 @@ impl Plan for EndSessions {
 
     fn write(&self, conn: &mut DbConn) -> Result<usize, UserError> {
         let user = existing(conn, self.user_id)?;
-        let n = User::end_sessions(conn, UserId(self.user_id))?;
+        let n = User::end_sessions(conn, self.user_id)?;
         AuditEntry::record(
             conn,
             &self.actor,
@@ -189,7 +189,7 @@ impl Plan for EndSessions {
 #[derive(Debug, Clone)]
 pub struct SetUserActive {
     pub actor: Actor,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub active: bool,
 }
 
@@ -215,7 +215,7 @@ impl Plan for SetUserActive {
         if !self.active {
             keep_an_admin(conn, &user, false)?;
         }
-        User::set_active(conn, UserId(self.user_id), self.active)?;
+        User::set_active(conn, self.user_id, self.active)?;
         let action = if self.active { "enable" } else { "disable" };
         AuditEntry::record(conn, &self.actor, action, "user", self.user_id, &user.username)?;
         Ok(())

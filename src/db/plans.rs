@@ -6,6 +6,7 @@
 
 use crate::db::{Backend, DbConn};
 use crate::domain::RegionScope;
+use crate::domain::{LocationId, MaterialId};
 use crate::models::airing::{self, Airing, AiringQuery};
 use crate::models::audit::{AuditEntry, AuditFilter};
 use crate::models::campaign::Campaign;
@@ -278,13 +279,13 @@ impl Capture {
 
 /// The values the pages are asked with.
 struct Sample {
-    material: Option<i32>,
-    depot: Option<i32>,
+    material: Option<MaterialId>,
+    depot: Option<LocationId>,
     /// A place that is no depot.
-    point: Option<i32>,
+    point: Option<LocationId>,
     region: Option<i32>,
     location_type: Option<i32>,
-    spot: Option<i32>,
+    spot: Option<MaterialId>,
     campaigns: Vec<Campaign>,
 }
 
@@ -292,13 +293,12 @@ impl Sample {
     fn read(conn: &mut DbConn) -> Result<Sample, ExplainError> {
         use crate::db::schema::locations;
         // A demo code when there is one (the pages the benchmark measures), else the first.
-        let found = |lookup: query::Lookup| -> QueryResult<Option<i32>> { Ok(lookup?.ok().flatten()) };
         let stocked = Material::stocked(conn)?;
         let material = found(query::material(conn, "POSTER"))?
             .filter(|id| stocked.iter().any(|m| m.id == *id))
             .or(stocked.first().map(|m| m.id));
         let depot = found(query::place(conn, "DEP-CCS", ""))?.or(Location::depots(conn, None)?.first().map(|l| l.id));
-        let point: Option<(i32, Option<i32>, i32)> = locations::table
+        let point: Option<(LocationId, Option<i32>, i32)> = locations::table
             .filter(locations::is_depot.eq(false))
             .filter(locations::region_id.is_not_null())
             .order(locations::id)
@@ -326,7 +326,12 @@ fn refused(label: &str, refusals: Refusals) -> ExplainError {
     ExplainError::Refused { page: label.to_string(), fields: fields.join(", ") }
 }
 
-fn id(value: Option<i32>) -> String {
+/// A sampled lookup's id, if it found one.
+fn found<Id>(lookup: query::Lookup<Id>) -> QueryResult<Option<Id>> {
+    Ok(lookup?.ok().flatten())
+}
+
+fn id(value: Option<impl std::fmt::Display>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
@@ -360,7 +365,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), ExplainEr
     let holdings = |label: &'static str, q: StockQuery| {
         move |conn: &mut DbConn| -> Result<(), ExplainError> {
             let materials = Material::stocked(conn)?;
-            let ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
+            let ids: Vec<MaterialId> = materials.iter().map(|m| m.id).collect();
             stock::material_totals(conn, &ids, &RegionScope::All)?;
             let filter = q.check(conn, None)?.map_err(|r| refused(label, r))?;
             stock::holdings(conn, &filter, 1, 50)?;
@@ -391,7 +396,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), ExplainEr
             Some(region) => Some(Location::ids_in_regions(conn, &[region])?),
             None => None,
         };
-        let whose: [(&str, Option<Vec<i32>>); 3] = [
+        let whose: [(&str, Option<Vec<LocationId>>); 3] = [
             ("material ledger", None),
             ("material ledger at a depot", s.depot.map(|d| vec![d])),
             ("material ledger of a region's places", region_places),

@@ -8,6 +8,8 @@
 //! Deterministic (seed 2006) and loaded once: nothing happens when any airing exists. Run it
 //! after `demo::load`.
 
+use crate::domain::UserId;
+use crate::domain::{LocationId, MaterialId};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use diesel::prelude::*;
 use rand::rngs::StdRng;
@@ -83,8 +85,8 @@ const CORRECTIONS: [&str; 5] = [
 #[derive(Insertable)]
 #[diesel(table_name = airings)]
 struct Row {
-    material_id: i32,
-    location_id: i32,
+    material_id: MaterialId,
+    location_id: LocationId,
     aired_on: NaiveDate,
     times: i32,
     time_slot: String,
@@ -92,12 +94,12 @@ struct Row {
     external_ref: Option<String>,
     reverses_id: Option<i32>,
     reason: String,
-    recorded_by: Option<i32>,
+    recorded_by: Option<UserId>,
     recorded_at: NaiveDateTime,
 }
 
 struct Outlet {
-    id: i32,
+    id: LocationId,
     radio: bool,
     /// How readily it airs the spot (1.0: a state outlet).
     weight: f64,

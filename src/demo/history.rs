@@ -14,6 +14,7 @@
 //! movement. Run it after `demo::load`.
 
 use crate::domain::Answers;
+use crate::domain::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -193,7 +194,7 @@ fn round_up(value: i64, step: i64) -> i64 {
 
 /// A stocked material of the campaign, as the catalogue has it.
 struct Mat {
-    id: i32,
+    id: MaterialId,
     code: String,
     run: i32,
     pack: i32,
@@ -202,12 +203,12 @@ struct Mat {
 
 /// A distribution point and its type.
 struct Place {
-    id: i32,
+    id: LocationId,
     type_code: String,
 }
 
 struct Depot {
-    id: i32,
+    id: LocationId,
     code: String,
 }
 
@@ -217,7 +218,7 @@ struct World {
     /// The central depot first, then the regional depots by code.
     depots: Vec<Depot>,
     places: Vec<Place>,
-    transit_id: i32,
+    transit_id: LocationId,
     /// Per depot and material: the (place, channel) pairs that depot supplies with it.
     candidates: Vec<Vec<Vec<(usize, usize)>>>,
     /// Per place: its (material, channel) pairs.
@@ -235,7 +236,7 @@ fn load_world(conn: &mut DbConn) -> Result<World, DemoError> {
         let pack = m.pack_size.filter(|p| *p > 0).unwrap_or(1);
         mats.push(Mat { id: m.id, code: m.code, run: m.planned_quantity, pack, supplier: m.supplier });
     }
-    let rows: Vec<(i32, String, String, Option<i32>, bool, bool)> = locations::table
+    let rows: Vec<(LocationId, String, String, Option<i32>, bool, bool)> = locations::table
         .inner_join(location_types::table)
         .order(locations::code)
         .select((
@@ -296,7 +297,7 @@ fn load_world(conn: &mut DbConn) -> Result<World, DemoError> {
 #[derive(Clone)]
 struct PlanReceipt {
     material: usize,
-    location_id: i32,
+    location_id: LocationId,
     quantity: i32,
     date: NaiveDate,
     reference: String,
@@ -311,8 +312,8 @@ struct PlanLine {
 }
 
 struct PlanShipment {
-    origin_id: i32,
-    destination_id: i32,
+    origin_id: LocationId,
+    destination_id: LocationId,
     to_depot: bool,
     carrier: &'static str,
     note: String,
@@ -398,7 +399,7 @@ struct Planner<'w> {
     rng: StdRng,
     scale: u32,
     plan: Plan,
-    stock: HashMap<(usize, i32), i64>,
+    stock: HashMap<(usize, LocationId), i64>,
     queue: BinaryHeap<Reverse<(NaiveDate, Intent)>>,
     print_runs: Vec<PlanReceipt>,
     visits: Vec<Visit>,
@@ -698,8 +699,8 @@ impl<'w> Planner<'w> {
     #[allow(clippy::too_many_arguments)]
     fn dispatch(
         &mut self,
-        origin_id: i32,
-        destination_id: i32,
+        origin_id: LocationId,
+        destination_id: LocationId,
         to_depot: bool,
         carrier: &'static str,
         days: i64,
@@ -806,7 +807,7 @@ fn load_through_workflows(
         if ledger_has_movements(conn)? {
             return Ok(HistorySummary::default());
         }
-        let mut ids = vec![0; plan.shipments.len()];
+        let mut ids = vec![ShipmentId::default(); plan.shipments.len()];
         let (mut done, mut reported) = (0u64, 0u64);
         for op in &plan.ops {
             match *op {
@@ -888,7 +889,7 @@ fn load_through_workflows(
 
 /// The workflows stamp shipments and their status history with today; the history's own
 /// moments read better in lists sorted by time.
-fn backdate(conn: &mut DbConn, plan: &Plan, ids: &[i32]) -> QueryResult<()> {
+fn backdate(conn: &mut DbConn, plan: &Plan, ids: &[ShipmentId]) -> QueryResult<()> {
     for (s, &id) in plan.shipments.iter().zip(ids) {
         diesel::update(shipments::table.find(id))
             .set((shipments::created_at.eq(s.created_at), shipments::updated_at.eq(s.updated_at())))
@@ -915,9 +916,9 @@ fn backdate(conn: &mut DbConn, plan: &Plan, ids: &[i32]) -> QueryResult<()> {
 /// Ids given to the plan's records as they are written.
 struct Ids {
     receipts: Vec<i32>,
-    shipments: Vec<i32>,
+    shipments: Vec<ShipmentId>,
     /// Per shipment, the ids of its lines in plan order.
-    lines: Vec<Vec<i32>>,
+    lines: Vec<Vec<ShipmentLineId>>,
 }
 
 /// Movements an op writes in bulk: a shipment's arrival is posted together with its dispatch
@@ -943,7 +944,7 @@ fn load_in_bulk(
     let total = plan.movements() as u64;
     let mut ids = Ids {
         receipts: vec![0; plan.receipts.len()],
-        shipments: vec![0; plan.shipments.len()],
+        shipments: vec![ShipmentId::default(); plan.shipments.len()],
         lines: vec![Vec::new(); plan.shipments.len()],
     };
     let mut done = 0u64;
@@ -1026,8 +1027,10 @@ fn write_slice(
     }
 
     let line_count = new_shipments.iter().map(|&i| plan.shipments[i].lines.len()).sum();
-    let mut line_ids = reserve_ids(conn, "shipment_lines", line_count)?.into_iter();
-    for (&i, id) in new_shipments.iter().zip(reserve_ids(conn, "shipments", new_shipments.len())?) {
+    let mut line_ids = reserve_ids(conn, "shipment_lines", line_count)?.into_iter().map(ShipmentLineId);
+    for (&i, id) in
+        new_shipments.iter().zip(reserve_ids(conn, "shipments", new_shipments.len())?.into_iter().map(ShipmentId))
+    {
         ids.shipments[i] = id;
         ids.lines[i] = line_ids.by_ref().take(plan.shipments[i].lines.len()).collect();
     }
@@ -1049,7 +1052,7 @@ fn write_slice(
                     shipments::received_by.eq(s.received_by.as_str()),
                     shipments::delivery_note.eq(s.delivery_note.as_str()),
                     shipments::note.eq(s.note.as_str()),
-                    shipments::created_by.eq(None::<i32>),
+                    shipments::created_by.eq(None::<UserId>),
                     shipments::created_at.eq(s.created_at),
                     shipments::updated_at.eq(s.updated_at()),
                 )
@@ -1058,7 +1061,7 @@ fn write_slice(
         insert_rows!(conn, shipments::table, &rows);
     }
     let assigned: &Ids = ids;
-    let lines: Vec<(i32, i32, &PlanLine, bool)> = new_shipments
+    let lines: Vec<(ShipmentLineId, ShipmentId, &PlanLine, bool)> = new_shipments
         .iter()
         .flat_map(|&i| {
             let s = &plan.shipments[i];
@@ -1083,7 +1086,7 @@ fn write_slice(
             .collect();
         insert_rows!(conn, shipment_lines::table, &rows);
     }
-    let events: Vec<(i32, &str, NaiveDateTime, &str)> = new_shipments
+    let events: Vec<(ShipmentId, &str, NaiveDateTime, &str)> = new_shipments
         .iter()
         .flat_map(|&i| {
             let s = &plan.shipments[i];
@@ -1146,8 +1149,18 @@ fn write_slice(
 
 /// A shipment's movements as the workflows post them: dispatch into transit, then per line the
 /// delivery and any shortfall.
-fn shipment_postings(world: &World, s: &PlanShipment, id: i32, line_ids: &[i32], out: &mut Vec<Posting>) {
-    let source = |line_id: i32| Source { shipment_id: Some(id), shipment_line_id: Some(line_id), ..Default::default() };
+fn shipment_postings(
+    world: &World,
+    s: &PlanShipment,
+    id: ShipmentId,
+    line_ids: &[ShipmentLineId],
+    out: &mut Vec<Posting>,
+) {
+    let source = |line_id: ShipmentLineId| Source {
+        shipment_id: Some(id),
+        shipment_line_id: Some(line_id),
+        ..Default::default()
+    };
     for (l, &line_id) in s.lines.iter().zip(line_ids) {
         out.push(Posting {
             material_id: world.mats[l.material].id,
@@ -1296,7 +1309,7 @@ mod tests {
         check_consistency(&mut conn);
 
         let in_transit: i64 = shipments::table
-            .filter(shipments::status.eq("dispatched"))
+            .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched))
             .select(count_star())
             .first(&mut conn)
             .expect("count");
@@ -1365,12 +1378,12 @@ mod tests {
         assert!(total.unwrap_or(0) > 0);
         // A shipment recorded afterwards through the workflow gets a fresh id and reference.
         let by = Caller { access: Access::everywhere(None), actor: Actor::cli() };
-        let central: i32 = locations::table
+        let central: LocationId = locations::table
             .filter(locations::code.eq(CENTRAL_DEPOT))
             .select(locations::id)
             .first(&mut conn)
             .expect("depot");
-        let school: i32 = locations::table
+        let school: LocationId = locations::table
             .filter(locations::code.like("SCH-%"))
             .select(locations::id)
             .first(&mut conn)

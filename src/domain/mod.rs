@@ -2,6 +2,7 @@
 
 mod code;
 pub mod collation;
+mod ids;
 mod lang;
 pub mod password;
 mod quantity;
@@ -9,17 +10,20 @@ pub mod question;
 mod role;
 mod scope;
 mod status;
+mod stored;
 mod text;
 mod username;
 
 pub use code::Code;
+pub use ids::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
 pub use lang::{Lang, Names};
 pub use password::{Password, MIN_PASSWORD_LEN};
 pub use quantity::Quantity;
 pub use question::{Answers, Question, Recorded};
 pub use role::{Permission, Role};
 pub use scope::RegionScope;
-pub use status::ShipmentStatus;
+pub use status::{ShipmentEventKind, ShipmentStatus};
+pub(crate) use stored::stored_as_text;
 pub use text::{OptionalText, RequiredText};
 pub use username::Username;
 

@@ -3,7 +3,8 @@
 use super::Invalid;
 
 /// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     Admin,
     Manager,
@@ -27,6 +28,8 @@ pub enum Permission {
     /// Write the allocation plan.
     ManageTargets,
 }
+
+super::stored_as_text!(Role);
 
 impl Role {
     pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Logistics, Role::Viewer];

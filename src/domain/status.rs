@@ -2,7 +2,10 @@
 //! text in `shipments.status` and `shipment_events.status`.
 
 /// A shipment's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ShipmentStatus {
     Draft,
     Dispatched,
@@ -34,6 +37,8 @@ impl ShipmentStatus {
     }
 }
 
+super::stored_as_text!(ShipmentStatus);
+
 impl std::fmt::Display for ShipmentStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -50,6 +55,44 @@ impl TryFrom<String> for ShipmentStatus {
     }
 }
 
+/// A step in a shipment's history (`shipment_events.status`): each status it reached, and the
+/// corrections and proof recorded on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum ShipmentEventKind {
+    Reached(ShipmentStatus),
+    DeliveryReversed,
+    ProofAttached,
+}
+
+impl ShipmentEventKind {
+    pub const ALL: [ShipmentEventKind; 6] = [
+        ShipmentEventKind::Reached(ShipmentStatus::Draft),
+        ShipmentEventKind::Reached(ShipmentStatus::Dispatched),
+        ShipmentEventKind::Reached(ShipmentStatus::Delivered),
+        ShipmentEventKind::Reached(ShipmentStatus::Cancelled),
+        ShipmentEventKind::DeliveryReversed,
+        ShipmentEventKind::ProofAttached,
+    ];
+
+    /// The stored text, which is also the translation key's end.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShipmentEventKind::Reached(status) => status.as_str(),
+            ShipmentEventKind::DeliveryReversed => "delivery_reversed",
+            ShipmentEventKind::ProofAttached => "proof_attached",
+        }
+    }
+}
+
+super::stored_as_text!(ShipmentEventKind);
+
+impl From<ShipmentStatus> for ShipmentEventKind {
+    fn from(status: ShipmentStatus) -> Self {
+        ShipmentEventKind::Reached(status)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +103,14 @@ mod tests {
             assert_eq!(ShipmentStatus::try_from(status.as_str().to_string()), Ok(status));
         }
         assert!(ShipmentStatus::try_from("Draft".to_string()).is_err());
+    }
+
+    #[test]
+    fn event_kinds_have_distinct_texts() {
+        let mut texts: Vec<&str> = ShipmentEventKind::ALL.iter().map(|k| k.as_str()).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), ShipmentEventKind::ALL.len());
+        assert_eq!(ShipmentEventKind::from(ShipmentStatus::Delivered).as_str(), "delivered");
     }
 }

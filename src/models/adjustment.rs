@@ -2,6 +2,7 @@
 
 use crate::db::schema::{adjustments, stock_counts};
 use crate::db::DbConn;
+use crate::domain::{LocationId, MaterialId, UserId};
 use crate::models::now;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -13,21 +14,21 @@ pub const ADJUSTMENT_KINDS: [&str; 4] = ["loss", "damage", "count_up", "count_do
 #[diesel(table_name = adjustments)]
 pub struct Adjustment {
     pub id: i32,
-    pub material_id: i32,
-    pub location_id: i32,
+    pub material_id: MaterialId,
+    pub location_id: LocationId,
     pub kind: String,
     pub quantity: i32,
     pub effective_on: NaiveDate,
     pub reason: String,
     pub stock_count_id: Option<i32>,
-    pub recorded_by: Option<i32>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewAdjustment {
-    pub material_id: i32,
-    pub location_id: i32,
+    pub material_id: MaterialId,
+    pub location_id: LocationId,
     pub kind: &'static str,
     pub quantity: i32,
     pub effective_on: NaiveDate,
@@ -40,7 +41,7 @@ impl Adjustment {
     /// count), newest first.
     pub fn recent_same(
         conn: &mut DbConn,
-        user_id: i32,
+        user_id: UserId,
         new: &NewAdjustment,
         since: NaiveDateTime,
     ) -> QueryResult<Option<Adjustment>> {
@@ -60,7 +61,7 @@ impl Adjustment {
             .optional()
     }
 
-    pub fn insert(conn: &mut DbConn, new: &NewAdjustment, recorded_by: Option<i32>) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &NewAdjustment, recorded_by: Option<UserId>) -> QueryResult<i32> {
         diesel::insert_into(adjustments::table)
             .values((
                 adjustments::material_id.eq(new.material_id),
@@ -88,10 +89,10 @@ pub struct StockCount;
 impl StockCount {
     pub fn insert(
         conn: &mut DbConn,
-        location_id: i32,
+        location_id: LocationId,
         counted_on: NaiveDate,
         note: &str,
-        recorded_by: Option<i32>,
+        recorded_by: Option<UserId>,
     ) -> QueryResult<i32> {
         diesel::insert_into(stock_counts::table)
             .values((

@@ -6,6 +6,7 @@
 use crate::db::connection::MultiBackend;
 use crate::db::schema::{airings, location_types, locations, materials};
 use crate::db::DbConn;
+use crate::domain::{LocationId, MaterialId, UserId};
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::query::{self, keep, Refusals};
@@ -28,8 +29,8 @@ pub const MAX_TIMES: i32 = 10_000;
 #[diesel(table_name = airings)]
 pub struct Airing {
     pub id: i32,
-    pub material_id: i32,
-    pub location_id: i32,
+    pub material_id: MaterialId,
+    pub location_id: LocationId,
     pub aired_on: NaiveDate,
     pub times: i32,
     pub time_slot: String,
@@ -38,14 +39,14 @@ pub struct Airing {
     /// Set on a correction: the airing it cancels.
     pub reverses_id: Option<i32>,
     pub reason: String,
-    pub recorded_by: Option<i32>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewAiring {
-    pub material_id: i32,
-    pub location_id: i32,
+    pub material_id: MaterialId,
+    pub location_id: LocationId,
     pub aired_on: NaiveDate,
     pub times: i32,
     pub time_slot: String,
@@ -116,8 +117,8 @@ impl AiringQuery {
 /// signed-in user's scope (None: every region).
 #[derive(Debug, Clone, Default)]
 pub struct AiringFilter {
-    pub material_id: Option<i32>,
-    pub location_id: Option<i32>,
+    pub material_id: Option<MaterialId>,
+    pub location_id: Option<LocationId>,
     /// "state" or "private".
     pub ownership: Option<String>,
     pub region_id: Option<i32>,
@@ -141,10 +142,10 @@ pub struct AiringRow {
 /// Net times one spot material was aired by one outlet (corrections subtracted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutletTotal {
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub material_code: String,
     pub material_name: crate::domain::Names,
-    pub location_id: i32,
+    pub location_id: LocationId,
     pub location_code: String,
     pub location_name: String,
     pub ownership: Option<String>,
@@ -173,7 +174,7 @@ impl Airing {
     /// An airing with the same content recorded by `user_id` since `since`, newest first.
     pub fn recent_same(
         conn: &mut DbConn,
-        user_id: i32,
+        user_id: UserId,
         new: &NewAiring,
         since: NaiveDateTime,
     ) -> QueryResult<Option<Airing>> {
@@ -193,7 +194,7 @@ impl Airing {
             .optional()
     }
 
-    pub fn insert(conn: &mut DbConn, new: &NewAiring, recorded_by: Option<i32>) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &NewAiring, recorded_by: Option<UserId>) -> QueryResult<i32> {
         diesel::insert_into(airings::table)
             .values((
                 airings::material_id.eq(new.material_id),
@@ -223,7 +224,12 @@ impl Airing {
     /// Inserts the correcting row of `original`: same spot, outlet, day, slot and times, pointing
     /// at it. The UNIQUE reverses_id refuses a second correction of the same airing; the caller
     /// checks the rules (not already reversed, not itself a correction) first.
-    pub fn reverse(conn: &mut DbConn, original: &Airing, reason: &str, recorded_by: Option<i32>) -> QueryResult<i32> {
+    pub fn reverse(
+        conn: &mut DbConn,
+        original: &Airing,
+        reason: &str,
+        recorded_by: Option<UserId>,
+    ) -> QueryResult<i32> {
         diesel::insert_into(airings::table)
             .values((
                 airings::material_id.eq(original.material_id),
@@ -285,10 +291,10 @@ impl Airing {
     /// corrected stay, with 0.
     pub fn totals_by_outlet(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Vec<OutletTotal>> {
         let places = place_ids(conn, filter)?;
-        let mut net: BTreeMap<(i32, i32), (i64, i64)> = BTreeMap::new();
+        let mut net: BTreeMap<(MaterialId, LocationId), (i64, i64)> = BTreeMap::new();
         for reversals in [false, true] {
             let sign = if reversals { -1 } else { 1 };
-            let rows: Vec<(i32, i32, Option<i64>, i64)> = airings::table
+            let rows: Vec<(MaterialId, LocationId, Option<i64>, i64)> = airings::table
                 .filter(predicate(filter, places.clone()))
                 .filter(kind(reversals))
                 .group_by((airings::material_id, airings::location_id))
@@ -361,14 +367,14 @@ impl Airing {
     /// material (None: all) between two days (inclusive; None: open).
     pub fn summary(
         conn: &mut DbConn,
-        material_id: Option<i32>,
+        material_id: Option<MaterialId>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> QueryResult<(i64, i64)> {
         let filter = AiringFilter { material_id, from, to, ..Default::default() };
         let totals = Self::totals_by_outlet(conn, &filter)?;
         let times = totals.iter().map(|t| t.times).sum();
-        let mut per_outlet: HashMap<i32, i64> = HashMap::new();
+        let mut per_outlet: HashMap<LocationId, i64> = HashMap::new();
         for t in &totals {
             *per_outlet.entry(t.location_id).or_default() += t.times;
         }
@@ -379,7 +385,7 @@ impl Airing {
     /// Net times aired (see `summary`).
     pub fn net_total(
         conn: &mut DbConn,
-        material_id: Option<i32>,
+        material_id: Option<MaterialId>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> QueryResult<i64> {
@@ -389,7 +395,7 @@ impl Airing {
     /// Distinct outlets that aired (net) at least once (see `summary`).
     pub fn outlets_count(
         conn: &mut DbConn,
-        material_id: Option<i32>,
+        material_id: Option<MaterialId>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> QueryResult<i64> {
@@ -482,22 +488,22 @@ fn predicate(filter: &AiringFilter, places: Option<Vec<i32>>) -> Predicate {
 
 /// Codes and names of the materials and locations some rows refer to.
 struct RowNames {
-    materials: HashMap<i32, (String, crate::domain::Names)>,
-    locations: HashMap<i32, (String, String, Option<String>)>,
+    materials: HashMap<MaterialId, (String, crate::domain::Names)>,
+    locations: HashMap<LocationId, (String, String, Option<String>)>,
 }
 
 impl RowNames {
-    fn load(conn: &mut DbConn, pairs: impl Iterator<Item = (i32, i32)>) -> QueryResult<RowNames> {
-        let (mut material_ids, mut location_ids): (Vec<i32>, Vec<i32>) = pairs.unzip();
+    fn load(conn: &mut DbConn, pairs: impl Iterator<Item = (MaterialId, LocationId)>) -> QueryResult<RowNames> {
+        let (mut material_ids, mut location_ids): (Vec<MaterialId>, Vec<LocationId>) = pairs.unzip();
         material_ids.sort_unstable();
         material_ids.dedup();
         location_ids.sort_unstable();
         location_ids.dedup();
-        let materials: Vec<(i32, String, crate::domain::Names)> = materials::table
+        let materials: Vec<(MaterialId, String, crate::domain::Names)> = materials::table
             .filter(materials::id.eq_any(&material_ids))
             .select((materials::id, materials::code, (materials::name_en, materials::name_es)))
             .load(conn)?;
-        let locations: Vec<(i32, String, String, Option<String>)> = locations::table
+        let locations: Vec<(LocationId, String, String, Option<String>)> = locations::table
             .filter(locations::id.eq_any(&location_ids))
             .select((locations::id, locations::code, locations::name, locations::ownership))
             .load(conn)?;
@@ -507,11 +513,11 @@ impl RowNames {
         })
     }
 
-    fn material(&self, id: i32) -> (String, crate::domain::Names) {
+    fn material(&self, id: MaterialId) -> (String, crate::domain::Names) {
         self.materials.get(&id).cloned().unwrap_or_default()
     }
 
-    fn location(&self, id: i32) -> (String, String, Option<String>) {
+    fn location(&self, id: LocationId) -> (String, String, Option<String>) {
         self.locations.get(&id).cloned().unwrap_or_default()
     }
 }

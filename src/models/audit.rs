@@ -2,6 +2,7 @@
 
 use crate::db::schema::audit_log;
 use crate::db::DbConn;
+use crate::domain::UserId;
 use crate::models::keyset::{Seek, Total, Window};
 use crate::models::now;
 use chrono::NaiveDateTime;
@@ -10,7 +11,7 @@ use diesel::prelude::*;
 /// Who is writing: a signed-in user, or the command line.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub name: String,
     pub ip: String,
 }
@@ -27,7 +28,7 @@ impl Actor {
 pub struct AuditEntry {
     pub id: i32,
     pub at: NaiveDateTime,
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub actor: String,
     pub action: String,
     pub entity: String,

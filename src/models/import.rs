@@ -2,6 +2,8 @@
 
 use crate::db::schema::{imports, users};
 use crate::db::DbConn;
+use crate::domain::LocationId;
+use crate::domain::UserId;
 use crate::models::now;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -13,14 +15,14 @@ pub struct ImportRecord {
     pub kind: String,
     pub file_name: String,
     pub content_hash: String,
-    pub origin_id: Option<i32>,
+    pub origin_id: Option<LocationId>,
     pub status: String,
     pub rows: i32,
     /// The preview (`exchange::import::Report`) as JSON.
     pub report: String,
-    pub uploaded_by: Option<i32>,
+    pub uploaded_by: Option<UserId>,
     pub uploaded_at: NaiveDateTime,
-    pub committed_by: Option<i32>,
+    pub committed_by: Option<UserId>,
     pub committed_at: Option<NaiveDateTime>,
     /// How long the commit held the write lock.
     pub lock_ms: Option<i32>,
@@ -34,10 +36,10 @@ pub struct NewImport<'a> {
     pub file_name: &'a str,
     pub content_hash: &'a str,
     pub content: &'a [u8],
-    pub origin_id: Option<i32>,
+    pub origin_id: Option<LocationId>,
     pub rows: i32,
     pub report: &'a str,
-    pub uploaded_by: Option<i32>,
+    pub uploaded_by: Option<UserId>,
     pub numbers: crate::domain::Lang,
 }
 
@@ -80,7 +82,7 @@ impl ImportRecord {
 
     /// Marks a pending import committed; 0 when it was not pending any more. The UNIQUE
     /// committed_hash refuses a second commit of the same file, even from another instance.
-    pub fn mark_committed(conn: &mut DbConn, record: &ImportRecord, user_id: Option<i32>) -> QueryResult<usize> {
+    pub fn mark_committed(conn: &mut DbConn, record: &ImportRecord, user_id: Option<UserId>) -> QueryResult<usize> {
         diesel::update(imports::table.find(record.id).filter(imports::status.eq("pending")))
             .set((
                 imports::status.eq("committed"),
@@ -104,7 +106,7 @@ impl ImportRecord {
     /// The latest imports with the uploader's name, newest first: one user's own, or everyone's.
     pub fn recent(
         conn: &mut DbConn,
-        uploaded_by: Option<i32>,
+        uploaded_by: Option<UserId>,
         limit: i64,
     ) -> QueryResult<Vec<(ImportRecord, Option<String>)>> {
         let mut query = imports::table

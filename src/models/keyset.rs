@@ -166,7 +166,7 @@ impl<T> Window<T> {
 }
 
 /// A key of a timestamp and an id: `2006-11-25T10:00:00.123456~1234`.
-pub fn timestamp_key(at: chrono::NaiveDateTime, id: i32) -> String {
+pub fn timestamp_key(at: chrono::NaiveDateTime, id: impl std::fmt::Display) -> String {
     format!("{}~{id}", at.format("%Y-%m-%dT%H:%M:%S%.6f"))
 }
 
@@ -177,7 +177,7 @@ pub fn parse_timestamp_key(raw: &str) -> Option<(chrono::NaiveDateTime, i32)> {
 }
 
 /// A key of a date and an id: `2005-04-29~35`.
-pub fn date_key(on: chrono::NaiveDate, id: i32) -> String {
+pub fn date_key(on: chrono::NaiveDate, id: impl std::fmt::Display) -> String {
     format!("{}~{id}", on.format("%Y-%m-%d"))
 }
 
@@ -189,7 +189,7 @@ pub fn parse_date_key(raw: &str) -> Option<(chrono::NaiveDate, i32)> {
 
 /// A key of a text and an id (a reference, a status): `SH-001046~1046`. The text is the part
 /// before the last `~`, so it may itself hold one.
-pub fn text_key(text: &str, id: i32) -> String {
+pub fn text_key(text: &str, id: impl std::fmt::Display) -> String {
     format!("{text}~{id}")
 }
 

@@ -4,6 +4,7 @@ use crate::db::schema::{location_types, locations, regions, stock_balances};
 use crate::db::DbConn;
 use crate::domain::collation::sort_key;
 use crate::domain::{Invalid, Names};
+use crate::domain::{LocationId, MaterialId};
 use crate::models::{like_pattern, now, Page};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -35,7 +36,7 @@ pub fn parse_country(raw: &str) -> Result<String, Invalid> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = locations)]
 pub struct Location {
-    pub id: i32,
+    pub id: LocationId,
     pub code: String,
     pub name: String,
     pub location_type_id: i32,
@@ -150,11 +151,11 @@ type RowTuple = (Location, String, String, String, String, Names);
 
 impl Location {
     /// Every place in these regions, active or not.
-    pub fn ids_in_regions(conn: &mut DbConn, regions: &[i32]) -> QueryResult<Vec<i32>> {
+    pub fn ids_in_regions(conn: &mut DbConn, regions: &[i32]) -> QueryResult<Vec<LocationId>> {
         locations::table.filter(locations::region_id.eq_any(regions)).select(locations::id).load(conn)
     }
 
-    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<LocationRow>> {
+    pub fn find(conn: &mut DbConn, id: LocationId) -> QueryResult<Option<LocationRow>> {
         locations::table
             .inner_join(location_types::table)
             .inner_join(regions::table)
@@ -177,7 +178,7 @@ impl Location {
     }
 
     /// The system location holding stock in transit.
-    pub fn transit_id(conn: &mut DbConn) -> QueryResult<i32> {
+    pub fn transit_id(conn: &mut DbConn) -> QueryResult<LocationId> {
         locations::table.filter(locations::code.eq("TRANSIT")).select(locations::id).first(conn)
     }
 
@@ -229,7 +230,7 @@ impl Location {
         Ok(Page { rows: rows.into_iter().map(into_row).collect(), total, page, per_page })
     }
 
-    pub fn insert(conn: &mut DbConn, new: &LocationChanges) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &LocationChanges) -> QueryResult<LocationId> {
         let at = now();
         diesel::insert_into(locations::table)
             .values((
@@ -243,14 +244,14 @@ impl Location {
             .get_result(conn)
     }
 
-    pub fn update(conn: &mut DbConn, id: i32, changes: &LocationChanges) -> QueryResult<usize> {
+    pub fn update(conn: &mut DbConn, id: LocationId, changes: &LocationChanges) -> QueryResult<usize> {
         diesel::update(locations::table.find(id))
             .set((changes, locations::sort_key.eq(sort_key(&changes.name)), locations::updated_at.eq(now())))
             .execute(conn)
     }
 
     /// Deactivated locations stay in every history but are offered for no new work.
-    pub fn set_active(conn: &mut DbConn, id: i32, active: bool) -> QueryResult<usize> {
+    pub fn set_active(conn: &mut DbConn, id: LocationId, active: bool) -> QueryResult<usize> {
         diesel::update(locations::table.find(id))
             .set((locations::is_active.eq(active), locations::updated_at.eq(now())))
             .execute(conn)
@@ -295,7 +296,7 @@ impl Location {
     }
 
     /// What each of these places holds, material by material (the balance cache).
-    pub fn holdings(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<Vec<(i32, i32, i32)>> {
+    pub fn holdings(conn: &mut DbConn, location_ids: &[LocationId]) -> QueryResult<Vec<(LocationId, MaterialId, i32)>> {
         stock_balances::table
             .filter(stock_balances::location_id.eq_any(location_ids))
             .filter(stock_balances::on_hand.ne(0))
@@ -304,7 +305,7 @@ impl Location {
     }
 
     /// A location by id without joins (system locations included).
-    pub fn get(conn: &mut DbConn, id: i32) -> QueryResult<Option<Location>> {
+    pub fn get(conn: &mut DbConn, id: LocationId) -> QueryResult<Option<Location>> {
         locations::table.find(id).select(Location::as_select()).first(conn).optional()
     }
 

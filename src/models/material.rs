@@ -3,6 +3,7 @@
 use crate::db::schema::materials;
 use crate::db::DbConn;
 use crate::domain::Invalid;
+use crate::domain::MaterialId;
 use crate::models::now;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -22,7 +23,7 @@ pub fn parse_kind(raw: &str) -> Result<&'static str, Invalid> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = materials)]
 pub struct Material {
-    pub id: i32,
+    pub id: MaterialId,
     pub campaign_id: i32,
     pub code: String,
     pub name_en: String,
@@ -111,7 +112,7 @@ impl Material {
             .load(conn)
     }
 
-    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Material>> {
+    pub fn find(conn: &mut DbConn, id: MaterialId) -> QueryResult<Option<Material>> {
         materials::table.find(id).select(Material::as_select()).first(conn).optional()
     }
 
@@ -119,7 +120,7 @@ impl Material {
         materials::table.filter(materials::code.eq(code)).select(Material::as_select()).first(conn).optional()
     }
 
-    pub fn insert(conn: &mut DbConn, new: &MaterialChanges) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &MaterialChanges) -> QueryResult<MaterialId> {
         let at = now();
         diesel::insert_into(materials::table)
             .values((new, materials::created_at.eq(at), materials::updated_at.eq(at)))
@@ -127,7 +128,7 @@ impl Material {
             .get_result(conn)
     }
 
-    pub fn update(conn: &mut DbConn, id: i32, changes: &MaterialChanges) -> QueryResult<usize> {
+    pub fn update(conn: &mut DbConn, id: MaterialId, changes: &MaterialChanges) -> QueryResult<usize> {
         diesel::update(materials::table.find(id)).set((changes, materials::updated_at.eq(now()))).execute(conn)
     }
 }

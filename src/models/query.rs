@@ -6,6 +6,7 @@
 use crate::db::schema::{campaigns, location_types, locations, materials, regions};
 use crate::db::DbConn;
 use crate::domain::Invalid;
+use crate::domain::{LocationId, MaterialId};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
@@ -60,7 +61,7 @@ const CODE_MAX: usize = 64;
 /// Looks a code up, else takes a numeric id (the pages' selects send ids, the command line and
 /// scripts codes); none when empty.
 macro_rules! lookup {
-    ($conn:expr, $table:ident, $raw:expr, $key:expr) => {{
+    ($conn:expr, $table:ident, $id:ty, $raw:expr, $key:expr) => {{
         let raw = $raw.trim();
         if raw.is_empty() {
             Ok(Ok(None))
@@ -73,12 +74,12 @@ macro_rules! lookup {
                 .collect();
             Ok(Err(Invalid::with($key, shown)))
         } else {
-            let by_code: Option<i32> =
-                $table::table.filter($table::code.eq(raw)).select($table::id).first::<i32>(&mut *$conn).optional()?;
+            let by_code: Option<$id> =
+                $table::table.filter($table::code.eq(raw)).select($table::id).first::<$id>(&mut *$conn).optional()?;
             let found = match by_code {
                 Some(id) => Some(id),
                 None => match raw.parse::<i32>() {
-                    Ok(id) => $table::table.find(id).select($table::id).first::<i32>(&mut *$conn).optional()?,
+                    Ok(id) => $table::table.find(id).select($table::id).first::<$id>(&mut *$conn).optional()?,
                     Err(_) => None,
                 },
             };
@@ -88,27 +89,27 @@ macro_rules! lookup {
 }
 
 /// A checked lookup: the database answered, and the value is known (or empty) or refused.
-pub type Lookup = QueryResult<Result<Option<i32>, Invalid>>;
+pub type Lookup<Id = i32> = QueryResult<Result<Option<Id>, Invalid>>;
 
 pub fn campaign(conn: &mut DbConn, raw: &str) -> Lookup {
-    lookup!(conn, campaigns, raw, "export.err.campaign")
+    lookup!(conn, campaigns, i32, raw, "export.err.campaign")
 }
 
-pub fn material(conn: &mut DbConn, raw: &str) -> Lookup {
-    lookup!(conn, materials, raw, "export.err.material")
+pub fn material(conn: &mut DbConn, raw: &str) -> Lookup<MaterialId> {
+    lookup!(conn, materials, MaterialId, raw, "export.err.material")
 }
 
 pub fn region(conn: &mut DbConn, raw: &str) -> Lookup {
-    lookup!(conn, regions, raw, "export.err.region")
+    lookup!(conn, regions, i32, raw, "export.err.region")
 }
 
 pub fn location_type(conn: &mut DbConn, raw: &str) -> Lookup {
-    lookup!(conn, location_types, raw, "export.err.location_type")
+    lookup!(conn, location_types, i32, raw, "export.err.location_type")
 }
 
 /// A place by code or id; `key` names it in the message ("origin", "place").
-pub fn place(conn: &mut DbConn, raw: &str, key: &'static str) -> Lookup {
-    lookup!(conn, locations, raw, key)
+pub fn place(conn: &mut DbConn, raw: &str, key: &'static str) -> Lookup<LocationId> {
+    lookup!(conn, locations, LocationId, raw, key)
 }
 
 /// A search text: trimmed, at most `max` characters, none when empty.

@@ -3,6 +3,7 @@
 use crate::db::schema::{locations, materials, receipts, stock_movements};
 use crate::db::DbConn;
 use crate::domain::Invalid;
+use crate::domain::{LocationId, MaterialId, UserId};
 use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::location::Location;
 use crate::models::material::Material;
@@ -16,21 +17,21 @@ use serde::{Deserialize, Serialize};
 #[diesel(table_name = receipts)]
 pub struct Receipt {
     pub id: i32,
-    pub material_id: i32,
-    pub location_id: i32,
+    pub material_id: MaterialId,
+    pub location_id: LocationId,
     pub quantity: i32,
     pub received_on: NaiveDate,
     pub supplier: String,
     pub reference: String,
     pub external_ref: Option<String>,
-    pub recorded_by: Option<i32>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewReceipt {
-    pub material_id: i32,
-    pub location_id: i32,
+    pub material_id: MaterialId,
+    pub location_id: LocationId,
     pub quantity: i32,
     pub received_on: NaiveDate,
     pub supplier: String,
@@ -106,9 +107,9 @@ pub struct ReceiptQuery {
 /// The receipt filters, checked: what `Receipt::window` and the receipts export filter on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceiptFilter {
-    pub material_id: Option<i32>,
+    pub material_id: Option<MaterialId>,
     /// The receiving location.
-    pub location_id: Option<i32>,
+    pub location_id: Option<LocationId>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     /// Part of the supplier's name, any case (a substring match).
@@ -223,7 +224,7 @@ impl Receipt {
     /// A receipt with the same content recorded by `user_id` since `since`, newest first.
     pub fn recent_same(
         conn: &mut DbConn,
-        user_id: i32,
+        user_id: UserId,
         new: &NewReceipt,
         since: NaiveDateTime,
     ) -> QueryResult<Option<Receipt>> {
@@ -242,7 +243,7 @@ impl Receipt {
             .optional()
     }
 
-    pub fn insert(conn: &mut DbConn, new: &NewReceipt, recorded_by: Option<i32>) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &NewReceipt, recorded_by: Option<UserId>) -> QueryResult<i32> {
         diesel::insert_into(receipts::table)
             .values((
                 receipts::material_id.eq(new.material_id),

@@ -2,6 +2,7 @@
 
 use crate::db::schema::{sessions, users};
 use crate::db::DbConn;
+use crate::domain::UserId;
 use crate::models::now;
 use crate::models::user::User;
 use chrono::{Duration, NaiveDateTime};
@@ -18,7 +19,7 @@ const TOUCH_INTERVAL: Duration = Duration::seconds(60);
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: String,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub ip: String,
@@ -33,7 +34,7 @@ pub enum Upkeep {
 }
 
 impl Session {
-    pub fn create(conn: &mut DbConn, id_hash: &str, user_id: i32, ip: &str) -> QueryResult<()> {
+    pub fn create(conn: &mut DbConn, id_hash: &str, user_id: UserId, ip: &str) -> QueryResult<()> {
         let at = now();
         diesel::insert_into(sessions::table)
             .values((
@@ -97,7 +98,7 @@ impl Session {
         .execute(conn)
     }
 
-    pub fn count_for_user(conn: &mut DbConn, user_id: i32) -> QueryResult<i64> {
+    pub fn count_for_user(conn: &mut DbConn, user_id: UserId) -> QueryResult<i64> {
         sessions::table.filter(sessions::user_id.eq(user_id)).count().get_result(conn)
     }
 }

@@ -4,6 +4,7 @@
 use crate::db::schema::{attachments, locations, materials, shipment_events, shipment_lines, shipments, users};
 use crate::db::DbConn;
 pub use crate::domain::ShipmentStatus;
+use crate::domain::{LocationId, MaterialId, ShipmentEventKind, ShipmentId, ShipmentLineId, UserId};
 use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::now;
 pub use crate::models::shipment_query::{Reach, ShipmentFilter, ShipmentQuery, ShipmentSort};
@@ -15,13 +16,12 @@ pub const SHORTFALL_REASONS: [&str; 4] = ["lost", "damaged", "stolen", "other"];
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = shipments)]
 pub struct Shipment {
-    pub id: i32,
+    pub id: ShipmentId,
     pub reference: String,
-    pub origin_id: i32,
-    pub destination_id: i32,
+    pub origin_id: LocationId,
+    pub destination_id: LocationId,
     pub carrier: String,
     pub expected_on: Option<NaiveDate>,
-    #[diesel(deserialize_as = String)]
     pub status: ShipmentStatus,
     pub dispatched_on: Option<NaiveDate>,
     pub delivered_on: Option<NaiveDate>,
@@ -29,7 +29,7 @@ pub struct Shipment {
     pub delivery_note: String,
     pub note: String,
     pub external_ref: Option<String>,
-    pub created_by: Option<i32>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -37,9 +37,9 @@ pub struct Shipment {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = shipment_lines)]
 pub struct ShipmentLine {
-    pub id: i32,
-    pub shipment_id: i32,
-    pub material_id: i32,
+    pub id: ShipmentLineId,
+    pub shipment_id: ShipmentId,
+    pub material_id: MaterialId,
     pub quantity: i32,
     pub quantity_received: Option<i32>,
     pub shortfall_reason: Option<String>,
@@ -49,18 +49,18 @@ pub struct ShipmentLine {
 #[diesel(table_name = shipment_events)]
 pub struct ShipmentEvent {
     pub id: i32,
-    pub shipment_id: i32,
-    pub status: String,
+    pub shipment_id: ShipmentId,
+    pub status: ShipmentEventKind,
     pub at: NaiveDateTime,
-    pub user_id: Option<i32>,
+    pub user_id: Option<UserId>,
     pub note: String,
 }
 
 /// The header fields a draft is created or edited with.
 #[derive(Debug, Clone)]
 pub struct ShipmentHeader {
-    pub origin_id: i32,
-    pub destination_id: i32,
+    pub origin_id: LocationId,
+    pub destination_id: LocationId,
     pub carrier: String,
     pub expected_on: Option<NaiveDate>,
     pub note: String,
@@ -80,7 +80,7 @@ pub struct ShipmentRow {
 /// How many units of one material a shipment carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaterialUnits {
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub name: crate::domain::Names,
     pub units: i64,
 }
@@ -90,18 +90,18 @@ impl Shipment {
     pub fn insert_draft(
         conn: &mut DbConn,
         header: &ShipmentHeader,
-        created_by: Option<i32>,
-    ) -> QueryResult<(i32, String)> {
+        created_by: Option<UserId>,
+    ) -> QueryResult<(ShipmentId, String)> {
         let at = now();
         let temporary = format!("tmp-{}", crate::tokens::random_token());
-        let id: i32 = diesel::insert_into(shipments::table)
+        let id: ShipmentId = diesel::insert_into(shipments::table)
             .values((
                 shipments::reference.eq(&temporary),
                 shipments::origin_id.eq(header.origin_id),
                 shipments::destination_id.eq(header.destination_id),
                 shipments::carrier.eq(&header.carrier),
                 shipments::expected_on.eq(header.expected_on),
-                shipments::status.eq(ShipmentStatus::Draft.as_str()),
+                shipments::status.eq(ShipmentStatus::Draft),
                 shipments::note.eq(&header.note),
                 shipments::external_ref.eq(&header.external_ref),
                 shipments::created_by.eq(created_by),
@@ -119,15 +119,15 @@ impl Shipment {
     /// `since`, newest first.
     pub fn recent_same(
         conn: &mut DbConn,
-        user_id: i32,
+        user_id: UserId,
         header: &ShipmentHeader,
-        lines: &[(i32, i32)],
+        lines: &[(MaterialId, i32)],
         since: NaiveDateTime,
     ) -> QueryResult<Option<Shipment>> {
         let candidates: Vec<Shipment> = shipments::table
             .filter(shipments::created_by.eq(user_id))
             .filter(shipments::created_at.ge(since))
-            .filter(shipments::status.ne(ShipmentStatus::Cancelled.as_str()))
+            .filter(shipments::status.ne(ShipmentStatus::Cancelled))
             .filter(shipments::origin_id.eq(header.origin_id))
             .filter(shipments::destination_id.eq(header.destination_id))
             .filter(shipments::carrier.eq(&header.carrier))
@@ -135,10 +135,10 @@ impl Shipment {
             .order(shipments::id.desc())
             .select(Shipment::as_select())
             .load(conn)?;
-        let mut wanted: Vec<(i32, i32)> = lines.to_vec();
+        let mut wanted: Vec<(MaterialId, i32)> = lines.to_vec();
         wanted.sort_unstable();
         for candidate in candidates.into_iter().filter(|c| c.expected_on == header.expected_on) {
-            let mut have: Vec<(i32, i32)> =
+            let mut have: Vec<(MaterialId, i32)> =
                 Self::lines(conn, candidate.id)?.iter().map(|l| (l.material_id, l.quantity)).collect();
             have.sort_unstable();
             if have == wanted {
@@ -149,8 +149,8 @@ impl Shipment {
     }
 
     /// Changes a draft's header; false when it is no longer a draft.
-    pub fn update_header(conn: &mut DbConn, id: i32, header: &ShipmentHeader) -> QueryResult<bool> {
-        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft.as_str())))
+    pub fn update_header(conn: &mut DbConn, id: ShipmentId, header: &ShipmentHeader) -> QueryResult<bool> {
+        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft)))
             .set((
                 shipments::origin_id.eq(header.origin_id),
                 shipments::destination_id.eq(header.destination_id),
@@ -164,9 +164,14 @@ impl Shipment {
     }
 
     /// Moves the status on only from `expected`: a second concurrent attempt changes nothing.
-    pub fn transition(conn: &mut DbConn, id: i32, expected: ShipmentStatus, next: ShipmentStatus) -> QueryResult<bool> {
-        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(expected.as_str())))
-            .set((shipments::status.eq(next.as_str()), shipments::updated_at.eq(now())))
+    pub fn transition(
+        conn: &mut DbConn,
+        id: ShipmentId,
+        expected: ShipmentStatus,
+        next: ShipmentStatus,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(shipments::table.find(id).filter(shipments::status.eq(expected)))
+            .set((shipments::status.eq(next), shipments::updated_at.eq(now())))
             .execute(conn)?;
         Ok(n == 1)
     }
@@ -176,13 +181,13 @@ impl Shipment {
     /// it was edited since.
     pub fn dispatch_draft(
         conn: &mut DbConn,
-        id: i32,
+        id: ShipmentId,
         date: NaiveDate,
         checked_at: Option<NaiveDateTime>,
     ) -> QueryResult<bool> {
-        let draft = shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft.as_str()));
+        let draft = shipments::table.find(id).filter(shipments::status.eq(ShipmentStatus::Draft));
         let changes = (
-            shipments::status.eq(ShipmentStatus::Dispatched.as_str()),
+            shipments::status.eq(ShipmentStatus::Dispatched),
             shipments::dispatched_on.eq(date),
             shipments::updated_at.eq(now()),
         );
@@ -195,7 +200,7 @@ impl Shipment {
 
     pub fn set_delivery(
         conn: &mut DbConn,
-        id: i32,
+        id: ShipmentId,
         date: Option<NaiveDate>,
         received_by: &str,
         note: &str,
@@ -209,7 +214,7 @@ impl Shipment {
             .execute(conn)
     }
 
-    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Shipment>> {
+    pub fn find(conn: &mut DbConn, id: ShipmentId) -> QueryResult<Option<Shipment>> {
         shipments::table.find(id).select(Shipment::as_select()).first(conn).optional()
     }
 
@@ -221,7 +226,7 @@ impl Shipment {
             .optional()
     }
 
-    pub fn lines(conn: &mut DbConn, id: i32) -> QueryResult<Vec<ShipmentLine>> {
+    pub fn lines(conn: &mut DbConn, id: ShipmentId) -> QueryResult<Vec<ShipmentLine>> {
         shipment_lines::table
             .filter(shipment_lines::shipment_id.eq(id))
             .order(shipment_lines::id)
@@ -229,14 +234,22 @@ impl Shipment {
             .load(conn)
     }
 
-    pub fn replace_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<Vec<i32>> {
+    pub fn replace_lines(
+        conn: &mut DbConn,
+        id: ShipmentId,
+        lines: &[(MaterialId, i32)],
+    ) -> QueryResult<Vec<ShipmentLineId>> {
         // Draft lines are not business records yet: nothing has moved, so they may be replaced.
         diesel::delete(shipment_lines::table.filter(shipment_lines::shipment_id.eq(id))).execute(conn)?;
         Self::add_lines(conn, id, lines)
     }
 
     /// The lines of a new draft; gives their ids in the order given.
-    pub fn add_lines(conn: &mut DbConn, id: i32, lines: &[(i32, i32)]) -> QueryResult<Vec<i32>> {
+    pub fn add_lines(
+        conn: &mut DbConn,
+        id: ShipmentId,
+        lines: &[(MaterialId, i32)],
+    ) -> QueryResult<Vec<ShipmentLineId>> {
         let mut ids = Vec::with_capacity(lines.len());
         for (material_id, quantity) in lines {
             ids.push(
@@ -255,7 +268,7 @@ impl Shipment {
 
     pub fn set_line_received(
         conn: &mut DbConn,
-        line_id: i32,
+        line_id: ShipmentLineId,
         received: Option<i32>,
         reason: Option<&str>,
     ) -> QueryResult<usize> {
@@ -264,7 +277,13 @@ impl Shipment {
             .execute(conn)
     }
 
-    pub fn add_event(conn: &mut DbConn, id: i32, status: &str, user_id: Option<i32>, note: &str) -> QueryResult<()> {
+    pub fn add_event(
+        conn: &mut DbConn,
+        id: ShipmentId,
+        status: ShipmentEventKind,
+        user_id: Option<UserId>,
+        note: &str,
+    ) -> QueryResult<()> {
         diesel::insert_into(shipment_events::table)
             .values((
                 shipment_events::shipment_id.eq(id),
@@ -278,7 +297,7 @@ impl Shipment {
     }
 
     /// The status history with who made each step.
-    pub fn events(conn: &mut DbConn, id: i32) -> QueryResult<Vec<(ShipmentEvent, Option<String>)>> {
+    pub fn events(conn: &mut DbConn, id: ShipmentId) -> QueryResult<Vec<(ShipmentEvent, Option<String>)>> {
         shipment_events::table
             .left_join(users::table.on(shipment_events::user_id.eq(users::id.nullable())))
             .filter(shipment_events::shipment_id.eq(id))
@@ -368,18 +387,18 @@ impl Shipment {
             }
         };
         let rows: Vec<Shipment> = q.limit(limit).select(Shipment::as_select()).load(conn)?;
-        let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let place_ids: Vec<i32> = rows.iter().flat_map(|r| [r.origin_id, r.destination_id]).collect();
-        let names: std::collections::HashMap<i32, String> = locations::table
+        let ids: Vec<ShipmentId> = rows.iter().map(|r| r.id).collect();
+        let place_ids: Vec<LocationId> = rows.iter().flat_map(|r| [r.origin_id, r.destination_id]).collect();
+        let names: std::collections::HashMap<LocationId, String> = locations::table
             .filter(locations::id.eq_any(place_ids))
             .select((locations::id, locations::name))
-            .load::<(i32, String)>(conn)?
+            .load::<(LocationId, String)>(conn)?
             .into_iter()
             .collect();
-        let name_of = |id: i32| names.get(&id).cloned().unwrap_or_default();
+        let name_of = |id: LocationId| names.get(&id).cloned().unwrap_or_default();
         // Every line of the page's shipments in one query (at most six a shipment), then summed
         // per shipment and material here.
-        let lines: Vec<(i32, i32, crate::domain::Names, i32)> = shipment_lines::table
+        let lines: Vec<(ShipmentId, MaterialId, crate::domain::Names, i32)> = shipment_lines::table
             .inner_join(materials::table)
             .filter(shipment_lines::shipment_id.eq_any(&ids))
             .order((shipment_lines::shipment_id, materials::id))
@@ -390,7 +409,7 @@ impl Shipment {
                 shipment_lines::quantity,
             ))
             .load(conn)?;
-        let units_of = |shipment_id: i32| -> Vec<MaterialUnits> {
+        let units_of = |shipment_id: ShipmentId| -> Vec<MaterialUnits> {
             let mut units: Vec<MaterialUnits> = Vec::new();
             for (_, material_id, name, quantity) in lines.iter().filter(|l| l.0 == shipment_id) {
                 match units.iter_mut().find(|u| u.material_id == *material_id) {
@@ -429,7 +448,7 @@ impl Shipment {
     /// Shipments dispatched on or before `date` and not yet delivered.
     pub fn in_transit_since(conn: &mut DbConn, date: NaiveDate) -> QueryResult<Vec<Shipment>> {
         shipments::table
-            .filter(shipments::status.eq(ShipmentStatus::Dispatched.as_str()))
+            .filter(shipments::status.eq(ShipmentStatus::Dispatched))
             .filter(shipments::dispatched_on.le(date))
             .order(shipments::dispatched_on)
             .select(Shipment::as_select())
@@ -439,7 +458,7 @@ impl Shipment {
     /// Material names of the lines, for pages.
     pub fn line_materials(
         conn: &mut DbConn,
-        id: i32,
+        id: ShipmentId,
     ) -> QueryResult<Vec<(ShipmentLine, crate::models::material::Material)>> {
         shipment_lines::table
             .inner_join(materials::table)
@@ -455,22 +474,22 @@ impl Shipment {
 #[diesel(table_name = attachments)]
 pub struct Attachment {
     pub id: i32,
-    pub shipment_id: i32,
+    pub shipment_id: ShipmentId,
     pub filename: String,
     pub content_type: String,
     pub data: Vec<u8>,
-    pub uploaded_by: Option<i32>,
+    pub uploaded_by: Option<UserId>,
     pub uploaded_at: NaiveDateTime,
 }
 
 impl Attachment {
     pub fn insert(
         conn: &mut DbConn,
-        shipment_id: i32,
+        shipment_id: ShipmentId,
         filename: &str,
         content_type: &str,
         data: &[u8],
-        by: Option<i32>,
+        by: Option<UserId>,
     ) -> QueryResult<i32> {
         diesel::insert_into(attachments::table)
             .values((
@@ -490,7 +509,7 @@ impl Attachment {
     }
 
     /// (id, filename, content type) of a shipment's attachments, without their bytes.
-    pub fn list(conn: &mut DbConn, shipment_id: i32) -> QueryResult<Vec<(i32, String, String)>> {
+    pub fn list(conn: &mut DbConn, shipment_id: ShipmentId) -> QueryResult<Vec<(i32, String, String)>> {
         attachments::table
             .filter(attachments::shipment_id.eq(shipment_id))
             .order(attachments::id)

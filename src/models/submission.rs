@@ -3,6 +3,7 @@
 
 use crate::db::schema::submissions;
 use crate::db::DbConn;
+use crate::domain::UserId;
 use crate::models::now;
 use chrono::Duration;
 use diesel::prelude::*;
@@ -14,20 +15,20 @@ const KEEP_FOR: Duration = Duration::days(7);
 #[diesel(table_name = submissions)]
 pub struct Submission {
     pub key: String,
-    pub user_id: i32,
+    pub user_id: UserId,
     pub fingerprint: String,
     pub result_path: String,
 }
 
 impl Submission {
-    pub fn find(conn: &mut DbConn, user_id: i32, key: &str) -> QueryResult<Option<Submission>> {
+    pub fn find(conn: &mut DbConn, user_id: UserId, key: &str) -> QueryResult<Option<Submission>> {
         submissions::table.find((user_id, key)).select(Submission::as_select()).first(conn).optional()
     }
 
     /// Claims the key; false when it was already claimed. A concurrent claim of the same key
     /// waits for this transaction (PostgreSQL's unique index; SQLite's one writer) and then
     /// finds it taken.
-    pub fn claim(conn: &mut DbConn, key: &str, user_id: i32, fingerprint: &str) -> QueryResult<bool> {
+    pub fn claim(conn: &mut DbConn, key: &str, user_id: UserId, fingerprint: &str) -> QueryResult<bool> {
         let values = (
             submissions::key.eq(key),
             submissions::user_id.eq(user_id),
@@ -44,7 +45,7 @@ impl Submission {
         Ok(inserted == 1)
     }
 
-    pub fn set_result(conn: &mut DbConn, user_id: i32, key: &str, path: &str) -> QueryResult<()> {
+    pub fn set_result(conn: &mut DbConn, user_id: UserId, key: &str, path: &str) -> QueryResult<()> {
         diesel::update(submissions::table.find((user_id, key))).set(submissions::result_path.eq(path)).execute(conn)?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use crate::db::schema::{location_types, locations, targets};
 use crate::db::DbConn;
+use crate::domain::{MaterialId, UserId};
 use crate::models::now;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -35,17 +36,17 @@ pub type Cell = (i32, i32, i32);
 #[diesel(table_name = targets)]
 pub struct Target {
     pub id: i32,
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub region_id: i32,
     pub location_type_id: i32,
     pub quantity: i32,
-    pub updated_by: Option<i32>,
+    pub updated_by: Option<UserId>,
     pub updated_at: NaiveDateTime,
 }
 
 impl Target {
     /// Every cell of one material's plan, by region then type id.
-    pub fn grid(conn: &mut DbConn, material_id: i32) -> QueryResult<Vec<Target>> {
+    pub fn grid(conn: &mut DbConn, material_id: MaterialId) -> QueryResult<Vec<Target>> {
         targets::table
             .filter(targets::material_id.eq(material_id))
             .order((targets::region_id, targets::location_type_id))
@@ -60,7 +61,12 @@ impl Target {
     ///
     /// The upsert is written per backend (MultiConnection has no `on_conflict`); both speak
     /// `ON CONFLICT … DO UPDATE … WHERE`.
-    pub fn save_grid(conn: &mut DbConn, material_id: i32, cells: &[Cell], user_id: Option<i32>) -> QueryResult<usize> {
+    pub fn save_grid(
+        conn: &mut DbConn,
+        material_id: MaterialId,
+        cells: &[Cell],
+        user_id: Option<UserId>,
+    ) -> QueryResult<usize> {
         let query = match conn {
             DbConn::Sqlite(_) => {
                 "INSERT INTO targets (material_id, region_id, location_type_id, quantity, updated_by, updated_at) \
@@ -96,7 +102,7 @@ impl Target {
     }
 
     /// One material's plan as ((region id, location type id), quantity), zero cells included.
-    pub fn totals(conn: &mut DbConn, material_id: i32) -> QueryResult<Vec<((i32, i32), i64)>> {
+    pub fn totals(conn: &mut DbConn, material_id: MaterialId) -> QueryResult<Vec<((i32, i32), i64)>> {
         let rows: Vec<(i32, i32, i32)> = targets::table
             .filter(targets::material_id.eq(material_id))
             .order((targets::region_id, targets::location_type_id))

@@ -3,22 +3,19 @@
 use crate::db::schema::{sessions, user_regions, users};
 use crate::db::DbConn;
 use crate::domain::Role;
+pub use crate::domain::UserId;
 use crate::models::now;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// A user id, so it cannot be mixed up with another table's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UserId(pub i32);
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i32,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub is_active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -32,13 +29,8 @@ pub struct NewUser<'a> {
 }
 
 impl User {
-    /// The stored role; an unknown value (impossible under the CHECK constraint) reads as viewer.
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
-    }
-
     pub fn id(&self) -> UserId {
-        UserId(self.id)
+        self.id
     }
 
     pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
@@ -64,12 +56,12 @@ impl User {
                 users::username.eq(new.username),
                 users::display_name.eq(new.display_name),
                 users::password_hash.eq(new.password_hash),
-                users::role.eq(new.role.as_str()),
+                users::role.eq(new.role),
                 users::is_active.eq(true),
                 users::created_at.eq(at),
                 users::updated_at.eq(at),
             ))
-            .get_result::<(i32, String, String, String, String, bool, NaiveDateTime, NaiveDateTime)>(conn)
+            .get_result::<(UserId, String, String, String, Role, bool, NaiveDateTime, NaiveDateTime)>(conn)
             .map(|row| User {
                 id: row.0,
                 username: row.1,
@@ -84,7 +76,7 @@ impl User {
 
     pub fn update_profile(conn: &mut DbConn, id: UserId, display_name: &str, role: Role) -> QueryResult<usize> {
         diesel::update(users::table.find(id.0))
-            .set((users::display_name.eq(display_name), users::role.eq(role.as_str()), users::updated_at.eq(now())))
+            .set((users::display_name.eq(display_name), users::role.eq(role), users::updated_at.eq(now())))
             .execute(conn)
     }
 
@@ -110,11 +102,7 @@ impl User {
     }
 
     pub fn active_admin_count(conn: &mut DbConn) -> QueryResult<i64> {
-        users::table
-            .filter(users::role.eq(Role::Admin.as_str()))
-            .filter(users::is_active.eq(true))
-            .count()
-            .get_result(conn)
+        users::table.filter(users::role.eq(Role::Admin)).filter(users::is_active.eq(true)).count().get_result(conn)
     }
 
     pub fn region_ids(conn: &mut DbConn, id: UserId) -> QueryResult<Vec<i32>> {

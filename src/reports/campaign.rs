@@ -2,6 +2,7 @@
 
 use crate::db::schema::{airings, daily_flows, location_types, locations, regions};
 use crate::db::DbConn;
+use crate::domain::{LocationId, MaterialId};
 use crate::models::material::Material;
 use crate::reports::coverage::DashboardQuery;
 use diesel::prelude::*;
@@ -40,9 +41,9 @@ pub struct CampaignReport {
 
 pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignReport> {
     let materials = Material::all(conn, Some(q.campaign_id))?;
-    let ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
+    let ids: Vec<MaterialId> = materials.iter().map(|m| m.id).collect();
     let scope = q.scope.ids().map(<[i32]>::to_vec);
-    let flows: Vec<(i32, String, i32, i32, Option<i64>)> = daily_flows::table
+    let flows: Vec<(MaterialId, String, i32, i32, Option<i64>)> = daily_flows::table
         .filter(daily_flows::day.between(q.from, q.to))
         .filter(daily_flows::material_id.eq_any(&ids))
         .filter(daily_flows::flow.eq_any(["received", "distributed"]))
@@ -56,7 +57,7 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
                 "CAST(SUM(daily_flows.quantity) AS BIGINT)",
             ),
         ))
-        .load::<(i32, String, i32, i32, Option<i64>)>(conn)?
+        .load::<(MaterialId, String, i32, i32, Option<i64>)>(conn)?
         .into_iter()
         .filter(|(_, _, region, _, _)| q.scope.covers(Some(*region)))
         .collect();
@@ -72,8 +73,8 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
         Some(regions) => format!("locations.is_depot = FALSE AND locations.region_id IN ({})", id_list(regions)),
         None => "locations.is_depot = FALSE".to_string(),
     };
-    let places: Vec<(i32, i32, i64)> = places_reached(conn, &ids, q.from, q.to, &non_depot_in_scope)?;
-    let mut places_abroad: Vec<(i32, i64)> = Vec::new();
+    let places: Vec<(MaterialId, i32, i64)> = places_reached(conn, &ids, q.from, q.to, &non_depot_in_scope)?;
+    let mut places_abroad: Vec<(MaterialId, i64)> = Vec::new();
     if !abroad.is_empty() {
         for (material, _, n) in
             places_reached(conn, &ids, q.from, q.to, &format!("locations.region_id IN ({})", id_list(&abroad)))?
@@ -84,7 +85,7 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
             }
         }
     }
-    type Aired = (i32, i32, i32, Option<i32>, Option<String>);
+    type Aired = (MaterialId, LocationId, i32, Option<i32>, Option<String>);
     let mut aired_query = airings::table
         .inner_join(locations::table)
         .filter(airings::aired_on.between(q.from, q.to))
@@ -148,7 +149,7 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
             .map(|(r, q)| (region_names.get(&r).cloned().unwrap_or_default(), q))
             .collect();
         by_region.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| crate::domain::collation::compare(&a.0.es, &b.0.es)));
-        let mut outlet_net: HashMap<i32, (i64, Option<String>)> = HashMap::new();
+        let mut outlet_net: HashMap<LocationId, (i64, Option<String>)> = HashMap::new();
         for (m, location, times, reverses, ownership) in &aired {
             if *m == material.id {
                 let entry = outlet_net.entry(*location).or_insert((0, ownership.clone()));
@@ -176,14 +177,14 @@ pub fn report(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<CampaignRepo
 }
 
 /// Whole numbers read from the database, as an SQL list.
-fn id_list(ids: &[i32]) -> String {
-    ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+fn id_list(ids: &[impl ToString]) -> String {
+    ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
 #[derive(QueryableByName)]
 struct Reached {
     #[diesel(sql_type = diesel::sql_types::Integer)]
-    material_id: i32,
+    material_id: MaterialId,
     #[diesel(sql_type = diesel::sql_types::Integer)]
     location_type_id: i32,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -199,11 +200,11 @@ struct Reached {
 /// of every delivered shipment in the range read all of them (1.2 s at 419,000 shipments).
 fn places_reached(
     conn: &mut DbConn,
-    materials: &[i32],
+    materials: &[MaterialId],
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
     places: &str,
-) -> QueryResult<Vec<(i32, i32, i64)>> {
+) -> QueryResult<Vec<(MaterialId, i32, i64)>> {
     if materials.is_empty() {
         return Ok(Vec::new());
     }

@@ -5,6 +5,7 @@
 use crate::db::schema::{airings, daily_flows, locations, materials, shipments, stock_balances, targets};
 use crate::db::DbConn;
 use crate::domain::RegionScope;
+use crate::domain::{LocationId, MaterialId};
 use crate::models::campaign::Campaign;
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -73,7 +74,7 @@ impl DashboardParams {
             materials.iter().filter(|m| m.campaign_id == campaign.id && !m.is_broadcast()).collect();
         let material = self.material.trim();
         let material_id = if material.is_empty() {
-            own.first().map(|m| m.id).unwrap_or(0)
+            own.first().map(|m| m.id).unwrap_or_default()
         } else {
             let named = |m: &Material| m.code == material || m.id.to_string() == material;
             match own.iter().find(|m| named(m)) {
@@ -81,11 +82,11 @@ impl DashboardParams {
                 // Switching the campaign sends the other campaign's material along: its first
                 // material is what the new choice list would show.
                 None if materials.iter().any(|m| named(m) && m.campaign_id != campaign.id) => {
-                    own.first().map(|m| m.id).unwrap_or(0)
+                    own.first().map(|m| m.id).unwrap_or_default()
                 }
                 None => {
                     refusals.push(("material", Invalid::with("export.err.material", material)));
-                    0
+                    MaterialId::default()
                 }
             }
         };
@@ -110,7 +111,7 @@ pub struct DashboardQuery {
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// The material the map, heat table, reach and chart show.
-    pub material_id: i32,
+    pub material_id: MaterialId,
     /// Shipments in transit longer than this are flagged.
     pub transit_days: i64,
 }
@@ -175,9 +176,9 @@ pub struct Cell {
 /// A depot whose stock of a material falls short of its region's open targets.
 #[derive(Debug, Clone)]
 pub struct DepotShortfall {
-    pub depot_id: i32,
+    pub depot_id: LocationId,
     pub depot_name: String,
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub material_name: crate::domain::Names,
     pub on_hand: i64,
     pub open_target: i64,
@@ -201,7 +202,7 @@ pub struct LateShipment {
 /// delivered ("unplanned").
 #[derive(Debug, Clone)]
 pub struct Gap {
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub type_id: i32,
     /// (region, places registered there) in the dashboard's region order.
     pub regions: Vec<(Region, i64)>,
@@ -216,11 +217,11 @@ pub struct Dashboard {
     /// (region id, type id) → cell, for the chosen material.
     pub cells: HashMap<(i32, i32), Cell>,
     /// Distributed per day in the range, per material.
-    pub daily: Vec<(i32, NaiveDate, i64)>,
+    pub daily: Vec<(MaterialId, NaiveDate, i64)>,
     /// Distributed before the range starts, per material (for cumulative progress).
-    pub before_range: HashMap<i32, i64>,
+    pub before_range: HashMap<MaterialId, i64>,
     /// Total target per material.
-    pub target_totals: HashMap<i32, i64>,
+    pub target_totals: HashMap<MaterialId, i64>,
     pub depot_shortfalls: Vec<DepotShortfall>,
     pub late_shipments: Vec<LateShipment>,
     /// Every material's targets with nothing delivered in the range, by material and type.
@@ -241,12 +242,12 @@ fn sum_i64(value: Option<i64>) -> i64 {
 
 pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard> {
     let materials_list = Material::all(conn, Some(q.campaign_id))?;
-    let ids: Vec<i32> = materials_list.iter().map(|m| m.id).collect();
+    let ids: Vec<MaterialId> = materials_list.iter().map(|m| m.id).collect();
     let scope = q.scope.ids().map(<[i32]>::to_vec);
 
     // Received and lost in the range (distributed comes from the daily series below), and all
     // three before and after it, so that each line adds up with the stock as of today.
-    let mut lines: HashMap<i32, MaterialLine> = HashMap::new();
+    let mut lines: HashMap<MaterialId, MaterialLine> = HashMap::new();
     let bucket =
         |condition: &str| -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
             diesel::dsl::sql(&format!(
@@ -271,7 +272,7 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
         flows_query = flows_query.filter(daily_flows::region_id.eq_any(regions.clone()));
     }
     /// Material, flow, and its sums before, within and after the range.
-    type FlowRow = (i32, String, Option<i64>, Option<i64>, Option<i64>);
+    type FlowRow = (MaterialId, String, Option<i64>, Option<i64>, Option<i64>);
     let flows: Vec<FlowRow> = flows_query.load(conn)?;
     for (material_id, flow, before, within, after) in flows {
         let line = lines.entry(material_id).or_default();
@@ -312,9 +313,9 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     if let Some(regions) = &scope {
         per_region_query = per_region_query.filter(daily_flows::region_id.eq_any(regions.clone()));
     }
-    let per_region: Vec<(i32, i32, Option<i64>, Option<i64>)> = per_region_query.load(conn)?;
-    let mut before_range: HashMap<i32, i64> = HashMap::new();
-    let mut distributed_by_region: HashMap<(i32, i32), i64> = HashMap::new();
+    let per_region: Vec<(MaterialId, i32, Option<i64>, Option<i64>)> = per_region_query.load(conn)?;
+    let mut before_range: HashMap<MaterialId, i64> = HashMap::new();
+    let mut distributed_by_region: HashMap<(MaterialId, i32), i64> = HashMap::new();
     for (material_id, region_id, ever, before) in per_region {
         lines.entry(material_id).or_default().distributed_ever += sum_i64(ever);
         *before_range.entry(material_id).or_default() += sum_i64(before);
@@ -339,8 +340,8 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     if let Some(regions) = &scope {
         aired_query = aired_query.filter(locations::region_id.eq_any(regions.clone()));
     }
-    let aired: Vec<(i32, i32, i32, Option<i32>)> = aired_query.load(conn)?;
-    let mut outlet_net: HashMap<(i32, i32), i64> = HashMap::new();
+    let aired: Vec<(MaterialId, LocationId, i32, Option<i32>)> = aired_query.load(conn)?;
+    let mut outlet_net: HashMap<(MaterialId, LocationId), i64> = HashMap::new();
     for (material_id, location_id, times, reverses) in aired {
         let signed = if reverses.is_some() { -i64::from(times) } else { i64::from(times) };
         *outlet_net.entry((material_id, location_id)).or_default() += signed;
@@ -437,8 +438,8 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     if let Some(regions) = &scope {
         daily_query = daily_query.filter(daily_flows::region_id.eq_any(regions.clone()));
     }
-    let daily_rows: Vec<(i32, NaiveDate, Option<i64>)> = daily_query.load(conn)?;
-    let daily: Vec<(i32, NaiveDate, i64)> = daily_rows.into_iter().map(|(m, d, s)| (m, d, sum_i64(s))).collect();
+    let daily_rows: Vec<(MaterialId, NaiveDate, Option<i64>)> = daily_query.load(conn)?;
+    let daily: Vec<(MaterialId, NaiveDate, i64)> = daily_rows.into_iter().map(|(m, d, s)| (m, d, sum_i64(s))).collect();
     let mut totals_query = targets::table
         .filter(targets::material_id.eq_any(&ids))
         .group_by(targets::material_id)
@@ -447,7 +448,7 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     if let Some(regions) = &scope {
         totals_query = totals_query.filter(targets::region_id.eq_any(regions.clone()));
     }
-    let totals: Vec<(i32, Option<i64>)> = totals_query.load(conn)?;
+    let totals: Vec<(MaterialId, Option<i64>)> = totals_query.load(conn)?;
     let target_totals = totals.into_iter().map(|(m, s)| (m, sum_i64(s))).collect();
     for (material_id, _, quantity) in &daily {
         lines.entry(*material_id).or_default().distributed += quantity;
@@ -485,7 +486,7 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
 fn gaps(
     conn: &mut DbConn,
     q: &DashboardQuery,
-    material_ids: &[i32],
+    material_ids: &[MaterialId],
     regions: &[Region],
     types: &[LocationType],
     cells: &HashMap<(i32, i32), Cell>,
@@ -508,13 +509,13 @@ fn gaps(
         got_query = got_query.filter(daily_flows::region_id.eq_any(regions.clone()));
         planned_query = planned_query.filter(targets::region_id.eq_any(regions.clone()));
     }
-    let got: HashSet<(i32, i32, i32)> = got_query
-        .load::<(i32, i32, i32, Option<i64>)>(conn)?
+    let got: HashSet<(MaterialId, i32, i32)> = got_query
+        .load::<(MaterialId, i32, i32, Option<i64>)>(conn)?
         .into_iter()
         .filter(|(_, _, _, q)| sum_i64(*q) > 0)
         .map(|(m, r, t, _)| (m, r, t))
         .collect();
-    let planned: HashSet<(i32, i32, i32)> = planned_query.load(conn)?.into_iter().collect();
+    let planned: HashSet<(MaterialId, i32, i32)> = planned_query.load(conn)?.into_iter().collect();
     let registered = |r: i32, t: i32| cells.get(&(r, t)).map(|c| c.registered).unwrap_or(0);
     let (mut gaps, mut unplanned) = (Vec::new(), Vec::new());
     for &m in material_ids {
@@ -549,30 +550,30 @@ fn gaps(
 /// target for it less what was distributed there since the start.
 fn depot_shortfalls(
     conn: &mut DbConn,
-    material_ids: &[i32],
-    done: &HashMap<(i32, i32), i64>,
+    material_ids: &[MaterialId],
+    done: &HashMap<(MaterialId, i32), i64>,
     scope: &RegionScope,
 ) -> QueryResult<Vec<DepotShortfall>> {
-    let planned: Vec<(i32, i32, Option<i64>)> = targets::table
+    let planned: Vec<(MaterialId, i32, Option<i64>)> = targets::table
         .filter(targets::material_id.eq_any(material_ids))
         .group_by((targets::material_id, targets::region_id))
         .select((targets::material_id, targets::region_id, diesel::dsl::sum(targets::quantity)))
-        .load::<(i32, i32, Option<i64>)>(conn)?
+        .load::<(MaterialId, i32, Option<i64>)>(conn)?
         .into_iter()
         .filter(|(_, region, _)| scope.covers(Some(*region)))
         .collect();
-    let depots: Vec<(i32, String, Option<i32>)> = locations::table
+    let depots: Vec<(LocationId, String, Option<i32>)> = locations::table
         .filter(locations::is_depot.eq(true))
         .filter(locations::is_active.eq(true))
         .select((locations::id, locations::name, locations::region_id))
         .load(conn)?;
-    let stock: Vec<(i32, i32, i32)> = stock_balances::table
+    let stock: Vec<(MaterialId, LocationId, i32)> = stock_balances::table
         .inner_join(locations::table)
         .filter(locations::is_depot.eq(true))
         .filter(stock_balances::material_id.eq_any(material_ids))
         .select((stock_balances::material_id, stock_balances::location_id, stock_balances::on_hand))
         .load(conn)?;
-    let names: HashMap<i32, crate::domain::Names> = materials::table
+    let names: HashMap<MaterialId, crate::domain::Names> = materials::table
         .filter(materials::id.eq_any(material_ids))
         .select((materials::id, (materials::name_en, materials::name_es)))
         .load(conn)?
@@ -616,7 +617,7 @@ fn late_shipments(
     let mut query = shipments::table
         .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
         .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
-        .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched.as_str()))
+        .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched))
         .filter(
             shipments::expected_on
                 .lt(today)
@@ -668,7 +669,7 @@ fn late_shipments(
 /// A summary row that differs from what the ledger says it should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryMismatch {
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub flow: String,
     pub region_id: i32,
     pub location_type_id: i32,
@@ -682,7 +683,7 @@ pub fn summary_mismatches(conn: &mut DbConn) -> QueryResult<Vec<SummaryMismatch>
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Integer)]
-        material_id: i32,
+        material_id: MaterialId,
         #[diesel(sql_type = diesel::sql_types::Text)]
         flow: String,
         #[diesel(sql_type = diesel::sql_types::Integer)]

@@ -7,6 +7,7 @@ use crate::db::schema::{
     location_types, locations, materials, regions, shipment_lines, shipments, stock_balances, stock_movements,
 };
 use crate::db::DbConn;
+use crate::domain::{LocationId, MaterialId, ShipmentId, UserId};
 use crate::domain::{Names, RegionScope};
 use crate::ledger::Movement;
 use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 /// One material's totals over the whole ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MaterialTotals {
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub received: i64,
     pub counted_up: i64,
     pub counted_down: i64,
@@ -48,8 +49,12 @@ pub struct Held {
 
 /// Per material, what is held today within the scope. Stock in transit belongs to no region;
 /// for a region-limited user it is what travels to or from their regions.
-pub fn held_today(conn: &mut DbConn, material_ids: &[i32], scope: &RegionScope) -> QueryResult<HashMap<i32, Held>> {
-    let mut by_material: HashMap<i32, Held> = HashMap::new();
+pub fn held_today(
+    conn: &mut DbConn,
+    material_ids: &[MaterialId],
+    scope: &RegionScope,
+) -> QueryResult<HashMap<MaterialId, Held>> {
+    let mut by_material: HashMap<MaterialId, Held> = HashMap::new();
     let mut held_query = stock_balances::table
         .inner_join(locations::table.inner_join(location_types::table))
         .filter(stock_balances::material_id.eq_any(material_ids))
@@ -64,7 +69,7 @@ pub fn held_today(conn: &mut DbConn, material_ids: &[i32], scope: &RegionScope) 
     if let Some(regions) = scope.ids() {
         held_query = held_query.filter(locations::region_id.eq_any(regions.to_vec()));
     }
-    let held: Vec<(i32, bool, String, Option<i64>)> = held_query.load(conn)?;
+    let held: Vec<(MaterialId, bool, String, Option<i64>)> = held_query.load(conn)?;
     for (material_id, is_depot, type_code, quantity) in held {
         let entry = by_material.entry(material_id).or_default();
         let quantity = quantity.unwrap_or(0);
@@ -78,11 +83,11 @@ pub fn held_today(conn: &mut DbConn, material_ids: &[i32], scope: &RegionScope) 
     }
     if let Some(regions) = scope.ids() {
         let (origins, destinations) = diesel::alias!(locations as origins, locations as destinations);
-        let travelling: Vec<(i32, Option<i64>)> = shipment_lines::table
+        let travelling: Vec<(MaterialId, Option<i64>)> = shipment_lines::table
             .inner_join(shipments::table)
             .inner_join(origins.on(origins.field(locations::id).eq(shipments::origin_id)))
             .inner_join(destinations.on(destinations.field(locations::id).eq(shipments::destination_id)))
-            .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched.as_str()))
+            .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched))
             .filter(shipment_lines::material_id.eq_any(material_ids))
             .filter(
                 origins
@@ -105,11 +110,11 @@ pub fn held_today(conn: &mut DbConn, material_ids: &[i32], scope: &RegionScope) 
 /// between regions move stock in and out of their books, so their totals need not balance.
 pub fn material_totals(
     conn: &mut DbConn,
-    material_ids: &[i32],
+    material_ids: &[MaterialId],
     scope: &RegionScope,
 ) -> QueryResult<Vec<MaterialTotals>> {
     use crate::db::schema::daily_flows;
-    let mut by_material: HashMap<i32, MaterialTotals> =
+    let mut by_material: HashMap<MaterialId, MaterialTotals> =
         material_ids.iter().map(|&id| (id, MaterialTotals { material_id: id, ..Default::default() })).collect();
     let mut flows_query = daily_flows::table
         .filter(daily_flows::material_id.eq_any(material_ids))
@@ -126,7 +131,7 @@ pub fn material_totals(
     if let Some(regions) = scope.ids() {
         flows_query = flows_query.filter(daily_flows::region_id.eq_any(regions.to_vec()));
     }
-    let flows: Vec<(i32, String, Option<i64>)> = flows_query.load(conn)?;
+    let flows: Vec<(MaterialId, String, Option<i64>)> = flows_query.load(conn)?;
     for (material_id, flow, quantity) in flows {
         let Some(t) = by_material.get_mut(&material_id) else { continue };
         let quantity = quantity.unwrap_or(0);
@@ -152,12 +157,12 @@ pub fn material_totals(
 /// A location's position in one material.
 #[derive(Debug, Clone)]
 pub struct Holding {
-    pub location_id: i32,
+    pub location_id: LocationId,
     pub location_code: String,
     pub location_name: String,
     pub is_depot: bool,
     pub region_name: Names,
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub material_name: Names,
     pub pack_size: Option<i32>,
     pub on_hand: i64,
@@ -216,7 +221,7 @@ impl StockQuery {
 /// The holdings filters, checked.
 #[derive(Debug, Clone, Default)]
 pub struct HoldingFilter {
-    pub material_id: Option<i32>,
+    pub material_id: Option<MaterialId>,
     pub region_id: Option<i32>,
     pub location_type_id: Option<i32>,
     pub depots_only: bool,
@@ -249,7 +254,7 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
         q
     };
     let total = build().count().get_result(conn)?;
-    type Row = (i32, String, String, bool, Names, i32, Names, Option<i32>, i32);
+    type Row = (LocationId, String, String, bool, Names, MaterialId, Names, Option<i32>, i32);
     let rows: Vec<Row> = build()
         .order((
             locations::is_depot.desc(),
@@ -273,7 +278,7 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
             stock_balances::on_hand,
         ))
         .load(conn)?;
-    let location_ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
+    let location_ids: Vec<LocationId> = rows.iter().map(|r| r.0).collect();
     let incoming = incoming_to(conn, &location_ids)?;
     Ok(Page {
         rows: rows
@@ -298,10 +303,13 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
 }
 
 /// Units dispatched to these locations and not yet delivered, by (location, material).
-pub fn incoming_to(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<HashMap<(i32, i32), i64>> {
-    let rows: Vec<(i32, i32, Option<i64>)> = shipment_lines::table
+pub fn incoming_to(
+    conn: &mut DbConn,
+    location_ids: &[LocationId],
+) -> QueryResult<HashMap<(LocationId, MaterialId), i64>> {
+    let rows: Vec<(LocationId, MaterialId, Option<i64>)> = shipment_lines::table
         .inner_join(shipments::table)
-        .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched.as_str()))
+        .filter(shipments::status.eq(crate::domain::ShipmentStatus::Dispatched))
         .filter(shipments::destination_id.eq_any(location_ids))
         .group_by((shipments::destination_id, shipment_lines::material_id))
         .select((shipments::destination_id, shipment_lines::material_id, diesel::dsl::sum(shipment_lines::quantity)))
@@ -312,15 +320,15 @@ pub fn incoming_to(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<HashM
 /// One material's balance at a location.
 #[derive(Debug, Clone)]
 pub struct MaterialBalance {
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub material_name: Names,
     pub pack_size: Option<i32>,
     pub on_hand: i64,
 }
 
 /// What one location holds, per material (including zero balances it once had).
-pub fn location_balances(conn: &mut DbConn, location_id: i32) -> QueryResult<Vec<MaterialBalance>> {
-    let rows: Vec<(i32, Names, Option<i32>, i32)> = stock_balances::table
+pub fn location_balances(conn: &mut DbConn, location_id: LocationId) -> QueryResult<Vec<MaterialBalance>> {
+    let rows: Vec<(MaterialId, Names, Option<i32>, i32)> = stock_balances::table
         .inner_join(materials::table)
         .filter(stock_balances::location_id.eq(location_id))
         .order(materials::id)
@@ -357,11 +365,11 @@ pub struct LedgerLine {
 
 /// The change a movement makes to the stock held at `places` if given, else to the stock in
 /// the system.
-fn delta_of(m: &Movement, places: Option<&[i32]>) -> i64 {
+fn delta_of(m: &Movement, places: Option<&[LocationId]>) -> i64 {
     let q = i64::from(m.quantity);
     match places {
         Some(places) => {
-            let inside = |l: Option<i32>| l.is_some_and(|l| places.contains(&l));
+            let inside = |l: Option<LocationId>| l.is_some_and(|l| places.contains(&l));
             let mut d = 0;
             if inside(m.to_location_id) {
                 d += q;
@@ -386,8 +394,8 @@ fn delta_of(m: &Movement, places: Option<&[i32]>) -> i64 {
 /// the last page sums from the first movement instead, which is as short from that end.
 pub fn material_ledger(
     conn: &mut DbConn,
-    material_id: i32,
-    places: Option<&[i32]>,
+    material_id: MaterialId,
+    places: Option<&[LocationId]>,
     seek: &Seek,
     per_page: usize,
 ) -> QueryResult<Window<LedgerLine>> {
@@ -529,25 +537,25 @@ pub fn material_ledger(
         .filter(stock_movements::reverses_id.eq_any(&ids))
         .select(stock_movements::reverses_id.assume_not_null())
         .load(conn)?;
-    let mut place_ids: Vec<i32> =
+    let mut place_ids: Vec<LocationId> =
         movements.iter().flat_map(|m| [m.from_location_id, m.to_location_id]).flatten().collect();
     place_ids.sort_unstable();
     place_ids.dedup();
-    let names: HashMap<i32, String> = locations::table
+    let names: HashMap<LocationId, String> = locations::table
         .filter(locations::id.eq_any(&place_ids))
         .select((locations::id, locations::name))
         .load(conn)?
         .into_iter()
         .collect();
-    let user_ids: Vec<i32> = movements.iter().filter_map(|m| m.recorded_by).collect();
-    let people: HashMap<i32, String> = users::table
+    let user_ids: Vec<UserId> = movements.iter().filter_map(|m| m.recorded_by).collect();
+    let people: HashMap<UserId, String> = users::table
         .filter(users::id.eq_any(&user_ids))
         .select((users::id, users::display_name))
         .load(conn)?
         .into_iter()
         .collect();
-    let shipment_ids: Vec<i32> = movements.iter().filter_map(|m| m.shipment_id).collect();
-    let references: HashMap<i32, String> = shipments::table
+    let shipment_ids: Vec<ShipmentId> = movements.iter().filter_map(|m| m.shipment_id).collect();
+    let references: HashMap<ShipmentId, String> = shipments::table
         .filter(shipments::id.eq_any(&shipment_ids))
         .select((shipments::id, shipments::reference))
         .load(conn)?

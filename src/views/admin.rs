@@ -153,7 +153,7 @@ pub fn user_list(ctx: &PageContext, users: &[User]) -> Markup {
                         tr {
                             td { a href=(format!("/users/{}/edit", u.id)) { (u.username) } }
                             td { (u.display_name) }
-                            td { (ctx.t(&format!("role.{}", u.role().as_str()))) }
+                            td { (ctx.t(&format!("role.{}", u.role.as_str()))) }
                             td { (status_badge(ctx, u.is_active)) }
                         }
                     }

@@ -3,6 +3,7 @@
 
 use crate::domain::Invalid;
 use crate::domain::Permission;
+use crate::domain::{LocationId, MaterialId};
 use crate::i18n::{invalid, number, tr_arg};
 use crate::models::airing::{Airing, AiringQuery, AiringRow, OutletTotal};
 use crate::models::location::Location;
@@ -83,7 +84,7 @@ pub fn list(
     let regions: Vec<(String, String)> =
         data.regions.iter().map(|r| (r.id.to_string(), r.name(ctx.lang).to_string())).collect();
     let total_times: i64 = data.found.iter().flat_map(|f| &f.totals).map(|t| t.times).sum();
-    let mut aired_outlets: Vec<i32> =
+    let mut aired_outlets: Vec<LocationId> =
         data.found.iter().flat_map(|f| &f.totals).filter(|t| t.times > 0).map(|t| t.location_id).collect();
     aired_outlets.sort_unstable();
     aired_outlets.dedup();
@@ -131,8 +132,8 @@ pub fn list(
 
 /// Net times per outlet (rows) and spot (columns), with totals.
 fn outlet_table(ctx: &PageContext, totals: &[OutletTotal]) -> Markup {
-    let mut spots: Vec<(i32, String, String)> = Vec::new();
-    let mut outlets: Vec<(i32, String, Option<String>)> = Vec::new();
+    let mut spots: Vec<(MaterialId, String, String)> = Vec::new();
+    let mut outlets: Vec<(LocationId, String, Option<String>)> = Vec::new();
     for t in totals {
         if !spots.iter().any(|(id, _, _)| *id == t.material_id) {
             spots.push((t.material_id, t.material_code.clone(), t.material_name.get(ctx.lang).to_string()));
@@ -142,7 +143,7 @@ fn outlet_table(ctx: &PageContext, totals: &[OutletTotal]) -> Markup {
         }
     }
     spots.sort_by_key(|(id, _, _)| *id);
-    let cell = |outlet: i32, spot: i32| {
+    let cell = |outlet: LocationId, spot: MaterialId| {
         totals.iter().filter(|t| t.location_id == outlet && t.material_id == spot).map(|t| t.times).sum::<i64>()
     };
     let several = spots.len() > 1;

@@ -2,6 +2,7 @@
 //! table, reach, progress over time and the gaps to act on. Every number links to its rows.
 
 use crate::domain::Invalid;
+use crate::domain::MaterialId;
 use crate::i18n::{number, tr, tr_arg};
 use crate::models::campaign::Campaign;
 use crate::models::material::Material;
@@ -60,7 +61,7 @@ impl Links<'_> {
     }
 
     /// Delivered shipments to distribution points, narrowed to a region and type.
-    pub fn distributed(&self, material: i32, region: Option<i32>, kind: Option<i32>) -> String {
+    pub fn distributed(&self, material: MaterialId, region: Option<i32>, kind: Option<i32>) -> String {
         let mut s = format!("/shipments?status=delivered&dest=points&material={material}&{}", self.range());
         if let Some(r) = region {
             s.push_str(&format!("&region={r}"));

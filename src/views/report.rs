@@ -187,7 +187,7 @@ mod tests {
     fn material(kind: &str, planned: i32) -> Material {
         let at = chrono::NaiveDate::from_ymd_opt(2005, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("date");
         Material {
-            id: 1,
+            id: crate::domain::MaterialId(1),
             campaign_id: 1,
             code: "X".into(),
             name_en: "The material".into(),

@@ -2,6 +2,7 @@
 //! history, the delivery form and the printable delivery note (waybill).
 
 use crate::domain::{Invalid, Permission, ShipmentStatus};
+use crate::domain::{LocationId, MaterialId};
 use crate::i18n::number;
 use crate::models::keyset::Window;
 use crate::models::location::{DestinationGroup, Location};
@@ -220,12 +221,12 @@ pub struct DraftChoices<'a> {
     pub destinations: &'a [DestinationGroup],
     pub materials: &'a [Material],
     /// (place, material, on hand) for the depots offered as origin.
-    pub holdings: &'a [(i32, i32, i32)],
+    pub holdings: &'a [(LocationId, MaterialId, i32)],
 }
 
 /// What each origin holds of each material, as `{"origin": {"material": "12,345"}}` written in
 /// the reader's language, for the script that shows it beside each line.
-fn holdings_json(ctx: &PageContext, holdings: &[(i32, i32, i32)]) -> String {
+fn holdings_json(ctx: &PageContext, holdings: &[(LocationId, MaterialId, i32)]) -> String {
     let mut by_origin: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
         std::collections::BTreeMap::new();
     for (place, material, on_hand) in holdings {
@@ -437,7 +438,7 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
                 @for (e, who) in d.events {
                     li {
                         time datetime=(e.at.format("%Y-%m-%dT%H:%M:%SZ")) { (e.at.format("%Y-%m-%d %H:%M")) }
-                        " · " (ctx.t(&format!("shipment.event.{}", e.status)))
+                        " · " (ctx.t(&format!("shipment.event.{}", e.status.as_str())))
                         " · " (who.as_deref().unwrap_or("—"))
                         @if !e.note.is_empty() { " · " em { (e.note) } }
                     }

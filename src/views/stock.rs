@@ -189,7 +189,7 @@ pub fn ledger(
                             tr.reversed[line.reversed] {
                                 td { (m.effective_on) }
                                 td {
-                                    (movement_kind(ctx.lang, &m.kind, m.reverses_id.is_some()))
+                                    (movement_kind(ctx.lang, m.kind.as_str(), m.reverses_id.is_some()))
                                     @if line.reversed { " " span.badge.off { (ctx.t("movement.reversed")) } }
                                     @if !m.reason.is_empty() { br; span.meta { (m.reason) } }
                                 }
@@ -223,7 +223,7 @@ pub fn location_stock(
     ctx: &PageContext,
     location: &Location,
     balances: &[MaterialBalance],
-    incoming: &[(i32, crate::domain::Names, i64)],
+    incoming: &[(crate::domain::MaterialId, crate::domain::Names, i64)],
 ) -> Markup {
     let title = format!("{} · {}", ctx.t("nav.stock"), location.name);
     page(

@@ -1,6 +1,7 @@
 //! The allocation plan: the grid of planned units per region and kind of place for one
 //! material, its edit form, and the split helper that proposes a grid.
 
+use crate::domain::MaterialId;
 use crate::domain::Permission;
 use crate::i18n::{invalid, number, tr_arg};
 use crate::models::location_type::LocationType;
@@ -55,7 +56,7 @@ fn can_manage(ctx: &PageContext) -> bool {
     ctx.can(Permission::ManageTargets)
 }
 
-fn plan_href(base: &str, material_id: i32, all: bool) -> String {
+fn plan_href(base: &str, material_id: MaterialId, all: bool) -> String {
     if all {
         format!("{base}?material={material_id}&all=1")
     } else {

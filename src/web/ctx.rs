@@ -19,7 +19,7 @@ use std::pin::Pin;
 /// The signed-in user, as a handler needs them.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i32,
+    pub id: crate::domain::UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -158,7 +158,7 @@ impl FromRequest for Ctx {
                     let region_ids = User::region_ids(&mut conn, user.id())?;
                     let user = CurrentUser {
                         id: user.id,
-                        role: user.role(),
+                        role: user.role,
                         username: user.username,
                         display_name: user.display_name,
                         region_ids,

@@ -4,6 +4,7 @@
 
 use crate::accounts::AccountError;
 use crate::db::bulk::ReserveError;
+use crate::domain::{LocationId, MaterialId};
 use crate::exchange::import::ImportError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -43,7 +44,7 @@ pub enum AppError {
     /// Not enough of a material at a place; nothing was written. Named in words by the layer
     /// that knows the reader's language.
     #[error("only {available} left of material {material_id} at location {location_id}")]
-    Short { material_id: i32, location_id: i32, available: i32 },
+    Short { material_id: MaterialId, location_id: LocationId, available: i32 },
     /// Something unusual that the person must confirm first; nothing was written.
     #[error("needs confirmation: {}", .0.iter().map(|q| q.code()).collect::<Vec<_>>().join(", "))]
     Questions(Vec<crate::domain::Question>),

@@ -169,9 +169,9 @@ pub fn optional_int(raw: &str) -> Result<Option<i32>, Invalid> {
 }
 
 /// Parses a required id chosen from a select.
-pub fn required_id(raw: &str) -> Result<i32, Invalid> {
+pub fn required_id<Id: From<i32>>(raw: &str) -> Result<Id, Invalid> {
     match optional_int(raw) {
-        Ok(Some(id)) => Ok(id),
+        Ok(Some(id)) => Ok(Id::from(id)),
         Ok(None) => Err(Invalid::new("err.required")),
         Err(_) => Err(Invalid::new("err.unknown_choice")),
     }

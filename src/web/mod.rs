@@ -209,8 +209,8 @@ pub fn content_disposition(attachment: bool, file_name: &str) -> header::Content
 }
 
 /// An id from a path segment or select; anything but a positive 32-bit number is "not found".
-pub fn parse_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse::<i32>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)
+pub fn parse_id<Id: From<i32>>(raw: &str) -> Result<Id, AppError> {
+    raw.parse::<i32>().ok().filter(|id| *id > 0).map(Id::from).ok_or(AppError::NotFound)
 }
 
 /// Answers 200 when the database answers; for load balancers, no sign-in.
@@ -247,15 +247,16 @@ async fn static_file(path: web::Path<String>) -> HttpResponse {
 /// Validates and writes a form in one write transaction with its audit entry. Gives the saved
 /// record's id, or the form state to show again (typed values, messages; a duplicate `code` is
 /// reported on that field).
-async fn save_form<T, W>(
+async fn save_form<T, W, Id>(
     ctx: &Ctx,
     form: &forms::PostForm,
     parsed: Result<T, crate::views::form::FieldErrors>,
     write: W,
-) -> Result<Result<i32, crate::views::form::FormState>, AppError>
+) -> Result<Result<Id, crate::views::form::FormState>, AppError>
 where
     T: Send + 'static,
-    W: FnOnce(&mut DbConn, T, &Actor) -> Result<i32, AppError> + Send + 'static,
+    Id: Send + 'static,
+    W: FnOnce(&mut DbConn, T, &Actor) -> Result<Id, AppError> + Send + 'static,
 {
     let mut state = crate::views::form::FormState::from_values(form.values());
     for (name, values) in multi_values(form) {
@@ -295,11 +296,11 @@ pub async fn save_command<T, C, M>(
     form: &forms::PostForm,
     parsed: Result<T, crate::views::form::FieldErrors>,
     make: M,
-) -> Result<Result<i32, crate::views::form::FormState>, AppError>
+) -> Result<Result<<C::Plan as crate::app::Plan>::Output, crate::views::form::FormState>, AppError>
 where
     T: Send + 'static,
     C: crate::app::Command,
-    C::Plan: crate::app::Plan<Output = i32>,
+    <C::Plan as crate::app::Plan>::Output: Send + 'static,
     M: FnOnce(T, Actor) -> C + Send + 'static,
     AppError: From<C::Error>,
 {

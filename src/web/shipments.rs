@@ -5,6 +5,7 @@ use crate::app::shipments::{
 };
 use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity, ShipmentStatus};
+use crate::domain::{LocationId, MaterialId, ShipmentId, UserId};
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -98,14 +99,14 @@ struct Choices {
     depots: Vec<Location>,
     destinations: Vec<DestinationGroup>,
     materials: Vec<Material>,
-    holdings: Vec<(i32, i32, i32)>,
+    holdings: Vec<(LocationId, MaterialId, i32)>,
 }
 
 async fn draft_choices(ctx: &Ctx, access: &Access) -> Result<Choices, AppError> {
     let regions = access.regions.clone();
     db(ctx, move |conn| {
         let depots = Location::depots(conn, regions.as_deref())?;
-        let ids: Vec<i32> = depots.iter().map(|d| d.id).collect();
+        let ids: Vec<LocationId> = depots.iter().map(|d| d.id).collect();
         Ok(Choices {
             holdings: Location::holdings(conn, &ids)?,
             depots,
@@ -144,7 +145,7 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
     let carrier = e.check("carrier", OptionalText::parse(form.get("carrier"), 120));
     let expected_on = e.check("expected_on", parse_optional_date(form.get("expected_on")));
     let note = e.check("note", OptionalText::parse(form.get("note"), 1000));
-    let mut lines: Vec<(i32, i32)> = Vec::new();
+    let mut lines: Vec<(MaterialId, i32)> = Vec::new();
     let mut filled = false;
     for i in 0..LINE_SLOTS {
         let material = form.get(&format!("line_material_{i}"));
@@ -263,7 +264,7 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
 
 /// Everything the shipment page shows, if the user may see it (origin or destination in their
 /// regions; otherwise 404).
-async fn load(ctx: &Ctx, access: Access, id: i32) -> Result<LoadedShipment, AppError> {
+async fn load(ctx: &Ctx, access: Access, id: ShipmentId) -> Result<LoadedShipment, AppError> {
     db(ctx, move |conn| {
         let shipment = Shipment::find(conn, id)?.ok_or(AppError::NotFound)?;
         let origin = Location::get(conn, shipment.origin_id)?.ok_or(AppError::NotFound)?;
@@ -395,8 +396,8 @@ async fn update(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpR
 async fn act<C>(
     ctx: &Ctx,
     form: &PostForm,
-    id: i32,
-    user_id: i32,
+    id: ShipmentId,
+    user_id: UserId,
     flash: &str,
     command: C,
 ) -> Result<HttpResponse, AppError>
@@ -442,7 +443,7 @@ async fn reason_or_page(
     ctx: &Ctx,
     form: &PostForm,
     access: Access,
-    id: i32,
+    id: ShipmentId,
 ) -> Result<Result<String, HttpResponse>, AppError> {
     match parse_reason(form) {
         Ok(reason) => Ok(Ok(reason)),

@@ -6,6 +6,7 @@ use crate::app::receipts::{RecordReceipt, ReverseReceipt};
 use crate::app::settings::SetLockDate;
 use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
+use crate::domain::{LocationId, MaterialId};
 use crate::ledger;
 use crate::models::adjustment::{Adjustment, NewAdjustment, ADJUSTMENT_KINDS};
 use crate::models::location::Location;
@@ -80,7 +81,7 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let scope = user.scope();
     let (totals, holdings, materials, regions) = db(&ctx, move |conn| {
         let materials = Material::stocked(conn)?;
-        let ids: Vec<i32> = materials.iter().map(|m| m.id).collect();
+        let ids: Vec<MaterialId> = materials.iter().map(|m| m.id).collect();
         let totals = report::material_totals(conn, &ids, &scope)?;
         let joined = materials
             .iter()
@@ -139,7 +140,7 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
     let raw = url::form_urlencoded::parse(ctx.page.query.as_bytes()).find(|(k, _)| k == "location").map(|(_, v)| v);
     let location_id = match raw.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(raw) => Some(raw.parse::<i32>().map_err(|_| AppError::NotFound)?),
+        Some(raw) => Some(raw.parse::<LocationId>().map_err(|_| AppError::NotFound)?),
     };
     let seek = seek_param(&ctx);
     let (material, location, lines) = db(&ctx, move |conn| {
@@ -157,7 +158,7 @@ async fn material_ledger(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse
             None => None,
         };
         // One place; else a region-limited user's places; else the whole system.
-        let places: Option<Vec<i32>> = match (&location, &access.regions) {
+        let places: Option<Vec<LocationId>> = match (&location, &access.regions) {
             (Some(l), _) => Some(vec![l.id]),
             (None, Some(regions)) => Some(Location::ids_in_regions(conn, regions)?),
             (None, None) => None,
@@ -493,7 +494,7 @@ async fn adjustment_reverse(ctx: Ctx, id: web::Path<String>, form: PostForm) -> 
 async fn count_sheet(
     ctx: &Ctx,
     access: Access,
-    location_id: i32,
+    location_id: LocationId,
 ) -> Result<(Location, Vec<(Material, i64)>), AppError> {
     db(ctx, move |conn| {
         // Another region's depot is "not found", like every record outside the user's regions.
@@ -513,7 +514,7 @@ async fn count_sheet(
 
 async fn count_form(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::RecordStock)?;
-    let Ok(location_id) = query_param(&ctx, "location").parse::<i32>() else {
+    let Ok(location_id) = query_param(&ctx, "location").parse::<LocationId>() else {
         return Ok(crate::web::redirect("/stock?depots=1"));
     };
     let (depot, rows) = count_sheet(&ctx, user.access(), location_id).await?;

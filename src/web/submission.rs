@@ -5,6 +5,8 @@
 use crate::app::{Command, Plan};
 use crate::db::DbConn;
 use crate::domain::Invalid;
+use crate::domain::UserId;
+use crate::domain::{LocationId, MaterialId};
 use crate::models::submission::Submission;
 use crate::tokens::sha256_hex;
 use crate::web::ctx::Ctx;
@@ -57,7 +59,7 @@ enum Claimed {
 async fn once_checked<P, C, F>(
     ctx: &Ctx,
     form: &PostForm,
-    user_id: i32,
+    user_id: UserId,
     check: C,
     work: F,
 ) -> Result<Submitted, AppError>
@@ -101,7 +103,7 @@ where
 async fn after_failure(
     ctx: &Ctx,
     e: AppError,
-    user_id: i32,
+    user_id: UserId,
     key: String,
     print: String,
 ) -> Result<Submitted, AppError> {
@@ -122,8 +124,8 @@ async fn after_failure(
 fn short(
     conn: &mut DbConn,
     lang: crate::domain::Lang,
-    material_id: i32,
-    location_id: i32,
+    material_id: MaterialId,
+    location_id: LocationId,
     available: i32,
 ) -> Result<Invalid, AppError> {
     let material = crate::models::material::Material::find(conn, material_id)?;
@@ -145,7 +147,7 @@ fn short(
 pub async fn command<C>(
     ctx: &Ctx,
     form: &PostForm,
-    user_id: i32,
+    user_id: UserId,
     flash_key: &str,
     command: C,
     path: impl Fn(&<C::Plan as Plan>::Output) -> String + Send + 'static,
@@ -192,7 +194,7 @@ pub enum PageKey {
 }
 
 /// The one-time key of a new-record page, from `?key=` (see `PageKey`).
-pub async fn page_key(ctx: &Ctx, user_id: i32) -> Result<PageKey, AppError> {
+pub async fn page_key(ctx: &Ctx, user_id: UserId) -> Result<PageKey, AppError> {
     let key = crate::web::ctx::query_param(ctx, "key");
     if !is_key(&key) {
         let mut query: Vec<(String, String)> = url::form_urlencoded::parse(ctx.page.query.as_bytes())
@@ -217,7 +219,7 @@ pub async fn page_key(ctx: &Ctx, user_id: i32) -> Result<PageKey, AppError> {
 /// one-time key (see `page_key`); or where to go instead.
 pub async fn new_record_form(
     ctx: &Ctx,
-    user_id: i32,
+    user_id: UserId,
 ) -> Result<Result<crate::views::form::FormState, actix_web::HttpResponse>, AppError> {
     let key = match page_key(ctx, user_id).await? {
         PageKey::Use(key) => key,

@@ -86,15 +86,15 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
 fn profile_values(user: &User, region_ids: &[i32]) -> FormState {
     let mut f = FormState::default();
     f.set("display_name", &user.display_name);
-    f.set("role", user.role().as_str());
+    f.set("role", user.role.as_str());
     f.multi.insert("region_ids".into(), region_ids.iter().map(|id| id.to_string()).collect());
     f
 }
 
-async fn load(ctx: &Ctx, id: i32) -> Result<(User, Vec<i32>, Vec<Region>, i64), AppError> {
+async fn load(ctx: &Ctx, id: UserId) -> Result<(User, Vec<i32>, Vec<Region>, i64), AppError> {
     db(ctx, move |conn| {
-        let user = User::find(conn, UserId(id))?.ok_or(AppError::NotFound)?;
-        let region_ids = User::region_ids(conn, UserId(id))?;
+        let user = User::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let region_ids = User::region_ids(conn, id)?;
         let sessions = Session::count_for_user(conn, id)?;
         Ok((user, region_ids, Region::all(conn)?, sessions))
     })

@@ -153,9 +153,13 @@ async fn record_and_list(backend: Backend) {
     // The model's totals agree with SQL.
     let all = AiringFilter::default();
     let t = totals(&app, &all);
-    assert_eq!(t.iter().find(|t| t.location_id == vtv as i32).map(|t| t.times), Some(7));
-    assert_eq!(t.iter().find(|t| t.location_id == vvn as i32).map(|t| t.times), Some(2));
-    assert_eq!(Airing::summary(&mut app.conn(), Some(spot as i32), None, None).expect("summary"), (9, 2));
+    assert_eq!(t.iter().find(|t| t.location_id.0 == vtv as i32).map(|t| t.times), Some(7));
+    assert_eq!(t.iter().find(|t| t.location_id.0 == vvn as i32).map(|t| t.times), Some(2));
+    assert_eq!(
+        Airing::summary(&mut app.conn(), Some(campaign_tracker::domain::MaterialId(spot as i32)), None, None)
+            .expect("summary"),
+        (9, 2)
+    );
     let months = Airing::by_month(&mut app.conn(), &all).expect("by_month");
     assert_eq!(months.iter().map(|(_, n)| n).sum::<i64>(), 9);
     // Filters: by ownership and by outlet.
@@ -297,7 +301,8 @@ async fn reversal_nets_to_zero(backend: Backend) {
     let spot = app.material_id("SPOT");
     let globo = app.location_id("MED-GLOBO");
     let id = airing_ok(&app, &b, spot, globo, 5, &day(-3)).await;
-    let filter = AiringFilter { location_id: Some(globo as i32), ..Default::default() };
+    let filter =
+        AiringFilter { location_id: Some(campaign_tracker::domain::LocationId(globo as i32)), ..Default::default() };
     assert_eq!(totals(&app, &filter).iter().map(|t| t.times).sum::<i64>(), 5);
 
     // A reason is required.
@@ -503,11 +508,16 @@ async fn demo_loader_is_idempotent_and_adds_up(backend: Backend) {
         "SELECT COUNT(*) FROM (SELECT location_id FROM airings GROUP BY location_id \
          HAVING SUM(CASE WHEN reverses_id IS NULL THEN times ELSE -times END) > 0) x",
     );
-    assert_eq!(Airing::summary(&mut app.conn(), Some(spot as i32), None, None).expect("summary"), (total, outlets_sql));
+    assert_eq!(
+        Airing::summary(&mut app.conn(), Some(campaign_tracker::domain::MaterialId(spot as i32)), None, None)
+            .expect("summary"),
+        (total, outlets_sql)
+    );
     let from = chrono::NaiveDate::from_ymd_opt(2005, 9, 1);
     let to = chrono::NaiveDate::from_ymd_opt(2005, 12, 31);
     assert_eq!(
-        Airing::net_total(&mut app.conn(), Some(spot as i32), from, to).expect("net_total"),
+        Airing::net_total(&mut app.conn(), Some(campaign_tracker::domain::MaterialId(spot as i32)), from, to)
+            .expect("net_total"),
         net_sql(&app, "WHERE aired_on >= '2005-09-01' AND aired_on <= '2005-12-31'")
     );
     let months = Airing::by_month(&mut app.conn(), &AiringFilter::default()).expect("by_month");

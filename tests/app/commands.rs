@@ -14,7 +14,9 @@ use campaign_tracker::app::shipments::{
 use campaign_tracker::app::{self, Access, Caller, Command, MaterialError, PlaceError, Plan};
 use campaign_tracker::db::writer::{Writer, WriterError};
 use campaign_tracker::db::DbConn;
-use campaign_tracker::domain::{Answers, Question, ShipmentStatus};
+use campaign_tracker::domain::{
+    Answers, LocationId, MaterialId, Question, ShipmentId, ShipmentLineId, ShipmentStatus, UserId,
+};
 use campaign_tracker::ledger::{self, LedgerError};
 use campaign_tracker::models::adjustment::NewAdjustment;
 use campaign_tracker::models::airing::{NewAiring, MAX_TIMES};
@@ -50,35 +52,35 @@ struct Demo {
     app: TestApp,
     /// The demo logistics user, acting in every region.
     by: Caller,
-    poster: i32,
-    flier: i32,
+    poster: MaterialId,
+    flier: MaterialId,
     /// The information spot: aired, never stocked.
-    spot: i32,
+    spot: MaterialId,
     /// DEP-CCS, in region VE-A (Caracas).
-    depot: i32,
+    depot: LocationId,
     /// DEP-ANZ, in region VE-B (Anzoátegui).
-    other_depot: i32,
+    other_depot: LocationId,
     /// A school in VE-A: a place material goes to, not a depot.
-    school: i32,
+    school: LocationId,
     /// MED-VTV, a media outlet in VE-A.
-    outlet: i32,
+    outlet: LocationId,
     /// VE-B: a region DEP-CCS, the school and the outlet do not lie in.
     elsewhere: i32,
 }
 
 async fn demo(backend: Backend) -> Demo {
     let app = spawn_demo_app(backend).await;
-    let user = app.user_id(LOGISTICS.0) as i32;
+    let user = UserId(app.user_id(LOGISTICS.0) as i32);
     let by = Caller {
         access: Access::everywhere(Some(user)),
         actor: Actor { user_id: Some(user), name: LOGISTICS.0.into(), ip: "127.0.0.1".into() },
     };
-    let id = |code: &str| app.location_id(code) as i32;
+    let id = |code: &str| LocationId(app.location_id(code) as i32);
     Demo {
         by,
-        poster: app.material_id("POSTER") as i32,
-        flier: app.material_id("FLIER") as i32,
-        spot: app.material_id("SPOT") as i32,
+        poster: MaterialId(app.material_id("POSTER") as i32),
+        flier: MaterialId(app.material_id("FLIER") as i32),
+        spot: MaterialId(app.material_id("SPOT") as i32),
         depot: id("DEP-CCS"),
         other_depot: id("DEP-ANZ"),
         school: id("SCH-CCS-01"),
@@ -89,8 +91,8 @@ async fn demo(backend: Backend) -> Demo {
 }
 
 impl Demo {
-    fn place(&self, code: &str) -> i32 {
-        self.app.location_id(code) as i32
+    fn place(&self, code: &str) -> LocationId {
+        LocationId(self.app.location_id(code) as i32)
     }
 }
 
@@ -122,11 +124,11 @@ fn unlock(conn: &mut DbConn) {
     Setting::delete(conn, ledger::LOCK_DATE_SETTING).expect("remove the lock date");
 }
 
-fn deactivate(conn: &mut DbConn, place: i32) {
+fn deactivate(conn: &mut DbConn, place: LocationId) {
     exec_sql(conn, &format!("UPDATE locations SET is_active = FALSE WHERE id = {place}"));
 }
 
-fn activate(conn: &mut DbConn, place: i32) {
+fn activate(conn: &mut DbConn, place: LocationId) {
     exec_sql(conn, &format!("UPDATE locations SET is_active = TRUE WHERE id = {place}"));
 }
 
@@ -208,7 +210,7 @@ fn footprint(conn: &mut DbConn) -> Vec<String> {
 }
 
 /// Units at a place, as the balance says; and checked against the ledger's own sum.
-fn on_hand(conn: &mut DbConn, material: i32, place: i32) -> i32 {
+fn on_hand(conn: &mut DbConn, material: MaterialId, place: LocationId) -> i32 {
     let balance = ledger::on_hand(conn, material, place).expect("read a balance");
     let ledger_sum = scalar(
         conn,
@@ -222,7 +224,7 @@ fn on_hand(conn: &mut DbConn, material: i32, place: i32) -> i32 {
     balance
 }
 
-fn status(conn: &mut DbConn, shipment: i32) -> ShipmentStatus {
+fn status(conn: &mut DbConn, shipment: ShipmentId) -> ShipmentStatus {
     Shipment::find(conn, shipment).expect("read a shipment").expect("the shipment exists").status
 }
 
@@ -233,7 +235,13 @@ fn codes(questions: &[Question]) -> Vec<&'static str> {
 
 // Builders: a command as a form would give it.
 
-fn receipt(by: &Caller, material: i32, depot: i32, quantity: i32, received_on: NaiveDate) -> RecordReceipt {
+fn receipt(
+    by: &Caller,
+    material: MaterialId,
+    depot: LocationId,
+    quantity: i32,
+    received_on: NaiveDate,
+) -> RecordReceipt {
     RecordReceipt {
         by: by.clone(),
         receipt: NewReceipt {
@@ -250,13 +258,19 @@ fn receipt(by: &Caller, material: i32, depot: i32, quantity: i32, received_on: N
 }
 
 /// Stock received today, every question answered (the same stocking twice is no mistake here).
-fn stock(conn: &mut DbConn, by: &Caller, material: i32, depot: i32, quantity: i32) -> i32 {
+fn stock(conn: &mut DbConn, by: &Caller, material: MaterialId, depot: LocationId, quantity: i32) -> i32 {
     let mut command = receipt(by, material, depot, quantity, on(0));
     command.answers = Answers::all();
     done(conn, &command)
 }
 
-fn adjustment(by: &Caller, depot: i32, material: i32, kind: &'static str, quantity: i32) -> RecordAdjustment {
+fn adjustment(
+    by: &Caller,
+    depot: LocationId,
+    material: MaterialId,
+    kind: &'static str,
+    quantity: i32,
+) -> RecordAdjustment {
     RecordAdjustment {
         by: by.clone(),
         adjustment: NewAdjustment {
@@ -272,7 +286,7 @@ fn adjustment(by: &Caller, depot: i32, material: i32, kind: &'static str, quanti
     }
 }
 
-fn count(by: &Caller, depot: i32, counted: &[(i32, i32)], counted_on: NaiveDate) -> PostCount {
+fn count(by: &Caller, depot: LocationId, counted: &[(MaterialId, i32)], counted_on: NaiveDate) -> PostCount {
     PostCount {
         by: by.clone(),
         location_id: depot,
@@ -283,7 +297,7 @@ fn count(by: &Caller, depot: i32, counted: &[(i32, i32)], counted_on: NaiveDate)
     }
 }
 
-fn draft(origin: i32, destination: i32, lines: &[(i32, i32)]) -> Draft {
+fn draft(origin: LocationId, destination: LocationId, lines: &[(MaterialId, i32)]) -> Draft {
     Draft {
         header: ShipmentHeader {
             origin_id: origin,
@@ -303,11 +317,11 @@ fn create(by: &Caller, draft: Draft, dispatch_on: Option<NaiveDate>) -> CreateSh
     CreateShipment { by: by.clone(), draft, dispatch_on, answers: Answers { duplicate: true, ..Answers::default() } }
 }
 
-fn dispatch(by: &Caller, shipment: i32, day: NaiveDate) -> Dispatch {
+fn dispatch(by: &Caller, shipment: ShipmentId, day: NaiveDate) -> Dispatch {
     Dispatch { by: by.clone(), shipment_id: shipment, on: day, answers: Answers::default() }
 }
 
-fn deliver(by: &Caller, shipment: i32, day: NaiveDate, lines: Vec<LineReceipt>) -> Deliver {
+fn deliver(by: &Caller, shipment: ShipmentId, day: NaiveDate, lines: Vec<LineReceipt>) -> Deliver {
     Deliver {
         by: by.clone(),
         shipment_id: shipment,
@@ -318,7 +332,7 @@ fn deliver(by: &Caller, shipment: i32, day: NaiveDate, lines: Vec<LineReceipt>) 
     }
 }
 
-fn got(line_id: i32, received: i32, shortfall_reason: &str) -> LineReceipt {
+fn got(line_id: ShipmentLineId, received: i32, shortfall_reason: &str) -> LineReceipt {
     LineReceipt {
         line_id,
         received,
@@ -327,12 +341,12 @@ fn got(line_id: i32, received: i32, shortfall_reason: &str) -> LineReceipt {
 }
 
 /// Everything sent arrived.
-fn all_arrived(conn: &mut DbConn, shipment: i32) -> Vec<LineReceipt> {
+fn all_arrived(conn: &mut DbConn, shipment: ShipmentId) -> Vec<LineReceipt> {
     lines(conn, shipment).into_iter().map(|(line, _, quantity)| got(line, quantity, "")).collect()
 }
 
 /// A shipment's lines: (line id, material, quantity sent).
-fn lines(conn: &mut DbConn, shipment: i32) -> Vec<(i32, i32, i32)> {
+fn lines(conn: &mut DbConn, shipment: ShipmentId) -> Vec<(ShipmentLineId, MaterialId, i32)> {
     Shipment::lines(conn, shipment)
         .expect("read lines")
         .into_iter()
@@ -340,15 +354,15 @@ fn lines(conn: &mut DbConn, shipment: i32) -> Vec<(i32, i32, i32)> {
         .collect()
 }
 
-fn cancel(by: &Caller, shipment: i32, reason: &str) -> Cancel {
+fn cancel(by: &Caller, shipment: ShipmentId, reason: &str) -> Cancel {
     Cancel { by: by.clone(), shipment_id: shipment, reason: reason.into() }
 }
 
-fn reverse_delivery(by: &Caller, shipment: i32, reason: &str) -> ReverseDelivery {
+fn reverse_delivery(by: &Caller, shipment: ShipmentId, reason: &str) -> ReverseDelivery {
     ReverseDelivery { by: by.clone(), shipment_id: shipment, reason: reason.into() }
 }
 
-fn airing(by: &Caller, material: i32, outlet: i32, times: i32, aired_on: NaiveDate) -> RecordAiring {
+fn airing(by: &Caller, material: MaterialId, outlet: LocationId, times: i32, aired_on: NaiveDate) -> RecordAiring {
     RecordAiring {
         by: by.clone(),
         airing: NewAiring {
@@ -384,7 +398,7 @@ async fn receipt_refusals(backend: Backend) {
     let conn = &mut *conn;
     let at = |depot| receipt(&d.by, d.poster, depot, 500, on(0));
 
-    refuses!(conn, at(999_999), ReceiptError::Place(PlaceError::UnknownDepot));
+    refuses!(conn, at(999_999.into()), ReceiptError::Place(PlaceError::UnknownDepot));
     refuses!(conn, at(d.school), ReceiptError::Place(PlaceError::NotADepot));
     // Stock in transit is the system's own place, not a depot anyone receives into.
     refuses!(conn, at(d.place("TRANSIT")), ReceiptError::Place(PlaceError::NotADepot));
@@ -395,7 +409,7 @@ async fn receipt_refusals(backend: Backend) {
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, ReceiptError::Place(PlaceError::OutsideRegions));
 
-    refuses!(conn, receipt(&d.by, 999_999, d.depot, 500, on(0)), ReceiptError::Material(MaterialError::Unknown));
+    refuses!(conn, receipt(&d.by, 999_999.into(), d.depot, 500, on(0)), ReceiptError::Material(MaterialError::Unknown));
     refuses!(conn, receipt(&d.by, d.spot, d.depot, 500, on(0)), ReceiptError::Material(MaterialError::Broadcast));
     refuses!(conn, receipt(&d.by, d.poster, d.depot, 0, on(0)), ReceiptError::NotPositive);
     refuses!(conn, receipt(&d.by, d.poster, d.depot, -5, on(0)), ReceiptError::NotPositive);
@@ -529,13 +543,17 @@ async fn adjustment_and_count_refusals(backend: Backend) {
     deactivate(conn, closed);
     let loss = |depot, quantity| adjustment(&d.by, depot, d.poster, "loss", quantity);
 
-    refuses!(conn, loss(999_999, 5), AdjustmentError::Place(PlaceError::UnknownDepot));
+    refuses!(conn, loss(999_999.into(), 5), AdjustmentError::Place(PlaceError::UnknownDepot));
     refuses!(conn, loss(d.school, 5), AdjustmentError::Place(PlaceError::NotADepot));
     refuses!(conn, loss(closed, 5), AdjustmentError::Place(PlaceError::Inactive));
     let mut outside = loss(d.depot, 5);
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, AdjustmentError::Place(PlaceError::OutsideRegions));
-    refuses!(conn, adjustment(&d.by, d.depot, 999_999, "loss", 5), AdjustmentError::Material(MaterialError::Unknown));
+    refuses!(
+        conn,
+        adjustment(&d.by, d.depot, 999_999.into(), "loss", 5),
+        AdjustmentError::Material(MaterialError::Unknown)
+    );
     refuses!(conn, adjustment(&d.by, d.depot, d.spot, "loss", 5), AdjustmentError::Material(MaterialError::Broadcast));
     refuses!(conn, adjustment(&d.by, d.depot, d.poster, "gift", 5), AdjustmentError::UnknownKind);
     refuses!(conn, adjustment(&d.by, d.depot, d.poster, "loss", 0), AdjustmentError::NotPositive);
@@ -583,7 +601,7 @@ async fn adjustment_and_count_refusals(backend: Backend) {
 
     // Counts.
     let counted = [(d.poster, 80)];
-    refuses!(conn, count(&d.by, 999_999, &counted, on(0)), AdjustmentError::Place(PlaceError::UnknownDepot));
+    refuses!(conn, count(&d.by, 999_999.into(), &counted, on(0)), AdjustmentError::Place(PlaceError::UnknownDepot));
     refuses!(conn, count(&d.by, closed, &counted, on(0)), AdjustmentError::Place(PlaceError::Inactive));
     let mut outside = count(&d.by, d.depot, &counted, on(0));
     outside.by = only_in(&d.by, d.elsewhere);
@@ -601,7 +619,11 @@ async fn adjustment_and_count_refusals(backend: Backend) {
         count(&d.by, d.depot, &[(d.poster, 80), (d.spot, 3)], on(0)),
         AdjustmentError::Material(MaterialError::Broadcast)
     );
-    refuses!(conn, count(&d.by, d.depot, &[(999_999, 3)], on(0)), AdjustmentError::Material(MaterialError::Unknown));
+    refuses!(
+        conn,
+        count(&d.by, d.depot, &[(999_999.into(), 3)], on(0)),
+        AdjustmentError::Material(MaterialError::Unknown)
+    );
     let mut huge = count(&d.by, d.depot, &[(d.poster, 80), (d.flier, 50_001)], on(0));
     let e = refuses!(conn, huge, AdjustmentError::Questions(_));
     assert!(matches!(&e, AdjustmentError::Questions(q) if codes(q) == ["over_limit"]), "{e:?}");
@@ -620,19 +642,19 @@ async fn draft_refusals(backend: Backend) {
     let conn = &mut *conn;
     stock(conn, &d.by, d.poster, d.depot, 100);
     let posters = [(d.poster, 10)];
-    let new = |origin, destination, lines: &[(i32, i32)]| create(&d.by, draft(origin, destination, lines), None);
+    let new = |origin, destination, lines: &[(MaterialId, i32)]| create(&d.by, draft(origin, destination, lines), None);
     let closed_depot = d.place("DEP-MIR");
     let closed_school = d.place("SCH-CCS-02");
     deactivate(conn, closed_depot);
     deactivate(conn, closed_school);
 
-    refuses!(conn, new(999_999, d.school, &posters), DraftError::Place(PlaceError::UnknownDepot));
+    refuses!(conn, new(999_999.into(), d.school, &posters), DraftError::Place(PlaceError::UnknownDepot));
     refuses!(conn, new(d.school, d.depot, &posters), DraftError::Place(PlaceError::NotADepot));
     refuses!(conn, new(closed_depot, d.school, &posters), DraftError::Place(PlaceError::Inactive));
     let mut outside = new(d.depot, d.school, &posters);
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, DraftError::Place(PlaceError::OutsideRegions));
-    refuses!(conn, new(d.depot, 999_999, &posters), DraftError::Place(PlaceError::UnknownDestination));
+    refuses!(conn, new(d.depot, 999_999.into(), &posters), DraftError::Place(PlaceError::UnknownDestination));
     // Transit belongs to no region: nobody ships to it.
     refuses!(conn, new(d.depot, d.place("TRANSIT"), &posters), DraftError::Place(PlaceError::UnknownDestination));
     refuses!(conn, new(d.depot, closed_school, &posters), DraftError::Place(PlaceError::Inactive));
@@ -641,13 +663,13 @@ async fn draft_refusals(backend: Backend) {
     refuses!(conn, new(d.depot, d.school, &[(d.poster, 0)]), DraftError::ZeroQuantity);
     refuses!(conn, new(d.depot, d.school, &[(d.flier, 5), (d.poster, -5)]), DraftError::ZeroQuantity);
     refuses!(conn, new(d.depot, d.school, &[(d.poster, 5), (d.poster, 5)]), DraftError::DuplicateLine);
-    refuses!(conn, new(d.depot, d.school, &[(999_999, 5)]), DraftError::Material(MaterialError::Unknown));
+    refuses!(conn, new(d.depot, d.school, &[(999_999.into(), 5)]), DraftError::Material(MaterialError::Unknown));
     refuses!(conn, new(d.depot, d.school, &[(d.spot, 1)]), DraftError::Material(MaterialError::Broadcast));
     let e = refuses!(conn, new(d.depot, d.school, &[(d.poster, 60_001)]), DraftError::Questions(_));
     assert!(matches!(&e, DraftError::Questions(q) if codes(q) == ["over_limit"]), "{e:?}");
 
     // Created and dispatched at once.
-    let now = |lines: &[(i32, i32)], day| create(&d.by, draft(d.depot, d.school, lines), Some(day));
+    let now = |lines: &[(MaterialId, i32)], day| create(&d.by, draft(d.depot, d.school, lines), Some(day));
     let e = refuses!(conn, now(&posters, before_campaign()), DraftError::Questions(_));
     assert!(matches!(&e, DraftError::Questions(q) if codes(q) == ["early_date"]), "{e:?}");
     let mut late = now(&posters, on(0));
@@ -677,13 +699,13 @@ async fn draft_refusals(backend: Backend) {
 
     // Editing: only a draft, only by someone of its origin's region, and the new draft is
     // checked like a new one.
-    let edit = |id, lines: &[(i32, i32)]| UpdateDraft {
+    let edit = |id, lines: &[(MaterialId, i32)]| UpdateDraft {
         by: d.by.clone(),
         shipment_id: id,
         draft: draft(d.depot, d.school, lines),
         answers: Answers::default(),
     };
-    refuses!(conn, edit(999_999, &posters), DraftError::NotFound);
+    refuses!(conn, edit(999_999.into(), &posters), DraftError::NotFound);
     let mut outside = edit(first_id, &posters);
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, DraftError::OutsideRegions);
@@ -705,7 +727,7 @@ async fn dispatch_refusals(backend: Backend) {
     stock(conn, &d.by, d.poster, d.depot, 100);
     let big = done(conn, &create(&d.by, draft(d.depot, d.school, &[(d.poster, 150)]), None));
 
-    refuses!(conn, dispatch(&d.by, 999_999, on(0)), DispatchError::NotFound);
+    refuses!(conn, dispatch(&d.by, 999_999.into(), on(0)), DispatchError::NotFound);
     let mut outside = dispatch(&d.by, big, on(0));
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, DispatchError::OutsideRegions);
@@ -755,7 +777,7 @@ async fn delivery_refusals(backend: Backend) {
     let [(posters, _, _), (fliers, _, _)] = lines(conn, sent)[..] else { panic!("two lines") };
     let arrived = |p: LineReceipt, f: LineReceipt| vec![p, f];
 
-    refuses!(conn, deliver(&d.by, 999_999, on(0), vec![]), DeliveryError::NotFound);
+    refuses!(conn, deliver(&d.by, 999_999.into(), on(0), vec![]), DeliveryError::NotFound);
     // The destination's region is what counts: the school lies in VE-A.
     let mut outside = deliver(&d.by, sent, on(0), all_arrived(conn, sent));
     outside.by = only_in(&d.by, d.elsewhere);
@@ -767,7 +789,7 @@ async fn delivery_refusals(backend: Backend) {
     // A figure for a line of another shipment is no figure for this one's.
     refuses!(
         conn,
-        deliver(&d.by, sent, on(0), vec![got(posters, 100, ""), got(fliers + 1000, 50, "")]),
+        deliver(&d.by, sent, on(0), vec![got(posters, 100, ""), got(ShipmentLineId(fliers.0 + 1000), 50, "")]),
         DeliveryError::LineMissing
     );
     refuses!(
@@ -817,7 +839,7 @@ async fn cancel_refusals(backend: Backend) {
     stock(conn, &d.by, d.poster, d.depot, 100);
     let sent = done(conn, &create(&d.by, draft(d.depot, d.school, &[(d.poster, 30)]), Some(on(-3))));
 
-    refuses!(conn, cancel(&d.by, 999_999, "not needed"), CancelError::NotFound);
+    refuses!(conn, cancel(&d.by, 999_999.into(), "not needed"), CancelError::NotFound);
     let mut outside = cancel(&d.by, sent, "not needed");
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, CancelError::OutsideRegions);
@@ -857,7 +879,7 @@ async fn reverse_delivery_refusals(backend: Backend) {
     refuses!(conn, reverse_delivery(&d.by, sent, "wrong place"), ReverseDeliveryError::NotDelivered);
     let arrived = all_arrived(conn, sent);
     done(conn, &deliver(&d.by, sent, on(-1), arrived));
-    refuses!(conn, reverse_delivery(&d.by, 999_999, "wrong place"), ReverseDeliveryError::NotFound);
+    refuses!(conn, reverse_delivery(&d.by, 999_999.into(), "wrong place"), ReverseDeliveryError::NotFound);
     // Someone of the origin's region alone may not undo what the destination recorded.
     let mut origin_side = reverse_delivery(&d.by, sent, "wrong place");
     origin_side.by = only_in(&d.by, caracas);
@@ -900,9 +922,9 @@ async fn airing_refusals(backend: Backend) {
     let aired = |material, outlet, times| airing(&d.by, material, outlet, times, on(-1));
 
     refuses!(conn, aired(d.poster, d.outlet, 1), AiringError::NotASpot);
-    refuses!(conn, aired(999_999, d.outlet, 1), AiringError::NotASpot);
+    refuses!(conn, aired(999_999.into(), d.outlet, 1), AiringError::NotASpot);
     refuses!(conn, aired(d.spot, d.depot, 1), AiringError::NotAMediaOutlet);
-    refuses!(conn, aired(d.spot, 999_999, 1), AiringError::NotAMediaOutlet);
+    refuses!(conn, aired(d.spot, 999_999.into(), 1), AiringError::NotAMediaOutlet);
     let off_air = d.place("MED-VIVE");
     deactivate(conn, off_air);
     refuses!(conn, aired(d.spot, off_air, 1), AiringError::OutletInactive);

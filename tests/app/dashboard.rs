@@ -408,13 +408,13 @@ async fn report_places_reached_are_the_delivered_shipments_places(backend: Backe
     };
     let reverse = campaign_tracker::app::shipments::ReverseDelivery {
         by,
-        shipment_id: reversed as i32,
+        shipment_id: campaign_tracker::domain::ShipmentId(reversed as i32),
         reason: "wrong place".into(),
     };
     diesel::Connection::transaction(&mut *conn, |c| campaign_tracker::app::run(c, &reverse))
         .expect("reverse the delivery");
     let campaign_id = app.scalar("SELECT MIN(id) FROM campaigns") as i32;
-    let material_id = app.scalar("SELECT MIN(id) FROM materials") as i32;
+    let material_id = campaign_tracker::domain::MaterialId(app.scalar("SELECT MIN(id) FROM materials") as i32);
     let from = chrono::NaiveDate::parse_from_str(FROM, "%Y-%m-%d").expect("date");
     let to = chrono::NaiveDate::parse_from_str(TO, "%Y-%m-%d").expect("date");
     for (scope, extra) in [

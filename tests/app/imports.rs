@@ -80,7 +80,7 @@ fn figures(app: &TestApp, material: &str) -> Figures {
         campaign_id: app.scalar("SELECT id FROM campaigns") as i32,
         from: chrono::NaiveDate::from_ymd_opt(2005, 1, 1).expect("date"),
         to: today(),
-        material_id: app.material_id(material) as i32,
+        material_id: campaign_tracker::domain::MaterialId(app.material_id(material) as i32),
         transit_days: 14,
     };
     let d: Dashboard = dashboard(&mut conn, &q).expect("dashboard");

@@ -47,7 +47,9 @@ fn dashboard_query(conn: &mut DbConn, filter: &Filter) -> QueryResult<Option<Das
     };
     let material_id = match material {
         Some(m) => m.id,
-        None => Material::all(conn, Some(campaign.id))?.iter().find(|m| !m.is_broadcast()).map(|m| m.id).unwrap_or(0),
+        None => {
+            Material::all(conn, Some(campaign.id))?.iter().find(|m| !m.is_broadcast()).map(|m| m.id).unwrap_or_default()
+        }
     };
     let mut from = filter.from.unwrap_or(campaign.starts_on);
     let mut to = filter.to.unwrap_or(campaign.ends_on);

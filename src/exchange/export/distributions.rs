@@ -91,7 +91,7 @@ pub(super) fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
 fn recorded_by(conn: &mut DbConn, shipment_ids: &[i32]) -> QueryResult<HashMap<i32, String>> {
     let events: Vec<(i32, NaiveDateTime, i32, String)> = shipment_events::table
         .inner_join(users::table.on(shipment_events::user_id.eq(users::id.nullable())))
-        .filter(shipment_events::status.eq(crate::domain::ShipmentStatus::Delivered.as_str()))
+        .filter(shipment_events::status.eq(crate::domain::ShipmentStatus::Delivered))
         .filter(shipment_events::shipment_id.eq_any(shipment_ids))
         .select((shipment_events::shipment_id, shipment_events::at, shipment_events::id, users::username))
         .load(conn)?;

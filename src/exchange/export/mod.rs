@@ -20,6 +20,7 @@ mod targets;
 use crate::db::schema::{campaigns, materials};
 use crate::db::DbConn;
 use crate::domain::{Invalid, Lang};
+use crate::domain::{LocationId, MaterialId};
 use crate::models::airing::AiringQuery;
 use crate::models::location::LocationQuery;
 use crate::models::query::{self, keep};
@@ -254,7 +255,7 @@ impl From<ShipmentQuery> for Params {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub campaign_id: Option<i32>,
-    pub material_id: Option<i32>,
+    pub material_id: Option<MaterialId>,
     pub region_id: Option<i32>,
     pub type_id: Option<i32>,
     pub from: Option<NaiveDate>,
@@ -264,7 +265,7 @@ pub struct Filter {
     /// Shipments: one status; airings: the outlet's ownership.
     pub status: Option<String>,
     /// Shipments: the origin depot; stock and ledger: the place; airings: the outlet.
-    pub origin_id: Option<i32>,
+    pub origin_id: Option<LocationId>,
     /// Shipments and stock: distribution points only.
     pub points_only: bool,
     /// Stock: depots only.

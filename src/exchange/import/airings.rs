@@ -8,6 +8,7 @@ use crate::db::bulk::{insert_rows, INSERT_PARAMETERS};
 use crate::db::schema::airings;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
+use crate::domain::UserId;
 use crate::models::airing::{NewAiring, MAX_TIMES, MEDIA_OUTLET};
 use crate::models::now;
 use diesel::prelude::*;
@@ -83,7 +84,7 @@ pub fn check(
 pub fn write(
     conn: &mut DbConn,
     plan: &Plan,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, ImportError> {
     let at = now();

@@ -98,7 +98,7 @@ pub fn run(conn: &mut DbConn, request: Request) -> Result<Vec<String>, Vec<Strin
                 .filter(locations::code.eq(code.trim()))
                 .filter(locations::is_depot.eq(true))
                 .select(locations::id)
-                .first::<i32>(conn)
+                .first::<crate::domain::LocationId>(conn)
                 .optional()
                 .map_err(|e| vec![e.to_string()])?
                 .ok_or_else(|| vec![format!("--origin {code:?} is not a depot's code")])?,

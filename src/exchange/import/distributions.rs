@@ -13,6 +13,7 @@ use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{shipment_events, shipment_lines, shipments, stock_balances};
 use crate::db::{Connections, DbConn};
 use crate::domain::{Invalid, ShipmentStatus};
+use crate::domain::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::location::Location;
 use crate::models::now;
@@ -31,7 +32,7 @@ const OPTIONAL: [&str; 7] = [
 ];
 
 pub struct Line {
-    pub material_id: i32,
+    pub material_id: MaterialId,
     pub sent: i32,
     pub received: i32,
 }
@@ -41,8 +42,8 @@ pub struct Shipment {
     pub reference: Option<String>,
     pub first_line: u64,
     pub date: NaiveDate,
-    pub origin_id: i32,
-    pub destination_id: i32,
+    pub origin_id: LocationId,
+    pub destination_id: LocationId,
     pub external_ref: Option<String>,
     pub lines: Vec<Line>,
 }
@@ -55,7 +56,7 @@ pub struct Plan {
 /// One row, checked on its own.
 struct Checked<'c> {
     date: NaiveDate,
-    material_id: i32,
+    material_id: MaterialId,
     material_code: &'c str,
     destination: &'c Location,
     origin: &'c Location,
@@ -280,11 +281,11 @@ fn check_row<'c>(
 
 /// Of the file's references and external references, those already recorded (reference →
 /// destination).
-fn recorded(conn: &mut DbConn, plan: &Plan) -> QueryResult<(HashMap<String, i32>, HashSet<String>)> {
+fn recorded(conn: &mut DbConn, plan: &Plan) -> QueryResult<(HashMap<String, LocationId>, HashSet<String>)> {
     let refs: Vec<String> = plan.shipments.iter().filter_map(|s| s.reference.clone()).collect();
     let mut references = HashMap::new();
     for chunk in refs.chunks(1000) {
-        let found: Vec<(String, i32)> = shipments::table
+        let found: Vec<(String, LocationId)> = shipments::table
             .filter(shipments::reference.eq_any(chunk))
             .select((shipments::reference, shipments::destination_id))
             .load(conn)?;
@@ -303,10 +304,10 @@ fn recorded(conn: &mut DbConn, plan: &Plan) -> QueryResult<(HashMap<String, i32>
 }
 
 /// Stock on hand at the plan's origins, per (material, origin).
-fn balances(conn: &mut DbConn, plan: &Plan) -> QueryResult<HashMap<(i32, i32), i64>> {
-    let origins: HashSet<i32> = plan.shipments.iter().map(|s| s.origin_id).collect();
-    let origins: Vec<i32> = origins.into_iter().collect();
-    let rows: Vec<(i32, i32, i32)> = stock_balances::table
+fn balances(conn: &mut DbConn, plan: &Plan) -> QueryResult<HashMap<(MaterialId, LocationId), i64>> {
+    let origins: HashSet<LocationId> = plan.shipments.iter().map(|s| s.origin_id).collect();
+    let origins: Vec<LocationId> = origins.into_iter().collect();
+    let rows: Vec<(MaterialId, LocationId, i32)> = stock_balances::table
         .filter(stock_balances::location_id.eq_any(origins))
         .select((stock_balances::material_id, stock_balances::location_id, stock_balances::on_hand))
         .load(conn)?;
@@ -319,14 +320,15 @@ pub fn write(
     conn: &mut DbConn,
     plan: &Plan,
     import_id: i32,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, ImportError> {
     let transit = Location::transit_id(conn)?;
-    let ids = reserve_ids(conn, "shipments", plan.shipments.len())?;
+    let ids: Vec<ShipmentId> =
+        reserve_ids(conn, "shipments", plan.shipments.len())?.into_iter().map(ShipmentId).collect();
     let line_count = plan.shipments.iter().map(|s| s.lines.len()).sum();
-    let mut line_ids = reserve_ids(conn, "shipment_lines", line_count)?.into_iter();
-    let line_ids: Vec<Vec<i32>> =
+    let mut line_ids = reserve_ids(conn, "shipment_lines", line_count)?.into_iter().map(ShipmentLineId);
+    let line_ids: Vec<Vec<ShipmentLineId>> =
         plan.shipments.iter().map(|s| line_ids.by_ref().take(s.lines.len()).collect()).collect();
     let at = now();
     let note = format!("import #{import_id}");
@@ -348,7 +350,7 @@ pub fn write(
                         shipments::destination_id.eq(s.destination_id),
                         shipments::carrier.eq(""),
                         shipments::expected_on.eq(Some(s.date)),
-                        shipments::status.eq(ShipmentStatus::Delivered.as_str()),
+                        shipments::status.eq(ShipmentStatus::Delivered),
                         shipments::dispatched_on.eq(Some(s.date)),
                     ),
                     (
@@ -366,7 +368,7 @@ pub fn write(
             .collect();
         insert_rows!(conn, shipments::table, &rows);
     }
-    let lines: Vec<(i32, i32, &Line)> =
+    let lines: Vec<(ShipmentLineId, ShipmentId, &Line)> =
         numbered.iter().flat_map(|(i, s)| s.lines.iter().zip(&line_ids[*i]).map(|(l, id)| (*id, ids[*i], l))).collect();
     for chunk in lines.chunks(INSERT_PARAMETERS / 6) {
         let rows: Vec<_> = chunk
@@ -384,10 +386,8 @@ pub fn write(
             .collect();
         insert_rows!(conn, shipment_lines::table, &rows);
     }
-    let events: Vec<(i32, &str)> = ids
-        .iter()
-        .flat_map(|id| [(*id, ShipmentStatus::Dispatched.as_str()), (*id, ShipmentStatus::Delivered.as_str())])
-        .collect();
+    let events: Vec<(ShipmentId, ShipmentStatus)> =
+        ids.iter().flat_map(|id| [(*id, ShipmentStatus::Dispatched), (*id, ShipmentStatus::Delivered)]).collect();
     for chunk in events.chunks(INSERT_PARAMETERS / 5) {
         let rows: Vec<_> = chunk
             .iter()
@@ -405,8 +405,11 @@ pub fn write(
     }
     let mut postings = Vec::with_capacity(10_016);
     for (i, s) in &numbered {
-        let source =
-            |line_id: i32| Source { shipment_id: Some(ids[*i]), shipment_line_id: Some(line_id), ..Default::default() };
+        let source = |line_id: ShipmentLineId| Source {
+            shipment_id: Some(ids[*i]),
+            shipment_line_id: Some(line_id),
+            ..Default::default()
+        };
         for (l, line_id) in s.lines.iter().zip(&line_ids[*i]) {
             let posting = |from, to, quantity, kind, reason: &str| Posting {
                 material_id: l.material_id,

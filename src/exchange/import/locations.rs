@@ -6,6 +6,7 @@ use super::check::{lookup, parse_bool, Catalogue, Checker};
 use super::table::Table;
 use super::{ImportError, ImportKind, Report};
 use crate::db::DbConn;
+use crate::domain::LocationId;
 use crate::domain::{Code, Invalid, RequiredText};
 use crate::models::audit::{Actor, AuditEntry};
 use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges};
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 const OPTIONAL: [&str; 3] = ["ownership", "contact", "is_active"];
 
 pub struct Planned {
-    pub existing: Option<i32>,
+    pub existing: Option<LocationId>,
     pub changes: LocationChanges,
     pub active: bool,
 }

@@ -23,6 +23,7 @@ pub mod targets;
 pub mod worker;
 
 use crate::domain::{Lang, Permission};
+use crate::domain::{LocationId, MaterialId};
 use serde::{Deserialize, Serialize};
 
 /// How a file is read.
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub struct Options {
     /// Distributions: one origin depot for every row (the file's `origin_code` column is then
     /// ignored).
-    pub origin_id: Option<i32>,
+    pub origin_id: Option<LocationId>,
     /// The language whose way of writing numbers quantities are read in: the importing person's.
     pub numbers: Lang,
 }
@@ -203,7 +204,7 @@ pub enum ImportError {
     Refused(crate::domain::Invalid),
     /// Not enough of a material at a place when the rows were written; nothing was written.
     #[error("only {available} left of material {material_id} at location {location_id}")]
-    Short { material_id: i32, location_id: i32, available: i32 },
+    Short { material_id: MaterialId, location_id: LocationId, available: i32 },
     #[error(transparent)]
     Ids(#[from] crate::db::bulk::ReserveError),
     /// The report could not be kept with the upload.

@@ -8,6 +8,7 @@ use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::receipts;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
+use crate::domain::UserId;
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::now;
 use crate::models::receipt::NewReceipt;
@@ -85,7 +86,7 @@ fn recorded_refs(conn: &mut DbConn) -> QueryResult<HashSet<String>> {
 pub fn write(
     conn: &mut DbConn,
     plan: &Plan,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, ImportError> {
     let ids = reserve_ids(conn, "receipts", plan.receipts.len())?;

@@ -7,6 +7,8 @@ use super::{ImportError, ImportKind, Report};
 use crate::db::schema::targets;
 use crate::db::{Connections, DbConn};
 use crate::domain::Invalid;
+use crate::domain::MaterialId;
+use crate::domain::UserId;
 use crate::models::target::Target;
 use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Default)]
 pub struct Plan {
     /// Per material, its (region, location type, quantity) cells.
-    pub cells: BTreeMap<i32, Vec<(i32, i32, i32)>>,
+    pub cells: BTreeMap<MaterialId, Vec<(i32, i32, i32)>>,
 }
 
 pub fn check(
@@ -26,15 +28,15 @@ pub fn check(
         Ok(c) => c,
         Err(e) => return Ok((Plan::default(), Report::refused(e))),
     };
-    let current: HashMap<(i32, i32, i32), i32> = db.with(|conn| {
+    let current: HashMap<(MaterialId, i32, i32), i32> = db.with(|conn| {
         Ok(targets::table
             .select((targets::material_id, targets::region_id, targets::location_type_id, targets::quantity))
-            .load::<(i32, i32, i32, i32)>(conn)?
+            .load::<(MaterialId, i32, i32, i32)>(conn)?
             .into_iter()
             .map(|(m, r, t, q)| ((m, r, t), q))
             .collect())
     })?;
-    let mut seen: HashMap<(i32, i32, i32), u64> = HashMap::new();
+    let mut seen: HashMap<(MaterialId, i32, i32), u64> = HashMap::new();
     let mut plan = Plan::default();
     let (mut skipped, mut set) = (0, 0);
     for row in &table.rows {
@@ -77,7 +79,7 @@ pub fn check(
 pub fn write(
     conn: &mut DbConn,
     plan: &Plan,
-    user_id: Option<i32>,
+    user_id: Option<UserId>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<usize, ImportError> {
     let mut written = 0;
