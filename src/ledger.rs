@@ -5,7 +5,9 @@
 
 use crate::db::schema::{daily_flows, stock_balances, stock_movements};
 use crate::db::DbConn;
-use crate::domain::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
+use crate::domain::{
+    AdjustmentId, LocationId, MaterialId, MovementId, PositiveQuantity, ReceiptId, ShipmentId, ShipmentLineId, UserId,
+};
 use crate::models::now;
 use crate::models::setting::Setting;
 use chrono::{Duration, NaiveDate};
@@ -75,10 +77,10 @@ impl MovementKind {
 /// The record a movement belongs to.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Source {
-    pub receipt_id: Option<i32>,
+    pub receipt_id: Option<ReceiptId>,
     pub shipment_id: Option<ShipmentId>,
     pub shipment_line_id: Option<ShipmentLineId>,
-    pub adjustment_id: Option<i32>,
+    pub adjustment_id: Option<AdjustmentId>,
 }
 
 /// One quantity moving from one place to another (None: outside the system).
@@ -87,7 +89,7 @@ pub struct Posting {
     pub material_id: MaterialId,
     pub from: Option<LocationId>,
     pub to: Option<LocationId>,
-    pub quantity: i32,
+    pub quantity: PositiveQuantity,
     pub kind: MovementKind,
     pub effective_on: NaiveDate,
     pub source: Source,
@@ -142,18 +144,18 @@ impl LedgerError {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = stock_movements)]
 pub struct Movement {
-    pub id: i32,
+    pub id: MovementId,
     pub material_id: MaterialId,
     pub from_location_id: Option<LocationId>,
     pub to_location_id: Option<LocationId>,
-    pub quantity: i32,
+    pub quantity: PositiveQuantity,
     pub kind: MovementKind,
     pub effective_on: NaiveDate,
-    pub receipt_id: Option<i32>,
+    pub receipt_id: Option<ReceiptId>,
     pub shipment_id: Option<ShipmentId>,
     pub shipment_line_id: Option<ShipmentLineId>,
-    pub adjustment_id: Option<i32>,
-    pub reverses_id: Option<i32>,
+    pub adjustment_id: Option<AdjustmentId>,
+    pub reverses_id: Option<MovementId>,
     pub reason: String,
     pub recorded_by: Option<UserId>,
     pub recorded_at: chrono::NaiveDateTime,
@@ -246,8 +248,12 @@ fn increment_many(conn: &mut DbConn, increments: &[(MaterialId, LocationId, i32)
 /// Posts movements: checks dates, moves the balances, appends the rows. Call inside a write
 /// transaction, together with the record the movements belong to; on any error the caller's
 /// transaction rolls back and nothing is written.
-pub fn post(conn: &mut DbConn, recorded_by: Option<UserId>, postings: &[Posting]) -> Result<Vec<i32>, LedgerError> {
-    let pairs: Vec<(&Posting, Option<i32>)> = postings.iter().map(|p| (p, None)).collect();
+pub fn post(
+    conn: &mut DbConn,
+    recorded_by: Option<UserId>,
+    postings: &[Posting],
+) -> Result<Vec<MovementId>, LedgerError> {
+    let pairs: Vec<(&Posting, Option<MovementId>)> = postings.iter().map(|p| (p, None)).collect();
     post_pairs(conn, recorded_by, &pairs)
 }
 
@@ -258,16 +264,13 @@ pub fn post(conn: &mut DbConn, recorded_by: Option<UserId>, postings: &[Posting]
 fn post_pairs(
     conn: &mut DbConn,
     recorded_by: Option<UserId>,
-    pairs: &[(&Posting, Option<i32>)],
-) -> Result<Vec<i32>, LedgerError> {
+    pairs: &[(&Posting, Option<MovementId>)],
+) -> Result<Vec<MovementId>, LedgerError> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
     let lock = lock_date(conn)?;
     for (p, _) in pairs {
-        if p.quantity <= 0 {
-            return Err(LedgerError::NotPositive);
-        }
         check_date(lock, p.effective_on)?;
     }
     // The movements first, the balances after: on PostgreSQL a balance row stays locked until
@@ -396,8 +399,8 @@ fn insert_movement(
     conn: &mut DbConn,
     recorded_by: Option<UserId>,
     p: &Posting,
-    reverses: Option<i32>,
-) -> Result<i32, LedgerError> {
+    reverses: Option<MovementId>,
+) -> Result<MovementId, LedgerError> {
     let id = diesel::insert_into(stock_movements::table)
         .values((
             stock_movements::material_id.eq(p.material_id),
@@ -435,9 +438,6 @@ fn insert_movement(
 pub fn post_batch(conn: &mut DbConn, recorded_by: Option<UserId>, postings: &[Posting]) -> Result<usize, LedgerError> {
     let lock = lock_date(conn)?;
     for p in postings {
-        if p.quantity <= 0 {
-            return Err(LedgerError::NotPositive);
-        }
         check_date(lock, p.effective_on)?;
     }
     // Flows, then balances: the order every posting takes them in.
@@ -479,9 +479,9 @@ pub fn post_batch(conn: &mut DbConn, recorded_by: Option<UserId>, postings: &[Po
 pub fn reverse(
     conn: &mut DbConn,
     recorded_by: Option<UserId>,
-    movement_id: i32,
+    movement_id: MovementId,
     reason: &str,
-) -> Result<i32, LedgerError> {
+) -> Result<MovementId, LedgerError> {
     let ids = reverse_many(conn, recorded_by, &[movement_id], reason)?;
     ids.first().copied().ok_or(LedgerError::Database(diesel::result::Error::NotFound))
 }
@@ -490,9 +490,9 @@ pub fn reverse(
 pub fn reverse_many(
     conn: &mut DbConn,
     recorded_by: Option<UserId>,
-    movement_ids: &[i32],
+    movement_ids: &[MovementId],
     reason: &str,
-) -> Result<Vec<i32>, LedgerError> {
+) -> Result<Vec<MovementId>, LedgerError> {
     let mut reversals = Vec::with_capacity(movement_ids.len());
     for &movement_id in movement_ids {
         let original: Movement = stock_movements::table.find(movement_id).select(Movement::as_select()).first(conn)?;
@@ -524,7 +524,7 @@ pub fn reverse_many(
             movement_id,
         ));
     }
-    let pairs: Vec<(&Posting, Option<i32>)> = reversals.iter().map(|(p, id)| (p, Some(*id))).collect();
+    let pairs: Vec<(&Posting, Option<MovementId>)> = reversals.iter().map(|(p, id)| (p, Some(*id))).collect();
     post_pairs(conn, recorded_by, &pairs)
 }
 

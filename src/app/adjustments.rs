@@ -4,7 +4,7 @@ use super::receipts::{reversal, ReversalError, ReversalPlan};
 use super::{active_depot, ask, duplicate_window_start, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
-use crate::domain::{Answers, LocationId, MaterialId, Question};
+use crate::domain::{AdjustmentId, Answers, LocationId, MaterialId, PositiveQuantity, Question};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::adjustment::{Adjustment, NewAdjustment, StockCount};
 use crate::models::audit::AuditEntry;
@@ -32,8 +32,6 @@ pub enum AdjustmentError {
     UnknownKind,
     #[error("a reason is required")]
     ReasonRequired,
-    #[error("a quantity must be positive")]
-    NotPositive,
     #[error("a counted quantity cannot be negative")]
     NegativeCount,
     #[error("needs confirmation")]
@@ -76,16 +74,13 @@ impl Command for RecordAdjustment {
         if new.reason.trim().is_empty() {
             return Err(AdjustmentError::ReasonRequired);
         }
-        if new.quantity <= 0 {
-            return Err(AdjustmentError::NotPositive);
-        }
-        let mut questions: Vec<Question> = material.over_limit(new.quantity).into_iter().collect();
+        let mut questions: Vec<Question> = material.over_limit(new.quantity.get()).into_iter().collect();
         questions.extend(super::before_campaign(conn, &material, new.effective_on)?);
         if let Some(user) = self.by.user_id().filter(|_| !self.answers.duplicate) {
             if let Some(earlier) = Adjustment::recent_same(conn, user, new, duplicate_window_start())? {
                 questions.push(super::likely_duplicate(
                     "adjustment",
-                    earlier.id,
+                    earlier.id.0,
                     earlier.recorded_at,
                     super::Earlier {
                         units: i64::from(earlier.quantity),
@@ -103,11 +98,11 @@ impl Command for RecordAdjustment {
 }
 
 impl Plan for AdjustmentPlan {
-    type Output = i32;
+    type Output = AdjustmentId;
     type Error = AdjustmentError;
 
     /// The ledger re-checks the balance (`>= n`) and the lock date as it posts.
-    fn write(&self, conn: &mut DbConn) -> Result<i32, AdjustmentError> {
+    fn write(&self, conn: &mut DbConn) -> Result<AdjustmentId, AdjustmentError> {
         let new = &self.adjustment;
         let id = Adjustment::insert(conn, new, self.by.user_id())?;
         let depot = Some(new.location_id);
@@ -135,7 +130,7 @@ impl Plan for AdjustmentPlan {
 #[derive(Debug, Clone)]
 pub struct ReverseAdjustment {
     pub by: Caller,
-    pub adjustment_id: i32,
+    pub adjustment_id: AdjustmentId,
     pub reason: String,
 }
 
@@ -146,7 +141,7 @@ impl Command for ReverseAdjustment {
     fn validate(&self, conn: &mut DbConn) -> Result<ReversalPlan, ReversalError> {
         let adjustment = Adjustment::find(conn, self.adjustment_id)?.ok_or(ReversalError::NotFound)?;
         let source = Source { adjustment_id: Some(adjustment.id), ..Default::default() };
-        reversal(conn, &self.by, ("adjustment", adjustment.id), adjustment.location_id, source, &self.reason)
+        reversal(conn, &self.by, ("adjustment", adjustment.id.0), adjustment.location_id, source, &self.reason)
     }
 }
 
@@ -205,11 +200,9 @@ impl Plan for CountPlan {
         let mut corrections = 0;
         for ((material_id, quantity), code) in counted.iter().zip(&self.material_codes) {
             let book = ledger::on_hand(conn, *material_id, *location_id)?;
-            if *quantity == book {
-                continue;
-            }
-            let (kind, diff) =
-                if *quantity > book { ("count_up", quantity - book) } else { ("count_down", book - quantity) };
+            // Both are counts of zero or more: their difference fits, and is zero when they agree.
+            let Some(diff) = PositiveQuantity::new((quantity - book).abs()) else { continue };
+            let kind = if *quantity > book { "count_up" } else { "count_down" };
             let reason = if note.trim().is_empty() {
                 format!("count #{count_id}")
             } else {

@@ -3,7 +3,7 @@
 
 use super::{ask, duplicate_window_start, Caller, Command, Plan};
 use crate::db::DbConn;
-use crate::domain::{Answers, Question};
+use crate::domain::{AiringId, Answers, Question};
 use crate::ledger;
 use crate::models::airing::{self, Airing, NewAiring, MAX_TIMES};
 use crate::models::audit::AuditEntry;
@@ -101,7 +101,7 @@ impl Command for RecordAiring {
             if let Some(earlier) = Airing::recent_same(conn, user, new, duplicate_window_start())? {
                 questions.push(super::likely_duplicate(
                     "airing",
-                    earlier.id,
+                    earlier.id.0,
                     earlier.recorded_at,
                     super::Earlier {
                         units: i64::from(earlier.times),
@@ -119,10 +119,10 @@ impl Command for RecordAiring {
 }
 
 impl Plan for AiringPlan {
-    type Output = i32;
+    type Output = AiringId;
     type Error = AiringError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, AiringError> {
+    fn write(&self, conn: &mut DbConn) -> Result<AiringId, AiringError> {
         // The lock date may have moved since the check.
         check_date(conn, self.airing.aired_on)?;
         let id = Airing::insert(conn, &self.airing, self.by.user_id())?;
@@ -136,7 +136,7 @@ impl Plan for AiringPlan {
 #[derive(Debug, Clone)]
 pub struct ReverseAiring {
     pub by: Caller,
-    pub airing_id: i32,
+    pub airing_id: AiringId,
     pub reason: String,
 }
 
@@ -173,10 +173,10 @@ impl Command for ReverseAiring {
 }
 
 impl Plan for ReverseAiringPlan {
-    type Output = i32;
+    type Output = AiringId;
     type Error = AiringError;
 
-    fn write(&self, conn: &mut DbConn) -> Result<i32, AiringError> {
+    fn write(&self, conn: &mut DbConn) -> Result<AiringId, AiringError> {
         if let Some(lock_date) = ledger::lock_date(conn)? {
             if self.original.aired_on <= lock_date {
                 return Err(AiringError::PeriodClosed { lock_date });

@@ -3,7 +3,7 @@
 use super::{active_depot, ask, duplicate_window_start, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
-use crate::domain::{Answers, LocationId, Question};
+use crate::domain::{Answers, LocationId, MovementId, Question, ReceiptId};
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
 use crate::models::location::Location;
@@ -16,8 +16,6 @@ pub enum ReceiptError {
     Place(PlaceError),
     #[error("material: {0}")]
     Material(MaterialError),
-    #[error("a quantity must be positive")]
-    NotPositive,
     #[error("needs confirmation")]
     Questions(Vec<Question>),
     #[error(transparent)]
@@ -52,16 +50,13 @@ impl Command for RecordReceipt {
         let new = &self.receipt;
         let depot = active_depot(conn, &self.by.access, new.location_id)?;
         let material = stocked_material(conn, new.material_id)?;
-        if new.quantity <= 0 {
-            return Err(ReceiptError::NotPositive);
-        }
-        let mut questions: Vec<Question> = material.over_limit(new.quantity).into_iter().collect();
+        let mut questions: Vec<Question> = material.over_limit(new.quantity.get()).into_iter().collect();
         questions.extend(super::before_campaign(conn, &material, new.received_on)?);
         if let Some(user) = self.by.user_id().filter(|_| !self.answers.duplicate) {
             if let Some(earlier) = Receipt::recent_same(conn, user, new, duplicate_window_start())? {
                 questions.push(super::likely_duplicate(
                     "receipt",
-                    earlier.id,
+                    earlier.id.0,
                     earlier.recorded_at,
                     super::Earlier {
                         units: i64::from(earlier.quantity),
@@ -79,11 +74,11 @@ impl Command for RecordReceipt {
 }
 
 impl Plan for ReceiptPlan {
-    type Output = i32;
+    type Output = ReceiptId;
     type Error = ReceiptError;
 
     /// The ledger re-checks the date against the lock date as it posts.
-    fn write(&self, conn: &mut DbConn) -> Result<i32, ReceiptError> {
+    fn write(&self, conn: &mut DbConn) -> Result<ReceiptId, ReceiptError> {
         let new = &self.receipt;
         let id = Receipt::insert(conn, new, self.by.user_id())?;
         ledger::post(
@@ -124,7 +119,7 @@ pub enum ReversalError {
 #[derive(Debug, Clone)]
 pub struct ReverseReceipt {
     pub by: Caller,
-    pub receipt_id: i32,
+    pub receipt_id: ReceiptId,
     pub reason: String,
 }
 
@@ -133,7 +128,7 @@ pub struct ReverseReceipt {
 pub struct ReversalPlan {
     pub(super) by: Caller,
     pub(super) record: (&'static str, i32),
-    pub(super) movement_id: i32,
+    pub(super) movement_id: MovementId,
     pub(super) reason: String,
 }
 
@@ -144,7 +139,7 @@ impl Command for ReverseReceipt {
     fn validate(&self, conn: &mut DbConn) -> Result<ReversalPlan, ReversalError> {
         let receipt = Receipt::find(conn, self.receipt_id)?.ok_or(ReversalError::NotFound)?;
         let source = Source { receipt_id: Some(receipt.id), ..Default::default() };
-        reversal(conn, &self.by, ("receipt", receipt.id), receipt.location_id, source, &self.reason)
+        reversal(conn, &self.by, ("receipt", receipt.id.0), receipt.location_id, source, &self.reason)
     }
 }
 

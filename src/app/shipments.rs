@@ -4,7 +4,8 @@ use super::{active_depot, ask, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
 use crate::domain::{
-    Answers, LocationId, MaterialId, Question, Recorded, ShipmentEventKind, ShipmentId, ShipmentLineId, ShipmentStatus,
+    Answers, LocationId, MaterialId, MovementId, PositiveQuantity, Question, Recorded, ShipmentEventKind, ShipmentId,
+    ShipmentLineId, ShipmentStatus,
 };
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
@@ -17,7 +18,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub header: ShipmentHeader,
-    pub lines: Vec<(MaterialId, i32)>,
+    pub lines: Vec<(MaterialId, PositiveQuantity)>,
 }
 
 /// Why a draft was not saved (or, saved and dispatched at once, not dispatched).
@@ -35,8 +36,6 @@ pub enum DraftError {
     SameOriginDestination,
     #[error("a shipment needs at least one line")]
     NoLines,
-    #[error("a line's quantity must be positive")]
-    ZeroQuantity,
     #[error("a material appears on two lines")]
     DuplicateLine,
     #[error("material: {0}")]
@@ -154,14 +153,11 @@ fn check_draft(conn: &mut DbConn, by: &Caller, draft: &Draft) -> Result<CheckedD
     let mut materials: Vec<Material> = Vec::new();
     let mut questions = Vec::new();
     for (material_id, quantity) in &draft.lines {
-        if *quantity <= 0 {
-            return Err(DraftError::ZeroQuantity);
-        }
         if materials.iter().any(|m| m.id == *material_id) {
             return Err(DraftError::DuplicateLine);
         }
         let material = stocked_material(conn, *material_id)?;
-        questions.extend(material.over_limit(*quantity));
+        questions.extend(material.over_limit(quantity.get()));
         materials.push(material);
     }
     Ok(CheckedDraft { origin, destination, materials, questions })
@@ -195,7 +191,7 @@ fn dispatch_postings(
     id: ShipmentId,
     origin_id: LocationId,
     transit: LocationId,
-    lines: &[(ShipmentLineId, MaterialId, i32)],
+    lines: &[(ShipmentLineId, MaterialId, PositiveQuantity)],
     date: NaiveDate,
 ) -> Vec<Posting> {
     lines
@@ -299,7 +295,7 @@ impl Plan for CreatePlan {
             Shipment::dispatch_draft(conn, id, date, None)?;
             Shipment::add_event(conn, id, ShipmentStatus::Dispatched.into(), user, "")?;
             AuditEntry::record(conn, &self.by.actor, "dispatch", "shipment", id, &format!("{reference} on {date}"))?;
-            let lines: Vec<(ShipmentLineId, MaterialId, i32)> = line_ids
+            let lines: Vec<(ShipmentLineId, MaterialId, PositiveQuantity)> = line_ids
                 .iter()
                 .zip(&self.draft.lines)
                 .map(|(line, (material, quantity))| (*line, *material, *quantity))
@@ -458,7 +454,7 @@ impl Command for Dispatch {
         if shipment.expected_on.is_some_and(|expected| expected < self.on) {
             return Err(DispatchError::ExpectedBeforeDispatch);
         }
-        let lines: Vec<(ShipmentLineId, MaterialId, i32)> =
+        let lines: Vec<(ShipmentLineId, MaterialId, PositiveQuantity)> =
             lines.iter().map(|(l, _)| (l.id, l.material_id, l.quantity)).collect();
         let transit = Location::transit_id(conn)?;
         Ok(DispatchPlan {
@@ -549,33 +545,33 @@ impl Command for Deliver {
             if given.received < 0 {
                 return Err(DeliveryError::Negative);
             }
-            if given.received > line.quantity {
-                return Err(DeliveryError::MoreThanSent { sent: line.quantity });
+            if given.received > line.quantity.get() {
+                return Err(DeliveryError::MoreThanSent { sent: line.quantity.get() });
             }
-            let shortfall = line.quantity - given.received;
+            let shortfall = line.quantity.get() - given.received;
             let reason = given.shortfall_reason.as_deref().filter(|r| !r.is_empty());
             if shortfall > 0 && !reason.is_some_and(|r| SHORTFALL_REASONS.contains(&r)) {
                 return Err(DeliveryError::ShortfallReason);
             }
             let source = Source { shipment_id: Some(id), shipment_line_id: Some(line.id), ..Default::default() };
-            if given.received > 0 {
+            if let Some(received) = PositiveQuantity::new(given.received) {
                 postings.push(Posting {
                     material_id: line.material_id,
                     from: Some(transit),
                     to: Some(shipment.destination_id),
-                    quantity: given.received,
+                    quantity: received,
                     kind: MovementKind::Delivery,
                     effective_on: self.delivered_on,
                     source,
                     reason: String::new(),
                 });
             }
-            if shortfall > 0 {
+            if let Some(short) = PositiveQuantity::new(shortfall) {
                 postings.push(Posting {
                     material_id: line.material_id,
                     from: Some(transit),
                     to: None,
-                    quantity: shortfall,
+                    quantity: short,
                     kind: MovementKind::Shortfall,
                     effective_on: self.delivered_on,
                     source,
@@ -742,8 +738,8 @@ impl Plan for ReverseDeliveryPlan {
         }
         // Read here, after the claim: the delivery being undone is the one recorded now.
         let movements = ledger::movements_of(conn, Source { shipment_id: Some(id), ..Default::default() })?;
-        let reversed: Vec<i32> = movements.iter().filter_map(|m| m.reverses_id).collect();
-        let to_reverse: Vec<i32> = movements
+        let reversed: Vec<MovementId> = movements.iter().filter_map(|m| m.reverses_id).collect();
+        let to_reverse: Vec<MovementId> = movements
             .iter()
             .filter(|m| m.reverses_id.is_none() && !reversed.contains(&m.id))
             .filter(|m| m.kind == MovementKind::Delivery || m.kind == MovementKind::Shortfall)

@@ -14,7 +14,7 @@
 //! movement. Run it after `demo::load`.
 
 use crate::domain::Answers;
-use crate::domain::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
+use crate::domain::{LocationId, MaterialId, PositiveQuantity, ReceiptId, ShipmentId, ShipmentLineId, UserId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -817,7 +817,7 @@ fn load_through_workflows(
                     let new = NewReceipt {
                         material_id: mat.id,
                         location_id: r.location_id,
-                        quantity: r.quantity,
+                        quantity: units(r.quantity)?,
                         received_on: r.date,
                         supplier: mat.supplier.clone(),
                         reference: r.reference.clone(),
@@ -839,7 +839,11 @@ fn load_through_workflows(
                             note: s.note.clone(),
                             external_ref: None,
                         },
-                        lines: s.lines.iter().map(|l| (world.mats[l.material].id, l.quantity)).collect(),
+                        lines: s
+                            .lines
+                            .iter()
+                            .map(|l| Ok((world.mats[l.material].id, units(l.quantity)?)))
+                            .collect::<Result<_, DemoError>>()?,
                     };
                     let create = CreateShipment {
                         by: by.clone(),
@@ -1122,15 +1126,15 @@ fn write_slice(
                     material_id: world.mats[r.material].id,
                     from: None,
                     to: Some(r.location_id),
-                    quantity: r.quantity,
+                    quantity: units(r.quantity)?,
                     kind: MovementKind::Receipt,
                     effective_on: r.date,
-                    source: Source { receipt_id: Some(ids.receipts[i]), ..Default::default() },
+                    source: Source { receipt_id: Some(ReceiptId(ids.receipts[i])), ..Default::default() },
                     reason: String::new(),
                 });
             }
             Op::Dispatch(i) => {
-                shipment_postings(world, &plan.shipments[i], ids.shipments[i], &ids.lines[i], &mut postings)
+                shipment_postings(world, &plan.shipments[i], ids.shipments[i], &ids.lines[i], &mut postings)?
             }
             Op::Deliver(_) => {}
         }
@@ -1149,13 +1153,18 @@ fn write_slice(
 
 /// A shipment's movements as the workflows post them: dispatch into transit, then per line the
 /// delivery and any shortfall.
+/// A planned quantity as the ledger takes it: the plan never holds a line or receipt of zero.
+fn units(n: i32) -> Result<PositiveQuantity, DemoError> {
+    PositiveQuantity::new(n).ok_or(DemoError::Ledger(crate::ledger::LedgerError::NotPositive))
+}
+
 fn shipment_postings(
     world: &World,
     s: &PlanShipment,
     id: ShipmentId,
     line_ids: &[ShipmentLineId],
     out: &mut Vec<Posting>,
-) {
+) -> Result<(), DemoError> {
     let source = |line_id: ShipmentLineId| Source {
         shipment_id: Some(id),
         shipment_line_id: Some(line_id),
@@ -1166,33 +1175,33 @@ fn shipment_postings(
             material_id: world.mats[l.material].id,
             from: Some(s.origin_id),
             to: Some(world.transit_id),
-            quantity: l.quantity,
+            quantity: units(l.quantity)?,
             kind: MovementKind::Dispatch,
             effective_on: s.dispatched_on,
             source: source(line_id),
             reason: String::new(),
         });
     }
-    let Some(delivered_on) = s.delivered_on else { return };
+    let Some(delivered_on) = s.delivered_on else { return Ok(()) };
     for (l, &line_id) in s.lines.iter().zip(line_ids) {
-        if l.received > 0 {
+        if let Some(received) = PositiveQuantity::new(l.received) {
             out.push(Posting {
                 material_id: world.mats[l.material].id,
                 from: Some(world.transit_id),
                 to: Some(s.destination_id),
-                quantity: l.received,
+                quantity: received,
                 kind: MovementKind::Delivery,
                 effective_on: delivered_on,
                 source: source(line_id),
                 reason: String::new(),
             });
         }
-        if l.received < l.quantity {
+        if let Some(shortfall) = PositiveQuantity::new(l.quantity - l.received) {
             out.push(Posting {
                 material_id: world.mats[l.material].id,
                 from: Some(world.transit_id),
                 to: None,
-                quantity: l.quantity - l.received,
+                quantity: shortfall,
                 kind: MovementKind::Shortfall,
                 effective_on: delivered_on,
                 source: source(line_id),
@@ -1200,6 +1209,7 @@ fn shipment_postings(
             });
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1398,7 +1408,7 @@ mod tests {
                 note: String::new(),
                 external_ref: None,
             },
-            lines: vec![(poster.id, 10)],
+            lines: vec![(poster.id, PositiveQuantity::new(10).expect("ten"))],
         };
         let create = CreateShipment { by, draft, dispatch_on: None, answers: Answers::all() };
         conn.write_transaction(|conn| app::run(conn, &create)).expect("new shipment");

@@ -43,6 +43,14 @@ row_id! {
     ShipmentLineId,
     /// A row of `users`.
     UserId,
+    /// A row of `receipts`.
+    ReceiptId,
+    /// A row of `adjustments`.
+    AdjustmentId,
+    /// A row of `airings`.
+    AiringId,
+    /// A row of `stock_movements`: the ledger.
+    MovementId,
 }
 
 #[cfg(test)]

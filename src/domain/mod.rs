@@ -15,10 +15,12 @@ mod text;
 mod username;
 
 pub use code::Code;
-pub use ids::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
+pub use ids::{
+    AdjustmentId, AiringId, LocationId, MaterialId, MovementId, ReceiptId, ShipmentId, ShipmentLineId, UserId,
+};
 pub use lang::{Lang, Names};
 pub use password::{Password, MIN_PASSWORD_LEN};
-pub use quantity::Quantity;
+pub use quantity::{PositiveQuantity, Quantity};
 pub use question::{Answers, Question, Recorded};
 pub use role::{Permission, Role};
 pub use scope::RegionScope;

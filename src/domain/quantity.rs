@@ -55,12 +55,9 @@ impl Quantity {
     }
 
     /// Like `parse`, but zero is refused too.
-    pub fn parse_positive(raw: &str, lang: Lang) -> Result<Self, Invalid> {
+    pub fn parse_positive(raw: &str, lang: Lang) -> Result<PositiveQuantity, Invalid> {
         let q = Self::parse(raw, lang)?;
-        if q.0 == 0 {
-            return Err(Invalid::new("err.zero"));
-        }
-        Ok(q)
+        PositiveQuantity::new(q.0).ok_or_else(|| Invalid::new("err.zero"))
     }
 
     /// A quantity the program itself computed or read from the database.
@@ -70,6 +67,69 @@ impl Quantity {
 
     pub fn get(self) -> i32 {
         self.0
+    }
+}
+
+/// A count of units above zero: what a receipt, an adjustment, a shipment line and every ledger
+/// posting move. Parsed from the form (or the file) once and carried as it is to the posting, so
+/// no later step has to ask again whether it is positive.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Integer)]
+pub struct PositiveQuantity(i32);
+
+impl PositiveQuantity {
+    /// A quantity the program computed or read from the database; None unless above zero.
+    pub fn new(n: i32) -> Option<Self> {
+        (n > 0).then_some(PositiveQuantity(n))
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+impl From<PositiveQuantity> for i64 {
+    fn from(q: PositiveQuantity) -> i64 {
+        i64::from(q.0)
+    }
+}
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Integer, DB> for PositiveQuantity
+where
+    DB: diesel::backend::Backend,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+        self.0.to_sql(out)
+    }
+}
+
+/// A stored quantity that is not positive (the tables' CHECKs forbid it) is a database error.
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Integer, DB> for PositiveQuantity
+where
+    DB: diesel::backend::Backend,
+    i32: diesel::deserialize::FromSql<diesel::sql_types::Integer, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        let n = i32::from_sql(bytes)?;
+        PositiveQuantity::new(n).ok_or_else(|| format!("a stored quantity of {n}, not above zero").into())
+    }
+}
+
+impl std::fmt::Display for PositiveQuantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -109,6 +169,15 @@ mod tests {
 
     fn es(raw: &str) -> Result<i32, &'static str> {
         Quantity::parse(raw, Lang::Es).map(Quantity::get).map_err(|e| e.key)
+    }
+
+    #[test]
+    fn a_positive_quantity_is_never_zero_or_negative() {
+        assert_eq!(PositiveQuantity::new(0), None);
+        assert_eq!(PositiveQuantity::new(-5), None);
+        assert_eq!(PositiveQuantity::new(1).map(PositiveQuantity::get), Some(1));
+        assert_eq!(Quantity::parse_positive("0", Lang::En).map_err(|e| e.key), Err("err.zero"));
+        assert_eq!(Quantity::parse_positive("1.500", Lang::Es).map(PositiveQuantity::get), Ok(1500));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::db::schema::{adjustments, stock_counts};
 use crate::db::DbConn;
-use crate::domain::{LocationId, MaterialId, UserId};
+use crate::domain::{AdjustmentId, LocationId, MaterialId, PositiveQuantity, UserId};
 use crate::models::now;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -13,7 +13,7 @@ pub const ADJUSTMENT_KINDS: [&str; 4] = ["loss", "damage", "count_up", "count_do
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = adjustments)]
 pub struct Adjustment {
-    pub id: i32,
+    pub id: AdjustmentId,
     pub material_id: MaterialId,
     pub location_id: LocationId,
     pub kind: String,
@@ -30,7 +30,7 @@ pub struct NewAdjustment {
     pub material_id: MaterialId,
     pub location_id: LocationId,
     pub kind: &'static str,
-    pub quantity: i32,
+    pub quantity: PositiveQuantity,
     pub effective_on: NaiveDate,
     pub reason: String,
     pub stock_count_id: Option<i32>,
@@ -61,7 +61,7 @@ impl Adjustment {
             .optional()
     }
 
-    pub fn insert(conn: &mut DbConn, new: &NewAdjustment, recorded_by: Option<UserId>) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &NewAdjustment, recorded_by: Option<UserId>) -> QueryResult<AdjustmentId> {
         diesel::insert_into(adjustments::table)
             .values((
                 adjustments::material_id.eq(new.material_id),
@@ -78,7 +78,7 @@ impl Adjustment {
             .get_result(conn)
     }
 
-    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Adjustment>> {
+    pub fn find(conn: &mut DbConn, id: AdjustmentId) -> QueryResult<Option<Adjustment>> {
         adjustments::table.find(id).select(Adjustment::as_select()).first(conn).optional()
     }
 }

@@ -6,7 +6,7 @@
 use crate::db::connection::MultiBackend;
 use crate::db::schema::{airings, location_types, locations, materials};
 use crate::db::DbConn;
-use crate::domain::{LocationId, MaterialId, UserId};
+use crate::domain::{AiringId, LocationId, MaterialId, UserId};
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::query::{self, keep, Refusals};
@@ -28,7 +28,7 @@ pub const MAX_TIMES: i32 = 10_000;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = airings)]
 pub struct Airing {
-    pub id: i32,
+    pub id: AiringId,
     pub material_id: MaterialId,
     pub location_id: LocationId,
     pub aired_on: NaiveDate,
@@ -37,7 +37,7 @@ pub struct Airing {
     pub programme: String,
     pub external_ref: Option<String>,
     /// Set on a correction: the airing it cancels.
-    pub reverses_id: Option<i32>,
+    pub reverses_id: Option<AiringId>,
     pub reason: String,
     pub recorded_by: Option<UserId>,
     pub recorded_at: NaiveDateTime,
@@ -136,7 +136,7 @@ pub struct AiringRow {
     pub location_name: String,
     pub ownership: Option<String>,
     /// The correction that reversed this airing, if any.
-    pub reversed_by: Option<i32>,
+    pub reversed_by: Option<AiringId>,
 }
 
 /// Net times one spot material was aired by one outlet (corrections subtracted).
@@ -194,7 +194,7 @@ impl Airing {
             .optional()
     }
 
-    pub fn insert(conn: &mut DbConn, new: &NewAiring, recorded_by: Option<UserId>) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &NewAiring, recorded_by: Option<UserId>) -> QueryResult<AiringId> {
         diesel::insert_into(airings::table)
             .values((
                 airings::material_id.eq(new.material_id),
@@ -212,12 +212,12 @@ impl Airing {
             .get_result(conn)
     }
 
-    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Airing>> {
+    pub fn find(conn: &mut DbConn, id: AiringId) -> QueryResult<Option<Airing>> {
         airings::table.find(id).select(Airing::as_select()).first(conn).optional()
     }
 
     /// The correction of airing `id`, if it was reversed.
-    pub fn reversal_of(conn: &mut DbConn, id: i32) -> QueryResult<Option<Airing>> {
+    pub fn reversal_of(conn: &mut DbConn, id: AiringId) -> QueryResult<Option<Airing>> {
         airings::table.filter(airings::reverses_id.eq(id)).select(Airing::as_select()).first(conn).optional()
     }
 
@@ -229,7 +229,7 @@ impl Airing {
         original: &Airing,
         reason: &str,
         recorded_by: Option<UserId>,
-    ) -> QueryResult<i32> {
+    ) -> QueryResult<AiringId> {
         diesel::insert_into(airings::table)
             .values((
                 airings::material_id.eq(original.material_id),
@@ -262,12 +262,13 @@ impl Airing {
             .offset((page - 1) * per_page)
             .select(Airing::as_select())
             .load(conn)?;
-        let ids: Vec<i32> = rows.iter().map(|a| a.id).collect();
-        let reversals: Vec<(i32, Option<i32>)> = airings::table
+        let ids: Vec<AiringId> = rows.iter().map(|a| a.id).collect();
+        let reversals: Vec<(AiringId, Option<AiringId>)> = airings::table
             .filter(airings::reverses_id.eq_any(&ids))
             .select((airings::id, airings::reverses_id))
             .load(conn)?;
-        let reversed: HashMap<i32, i32> = reversals.into_iter().filter_map(|(id, of)| of.map(|of| (of, id))).collect();
+        let reversed: HashMap<AiringId, AiringId> =
+            reversals.into_iter().filter_map(|(id, of)| of.map(|of| (of, id))).collect();
         let names = RowNames::load(conn, rows.iter().map(|a| (a.material_id, a.location_id)))?;
         let rows = rows
             .into_iter()

@@ -3,7 +3,7 @@
 use crate::db::schema::{locations, materials, receipts, stock_movements};
 use crate::db::DbConn;
 use crate::domain::Invalid;
-use crate::domain::{LocationId, MaterialId, UserId};
+use crate::domain::{LocationId, MaterialId, PositiveQuantity, ReceiptId, UserId};
 use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::location::Location;
 use crate::models::material::Material;
@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = receipts)]
 pub struct Receipt {
-    pub id: i32,
+    pub id: ReceiptId,
     pub material_id: MaterialId,
     pub location_id: LocationId,
-    pub quantity: i32,
+    pub quantity: PositiveQuantity,
     pub received_on: NaiveDate,
     pub supplier: String,
     pub reference: String,
@@ -32,7 +32,7 @@ pub struct Receipt {
 pub struct NewReceipt {
     pub material_id: MaterialId,
     pub location_id: LocationId,
-    pub quantity: i32,
+    pub quantity: PositiveQuantity,
     pub received_on: NaiveDate,
     pub supplier: String,
     pub reference: String,
@@ -243,7 +243,7 @@ impl Receipt {
             .optional()
     }
 
-    pub fn insert(conn: &mut DbConn, new: &NewReceipt, recorded_by: Option<UserId>) -> QueryResult<i32> {
+    pub fn insert(conn: &mut DbConn, new: &NewReceipt, recorded_by: Option<UserId>) -> QueryResult<ReceiptId> {
         diesel::insert_into(receipts::table)
             .values((
                 receipts::material_id.eq(new.material_id),
@@ -260,7 +260,7 @@ impl Receipt {
             .get_result(conn)
     }
 
-    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Receipt>> {
+    pub fn find(conn: &mut DbConn, id: ReceiptId) -> QueryResult<Option<Receipt>> {
         receipts::table.find(id).select(Receipt::as_select()).first(conn).optional()
     }
 
@@ -303,10 +303,10 @@ impl Receipt {
             .limit(per_page as i64 + 1)
             .select((Receipt::as_select(), (materials::name_en, materials::name_es), locations::name))
             .load(conn)?;
-        let ids: Vec<i32> = rows.iter().map(|r| r.0.id).collect();
+        let ids: Vec<ReceiptId> = rows.iter().map(|r| r.0.id).collect();
         // The same rule as REVERSED_SQL: a movement that reverses one of the receipt's own.
         let (own, reversal) = diesel::alias!(stock_movements as own, stock_movements as reversal);
-        let reversed: Vec<i32> = own
+        let reversed: Vec<ReceiptId> = own
             .inner_join(
                 reversal.on(reversal.field(stock_movements::reverses_id).eq(own.field(stock_movements::id).nullable())),
             )

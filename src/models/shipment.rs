@@ -4,7 +4,7 @@
 use crate::db::schema::{attachments, locations, materials, shipment_events, shipment_lines, shipments, users};
 use crate::db::DbConn;
 pub use crate::domain::ShipmentStatus;
-use crate::domain::{LocationId, MaterialId, ShipmentEventKind, ShipmentId, ShipmentLineId, UserId};
+use crate::domain::{LocationId, MaterialId, PositiveQuantity, ShipmentEventKind, ShipmentId, ShipmentLineId, UserId};
 use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::now;
 pub use crate::models::shipment_query::{Reach, ShipmentFilter, ShipmentQuery, ShipmentSort};
@@ -40,7 +40,7 @@ pub struct ShipmentLine {
     pub id: ShipmentLineId,
     pub shipment_id: ShipmentId,
     pub material_id: MaterialId,
-    pub quantity: i32,
+    pub quantity: PositiveQuantity,
     pub quantity_received: Option<i32>,
     pub shortfall_reason: Option<String>,
 }
@@ -121,7 +121,7 @@ impl Shipment {
         conn: &mut DbConn,
         user_id: UserId,
         header: &ShipmentHeader,
-        lines: &[(MaterialId, i32)],
+        lines: &[(MaterialId, PositiveQuantity)],
         since: NaiveDateTime,
     ) -> QueryResult<Option<Shipment>> {
         let candidates: Vec<Shipment> = shipments::table
@@ -135,10 +135,10 @@ impl Shipment {
             .order(shipments::id.desc())
             .select(Shipment::as_select())
             .load(conn)?;
-        let mut wanted: Vec<(MaterialId, i32)> = lines.to_vec();
+        let mut wanted: Vec<(MaterialId, PositiveQuantity)> = lines.to_vec();
         wanted.sort_unstable();
         for candidate in candidates.into_iter().filter(|c| c.expected_on == header.expected_on) {
-            let mut have: Vec<(MaterialId, i32)> =
+            let mut have: Vec<(MaterialId, PositiveQuantity)> =
                 Self::lines(conn, candidate.id)?.iter().map(|l| (l.material_id, l.quantity)).collect();
             have.sort_unstable();
             if have == wanted {
@@ -237,7 +237,7 @@ impl Shipment {
     pub fn replace_lines(
         conn: &mut DbConn,
         id: ShipmentId,
-        lines: &[(MaterialId, i32)],
+        lines: &[(MaterialId, PositiveQuantity)],
     ) -> QueryResult<Vec<ShipmentLineId>> {
         // Draft lines are not business records yet: nothing has moved, so they may be replaced.
         diesel::delete(shipment_lines::table.filter(shipment_lines::shipment_id.eq(id))).execute(conn)?;
@@ -248,7 +248,7 @@ impl Shipment {
     pub fn add_lines(
         conn: &mut DbConn,
         id: ShipmentId,
-        lines: &[(MaterialId, i32)],
+        lines: &[(MaterialId, PositiveQuantity)],
     ) -> QueryResult<Vec<ShipmentLineId>> {
         let mut ids = Vec::with_capacity(lines.len());
         for (material_id, quantity) in lines {

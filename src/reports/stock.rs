@@ -7,7 +7,7 @@ use crate::db::schema::{
     location_types, locations, materials, regions, shipment_lines, shipments, stock_balances, stock_movements,
 };
 use crate::db::DbConn;
-use crate::domain::{LocationId, MaterialId, ShipmentId, UserId};
+use crate::domain::{LocationId, MaterialId, MovementId, ShipmentId, UserId};
 use crate::domain::{Names, RegionScope};
 use crate::ledger::Movement;
 use crate::models::keyset::{self, Seek, Total, Window, COUNT_CAP};
@@ -532,8 +532,8 @@ pub fn material_ledger(
             today - changed(conn, newest, false)?
         }
     };
-    let ids: Vec<i32> = movements.iter().map(|m| m.id).collect();
-    let reversed: Vec<i32> = stock_movements::table
+    let ids: Vec<MovementId> = movements.iter().map(|m| m.id).collect();
+    let reversed: Vec<MovementId> = stock_movements::table
         .filter(stock_movements::reverses_id.eq_any(&ids))
         .select(stock_movements::reverses_id.assume_not_null())
         .load(conn)?;

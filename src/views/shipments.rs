@@ -366,7 +366,7 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
                             td.num { @if let Some(r) = line.quantity_received { (units(ctx.lang, i64::from(r), m.pack_size)) } @else { "—" } }
                             td {
                                 @if let (Some(r), Some(reason)) = (line.quantity_received, &line.shortfall_reason) {
-                                    (number(ctx.lang, i64::from(line.quantity - r))) " · " (ctx.t(&format!("shortfall.{reason}")))
+                                    (number(ctx.lang, i64::from(line.quantity.get() - r))) " · " (ctx.t(&format!("shortfall.{reason}")))
                                 } @else { "—" }
                             }
                         }

@@ -221,7 +221,7 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
 
 // ---- one airing ----
 
-async fn load(ctx: &Ctx, access: Access, id: i32) -> Result<AiringPage, AppError> {
+async fn load(ctx: &Ctx, access: Access, id: crate::domain::AiringId) -> Result<AiringPage, AppError> {
     db(ctx, move |conn| {
         let airing = Airing::find(conn, id)?.ok_or(AppError::NotFound)?;
         let outlet = Location::get(conn, airing.location_id)?.ok_or(AppError::NotFound)?;

@@ -43,7 +43,6 @@ impl From<ReceiptError> for AppError {
         match e {
             ReceiptError::Place(e) => e.into(),
             ReceiptError::Material(e) => e.into(),
-            ReceiptError::NotPositive => refused("err.zero"),
             ReceiptError::Questions(q) => AppError::Questions(q),
             ReceiptError::Ledger(e) => e.into(),
             ReceiptError::Database(e) => e.into(),
@@ -70,7 +69,6 @@ impl From<AdjustmentError> for AppError {
             AdjustmentError::Material(e) => e.into(),
             AdjustmentError::UnknownKind => refused("err.unknown_choice"),
             AdjustmentError::ReasonRequired => refused("err.reason_required"),
-            AdjustmentError::NotPositive => refused("err.zero"),
             AdjustmentError::NegativeCount => refused("err.negative"),
             AdjustmentError::Questions(q) => AppError::Questions(q),
             AdjustmentError::Ledger(e) => e.into(),
@@ -88,7 +86,6 @@ impl From<DraftError> for AppError {
             DraftError::Place(e) => e.into(),
             DraftError::SameOriginDestination => refused("err.same_origin_destination"),
             DraftError::NoLines => refused("err.no_lines"),
-            DraftError::ZeroQuantity => refused("err.zero"),
             DraftError::DuplicateLine => refused("err.duplicate_line"),
             DraftError::Material(e) => e.into(),
             DraftError::Questions(q) => AppError::Questions(q),

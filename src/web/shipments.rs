@@ -5,7 +5,7 @@ use crate::app::shipments::{
 };
 use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity, ShipmentStatus};
-use crate::domain::{LocationId, MaterialId, ShipmentId, UserId};
+use crate::domain::{LocationId, MaterialId, PositiveQuantity, ShipmentId, UserId};
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -145,7 +145,7 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
     let carrier = e.check("carrier", OptionalText::parse(form.get("carrier"), 120));
     let expected_on = e.check("expected_on", parse_optional_date(form.get("expected_on")));
     let note = e.check("note", OptionalText::parse(form.get("note"), 1000));
-    let mut lines: Vec<(MaterialId, i32)> = Vec::new();
+    let mut lines: Vec<(MaterialId, PositiveQuantity)> = Vec::new();
     let mut filled = false;
     for i in 0..LINE_SLOTS {
         let material = form.get(&format!("line_material_{i}"));
@@ -161,7 +161,7 @@ fn parse_draft(form: &PostForm) -> Result<(Draft, Option<NaiveDate>), FieldError
             e.add(&quantity_field, Invalid::new("err.duplicate_line"));
             continue;
         }
-        lines.push((material_id, q.get()));
+        lines.push((material_id, q));
     }
     // Only when no line was filled at all: a filled line with a mistake says so beside it.
     if !filled {
@@ -516,12 +516,14 @@ async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
         let field = format!("received_{}", line.id);
         let reason_field = format!("reason_{}", line.id);
         let Some(received) = e.check(&field, Quantity::parse(form.get(&field), form.lang())) else { continue };
-        if received.get() > line.quantity {
+        if received.get() > line.quantity.get() {
             e.add(&field, Invalid::with("err.more_than_sent", line.quantity));
             continue;
         }
         let reason = form.get(&reason_field).trim().to_string();
-        if received.get() < line.quantity && !crate::models::shipment::SHORTFALL_REASONS.contains(&reason.as_str()) {
+        if received.get() < line.quantity.get()
+            && !crate::models::shipment::SHORTFALL_REASONS.contains(&reason.as_str())
+        {
             e.add(&reason_field, Invalid::new("err.shortfall_reason"));
             continue;
         }

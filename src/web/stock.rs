@@ -5,8 +5,8 @@ use crate::app::adjustments::{PostCount, RecordAdjustment, ReverseAdjustment};
 use crate::app::receipts::{RecordReceipt, ReverseReceipt};
 use crate::app::settings::SetLockDate;
 use crate::app::Access;
+use crate::domain::{AdjustmentId, LocationId, MaterialId, ReceiptId};
 use crate::domain::{Invalid, OptionalText, Permission, Quantity};
-use crate::domain::{LocationId, MaterialId};
 use crate::ledger;
 use crate::models::adjustment::{Adjustment, NewAdjustment, ADJUSTMENT_KINDS};
 use crate::models::location::Location;
@@ -211,7 +211,7 @@ fn parse_receipt(form: &PostForm) -> Result<NewReceipt, FieldErrors> {
             Ok(NewReceipt {
                 material_id,
                 location_id,
-                quantity: q.get(),
+                quantity: q,
                 received_on,
                 supplier: supplier.into_inner(),
                 reference: reference.into_inner(),
@@ -301,7 +301,11 @@ async fn receipt_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppErr
     }
 }
 
-async fn load_receipt(ctx: &Ctx, access: Access, id: i32) -> Result<(Receipt, Material, Location, bool), AppError> {
+async fn load_receipt(
+    ctx: &Ctx,
+    access: Access,
+    id: ReceiptId,
+) -> Result<(Receipt, Material, Location, bool), AppError> {
     db(ctx, move |conn| {
         let receipt = Receipt::find(conn, id)?.ok_or(AppError::NotFound)?;
         let depot = Location::get(conn, receipt.location_id)?.ok_or(AppError::NotFound)?;
@@ -381,7 +385,7 @@ fn parse_adjustment(form: &PostForm) -> Result<NewAdjustment, FieldErrors> {
                 material_id,
                 location_id,
                 kind,
-                quantity: q.get(),
+                quantity: q,
                 effective_on,
                 reason,
                 stock_count_id: None,
@@ -442,7 +446,7 @@ async fn adjustment_create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, App
 async fn load_adjustment(
     ctx: &Ctx,
     access: Access,
-    id: i32,
+    id: AdjustmentId,
 ) -> Result<(Adjustment, Material, Location, bool), AppError> {
     db(ctx, move |conn| {
         let adjustment = Adjustment::find(conn, id)?.ok_or(AppError::NotFound)?;

@@ -15,7 +15,8 @@ use campaign_tracker::app::{self, Access, Caller, Command, MaterialError, PlaceE
 use campaign_tracker::db::writer::{Writer, WriterError};
 use campaign_tracker::db::DbConn;
 use campaign_tracker::domain::{
-    Answers, LocationId, MaterialId, Question, ShipmentId, ShipmentLineId, ShipmentStatus, UserId,
+    Answers, LocationId, MaterialId, PositiveQuantity, Question, ReceiptId, ShipmentId, ShipmentLineId, ShipmentStatus,
+    UserId,
 };
 use campaign_tracker::ledger::{self, LedgerError};
 use campaign_tracker::models::adjustment::NewAdjustment;
@@ -247,7 +248,7 @@ fn receipt(
         receipt: NewReceipt {
             material_id: material,
             location_id: depot,
-            quantity,
+            quantity: units(quantity),
             received_on,
             supplier: "Imprenta Nacional".into(),
             reference: "NE-001".into(),
@@ -258,7 +259,7 @@ fn receipt(
 }
 
 /// Stock received today, every question answered (the same stocking twice is no mistake here).
-fn stock(conn: &mut DbConn, by: &Caller, material: MaterialId, depot: LocationId, quantity: i32) -> i32 {
+fn stock(conn: &mut DbConn, by: &Caller, material: MaterialId, depot: LocationId, quantity: i32) -> ReceiptId {
     let mut command = receipt(by, material, depot, quantity, on(0));
     command.answers = Answers::all();
     done(conn, &command)
@@ -277,7 +278,7 @@ fn adjustment(
             material_id: material,
             location_id: depot,
             kind,
-            quantity,
+            quantity: units(quantity),
             effective_on: on(0),
             reason: "water damage in the store room".into(),
             stock_count_id: None,
@@ -297,6 +298,11 @@ fn count(by: &Caller, depot: LocationId, counted: &[(MaterialId, i32)], counted_
     }
 }
 
+/// A test's quantity, which is always above zero: a command cannot carry any other.
+fn units(n: i32) -> PositiveQuantity {
+    PositiveQuantity::new(n).expect("a positive quantity")
+}
+
 fn draft(origin: LocationId, destination: LocationId, lines: &[(MaterialId, i32)]) -> Draft {
     Draft {
         header: ShipmentHeader {
@@ -307,7 +313,7 @@ fn draft(origin: LocationId, destination: LocationId, lines: &[(MaterialId, i32)
             note: String::new(),
             external_ref: None,
         },
-        lines: lines.to_vec(),
+        lines: lines.iter().map(|&(material, quantity)| (material, units(quantity))).collect(),
     }
 }
 
@@ -350,7 +356,7 @@ fn lines(conn: &mut DbConn, shipment: ShipmentId) -> Vec<(ShipmentLineId, Materi
     Shipment::lines(conn, shipment)
         .expect("read lines")
         .into_iter()
-        .map(|l| (l.id, l.material_id, l.quantity))
+        .map(|l| (l.id, l.material_id, l.quantity.get()))
         .collect()
 }
 
@@ -411,8 +417,6 @@ async fn receipt_refusals(backend: Backend) {
 
     refuses!(conn, receipt(&d.by, 999_999.into(), d.depot, 500, on(0)), ReceiptError::Material(MaterialError::Unknown));
     refuses!(conn, receipt(&d.by, d.spot, d.depot, 500, on(0)), ReceiptError::Material(MaterialError::Broadcast));
-    refuses!(conn, receipt(&d.by, d.poster, d.depot, 0, on(0)), ReceiptError::NotPositive);
-    refuses!(conn, receipt(&d.by, d.poster, d.depot, -5, on(0)), ReceiptError::NotPositive);
 
     // A day of slack for time zones: tomorrow is taken, the day after is not.
     refuses!(
@@ -498,7 +502,7 @@ async fn reversal_refusals(backend: Backend) {
     let received = stock(conn, &d.by, d.poster, d.depot, 1000);
     let undo = |id| ReverseReceipt { by: d.by.clone(), receipt_id: id, reason: "typed the wrong depot".into() };
 
-    refuses!(conn, undo(999_999), ReversalError::NotFound);
+    refuses!(conn, undo(999_999.into()), ReversalError::NotFound);
     let mut outside = undo(received);
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, ReversalError::OutsideRegions);
@@ -515,7 +519,7 @@ async fn reversal_refusals(backend: Backend) {
             if material_id == d.poster && location_id == d.depot
     );
     let undo_loss = ReverseAdjustment { by: d.by.clone(), adjustment_id: loss, reason: "found them".into() };
-    refuses!(conn, ReverseAdjustment { adjustment_id: 999_999, ..undo_loss.clone() }, ReversalError::NotFound);
+    refuses!(conn, ReverseAdjustment { adjustment_id: 999_999.into(), ..undo_loss.clone() }, ReversalError::NotFound);
     done(conn, &undo_loss);
     refuses!(conn, undo_loss, ReversalError::Ledger(LedgerError::AlreadyReversed));
     assert_eq!(on_hand(conn, d.poster, d.depot), 1000);
@@ -556,13 +560,10 @@ async fn adjustment_and_count_refusals(backend: Backend) {
     );
     refuses!(conn, adjustment(&d.by, d.depot, d.spot, "loss", 5), AdjustmentError::Material(MaterialError::Broadcast));
     refuses!(conn, adjustment(&d.by, d.depot, d.poster, "gift", 5), AdjustmentError::UnknownKind);
-    refuses!(conn, adjustment(&d.by, d.depot, d.poster, "loss", 0), AdjustmentError::NotPositive);
-    refuses!(conn, adjustment(&d.by, d.depot, d.poster, "count_up", -5), AdjustmentError::NotPositive);
     let mut unexplained = loss(d.depot, 5);
     unexplained.adjustment.reason = "   ".into();
     refuses!(conn, unexplained, AdjustmentError::ReasonRequired);
-    // Unchecked by the command, stopped by the table's CHECK (see receipts): nothing stays.
-    refuses!(conn, loss(d.depot, 0), _);
+    // A loss of zero cannot be written as a command: its quantity is a PositiveQuantity.
 
     // A loss of more than is there: the ledger says how much is.
     refuses!(
@@ -582,7 +583,7 @@ async fn adjustment_and_count_refusals(backend: Backend) {
     let mut found = adjustment(&d.by, d.depot, d.poster, "count_up", 60_001);
     let e = refuses!(conn, found, AdjustmentError::Questions(_));
     assert!(matches!(&e, AdjustmentError::Questions(q) if codes(q) == ["over_limit"]), "{e:?}");
-    found.adjustment.quantity = 10;
+    found.adjustment.quantity = units(10);
     found.adjustment.effective_on = before_campaign();
     let e = refuses!(conn, found, AdjustmentError::Questions(_));
     assert!(matches!(&e, AdjustmentError::Questions(q) if codes(q) == ["early_date"]), "{e:?}");
@@ -660,8 +661,6 @@ async fn draft_refusals(backend: Backend) {
     refuses!(conn, new(d.depot, closed_school, &posters), DraftError::Place(PlaceError::Inactive));
     refuses!(conn, new(d.depot, d.depot, &posters), DraftError::SameOriginDestination);
     refuses!(conn, new(d.depot, d.school, &[]), DraftError::NoLines);
-    refuses!(conn, new(d.depot, d.school, &[(d.poster, 0)]), DraftError::ZeroQuantity);
-    refuses!(conn, new(d.depot, d.school, &[(d.flier, 5), (d.poster, -5)]), DraftError::ZeroQuantity);
     refuses!(conn, new(d.depot, d.school, &[(d.poster, 5), (d.poster, 5)]), DraftError::DuplicateLine);
     refuses!(conn, new(d.depot, d.school, &[(999_999.into(), 5)]), DraftError::Material(MaterialError::Unknown));
     refuses!(conn, new(d.depot, d.school, &[(d.spot, 1)]), DraftError::Material(MaterialError::Broadcast));
@@ -710,7 +709,6 @@ async fn draft_refusals(backend: Backend) {
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, DraftError::OutsideRegions);
     refuses!(conn, edit(sent, &posters), DraftError::NotDraft);
-    refuses!(conn, edit(first_id, &[(d.poster, 0)]), DraftError::ZeroQuantity);
     let mut moved = edit(first_id, &posters);
     moved.draft.header.origin_id = closed_depot;
     refuses!(conn, moved, DraftError::Place(PlaceError::Inactive));
@@ -946,7 +944,7 @@ async fn airing_refusals(backend: Backend) {
     assert!(matches!(&e, AiringError::Questions(q) if codes(q) == ["duplicate"]), "{e:?}");
 
     let correct = |id, reason: &str| ReverseAiring { by: d.by.clone(), airing_id: id, reason: reason.into() };
-    refuses!(conn, correct(999_999, "wrong outlet"), AiringError::NotFound);
+    refuses!(conn, correct(999_999.into(), "wrong outlet"), AiringError::NotFound);
     let mut outside = correct(first, "wrong outlet");
     outside.by = only_in(&d.by, d.elsewhere);
     refuses!(conn, outside, AiringError::OutsideRegions);
@@ -1135,7 +1133,7 @@ async fn record_plans_meet_a_changed_world(backend: Backend) {
 /// What a write of the group answered.
 #[derive(Debug)]
 enum Written {
-    Receipt(i32),
+    Receipt(ReceiptId),
     Dispatched,
 }
 
@@ -1237,7 +1235,7 @@ async fn sqlite_writer_commits_a_group_and_refuses_its_short_dispatch_alone() {
         ),
         "{refusal:?}"
     );
-    let mut ids: Vec<i32> = answers
+    let mut ids: Vec<ReceiptId> = answers
         .into_iter()
         .map(|a| match a {
             Ok(Written::Receipt(id)) => id,
@@ -1250,7 +1248,7 @@ async fn sqlite_writer_commits_a_group_and_refuses_its_short_dispatch_alone() {
 
     let recorded: Vec<i64> =
         numbers(conn, "SELECT CAST(id AS BIGINT) AS n FROM receipts WHERE reference LIKE 'BATCH-%' ORDER BY id");
-    assert_eq!(recorded, ids.iter().map(|id| i64::from(*id)).collect::<Vec<_>>(), "the answered ids are recorded");
+    assert_eq!(recorded, ids.iter().map(|id| i64::from(id.0)).collect::<Vec<_>>(), "the answered ids are recorded");
     assert_eq!(
         scalar(conn, "SELECT COUNT(*) FROM stock_movements m JOIN receipts r ON r.id = m.receipt_id WHERE r.reference LIKE 'BATCH-%'"),
         49,

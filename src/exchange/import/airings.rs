@@ -7,8 +7,8 @@ use super::{ImportError, ImportKind, Report};
 use crate::db::bulk::{insert_rows, INSERT_PARAMETERS};
 use crate::db::schema::airings;
 use crate::db::{Connections, DbConn};
-use crate::domain::Invalid;
 use crate::domain::UserId;
+use crate::domain::{Invalid, PositiveQuantity};
 use crate::models::airing::{NewAiring, MAX_TIMES, MEDIA_OUTLET};
 use crate::models::now;
 use diesel::prelude::*;
@@ -51,7 +51,8 @@ pub fn check(
         if let Some(o) = outlet.filter(|o| catalogue.type_code(o) != MEDIA_OUTLET || !o.is_active) {
             c.problem(row, "location_code", Invalid::with("import.err.not_a_media_outlet", &o.code));
         }
-        let times = if c.get(row, "times").is_empty() { Some(1) } else { c.quantity(row, "times", true) };
+        let times =
+            if c.get(row, "times").is_empty() { Some(1) } else { c.positive(row, "times").map(PositiveQuantity::get) };
         if let Some(t) = times.filter(|t| *t > MAX_TIMES) {
             c.problem(row, "times", Invalid::with("import.err.too_many_times", t));
         }

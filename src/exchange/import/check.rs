@@ -7,7 +7,7 @@ use super::{ImportKind, Problem, Report, MAX_PROBLEMS};
 use crate::app::Access;
 use crate::db::schema::{location_types, locations, materials, regions};
 use crate::db::DbConn;
-use crate::domain::{Invalid, Quantity};
+use crate::domain::{Invalid, PositiveQuantity, Quantity};
 use crate::models::location::Location;
 use crate::models::material::Material;
 use chrono::NaiveDate;
@@ -189,11 +189,16 @@ impl<'t> Checker<'t> {
         self.check(row, column, parsed)
     }
 
-    pub fn quantity(&mut self, row: &Row, column: &str, positive: bool) -> Option<i32> {
-        let raw = self.get(row, column);
-        let lang = self.table.numbers;
-        let parsed = if positive { Quantity::parse_positive(raw, lang) } else { Quantity::parse(raw, lang) };
+    /// A whole number of zero or more.
+    pub fn quantity(&mut self, row: &Row, column: &str) -> Option<i32> {
+        let parsed = Quantity::parse(self.get(row, column), self.table.numbers);
         self.check(row, column, parsed.map(Quantity::get))
+    }
+
+    /// A whole number above zero: what the ledger moves.
+    pub fn positive(&mut self, row: &Row, column: &str) -> Option<PositiveQuantity> {
+        let parsed = Quantity::parse_positive(self.get(row, column), self.table.numbers);
+        self.check(row, column, parsed)
     }
 
     pub fn material<'c>(&mut self, row: &Row, column: &str, catalogue: &'c Catalogue) -> Option<&'c Material> {

@@ -12,7 +12,7 @@ use super::{ImportError, ImportKind, Options, Report};
 use crate::db::bulk::{insert_rows, reserve_ids, INSERT_PARAMETERS};
 use crate::db::schema::{shipment_events, shipment_lines, shipments, stock_balances};
 use crate::db::{Connections, DbConn};
-use crate::domain::{Invalid, ShipmentStatus};
+use crate::domain::{Invalid, PositiveQuantity, ShipmentStatus};
 use crate::domain::{LocationId, MaterialId, ShipmentId, ShipmentLineId, UserId};
 use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::location::Location;
@@ -33,8 +33,8 @@ const OPTIONAL: [&str; 7] = [
 
 pub struct Line {
     pub material_id: MaterialId,
-    pub sent: i32,
-    pub received: i32,
+    pub sent: PositiveQuantity,
+    pub received: PositiveQuantity,
 }
 
 pub struct Shipment {
@@ -60,8 +60,8 @@ struct Checked<'c> {
     material_code: &'c str,
     destination: &'c Location,
     origin: &'c Location,
-    received: i32,
-    sent: i32,
+    received: PositiveQuantity,
+    sent: PositiveQuantity,
     reference: Option<String>,
     external_ref: Option<String>,
 }
@@ -174,7 +174,8 @@ pub fn check(
 
     let lines: usize = plan.shipments.iter().map(|s| s.lines.len()).sum();
     let delivered: i64 = plan.shipments.iter().flat_map(|s| &s.lines).map(|l| i64::from(l.received)).sum();
-    let short: i64 = plan.shipments.iter().flat_map(|s| &s.lines).map(|l| i64::from(l.sent - l.received)).sum();
+    let short: i64 =
+        plan.shipments.iter().flat_map(|s| &s.lines).map(|l| i64::from(l.sent.get() - l.received.get())).sum();
     let effects = vec![
         ("import.effect.shipments".to_string(), plan.shipments.len()),
         ("import.effect.lines".to_string(), lines),
@@ -208,10 +209,10 @@ fn check_row<'c>(
     if let Some(m) = material.filter(|m| m.is_broadcast()) {
         c.problem(row, "material_code", Invalid::with("import.err.not_stocked", &m.code));
     }
-    let received = c.quantity(row, "quantity", true);
+    let received = c.positive(row, "quantity");
     let sent = match c.get(row, "quantity_sent") {
         "" => received,
-        _ => c.quantity(row, "quantity_sent", true),
+        _ => c.positive(row, "quantity_sent"),
     };
     if let (Some(r), Some(s)) = (received, sent) {
         if s < r {
@@ -220,7 +221,7 @@ fn check_row<'c>(
     }
     if let (Some(m), Some(s)) = (material, sent) {
         let column = if c.get(row, "quantity_sent").is_empty() { "quantity" } else { "quantity_sent" };
-        c.over_limit(row, column, m, s);
+        c.over_limit(row, column, m, s.get());
     }
     let destination = if !c.get(row, "location_code").is_empty() {
         c.location(row, "location_code", catalogue)
@@ -423,8 +424,8 @@ pub fn write(
             };
             postings.push(posting(Some(s.origin_id), Some(transit), l.sent, MovementKind::Dispatch, ""));
             postings.push(posting(Some(transit), Some(s.destination_id), l.received, MovementKind::Delivery, ""));
-            if l.received < l.sent {
-                postings.push(posting(Some(transit), None, l.sent - l.received, MovementKind::Shortfall, "other"));
+            if let Some(short) = PositiveQuantity::new(l.sent.get() - l.received.get()) {
+                postings.push(posting(Some(transit), None, short, MovementKind::Shortfall, "other"));
             }
         }
         // A shipment's movements stay in one batch: each batch is checked as a whole.

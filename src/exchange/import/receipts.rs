@@ -44,9 +44,9 @@ pub fn check(
         if let Some(d) = depot.filter(|d| !d.is_depot || !d.is_active) {
             c.problem(row, "location_code", Invalid::with("import.err.not_a_depot", &d.code));
         }
-        let quantity = c.quantity(row, "quantity", true);
+        let quantity = c.positive(row, "quantity");
         if let (Some(m), Some(q)) = (material, quantity) {
-            c.over_limit(row, "quantity", m, q);
+            c.over_limit(row, "quantity", m, q.get());
         }
         let supplier = c.text(row, "supplier", 160);
         let reference = c.text(row, "reference", 100);
@@ -121,7 +121,7 @@ pub fn write(
             quantity: r.quantity,
             kind: MovementKind::Receipt,
             effective_on: r.received_on,
-            source: Source { receipt_id: Some(*id), ..Default::default() },
+            source: Source { receipt_id: Some(crate::domain::ReceiptId(*id)), ..Default::default() },
             reason: String::new(),
         })
         .collect();

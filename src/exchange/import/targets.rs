@@ -58,7 +58,7 @@ pub fn check(
                 t => Ok(t),
             });
         let location_type = c.check(row, "location_type", location_type);
-        let quantity = c.quantity(row, "quantity", false);
+        let quantity = c.quantity(row, "quantity");
         let (Some(m), Some(r), Some(t), Some(q)) = (material, region, location_type, quantity) else { continue };
         let key = (m.id, r.id, t.id);
         if let Some(first) = seen.insert(key, row.line) {
