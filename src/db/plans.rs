@@ -524,23 +524,27 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), ExplainEr
         c.page(conn, &label, receipts(label.clone(), q, Seek::First))?;
     }
 
-    // Airings: the list (paged by number), the totals per outlet and the months.
-    let airings = |label: &'static str, q: AiringQuery| {
+    // Airings: the list (newest day first, by keyset), the totals per outlet and the months.
+    let airings = |label: String, q: AiringQuery, seek: Seek| {
         move |conn: &mut DbConn| -> Result<(), ExplainError> {
             airing::media_outlets(conn, false, None)?;
             Region::all(conn)?;
-            let filter = q.check(conn, None)?.map_err(|r| refused(label, r))?;
-            Airing::page(conn, &filter, 1, 50)?;
+            let filter = q.check(conn, None)?.map_err(|r| refused(&label, r))?;
+            Airing::window(conn, &filter, &seek, 50)?;
             Airing::totals_by_outlet(conn, &filter)?;
             Airing::by_month(conn, &filter)?;
             airing::spots(conn)?;
             Ok(())
         }
     };
-    c.page(conn, "airings", airings("airings", AiringQuery::default()))?;
+    for (part, seek) in seeks(ON_KEY) {
+        let label = format!("airings{part}");
+        c.page(conn, &label, airings(label.clone(), AiringQuery::default(), seek))?;
+    }
     if s.spot.is_some() {
+        let label = "airings of a spot".to_string();
         let q = AiringQuery { spot: id(s.spot), ..Default::default() };
-        c.page(conn, "airings of a spot", airings("airings of a spot", q))?;
+        c.page(conn, &label, airings(label.clone(), q, Seek::First))?;
     }
 
     // Locations, paged by number.

@@ -7,10 +7,11 @@ use crate::db::connection::MultiBackend;
 use crate::db::schema::{airings, location_types, locations, materials};
 use crate::db::DbConn;
 use crate::domain::{AiringId, LocationId, MaterialId, UserId};
+use crate::models::keyset::{self, Seek, Total, Window};
 use crate::models::location::Location;
 use crate::models::material::Material;
+use crate::models::now;
 use crate::models::query::{self, keep, Refusals};
-use crate::models::{now, Page};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::dsl::sum;
 use diesel::prelude::*;
@@ -251,17 +252,38 @@ impl Airing {
         airings::table.count().get_result(conn)
     }
 
-    /// Airings and corrections, newest day first.
-    pub fn page(conn: &mut DbConn, filter: &AiringFilter, page: i64, per_page: i64) -> QueryResult<Page<AiringRow>> {
+    /// One keyset page of airings and corrections, newest day first: the rows after (or before)
+    /// a (day, id) key along the `airings_by_date` index, never an OFFSET; counted up to
+    /// `COUNT_CAP`.
+    pub fn window(
+        conn: &mut DbConn,
+        filter: &AiringFilter,
+        seek: &Seek,
+        per_page: usize,
+    ) -> QueryResult<Window<AiringRow>> {
         let places = place_ids(conn, filter)?;
-        let total = airings::table.filter(predicate(filter, places.clone())).count().get_result(conn)?;
-        let rows: Vec<Airing> = airings::table
-            .filter(predicate(filter, places))
-            .order((airings::aired_on.desc(), airings::id.desc()))
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-            .select(Airing::as_select())
-            .load(conn)?;
+        let total = Total::count(conn, airings::table.filter(predicate(filter, places.clone())).select(airings::id))?;
+        let key = match seek {
+            Seek::After(k) | Seek::Before(k) => keyset::parse_date_key(k),
+            Seek::First | Seek::Last => None,
+        };
+        let q = airings::table.filter(predicate(filter, places)).into_boxed();
+        // A key that does not read is the first page (or the last), never an error.
+        let q = match (key, seek.backwards()) {
+            (Some((on, id)), false) => {
+                q.filter(airings::aired_on.le(on).and(airings::aired_on.lt(on).or(airings::id.lt(id))))
+            }
+            (Some((on, id)), true) => {
+                q.filter(airings::aired_on.ge(on).and(airings::aired_on.gt(on).or(airings::id.gt(id))))
+            }
+            (None, _) => q,
+        };
+        let q = if seek.backwards() {
+            q.order((airings::aired_on.asc(), airings::id.asc()))
+        } else {
+            q.order((airings::aired_on.desc(), airings::id.desc()))
+        };
+        let rows: Vec<Airing> = q.limit(per_page as i64 + 1).select(Airing::as_select()).load(conn)?;
         let ids: Vec<AiringId> = rows.iter().map(|a| a.id).collect();
         let reversals: Vec<(AiringId, Option<AiringId>)> = airings::table
             .filter(airings::reverses_id.eq_any(&ids))
@@ -285,7 +307,9 @@ impl Airing {
                 }
             })
             .collect();
-        Ok(Page { rows, total, page, per_page })
+        Ok(Window::from_rows(rows, per_page, seek, total, |r: &AiringRow| {
+            keyset::date_key(r.airing.aired_on, r.airing.id)
+        }))
     }
 
     /// Net times per spot material and outlet, largest first; outlets whose airings were all

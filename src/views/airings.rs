@@ -6,12 +6,12 @@ use crate::domain::Permission;
 use crate::domain::{LocationId, MaterialId};
 use crate::i18n::{invalid, number, tr_arg};
 use crate::models::airing::{Airing, AiringQuery, AiringRow, OutletTotal};
+use crate::models::keyset::Window;
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::region::Region;
-use crate::models::Page;
 use crate::views::components::{
-    csrf, filter_input, filter_refusal, filter_select, form_error, input, input_with_hint, pagination, required_note,
+    csrf, filter_input, filter_refusal, filter_select, form_error, input, input_with_hint, keyset_nav, required_note,
     select, table_region,
 };
 use crate::views::form::{FieldErrors, FormState};
@@ -62,7 +62,7 @@ pub struct ListData {
 
 /// The airings a filter found, their totals per outlet and per month.
 pub struct Found {
-    pub rows: Page<AiringRow>,
+    pub rows: Window<AiringRow>,
     pub totals: Vec<OutletTotal>,
     pub months: Vec<(String, i64)>,
 }
@@ -109,7 +109,7 @@ pub fn list(
             }
             @if let Some(found) = &data.found {
                 (crate::views::components::download_links(ctx, crate::exchange::export::Kind::Airings, &query_string))
-                @if found.rows.total == 0 {
+                @if found.rows.rows.is_empty() && found.totals.is_empty() {
                     p.empty { (ctx.t("list.empty")) }
                 } @else {
                     p.summary-line {
@@ -123,7 +123,7 @@ pub fn list(
                     (month_table(ctx, &found.months))
                     h2 #records { (ctx.t("airing.records")) }
                     (record_table(ctx, &found.rows.rows))
-                    (pagination(ctx, &query_string, found.rows.page, found.rows.page_count(), found.rows.total))
+                    (keyset_nav(ctx, &query_string, &found.rows))
                 }
             }
         },

@@ -19,12 +19,12 @@ use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_date, required_id, PostForm, Refusal};
 use crate::web::stock::parse_reason;
-use crate::web::{db, html, page_param, parse_id, submission, unprocessable};
+use crate::web::{db, html, parse_id, seek_param, submission, unprocessable};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 
 /// Rows per page of the airing list.
-const PER_PAGE: i64 = 50;
+const PER_PAGE: usize = 50;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/airings", web::get().to(list))
@@ -47,7 +47,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let scope = user.access().regions;
     let read = AiringQuery::from_query_string(&ctx.page.query);
     let query = read.clone().unwrap_or_default();
-    let page = page_param(&ctx);
+    let seek = seek_param(&ctx);
     let (data, refused) = db(&ctx, move |conn| {
         let outlets = airing::media_outlets(conn, false, scope.as_deref())?;
         let regions: Vec<Region> =
@@ -59,7 +59,7 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
         let (found, refused) = match checked {
             Ok(filter) => (
                 Some(Found {
-                    rows: Airing::page(conn, &filter, page, PER_PAGE)?,
+                    rows: Airing::window(conn, &filter, &seek, PER_PAGE)?,
                     totals: Airing::totals_by_outlet(conn, &filter)?,
                     months: Airing::by_month(conn, &filter)?,
                 }),

@@ -1,6 +1,6 @@
 //! Keyset pages: following "next" from the first page and "previous" from the last meets every
-//! row exactly once, in every order the shipments list offers and on the receipts list, with
-//! ties in the sort key; a key that matches no row still lands on a page; a page's rows are the
+//! row exactly once, in every order the shipments list offers and on the receipts and airings
+//! lists, with ties in the sort key; a key that matches no row still lands on a page; a page's rows are the
 //! first rows of its export.
 
 use crate::helpers::*;
@@ -13,6 +13,7 @@ async fn with_history(backend: Backend) -> TestApp {
     {
         let mut conn = app.conn();
         campaign_tracker::demo::history::load_history(&mut conn, 1, &mut |_, _| {}).expect("history");
+        campaign_tracker::demo::airings::load_airings(&mut conn).expect("airings");
     }
     // Ties: a third of the shipments changed at the same instant.
     exec_sql(&mut app.conn(), "UPDATE shipments SET updated_at = '2006-06-01 12:00:00' WHERE id % 3 = 0");
@@ -117,6 +118,16 @@ async fn walks_meet_every_row_once(backend: Backend) {
     assert_eq!(forwards.iter().copied().collect::<BTreeSet<_>>(), receipts);
     assert_eq!(backwards, forwards);
 
+    // Airings, with ties on the day.
+    exec_sql(&mut app.conn(), "UPDATE airings SET aired_on = '2005-06-01' WHERE id % 2 = 0");
+    let airings: BTreeSet<i64> = app.numbers("SELECT CAST(id AS BIGINT) AS n FROM airings").into_iter().collect();
+    assert!(airings.len() > 50, "enough airings to page ({})", airings.len());
+    let forwards = walk(&app, &viewer, "/airings", "next", "/airings/").await;
+    let backwards = walk(&app, &viewer, "/airings?last=1", "prev", "/airings/").await;
+    assert_eq!(forwards.len(), airings.len(), "every airing once");
+    assert_eq!(forwards.iter().copied().collect::<BTreeSet<_>>(), airings);
+    assert_eq!(backwards, forwards, "the same order walking back from the last page");
+
     // The first page is the first rows of the export with the same filters.
     let page = app.get(&viewer, "/shipments?status=delivered&sort=reference").await;
     let shown: Vec<String> = page.texts("main table tbody tr td:first-child a");
@@ -138,6 +149,9 @@ async fn stale_and_bogus_keys_land_on_a_page(backend: Backend) {
         "/shipments?sort=status&after=zzz~-5",
         "/shipments?page=7",
         "/receipts?after=2005-02-30~1",
+        "/airings?page=7",
+        "/airings?after=2005-02-30~1",
+        "/airings?before=1800-01-01~0",
         "/receipts?before=1800-01-01~0",
         "/stock/materials/1?after=9999-12-31~2147483647",
     ] {
