@@ -105,8 +105,9 @@ pub enum LedgerError {
     PeriodClosed { lock_date: NaiveDate },
     #[error("the date {0} lies in the future")]
     FutureDate(NaiveDate),
-    #[error("a quantity must be positive")]
-    NotPositive,
+    /// Quantities are positive by type; what is left is a net change too large for a balance.
+    #[error("a balance would move by more units than it can hold")]
+    TooLarge,
     #[error("this movement was already reversed")]
     AlreadyReversed,
     #[error("a reversal cannot itself be reversed")]
@@ -133,7 +134,7 @@ impl LedgerError {
             }
             LedgerError::PeriodClosed { lock_date } => Refusal::Rule(Invalid::with("err.period_closed", lock_date)),
             LedgerError::FutureDate(_) => Refusal::Rule(Invalid::new("err.future_date")),
-            LedgerError::NotPositive => Refusal::Rule(Invalid::new("err.zero")),
+            LedgerError::TooLarge => Refusal::Rule(Invalid::with("err.too_large", i32::MAX)),
             LedgerError::AlreadyReversed => Refusal::Rule(Invalid::new("err.already_reversed")),
             LedgerError::ReversalOfReversal => Refusal::Rule(Invalid::new("err.reversal_of_reversal")),
             LedgerError::Database(e) => return Err(e),
@@ -301,7 +302,7 @@ fn apply_net<'a>(conn: &mut DbConn, postings: impl Iterator<Item = &'a Posting>)
     // rows are still touched in key order.
     let mut increments: Vec<(MaterialId, LocationId, i32)> = Vec::new();
     for ((material_id, location_id), delta) in net {
-        let amount = i32::try_from(delta.abs()).map_err(|_| LedgerError::NotPositive)?;
+        let amount = i32::try_from(delta.abs()).map_err(|_| LedgerError::TooLarge)?;
         match delta.cmp(&0) {
             std::cmp::Ordering::Less => {
                 increment_many(conn, &std::mem::take(&mut increments))?;

@@ -1151,13 +1151,14 @@ fn write_slice(
     Ok(())
 }
 
-/// A shipment's movements as the workflows post them: dispatch into transit, then per line the
-/// delivery and any shortfall.
 /// A planned quantity as the ledger takes it: the plan never holds a line or receipt of zero.
 fn units(n: i32) -> Result<PositiveQuantity, DemoError> {
-    PositiveQuantity::new(n).ok_or(DemoError::Ledger(crate::ledger::LedgerError::NotPositive))
+    PositiveQuantity::new(n)
+        .ok_or_else(|| DemoError::BadData { what: "history plan", reason: format!("a quantity of {n}") })
 }
 
+/// A shipment's movements as the workflows post them: dispatch into transit, then per line the
+/// delivery and any shortfall.
 fn shipment_postings(
     world: &World,
     s: &PlanShipment,

@@ -1,5 +1,6 @@
 //! Where a shipment is in its life: draft → dispatched → delivered, or cancelled. Stored as its
-//! text in `shipments.status` and `shipment_events.status`.
+//! text in `shipments.status`; the history (`shipment_events.status`) stores the same texts
+//! and two more steps, as `ShipmentEventKind`.
 
 /// A shipment's status.
 #[derive(
@@ -45,8 +46,8 @@ impl std::fmt::Display for ShipmentStatus {
     }
 }
 
-/// Read from the database's text; a value outside the four is refused as a database error
-/// rather than guessed at.
+/// From a text such as a filter value; a value outside the four is refused rather than guessed
+/// at. (Rows read through diesel's `FromSql`, with the same rule.)
 impl TryFrom<String> for ShipmentStatus {
     type Error = String;
 

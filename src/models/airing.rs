@@ -468,7 +468,7 @@ fn kind(reversals: bool) -> Predicate {
 }
 
 /// The locations a filter allows, when it narrows them (None: any location).
-fn place_ids(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Option<Vec<i32>>> {
+fn place_ids(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Option<Vec<LocationId>>> {
     if filter.location_id.is_none()
         && filter.ownership.is_none()
         && filter.region_id.is_none()
@@ -494,7 +494,7 @@ fn place_ids(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Option<Vec
 
 /// The filter as one boolean expression over `airings` alone, so it serves plain, paged and
 /// grouped queries alike.
-fn predicate(filter: &AiringFilter, places: Option<Vec<i32>>) -> Predicate {
+fn predicate(filter: &AiringFilter, places: Option<Vec<LocationId>>) -> Predicate {
     let mut parts: Vec<Predicate> = Vec::new();
     if let Some(m) = filter.material_id {
         parts.push(Box::new(airings::material_id.eq(m)));
