@@ -116,6 +116,7 @@ fn pages(conn: &mut DbConn) -> Vec<(String, String)> {
         p("receipts of a material, a year", format!("/receipts?material={poster}&from=2005-01-01&to=2005-12-31")),
         p("receipt", format!("/receipts/{receipt}")),
         p("airings", "/airings".into()),
+        p("airings, last page", "/airings?last=1".into()),
         p("airings of a spot", format!("/airings?spot={spot}")),
         p("targets", format!("/targets?material={poster}")),
         p("locations", "/locations".into()),
