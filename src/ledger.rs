@@ -68,10 +68,6 @@ impl MovementKind {
             MovementKind::CountDown => "count_down",
         }
     }
-
-    pub fn parse(raw: &str) -> Option<MovementKind> {
-        MovementKind::ALL.into_iter().find(|k| k.as_str() == raw)
-    }
 }
 
 /// The record a movement belongs to.
@@ -583,9 +579,9 @@ mod tests {
     #[test]
     fn kinds_round_trip() {
         for kind in MovementKind::ALL {
-            assert_eq!(MovementKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(MovementKind::from_text(kind.as_str()), Some(kind));
         }
-        assert_eq!(MovementKind::parse("gift"), None);
+        assert_eq!(MovementKind::from_text("gift"), None);
     }
 
     #[test]

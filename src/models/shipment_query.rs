@@ -149,7 +149,7 @@ impl ShipmentQuery {
             return Ok(Err(refusals));
         }
         Ok(Ok(ShipmentFilter {
-            status: status.and_then(ShipmentStatus::parse),
+            status: status.and_then(ShipmentStatus::from_text),
             campaign_id,
             material_id,
             origin_id,
