@@ -107,6 +107,8 @@ fn pages(conn: &mut DbConn) -> Vec<(String, String)> {
             format!("/shipments?material={poster}&region={lara}&type={school}&dest=points"),
         ),
         p("shipments by text", "/shipments?q=escuela".into()),
+        p("shipments by a text that matches nothing", "/shipments?q=zqxj".into()),
+        p("shipments by part of a reference", "/shipments?q=h-01234".into()),
         p("shipments to distribution points", "/shipments?dest=points".into()),
         p("shipments to a type of place", format!("/shipments?type={school}")),
         p("shipments by reference", "/shipments?sort=reference".into()),

@@ -478,6 +478,13 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), ExplainEr
         ),
         ("shipments to distribution points", true, ShipmentQuery { dest: "points".into(), ..Default::default() }, None),
         ("shipments by text", true, ShipmentQuery { text: "escuela".into(), ..Default::default() }, None),
+        // A text no reference or place holds: found (not) through the reference index.
+        (
+            "shipments by a text that matches nothing",
+            true,
+            ShipmentQuery { text: "zqxj".into(), ..Default::default() },
+            None,
+        ),
         ("shipments of a region-limited user", s.region.is_some(), ShipmentQuery::default(), s.region.map(|r| vec![r])),
     ];
     for (name, available, q, regions) in filters {

@@ -194,12 +194,43 @@ pub struct PlaceLists {
     depots: Vec<LocationId>,
     /// The places in a region-limited reader's regions.
     regional: Option<Vec<LocationId>>,
+    search: Option<TextSearch>,
 }
 
+/// A search text as the query matches it: the places whose name holds it (places are few, so
+/// they are read once) and how the references are searched.
+#[derive(Debug, Clone)]
+struct TextSearch {
+    pattern: String,
+    named: Vec<LocationId>,
+    /// The reference index this backend has, when the text is long enough to use it.
+    index: Option<ReferenceIndex>,
+}
+
+/// Each backend's index of every three-character piece of the references (migration 000012).
+#[derive(Debug, Clone)]
+enum ReferenceIndex {
+    /// SQLite's FTS5 trigram table, queried with the text as one phrase.
+    Fts5 { phrase: String },
+    /// PostgreSQL's pg_trgm GIN index over `lower(reference)`, which serves the LIKE itself.
+    Trigram,
+}
+
+/// A trigram index finds pieces of three characters; a shorter text has none to look up.
+const INDEXED_TEXT_MIN: usize = 3;
+
 impl PlaceLists {
-    /// The filter names places by list, so how a page reaches its rows is a choice.
+    /// The filter names places by list or searches text, so how a page reaches its rows is a
+    /// choice.
     pub fn names_places(&self) -> bool {
-        self.destinations.is_some() || self.regional.is_some()
+        self.destinations.is_some() || self.regional.is_some() || self.search.is_some()
+    }
+
+    /// Whether the database can count this filter's matches through indexes: always, unless a
+    /// search text is too short for the reference index (then counting would read every
+    /// shipment, while a page stops once full).
+    pub fn countable(&self) -> bool {
+        self.search.as_ref().is_none_or(|s| s.index.is_some())
     }
 }
 
@@ -247,7 +278,26 @@ impl ShipmentFilter {
             ),
             None => None,
         };
-        Ok(PlaceLists { destinations, depots, regional })
+        let search = match &self.text {
+            Some(text) => {
+                let pattern = like_pattern(text);
+                let named: Vec<LocationId> = locations::table
+                    .filter(
+                        diesel::dsl::sql::<Bool>("lower(locations.name) LIKE ")
+                            .bind::<Text, _>(pattern.clone())
+                            .sql(" ESCAPE '\\'"),
+                    )
+                    .select(locations::id)
+                    .load(conn)?;
+                let index = (text.chars().count() >= INDEXED_TEXT_MIN).then(|| match conn {
+                    DbConn::Sqlite(_) => ReferenceIndex::Fts5 { phrase: format!("\"{}\"", text.replace('"', "\"\"")) },
+                    DbConn::Postgresql(_) => ReferenceIndex::Trigram,
+                });
+                Some(TextSearch { pattern, named, index })
+            }
+            None => None,
+        };
+        Ok(PlaceLists { destinations, depots, regional, search })
     }
 
     /// `query` over place lists already read, reaching its rows as `reach` says.
@@ -309,18 +359,33 @@ impl ShipmentFilter {
                 format!("({plus}shipments.origin_id IN ({list}) OR {plus}shipments.destination_id IN ({list}))")
             }));
         }
-        if let Some(text) = &self.text {
-            let pattern = like_pattern(text);
-            // Places are few: match their names once, then each shipment is two set checks.
-            q = q.filter(
-                diesel::dsl::sql::<Bool>("(lower(shipments.reference) LIKE ")
-                    .bind::<Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\' OR shipments.origin_id IN (SELECT id FROM locations WHERE lower(name) LIKE ")
-                    .bind::<Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\') OR shipments.destination_id IN (SELECT id FROM locations WHERE lower(name) LIKE ")
-                    .bind::<Text, _>(pattern)
-                    .sql(" ESCAPE '\\'))"),
-            );
+        if let Some(search) = &places.search {
+            // Whole numbers read from the database, written into the SQL.
+            let named: Vec<String> = search.named.iter().map(LocationId::to_string).collect();
+            let named = if named.is_empty() {
+                String::new()
+            } else {
+                let list = named.join(",");
+                format!(" OR {plus}shipments.origin_id IN ({list}) OR {plus}shipments.destination_id IN ({list})")
+            };
+            // Gathering looks the text up in the reference index; walking checks each shipment.
+            let reference = match (&search.index, reach) {
+                (Some(ReferenceIndex::Fts5 { phrase }), Reach::PlaceIndexes) => diesel::dsl::sql::<Bool>(
+                    "(shipments.id IN (SELECT rowid FROM shipment_references WHERE shipment_references MATCH ",
+                )
+                .bind::<Text, _>(phrase.clone())
+                .sql(")"),
+                (Some(ReferenceIndex::Trigram), Reach::PlaceIndexes) => {
+                    diesel::dsl::sql::<Bool>("(lower(shipments.reference) LIKE ")
+                        .bind::<Text, _>(search.pattern.clone())
+                        .sql(" ESCAPE '\\'")
+                }
+                // `|| ''` hides the trigram index: a walk checks each shipment along the order.
+                _ => diesel::dsl::sql::<Bool>("(lower(shipments.reference || '') LIKE ")
+                    .bind::<Text, _>(search.pattern.clone())
+                    .sql(" ESCAPE '\\'"),
+            };
+            q = q.filter(reference.sql(&format!("{named})")));
         }
         q
     }

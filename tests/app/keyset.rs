@@ -108,6 +108,26 @@ async fn walks_meet_every_row_once(backend: Backend) {
     let one = walk(&app, &viewer, "/shipments?q=sh-000012", "next", "/shipments/").await;
     assert_eq!(one, vec![app.scalar("SELECT CAST(id AS BIGINT) FROM shipments WHERE reference = 'SH-000012'")]);
     assert!(walk(&app, &viewer, "/shipments?q=li_eo", "next", "/shipments/").await.is_empty(), "_ matches only itself");
+    // Three characters or more are looked up in the reference index: pieces of many
+    // references page like any list, a renamed reference is found by its new name only, and a
+    // text nothing holds is an empty list.
+    let many: BTreeSet<i64> = app
+        .numbers("SELECT CAST(id AS BIGINT) AS n FROM shipments WHERE lower(reference) LIKE '%h-0000%'")
+        .into_iter()
+        .collect();
+    assert!(many.len() > 50, "enough references to page ({})", many.len());
+    let found = walk(&app, &viewer, "/shipments?q=H-0000", "next", "/shipments/").await;
+    assert_eq!(found.len(), many.len(), "each once");
+    assert_eq!(found.iter().copied().collect::<BTreeSet<_>>(), many);
+    let renamed = app.scalar("SELECT CAST(MIN(id) AS BIGINT) FROM shipments");
+    let old = app.strings(&format!("SELECT reference AS s FROM shipments WHERE id = {renamed}")).remove(0);
+    exec_sql(&mut app.conn(), &format!("UPDATE shipments SET reference = 'Lote \"Qx\" 7' WHERE id = {renamed}"));
+    assert_eq!(walk(&app, &viewer, "/shipments?q=%22qx%22", "next", "/shipments/").await, vec![renamed]);
+    let by_old = walk(&app, &viewer, &format!("/shipments?q={old}"), "next", "/shipments/").await;
+    assert!(!by_old.contains(&renamed), "{old} still found after the rename");
+    let page = app.get(&viewer, "/shipments?q=zqxj").await;
+    assert_eq!(page.status, 200);
+    assert!(walk(&app, &viewer, "/shipments?q=zqxj", "next", "/shipments/").await.is_empty());
 
     // Receipts, with ties on the date.
     exec_sql(&mut app.conn(), "UPDATE receipts SET received_on = '2005-06-01' WHERE id % 2 = 0");
@@ -132,8 +152,10 @@ async fn walks_meet_every_row_once(backend: Backend) {
     let page = app.get(&viewer, "/shipments?status=delivered&sort=reference").await;
     let shown: Vec<String> = page.texts("main table tbody tr td:first-child a");
     let export = app.get(&viewer, "/export/shipments.csv?status=delivered").await;
-    let mut references: Vec<String> =
-        export.body.lines().skip(1).filter_map(|l| l.split(',').next()).map(str::to_string).collect();
+    let mut references: Vec<String> = csv::Reader::from_reader(export.body.as_bytes())
+        .records()
+        .map(|r| r.expect("a CSV record")[0].to_string())
+        .collect();
     references.sort();
     assert_eq!(shown, references[..shown.len()].to_vec(), "the page's references are the export's first, in order");
 }

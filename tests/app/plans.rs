@@ -61,6 +61,21 @@ async fn hot_queries_use_their_indexes(backend: Backend) {
         "the page to a type of place did not walk its sort index: {:?}",
         schools.statements.iter().map(|s| &s.sql).collect::<Vec<_>>()
     );
+    // A text no shipment holds is looked up in the reference index (FTS5's trigram table,
+    // pg_trgm's GIN index), never sought shipment by shipment along the list's order.
+    let nothing = pages
+        .iter()
+        .find(|p| p.page == "shipments by a text that matches nothing")
+        .expect("a page searching a text that matches nothing");
+    let index = match backend {
+        Backend::Sqlite => "VIRTUAL TABLE INDEX",
+        Backend::Postgres => "shipments_reference_trigrams",
+    };
+    assert!(
+        nothing.statements.iter().any(|s| s.plan.iter().any(|line| line.contains(index))),
+        "the search did not use the reference index: {:#?}",
+        nothing.statements
+    );
     let sent: usize = pages.iter().map(|p| p.statements.len()).sum();
     assert!(sent > 100, "the pages sent {sent} statements");
 
@@ -139,12 +154,14 @@ fn stops_at_limit(sql: &str) -> bool {
     upper.contains(" LIMIT ") && ![" WHERE ", " GROUP BY ", " DISTINCT "].iter().any(|k| upper.contains(k))
 }
 
-/// A shipment page that gathers its rows through the destination index and sorts them: the
+/// A shipment page that gathers its rows through the destination or reference index and sorts them: the
 /// list goes that way only when its capped count found so few matches that sorting them reads
 /// fewer rows than walking the sort index would (`Reach::for_page`); with many it walks, which
 /// the test checks on the page to a type of place.
 fn gathers_few(sql: &str) -> bool {
-    sql.contains("shipments.destination_id IN (") && !sql.contains("+shipments.destination_id IN (")
+    (sql.contains("shipments.destination_id IN (") && !sql.contains("+shipments.destination_id IN ("))
+        || sql.contains("shipment_references MATCH")
+        || sql.contains("lower(shipments.reference) LIKE")
 }
 
 /// SQLite: `SCAN t` without an index reads the whole table; a temporary B-tree for ORDER BY

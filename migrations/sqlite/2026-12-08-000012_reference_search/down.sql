@@ -1,0 +1,3 @@
+DROP TRIGGER shipment_references_update;
+DROP TRIGGER shipment_references_insert;
+DROP TABLE shipment_references;
