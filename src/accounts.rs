@@ -37,9 +37,14 @@ fn hasher() -> Argon2<'static> {
 
 /// A PHC string of the password, with a fresh salt.
 pub fn hash_password(password: &Password) -> Result<String, AccountError> {
+    hash_secret(password.expose())
+}
+
+/// A PHC string of any secret a person types (a password, a place's PIN), with a fresh salt.
+pub fn hash_secret(secret: &str) -> Result<String, AccountError> {
     let salt = SaltString::generate(&mut OsRng);
     hasher()
-        .hash_password(password.expose().as_bytes(), &salt)
+        .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| AccountError::Hash(e.to_string()))
 }

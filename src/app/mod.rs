@@ -8,6 +8,7 @@
 
 pub mod adjustments;
 pub mod airings;
+pub mod confirmations;
 pub mod receipts;
 pub mod reference;
 pub mod sessions;

@@ -131,6 +131,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sort_key -> Binary,
+        confirm_pin_hash -> Nullable<Text>,
+        confirm_pin_set_at -> Nullable<Timestamp>,
     }
 }
 

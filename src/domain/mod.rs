@@ -5,6 +5,7 @@ pub mod collation;
 mod ids;
 mod lang;
 pub mod password;
+mod pin;
 mod quantity;
 pub mod question;
 mod role;
@@ -20,6 +21,7 @@ pub use ids::{
 };
 pub use lang::{Lang, Names};
 pub use password::{Password, MIN_PASSWORD_LEN};
+pub use pin::PlacePin;
 pub use quantity::{PositiveQuantity, Quantity};
 pub use question::{Answers, Question, Recorded};
 pub use role::{Permission, Role};

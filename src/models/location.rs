@@ -50,6 +50,8 @@ pub struct Location {
     pub is_active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When staff last made the place's confirmation PIN (the PIN itself is kept only hashed).
+    pub confirm_pin_set_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -247,6 +249,15 @@ impl Location {
     pub fn update(conn: &mut DbConn, id: LocationId, changes: &LocationChanges) -> QueryResult<usize> {
         diesel::update(locations::table.find(id))
             .set((changes, locations::sort_key.eq(sort_key(&changes.name)), locations::updated_at.eq(now())))
+            .execute(conn)
+    }
+
+    /// Replaces the place's confirmation PIN (its argon2id hash): the PIN before it stops
+    /// working at once.
+    pub fn set_confirm_pin(conn: &mut DbConn, id: LocationId, pin_hash: &str) -> QueryResult<usize> {
+        let at = now();
+        diesel::update(locations::table.find(id))
+            .set((locations::confirm_pin_hash.eq(pin_hash), locations::confirm_pin_set_at.eq(at)))
             .execute(conn)
     }
 

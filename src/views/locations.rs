@@ -96,7 +96,9 @@ pub fn list(
     )
 }
 
-pub fn detail(ctx: &PageContext, row: &LocationRow) -> Markup {
+/// A place's page. `pin_form` is the one-time key of the form that makes the place's
+/// confirmation PIN, for those who may make it; `refusal` why a PIN was not made.
+pub fn detail(ctx: &PageContext, row: &LocationRow, pin_form: Option<&str>, refusal: Option<&Invalid>) -> Markup {
     let l = &row.location;
     let can_manage = ctx.can(Permission::ManageReference);
     page(
@@ -113,6 +115,31 @@ pub fn detail(ctx: &PageContext, row: &LocationRow) -> Markup {
                 @if let Some(o) = &l.ownership { dt { (ctx.t("field.ownership")) } dd { (ctx.t(&format!("ownership.{o}"))) } }
                 @if !l.contact.is_empty() { dt { (ctx.t("field.contact")) } dd { (l.contact) } }
                 dt { (ctx.t("field.status")) } dd { (status_badge(ctx, l.is_active)) }
+                @if !l.is_depot && l.region_id.is_some() {
+                    dt { (ctx.t("pin.label")) }
+                    dd {
+                        @match l.confirm_pin_set_at {
+                            Some(at) => { (crate::i18n::tr_arg(ctx.lang, "pin.made_on", &at.format("%Y-%m-%d %H:%M").to_string())) }
+                            None => { (ctx.t("pin.none")) }
+                        }
+                    }
+                }
+            }
+            @if let Some(refusal) = refusal {
+                div.form-error role="alert" { (crate::i18n::invalid(ctx.lang, refusal)) }
+            }
+            @if let Some(key) = pin_form {
+                section.pin-make aria-labelledby="pin-heading" {
+                    h2 #pin-heading { (ctx.t("pin.heading")) }
+                    p.hint { (ctx.t("pin.hint")) }
+                    form method="post" action=(format!("/locations/{}/pin", l.id)) {
+                        (csrf(ctx))
+                        input type="hidden" name=(crate::views::form::SUBMISSION_KEY) value=(key);
+                        button.secondary type="submit" {
+                            (ctx.t(if l.confirm_pin_set_at.is_some() { "pin.replace" } else { "pin.make" }))
+                        }
+                    }
+                }
             }
             @if can_manage {
                 form method="post" action=(format!("/locations/{}/{}", l.id, if l.is_active { "deactivate" } else { "activate" })) {
@@ -163,6 +190,40 @@ pub fn form(
                 div.actions {
                     button.primary type="submit" { (ctx.t("action.save")) }
                     a href="/locations" { (ctx.t("action.cancel")) }
+                }
+            }
+        },
+    )
+}
+
+/// The place card: the place's new confirmation PIN, shown this once, to print and hand to the
+/// institution apart from any delivery note.
+pub fn place_card(ctx: &PageContext, row: &LocationRow, pin: &crate::domain::PlacePin) -> Markup {
+    let l = &row.location;
+    let title = format!("{} — {}", ctx.t("pin.card_title"), l.name);
+    page(
+        ctx,
+        &title,
+        html! {
+            article.place-card {
+                h1 { (ctx.t("pin.card_title")) }
+                p.no-print.notice role="status" { (ctx.t("pin.shown_once")) }
+                dl.facts {
+                    dt { (ctx.t("field.name")) } dd { (l.name) }
+                    dt { (ctx.t("field.code")) } dd { code { (l.code) } }
+                    dt { (ctx.t("field.city")) } dd { (l.city) ", " (row.region_name.get(ctx.lang)) }
+                }
+                p.pin-label { (ctx.t("pin.label")) }
+                p.pin lang="zxx" { (pin.grouped()) }
+                ul.pin-rules {
+                    li { (ctx.t("pin.rule_apart")) }
+                    li { (ctx.t("pin.rule_carrier")) }
+                    li { (ctx.t("pin.rule_new")) }
+                }
+                p.no-print {
+                    button.secondary type="button" data-print="" { (ctx.t("action.print")) }
+                    " "
+                    a href=(format!("/locations/{}", l.id)) { (ctx.t("pin.back")) }
                 }
             }
         },

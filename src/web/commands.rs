@@ -207,6 +207,18 @@ impl From<LocationSaveError> for AppError {
     }
 }
 
+impl From<crate::app::confirmations::PinError> for AppError {
+    fn from(e: crate::app::confirmations::PinError) -> Self {
+        use crate::app::confirmations::PinError;
+        match e {
+            PinError::NotFound => AppError::NotFound,
+            PinError::NotAPoint => refused("err.pin_not_a_point"),
+            PinError::Inactive => refused("err.pin_inactive"),
+            PinError::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<UserError> for AppError {
     fn from(e: UserError) -> Self {
         match e {

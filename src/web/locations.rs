@@ -1,7 +1,8 @@
 //! The location registry: filtered list, details, create, edit, deactivate and reactivate.
 
+use crate::app::confirmations::MakePlacePin;
 use crate::app::reference::{Save, SaveLocation, SetLocationActive};
-use crate::domain::{Code, Invalid, OptionalText, Permission, RequiredText};
+use crate::domain::{Code, Invalid, LocationId, OptionalText, Permission, PlacePin, RequiredText};
 use crate::models::location::{parse_country, parse_ownership, Location, LocationChanges, LocationQuery};
 use crate::models::location_type::LocationType;
 use crate::models::query::Refusals;
@@ -10,6 +11,7 @@ use crate::views;
 use crate::views::form::{FieldErrors, FormState};
 use crate::web::ctx::Ctx;
 use crate::web::forms::{required_id, PostForm};
+use crate::web::submission::{self, Submitted};
 use crate::web::{db, html, page_param, parse_id, redirect_with_flash, save_command, unprocessable, AppError};
 use actix_web::{web, HttpResponse};
 
@@ -23,7 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/locations/{id}/edit", web::get().to(edit_form))
         .route("/locations/{id}/edit", web::post().to(update))
         .route("/locations/{id}/deactivate", web::post().to(deactivate))
-        .route("/locations/{id}/activate", web::post().to(activate));
+        .route("/locations/{id}/activate", web::post().to(activate))
+        .route("/locations/{id}/pin", web::post().to(make_pin));
 }
 
 /// The typed fields; references (type, region) are checked against the database in `write`.
@@ -132,7 +135,55 @@ async fn detail(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppErro
     ctx.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let row = db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
-    Ok(html(views::locations::detail(&ctx.page, &row)))
+    let pin_form = may_make_pin(&ctx, &row.location).then(crate::views::form::new_submission_key);
+    Ok(html(views::locations::detail(&ctx.page, &row, pin_form.as_deref(), None)))
+}
+
+/// Logistics staff of the place's region and admins make a distribution point's PIN.
+fn may_make_pin(ctx: &Ctx, place: &Location) -> bool {
+    let Some(user) = &ctx.user else { return false };
+    user.role.can(Permission::RecordStock)
+        && user.access().covers(place.region_id)
+        && !place.is_depot
+        && place.region_id.is_some()
+        && place.is_active
+}
+
+/// Makes the place's confirmation PIN and answers the place card, the one page that ever
+/// shows it (not a redirect: the PIN never travels in an address or a cookie). The same form
+/// posted again leads to the place, whose PIN is the one this key made.
+async fn make_pin(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let (user_id, access) = (user.id, user.access());
+    let id: LocationId = parse_id(&id)?;
+    let pin = PlacePin::generate();
+    let secret = pin.expose().to_string();
+    // argon2id takes tens of milliseconds of CPU: off the request threads.
+    let pin_hash = web::block(move || crate::accounts::hash_secret(&secret)).await??;
+    let command = MakePlacePin { actor: crate::web::actor(&ctx), access, location_id: id, pin_hash };
+    let outcome = match submission::once(&ctx, &form, user_id, command, |id| format!("/locations/{id}")).await {
+        // A place that has no PIN to make: its page, saying why.
+        Err(AppError::Refused(refusal)) => {
+            let row = db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+            let pin_form = may_make_pin(&ctx, &row.location).then(crate::views::form::new_submission_key);
+            return Ok(unprocessable(views::locations::detail(&ctx.page, &row, pin_form.as_deref(), Some(&refusal))));
+        }
+        outcome => outcome?,
+    };
+    match outcome {
+        Submitted::Recorded(_) => {
+            let row = db(&ctx, move |conn| Location::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+            let mut response = html(views::locations::place_card(&ctx.page, &row, &pin));
+            response.headers_mut().insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+            Ok(response)
+        }
+        Submitted::Replayed(path) | Submitted::KeyUsed(path) => {
+            Ok(redirect_with_flash(&ctx, &path, "flash.pin_already_made", None))
+        }
+    }
 }
 
 async fn new_form(ctx: Ctx) -> Result<HttpResponse, AppError> {

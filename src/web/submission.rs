@@ -156,15 +156,31 @@ where
     C: Command,
     AppError: From<C::Error>,
 {
-    let outcome = once_checked(
+    let outcome = once(ctx, form, user_id, command, path).await;
+    answer(ctx, flash_key, outcome)
+}
+
+/// Runs a command once per key, like `command`, and says what it came to: for a handler whose
+/// answer to a first submission is a page only that response may show (a new PIN).
+pub async fn once<C>(
+    ctx: &Ctx,
+    form: &PostForm,
+    user_id: UserId,
+    command: C,
+    path: impl Fn(&<C::Plan as Plan>::Output) -> String + Send + 'static,
+) -> Result<Submitted, AppError>
+where
+    C: Command,
+    AppError: From<C::Error>,
+{
+    once_checked(
         ctx,
         form,
         user_id,
         move |conn| Ok(command.validate(conn)?),
         move |conn, plan: &C::Plan| Ok(path(&plan.write(conn)?)),
     )
-    .await;
-    answer(ctx, flash_key, outcome)
+    .await
 }
 
 /// A submission's outcome as Post/Redirect/Get, or the refusal for the form to show.

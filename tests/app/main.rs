@@ -34,6 +34,7 @@ mod invariant;
 mod keyset;
 mod lists;
 mod locations;
+mod place_pins;
 mod plans;
 mod process;
 mod reference;

@@ -75,6 +75,7 @@ fn routes(ids: &Ids) -> Vec<(&'static str, String, &'static [Who])> {
         ("POST", format!("/locations/{l}/edit"), ADMIN_ONLY),
         ("POST", format!("/locations/{l}/deactivate"), ADMIN_ONLY),
         ("POST", format!("/locations/{l}/activate"), ADMIN_ONLY),
+        ("POST", format!("/locations/{l}/pin"), STOCK),
         ("GET", "/regions".into(), ALL),
         ("GET", "/regions/new".into(), ADMIN_ONLY),
         ("POST", "/regions/new".into(), ADMIN_ONLY),
