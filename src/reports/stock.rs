@@ -170,18 +170,31 @@ pub struct Holding {
     pub incoming: i64,
 }
 
-/// The stock page's holdings filters as typed in its query string (`material`, `region`,
-/// `depots=1`); empty means any. A material or region by id or by code.
+/// The stock list's filters as typed in its query string — the stock page, its download and the
+/// command line's `export stock` read the same (`material`, `region`, `depots=1`, and for the
+/// download `campaign`, `type`, `location` and `dest=points`); empty means any. Each by id or
+/// by code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct StockQuery {
     #[serde(skip_serializing_if = "String::is_empty")]
+    pub campaign: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub material: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub region: String,
+    /// The place's location type.
+    #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
+    pub location_type: String,
+    /// One place.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub location: String,
     /// "1": depots only.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub depots: String,
+    /// "points": distribution points only.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub dest: String,
 }
 
 impl StockQuery {
@@ -202,18 +215,26 @@ impl StockQuery {
     ) -> QueryResult<Result<HoldingFilter, crate::models::query::Refusals>> {
         use crate::models::query::{self, keep, Refusals};
         let mut refusals = Refusals::new();
+        let campaign_id = keep(&mut refusals, "campaign", query::campaign(conn, &self.campaign)?);
         let material_id = keep(&mut refusals, "material", query::material(conn, &self.material)?);
         let region_id = keep(&mut refusals, "region", query::region(conn, &self.region)?);
+        let location_type_id = keep(&mut refusals, "type", query::location_type(conn, &self.location_type)?);
+        let location_id = keep(&mut refusals, "location", query::place(conn, &self.location, "export.err.location")?);
         let depots_only = keep(&mut refusals, "depots", query::one_of(&self.depots, &["1"], "filter.err.depots"));
+        let points_only = keep(&mut refusals, "dest", query::one_of(&self.dest, &["points"], "filter.err.dest"));
         if !refusals.is_empty() {
             return Ok(Err(refusals));
         }
         Ok(Ok(HoldingFilter {
+            campaign_id,
             material_id,
             region_id,
-            location_type_id: None,
+            location_type_id,
+            location_id,
             depots_only: depots_only.is_some(),
+            points_only: points_only.is_some(),
             regions,
+            in_transit: false,
         }))
     }
 }
@@ -221,45 +242,84 @@ impl StockQuery {
 /// The holdings filters, checked.
 #[derive(Debug, Clone, Default)]
 pub struct HoldingFilter {
+    pub campaign_id: Option<i32>,
     pub material_id: Option<MaterialId>,
     pub region_id: Option<i32>,
     pub location_type_id: Option<i32>,
+    pub location_id: Option<LocationId>,
     pub depots_only: bool,
+    pub points_only: bool,
     pub regions: Option<Vec<i32>>,
+    /// Stock in transit too (it belongs to no region): the download lists every balance, the
+    /// page the places that hold them.
+    pub in_transit: bool,
+}
+
+/// Non-zero balances with their material, place, type and region: what every reader of the
+/// stock list narrows.
+#[diesel::dsl::auto_type]
+fn balances() -> _ {
+    let regions_of_places: diesel::dsl::Eq<locations::region_id, diesel::dsl::Nullable<regions::id>> =
+        locations::region_id.eq(regions::id.nullable());
+    let places_types: diesel::dsl::Eq<location_types::id, locations::location_type_id> =
+        location_types::id.eq(locations::location_type_id);
+    let nothing: i32 = 0;
+    stock_balances::table
+        .inner_join(materials::table)
+        .inner_join(locations::table)
+        .inner_join(location_types::table.on(places_types))
+        .left_join(regions::table.on(regions_of_places))
+        .filter(stock_balances::on_hand.gt(nothing))
+}
+
+/// The stock list's one query, which the page orders and pages and the export reads in chunks.
+pub type Holdings = diesel::dsl::IntoBoxed<'static, balances, crate::db::connection::MultiBackend>;
+
+impl HoldingFilter {
+    pub fn query(&self) -> Holdings {
+        let mut q = balances().into_boxed();
+        if !self.in_transit {
+            q = q.filter(locations::region_id.is_not_null());
+        }
+        if let Some(id) = self.campaign_id {
+            q = q.filter(materials::campaign_id.eq(id));
+        }
+        if let Some(id) = self.material_id {
+            q = q.filter(stock_balances::material_id.eq(id));
+        }
+        if let Some(id) = self.location_id {
+            q = q.filter(stock_balances::location_id.eq(id));
+        }
+        if let Some(id) = self.region_id {
+            q = q.filter(locations::region_id.eq(id));
+        }
+        if let Some(id) = self.location_type_id {
+            q = q.filter(locations::location_type_id.eq(id));
+        }
+        if self.depots_only {
+            q = q.filter(locations::is_depot.eq(true));
+        }
+        if self.points_only {
+            q = q.filter(locations::is_depot.eq(false));
+        }
+        if let Some(regions) = &self.regions {
+            q = q.filter(locations::region_id.eq_any(regions.clone()));
+        }
+        q
+    }
 }
 
 /// Holdings with something on hand, by region and location.
 pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: i64) -> QueryResult<Page<Holding>> {
-    let build = || {
-        let mut q = stock_balances::table
-            .inner_join(locations::table.inner_join(regions::table))
-            .inner_join(materials::table)
-            .filter(stock_balances::on_hand.gt(0))
-            .into_boxed();
-        if let Some(id) = filter.material_id {
-            q = q.filter(stock_balances::material_id.eq(id));
-        }
-        if let Some(id) = filter.region_id {
-            q = q.filter(locations::region_id.eq(id));
-        }
-        if let Some(id) = filter.location_type_id {
-            q = q.filter(locations::location_type_id.eq(id));
-        }
-        if filter.depots_only {
-            q = q.filter(locations::is_depot.eq(true));
-        }
-        if let Some(regions) = &filter.regions {
-            q = q.filter(locations::region_id.eq_any(regions.clone()));
-        }
-        q
-    };
-    let total = build().count().get_result(conn)?;
-    type Row = (LocationId, String, String, bool, Names, MaterialId, Names, Option<i32>, i32);
-    let rows: Vec<Row> = build()
+    let total = filter.query().count().get_result(conn)?;
+    type Row =
+        (LocationId, String, String, bool, (Option<String>, Option<String>), MaterialId, Names, Option<i32>, i32);
+    let rows: Vec<Row> = filter
+        .query()
         .order((
             locations::is_depot.desc(),
-            regions::is_abroad,
-            regions::sort_key,
+            regions::is_abroad.nullable(),
+            regions::sort_key.nullable(),
             locations::sort_key,
             locations::id,
             materials::id,
@@ -271,7 +331,7 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
             locations::code,
             locations::name,
             locations::is_depot,
-            (regions::name_en, regions::name_es),
+            (regions::name_en.nullable(), regions::name_es.nullable()),
             materials::id,
             (materials::name_en, materials::name_es),
             materials::pack_size,
@@ -289,7 +349,8 @@ pub fn holdings(conn: &mut DbConn, filter: &HoldingFilter, page: i64, per_page: 
                 location_code: r.1,
                 location_name: r.2,
                 is_depot: r.3,
-                region_name: r.4,
+                // The page lists places, every one in a region.
+                region_name: Names { en: r.4 .0.unwrap_or_default(), es: r.4 .1.unwrap_or_default() },
                 material_id: r.5,
                 material_name: r.6,
                 pack_size: r.7,

@@ -9,6 +9,7 @@ use crate::exchange::csv::{self as csv_out, Flavour};
 use crate::exchange::export::{Filter, Kind, Params, Source, XLSX_MAX_ROWS};
 use crate::exchange::xlsx;
 use crate::models::shipment::ShipmentQuery;
+use crate::reports::stock::StockQuery;
 use crate::web::ctx::query_param;
 use crate::web::ctx::Ctx;
 use crate::web::AppError;
@@ -29,13 +30,10 @@ fn params(ctx: &Ctx, kind: Kind) -> Result<Params, Invalid> {
         // The list's own query type, read exactly as the list reads it.
         return ShipmentQuery::from_query_string(&ctx.page.query).map(Params::from);
     }
-    let first = |names: &[&str]| names.iter().map(|n| query_param(ctx, n)).find(|v| !v.is_empty()).unwrap_or_default();
     if kind == Kind::Stock {
-        // The stock page's own check of its `depots` switch.
-        let depots = query_param(ctx, "depots");
-        crate::models::query::one_of(&depots, &["1"], "filter.err.depots")?;
+        return StockQuery::from_query_string(&ctx.page.query).map(Params::from);
     }
-    let depots = matches!(kind, Kind::Stock) && query_param(ctx, "depots") == "1";
+    let first = |names: &[&str]| names.iter().map(|n| query_param(ctx, n)).find(|v| !v.is_empty()).unwrap_or_default();
     Ok(Params {
         campaign: query_param(ctx, "campaign"),
         material: first(if kind == Kind::Airings { &["material", "spot"] } else { &["material"] }),
@@ -51,10 +49,11 @@ fn params(ctx: &Ctx, kind: Kind) -> Result<Params, Invalid> {
             Kind::Receipts => first(&["depot", "origin", "location"]),
             _ => first(&["origin", "location"]),
         },
-        dest: if depots { "depots".into() } else { query_param(ctx, "dest") },
+        dest: query_param(ctx, "dest"),
         supplier: query_param(ctx, "supplier"),
         reversed: query_param(ctx, "reversed"),
         sort: String::new(),
+        depots: String::new(),
     })
 }
 

@@ -69,6 +69,9 @@ fn refused_state(form: &PostForm, refusal: Refusal) -> FormState {
 
 // ---- overview and ledgers ----
 
+/// The stock list's filters the page's form has fields for.
+const PAGE_FILTERS: [&str; 3] = ["material", "region", "depots"];
+
 /// The stock page: totals per material, then holdings filtered by the query string
 /// (`StockQuery`). A filter that cannot be used is shown beside its field with 422 and no
 /// holdings: never a list that quietly ignored it.
@@ -98,7 +101,13 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
             Err(unreadable) => Err((Refusals::new(), unreadable)),
             Ok(query) => match query.check(conn, regions_seen)? {
                 Ok(filter) => Ok(report::holdings(conn, &filter, page, 50)?),
-                Err(refusals) => Err((refusals, Invalid::new("form.fix_errors"))),
+                Err(refusals) => {
+                    // A filter the form has no field for (a link or a download's address carried
+                    // it) is named above the form instead.
+                    let unshown =
+                        refusals.iter().find(|(name, _)| !PAGE_FILTERS.contains(name)).map(|(_, i)| i.clone());
+                    Err((refusals, unshown.unwrap_or_else(|| Invalid::new("form.fix_errors"))))
+                }
             },
         };
         Ok((joined, holdings, materials, Region::all(conn)?))

@@ -866,6 +866,20 @@ async fn pages_link_their_exports(backend: Backend) {
     let depots = export_rows(&app, &client, &format!("/export/stock.csv?material={poster}&depots=1")).await;
     let depot_codes = app.strings("SELECT code AS s FROM locations WHERE is_depot = TRUE");
     assert!(depots.len() > 1 && depots[1..].iter().all(|r| r[0] == "POSTER" && depot_codes.contains(&r[2])));
+    // The stock page and its download are one query: the same places, and the same refusal.
+    let page = app.get(&client, &format!("/stock?material={poster}&depots=1")).await;
+    let mut listed: Vec<i64> = page.linked_ids("/stock/locations/");
+    listed.dedup();
+    let mut exported: Vec<i64> = depots[1..].iter().map(|r| app.location_id(&r[2])).collect();
+    exported.sort();
+    listed.sort();
+    assert_eq!(listed, exported, "the page's depots are the download's");
+    let refused = app.get(&client, "/stock?dest=everywhere").await;
+    refused.assert_status(422);
+    let message = refused.text(".form-error").unwrap_or_else(|| panic!("no message\n{}", refused.describe()));
+    let file = app.get(&client, "/export/stock.csv?dest=everywhere").await;
+    file.assert_status(400);
+    assert_eq!(file.text(".export-refused"), Some(message));
 }
 
 async fn command_line_exports_every_kind(backend: Backend) {

@@ -26,6 +26,7 @@ use crate::models::location::LocationQuery;
 use crate::models::query::{self, keep};
 use crate::models::receipt::{ReceiptFilter, ReceiptQuery};
 use crate::models::shipment::{ShipmentFilter, ShipmentQuery};
+use crate::reports::stock::{HoldingFilter, StockQuery};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -150,8 +151,10 @@ pub struct Params {
     pub status: String,
     /// Shipments: the origin depot; stock and ledger: the place; airings: the outlet.
     pub origin: String,
-    /// Shipments and stock: "points" for distribution points only; stock: "depots" for depots only.
+    /// Shipments and stock: "points" for distribution points only.
     pub dest: String,
+    /// Stock: "1" for depots only.
+    pub depots: String,
     /// Receipts: part of the supplier's name, any case.
     pub supplier: String,
     /// Receipts: "standing" (the default), "reversed" or "all".
@@ -232,6 +235,36 @@ impl Params {
     }
 }
 
+impl Params {
+    /// The stock list's query, under the list's own names.
+    fn stock_query(&self) -> StockQuery {
+        StockQuery {
+            campaign: self.campaign.clone(),
+            material: self.material.clone(),
+            region: self.region.clone(),
+            location_type: self.location_type.clone(),
+            location: self.origin.clone(),
+            depots: self.depots.clone(),
+            dest: self.dest.clone(),
+        }
+    }
+}
+
+impl From<StockQuery> for Params {
+    fn from(q: StockQuery) -> Params {
+        Params {
+            campaign: q.campaign,
+            material: q.material,
+            region: q.region,
+            location_type: q.location_type,
+            origin: q.location,
+            depots: q.depots,
+            dest: q.dest,
+            ..Params::default()
+        }
+    }
+}
+
 impl From<ShipmentQuery> for Params {
     fn from(q: ShipmentQuery) -> Params {
         Params {
@@ -266,10 +299,8 @@ pub struct Filter {
     pub status: Option<String>,
     /// Shipments: the origin depot; stock and ledger: the place; airings: the outlet.
     pub origin_id: Option<LocationId>,
-    /// Shipments and stock: distribution points only.
+    /// Shipments: distribution points only.
     pub points_only: bool,
-    /// Stock: depots only.
-    pub depots_only: bool,
     /// A region-limited user's regions.
     pub regions: Option<Vec<i32>>,
     /// The campaign code for the file name.
@@ -278,6 +309,8 @@ pub struct Filter {
     pub shipments: ShipmentFilter,
     /// Receipts: the receipt list's own filters, checked as the list checks them.
     pub receipts: ReceiptFilter,
+    /// Stock: the stock list's own filters, checked as the list checks them.
+    pub holdings: HoldingFilter,
 }
 
 impl Filter {
@@ -303,6 +336,15 @@ impl Filter {
             }
         } else {
             ReceiptFilter::default()
+        };
+        let holdings = if kind == Kind::Stock {
+            match params.stock_query().check(conn, regions.clone())? {
+                // The file lists every balance, stock in transit included.
+                Ok(filter) => HoldingFilter { in_transit: true, ..filter },
+                Err(refusals) => return Ok(Err(Refusal::first(refusals))),
+            }
+        } else {
+            HoldingFilter::default()
         };
         // Locations and airings: the list's own check, which also reads the status, the search
         // text and the ownership; the ids come from the lookups below, which are the same.
@@ -336,9 +378,7 @@ impl Filter {
         if !refusals.is_empty() {
             return Ok(Err(Refusal::first(refusals)));
         }
-        let dest = params.dest.trim();
-        let points_only = dest == "points";
-        let depots_only = dest == "depots";
+        let points_only = params.dest.trim() == "points";
         let campaign_code = match (campaign_id, material_id) {
             (Some(id), _) => campaigns::table.find(id).select(campaigns::code).first::<String>(conn).optional()?,
             (None, Some(id)) => materials::table
@@ -364,11 +404,11 @@ impl Filter {
             status,
             origin_id,
             points_only,
-            depots_only,
             regions,
             campaign_code,
             shipments,
             receipts,
+            holdings,
         }))
     }
 
@@ -472,7 +512,7 @@ impl Source {
             Kind::Receipts => receipts::count(conn, f),
             Kind::Airings => airings::count(conn, f),
             Kind::Targets => targets::count(conn, f),
-            Kind::Stock => stock::count(conn, f),
+            Kind::Stock => stock::count(conn, &f.holdings),
             Kind::Ledger => ledger::count(conn, f),
             Kind::Coverage => Ok(coverage::rows(conn, f, self.lang)?.len() as i64),
         }
@@ -513,7 +553,7 @@ impl Source {
             Kind::Receipts => receipts::chunk(conn, f, after, lang),
             Kind::Airings => airings::chunk(conn, f, after, lang),
             Kind::Targets => targets::chunk(conn, f, after.id, lang),
-            Kind::Stock => stock::chunk(conn, f, after.id, lang),
+            Kind::Stock => stock::chunk(conn, &f.holdings, after.id, lang),
             Kind::Ledger => ledger::chunk(conn, f, after),
             Kind::Coverage => Ok((None, coverage::rows(conn, f, lang)?)),
         }
