@@ -127,7 +127,7 @@ impl LocationQuery {
             Some("inactive") => Some(false),
             _ => Some(true),
         };
-        Ok(Ok(LocationFilter { region_id, location_type_id, text, active }))
+        Ok(Ok(LocationFilter { region_id, location_type_id, text, active, system: false }))
     }
 }
 
@@ -139,6 +139,52 @@ pub struct LocationFilter {
     pub text: Option<String>,
     /// None: all; Some(true): active only; Some(false): deactivated only.
     pub active: Option<bool>,
+    /// The system location for stock in transit (in no region) too: the download lists every
+    /// place, the page those people manage.
+    pub system: bool,
+}
+
+/// Places with their type and region: what every reader of the location list narrows.
+#[diesel::dsl::auto_type]
+fn places() -> _ {
+    let region_of_place: diesel::dsl::Eq<locations::region_id, diesel::dsl::Nullable<regions::id>> =
+        locations::region_id.eq(regions::id.nullable());
+    locations::table.inner_join(location_types::table).left_join(regions::table.on(region_of_place))
+}
+
+/// The location list's one query, which the page orders and pages and the export reads in
+/// chunks.
+pub type Places = diesel::dsl::IntoBoxed<'static, places, crate::db::connection::MultiBackend>;
+
+impl LocationFilter {
+    pub fn query(&self) -> Places {
+        let mut query = places().into_boxed();
+        if !self.system {
+            query = query.filter(locations::region_id.is_not_null());
+        }
+        if let Some(id) = self.region_id {
+            query = query.filter(locations::region_id.eq(id));
+        }
+        if let Some(id) = self.location_type_id {
+            query = query.filter(locations::location_type_id.eq(id));
+        }
+        if let Some(active) = self.active {
+            query = query.filter(locations::is_active.eq(active));
+        }
+        if let Some(text) = self.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let pattern = like_pattern(text.trim());
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(locations.name) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                    .sql(" ESCAPE '\\' OR lower(locations.code) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                    .sql(" ESCAPE '\\' OR lower(locations.city) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern)
+                    .sql(" ESCAPE '\\')"),
+            );
+        }
+        query
+    }
 }
 
 /// The places of one region a shipment can go to, each with its type's name.
@@ -190,34 +236,11 @@ impl Location {
         page: i64,
         per_page: i64,
     ) -> QueryResult<Page<LocationRow>> {
-        let build = || {
-            let mut query = locations::table.inner_join(location_types::table).inner_join(regions::table).into_boxed();
-            if let Some(id) = filter.region_id {
-                query = query.filter(locations::region_id.eq(id));
-            }
-            if let Some(id) = filter.location_type_id {
-                query = query.filter(locations::location_type_id.eq(id));
-            }
-            if let Some(active) = filter.active {
-                query = query.filter(locations::is_active.eq(active));
-            }
-            if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-                let pattern = like_pattern(text.trim());
-                query = query.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(locations.name) LIKE ")
-                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                        .sql(" ESCAPE '\\' OR lower(locations.code) LIKE ")
-                        .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                        .sql(" ESCAPE '\\' OR lower(locations.city) LIKE ")
-                        .bind::<diesel::sql_types::Text, _>(pattern)
-                        .sql(" ESCAPE '\\')"),
-                );
-            }
-            query
-        };
-        let total = build().count().get_result(conn)?;
-        let rows = build()
-            .order((regions::is_abroad, regions::sort_key, locations::sort_key, locations::id))
+        let total = filter.query().count().get_result(conn)?;
+        // The page lists places in regions only (`query`), so every region column is there.
+        let rows = filter
+            .query()
+            .order((regions::is_abroad.nullable(), regions::sort_key.nullable(), locations::sort_key, locations::id))
             .limit(per_page)
             .offset((page - 1) * per_page)
             .select((
@@ -225,8 +248,8 @@ impl Location {
                 location_types::code,
                 location_types::name_en,
                 location_types::name_es,
-                regions::code,
-                (regions::name_en, regions::name_es),
+                regions::code.nullable().assume_not_null(),
+                (regions::name_en.nullable().assume_not_null(), regions::name_es.nullable().assume_not_null()),
             ))
             .load::<RowTuple>(conn)?;
         Ok(Page { rows: rows.into_iter().map(into_row).collect(), total, page, per_page })

@@ -1,12 +1,12 @@
-//! Locations: the reference list of places, with the locations page's filters.
+//! Locations: the reference list of places, the location list's own query
+//! (`LocationFilter::query`), keyed by the place.
 
-use super::{in_lang, region_name_in, Cell, Chunk, Filter, CHUNK};
+use super::{in_lang, region_name_in, Cell, Chunk, CHUNK};
 use crate::db::schema::{location_types, locations, regions};
 use crate::db::DbConn;
 use crate::domain::Lang;
-use crate::models::like_pattern;
+use crate::models::location::LocationFilter;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 pub const LOCATION_COLUMNS: [&str; 12] = [
     "code",
@@ -40,44 +40,13 @@ type Row = (
     bool,
 );
 
-macro_rules! query {
-    ($filter:expr) => {{
-        let filter: &Filter = $filter;
-        let mut q = locations::table
-            .inner_join(location_types::table)
-            .left_join(regions::table.on(locations::region_id.eq(regions::id.nullable())))
-            .into_boxed();
-        if let Some(id) = filter.region_id {
-            q = q.filter(locations::region_id.eq(id));
-        }
-        if let Some(id) = filter.type_id {
-            q = q.filter(locations::location_type_id.eq(id));
-        }
-        if let Some(active) = filter.active {
-            q = q.filter(locations::is_active.eq(active));
-        }
-        if let Some(text) = &filter.text {
-            let pattern = like_pattern(text);
-            q = q.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(locations.name) LIKE ")
-                    .bind::<Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\' OR lower(locations.code) LIKE ")
-                    .bind::<Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\' OR lower(locations.city) LIKE ")
-                    .bind::<Text, _>(pattern)
-                    .sql(" ESCAPE '\\')"),
-            );
-        }
-        q
-    }};
+pub(super) fn count(conn: &mut DbConn, filter: &LocationFilter) -> QueryResult<i64> {
+    filter.query().count().get_result(conn)
 }
 
-pub(super) fn count(conn: &mut DbConn, filter: &Filter) -> QueryResult<i64> {
-    query!(filter).count().get_result(conn)
-}
-
-pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: i32, lang: Lang) -> QueryResult<Chunk> {
-    let rows: Vec<Row> = query!(filter)
+pub(super) fn chunk(conn: &mut DbConn, filter: &LocationFilter, after: i32, lang: Lang) -> QueryResult<Chunk> {
+    let rows: Vec<Row> = filter
+        .query()
         .filter(locations::id.gt(after))
         .order(locations::id)
         .limit(CHUNK)

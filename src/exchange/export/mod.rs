@@ -22,7 +22,7 @@ use crate::db::DbConn;
 use crate::domain::{Invalid, Lang};
 use crate::domain::{LocationId, MaterialId};
 use crate::models::airing::AiringQuery;
-use crate::models::location::LocationQuery;
+use crate::models::location::{LocationFilter, LocationQuery};
 use crate::models::query::{self, keep};
 use crate::models::receipt::{ReceiptFilter, ReceiptQuery};
 use crate::models::shipment::{ShipmentFilter, ShipmentQuery};
@@ -293,8 +293,6 @@ pub struct Filter {
     pub type_id: Option<i32>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    pub text: Option<String>,
-    pub active: Option<bool>,
     /// Shipments: one status; airings: the outlet's ownership.
     pub status: Option<String>,
     /// Shipments: the origin depot; stock and ledger: the place; airings: the outlet.
@@ -311,6 +309,8 @@ pub struct Filter {
     pub receipts: ReceiptFilter,
     /// Stock: the stock list's own filters, checked as the list checks them.
     pub holdings: HoldingFilter,
+    /// Locations: the location list's own filters, checked as the list checks them.
+    pub locations: LocationFilter,
 }
 
 impl Filter {
@@ -346,16 +346,17 @@ impl Filter {
         } else {
             HoldingFilter::default()
         };
-        // Locations and airings: the list's own check, which also reads the status, the search
-        // text and the ownership; the ids come from the lookups below, which are the same.
-        let (active, text) = if kind == Kind::Locations {
+        let locations = if kind == Kind::Locations {
             match params.location_query().check(conn)? {
-                Ok(f) => (f.active, f.text),
+                // The file lists every place, the system location for stock in transit too.
+                Ok(filter) => LocationFilter { system: true, ..filter },
                 Err(refusals) => return Ok(Err(Refusal::first(refusals))),
             }
         } else {
-            (None, None)
+            LocationFilter::default()
         };
+        // Airings: the list's own check, which also reads the ownership; the ids come from the
+        // lookups below, which are the same.
         let status = if kind == Kind::Airings {
             match params.airing_query().check(conn, regions.clone())? {
                 Ok(f) => f.ownership,
@@ -399,8 +400,6 @@ impl Filter {
             type_id,
             from,
             to,
-            text,
-            active,
             status,
             origin_id,
             points_only,
@@ -409,6 +408,7 @@ impl Filter {
             shipments,
             receipts,
             holdings,
+            locations,
         }))
     }
 
@@ -507,7 +507,7 @@ impl Source {
         let f = &self.filter;
         match self.kind {
             Kind::Distributions => distributions::count(conn, f),
-            Kind::Locations => locations::count(conn, f),
+            Kind::Locations => locations::count(conn, &f.locations),
             Kind::Shipments => shipments::count(conn, &f.shipments),
             Kind::Receipts => receipts::count(conn, f),
             Kind::Airings => airings::count(conn, f),
@@ -548,7 +548,7 @@ impl Source {
         let (f, after, lang) = (&self.filter, self.last, self.lang);
         match self.kind {
             Kind::Distributions => distributions::chunk(conn, f, after, lang),
-            Kind::Locations => locations::chunk(conn, f, after.id, lang),
+            Kind::Locations => locations::chunk(conn, &f.locations, after.id, lang),
             Kind::Shipments => shipments::chunk(conn, &f.shipments, after.id),
             Kind::Receipts => receipts::chunk(conn, f, after, lang),
             Kind::Airings => airings::chunk(conn, f, after, lang),
