@@ -383,6 +383,14 @@ impl ShipmentFilter {
                 )
                 .bind::<Text, _>(phrase.clone())
                 .sql(")"),
+                // The matches first (an InitPlan through the trigram index), then their rows by
+                // id: a generic plan, which cannot know the text matches few, would otherwise
+                // walk the list's order checking every shipment, as before the index.
+                (Some(ReferenceIndex::Trigram), Reach::PlaceIndexes) => diesel::dsl::sql::<Bool>(
+                    "(shipments.id = ANY(ARRAY(SELECT found.id FROM shipments found WHERE lower(found.reference) LIKE ",
+                )
+                .bind::<Text, _>(search.pattern.clone())
+                .sql(" ESCAPE '\\'))"),
                 // Alone, the text could be answered through the trigram index and every match
                 // sorted; `|| ''` hides the index so that the walk stays a walk. (Beside place
                 // lists hidden by `+` the OR can use no index at all.)

@@ -76,6 +76,21 @@ async fn hot_queries_use_their_indexes(backend: Backend) {
         "the search did not use the reference index: {:#?}",
         nothing.statements
     );
+    // Its page reads the matches, not the list's order. (On PostgreSQL sorting is priced out
+    // above, so the planner must walk; docs/query-plans.md shows its plan at a million rows.)
+    let walked = if backend == Backend::Sqlite {
+        nothing.statements.iter().filter(|s| is_keyset(&s.sql)).collect()
+    } else {
+        Vec::new()
+    };
+    for statement in walked {
+        assert!(
+            !statement.plan.iter().any(|line| line.contains("shipments_by_updated")),
+            "the search walked the list: {}\n{}",
+            statement.sql,
+            statement.plan.join("\n")
+        );
+    }
     let sent: usize = pages.iter().map(|p| p.statements.len()).sum();
     assert!(sent > 100, "the pages sent {sent} statements");
 
@@ -163,11 +178,11 @@ fn gathers_few(sql: &str) -> bool {
 }
 
 /// A search that gathers its few matches through the reference index and sorts them: SQLite's
-/// FTS5 table, or on PostgreSQL the trigram LIKE with no place list hidden beside it.
+/// FTS5 table, PostgreSQL's trigram index read first into an array.
 fn gathers_few_references(sql: &str, backend: Backend) -> bool {
     match backend {
         Backend::Sqlite => sql.contains("shipment_references MATCH"),
-        Backend::Postgres => sql.contains("lower(shipments.reference) LIKE") && !sql.contains("+shipments."),
+        Backend::Postgres => sql.contains("ARRAY(SELECT found.id FROM shipments found"),
     }
 }
 
