@@ -60,6 +60,11 @@ pub struct NewAiring {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AiringQuery {
+    /// The download's filters beside the page's own.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub campaign: String,
+    #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
+    pub location_type: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub spot: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -88,6 +93,8 @@ impl AiringQuery {
     /// Checks every filter at once; the refusals come back under the parameters' names.
     pub fn check(&self, conn: &mut DbConn, regions: Option<Vec<i32>>) -> QueryResult<Result<AiringFilter, Refusals>> {
         let mut refusals = Refusals::new();
+        let campaign_id = keep(&mut refusals, "campaign", query::campaign(conn, &self.campaign)?);
+        let location_type_id = keep(&mut refusals, "type", query::location_type(conn, &self.location_type)?);
         let material_id = keep(&mut refusals, "spot", query::material(conn, &self.spot)?);
         let location_id = keep(&mut refusals, "outlet", query::place(conn, &self.outlet, "export.err.location")?);
         let ownership = keep(
@@ -103,6 +110,8 @@ impl AiringQuery {
             return Ok(Err(refusals));
         }
         Ok(Ok(AiringFilter {
+            campaign_id,
+            location_type_id,
             material_id,
             location_id,
             ownership: ownership.map(str::to_string),
@@ -118,6 +127,9 @@ impl AiringQuery {
 /// signed-in user's scope (None: every region).
 #[derive(Debug, Clone, Default)]
 pub struct AiringFilter {
+    pub campaign_id: Option<i32>,
+    /// The outlet's location type.
+    pub location_type_id: Option<i32>,
     pub material_id: Option<MaterialId>,
     pub location_id: Option<LocationId>,
     /// "state" or "private".
@@ -472,11 +484,15 @@ fn place_ids(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Option<Vec
     if filter.location_id.is_none()
         && filter.ownership.is_none()
         && filter.region_id.is_none()
+        && filter.location_type_id.is_none()
         && filter.regions.is_none()
     {
         return Ok(None);
     }
     let mut q = locations::table.into_boxed();
+    if let Some(id) = filter.location_type_id {
+        q = q.filter(locations::location_type_id.eq(id));
+    }
     if let Some(id) = filter.location_id {
         q = q.filter(locations::id.eq(id));
     }
@@ -492,12 +508,25 @@ fn place_ids(conn: &mut DbConn, filter: &AiringFilter) -> QueryResult<Option<Vec
     Ok(Some(q.select(locations::id).load(conn)?))
 }
 
+impl AiringFilter {
+    /// The airings this filter lets through, corrections included: the list pages them, its
+    /// download keeps the net ones.
+    pub fn query(&self, conn: &mut DbConn) -> QueryResult<airings::BoxedQuery<'static, MultiBackend>> {
+        let places = place_ids(conn, self)?;
+        Ok(airings::table.filter(predicate(self, places)).into_boxed())
+    }
+}
+
 /// The filter as one boolean expression over `airings` alone, so it serves plain, paged and
 /// grouped queries alike.
 fn predicate(filter: &AiringFilter, places: Option<Vec<LocationId>>) -> Predicate {
     let mut parts: Vec<Predicate> = Vec::new();
     if let Some(m) = filter.material_id {
         parts.push(Box::new(airings::material_id.eq(m)));
+    }
+    if let Some(campaign) = filter.campaign_id {
+        let spots = materials::table.filter(materials::campaign_id.eq(campaign)).select(materials::id);
+        parts.push(Box::new(airings::material_id.eq_any(spots)));
     }
     if let Some(places) = places {
         parts.push(Box::new(airings::location_id.eq_any(places)));

@@ -14,6 +14,17 @@ use serde::de::DeserializeOwned;
 /// The refused filters, each under the query-string name of its field.
 pub type Refusals = Vec<(&'static str, Invalid)>;
 
+/// What a list page says above its filters when some were refused: the message of the first
+/// filter its form has no field for (a link or a download's address carried it), which would
+/// otherwise be shown nowhere; else "correct the fields below".
+pub fn summary(refusals: &Refusals, fields: &[&str]) -> Invalid {
+    refusals
+        .iter()
+        .find(|(name, _)| !fields.contains(name))
+        .map(|(_, invalid)| invalid.clone())
+        .unwrap_or_else(|| Invalid::new("form.fix_errors"))
+}
+
 /// Reads a query string into a list's query type; a repeated filter parameter is refused
 /// rather than guessed at.
 pub fn from_query_string<T: DeserializeOwned>(query: &str) -> Result<T, Invalid> {

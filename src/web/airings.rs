@@ -42,6 +42,9 @@ fn today() -> NaiveDate {
 
 /// The airing list, filtered by its query string (`AiringQuery`). A filter that cannot be used
 /// is shown beside its field with 422 and no figures: never totals that quietly ignored it.
+/// The airing list's filters the page's form has fields for.
+const PAGE_FILTERS: [&str; 6] = ["spot", "outlet", "ownership", "region", "from", "to"];
+
 async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::Read)?;
     let scope = user.access().regions;
@@ -54,7 +57,10 @@ async fn list(ctx: Ctx) -> Result<HttpResponse, AppError> {
             Region::all(conn)?.into_iter().filter(|r| outlets.iter().any(|o| o.region_id == Some(r.id))).collect();
         let checked = match read {
             Err(unreadable) => Err((Refusals::new(), unreadable)),
-            Ok(query) => query.check(conn, scope)?.map_err(|refusals| (refusals, Invalid::new("form.fix_errors"))),
+            Ok(query) => query.check(conn, scope)?.map_err(|refusals| {
+                let summary = crate::models::query::summary(&refusals, &PAGE_FILTERS);
+                (refusals, summary)
+            }),
         };
         let (found, refused) = match checked {
             Ok(filter) => (

@@ -102,11 +102,8 @@ async fn overview(ctx: Ctx) -> Result<HttpResponse, AppError> {
             Ok(query) => match query.check(conn, regions_seen)? {
                 Ok(filter) => Ok(report::holdings(conn, &filter, page, 50)?),
                 Err(refusals) => {
-                    // A filter the form has no field for (a link or a download's address carried
-                    // it) is named above the form instead.
-                    let unshown =
-                        refusals.iter().find(|(name, _)| !PAGE_FILTERS.contains(name)).map(|(_, i)| i.clone());
-                    Err((refusals, unshown.unwrap_or_else(|| Invalid::new("form.fix_errors"))))
+                    let summary = crate::models::query::summary(&refusals, &PAGE_FILTERS);
+                    Err((refusals, summary))
                 }
             },
         };

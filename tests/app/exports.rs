@@ -880,6 +880,26 @@ async fn pages_link_their_exports(backend: Backend) {
     let file = app.get(&client, "/export/stock.csv?dest=everywhere").await;
     file.assert_status(400);
     assert_eq!(file.text(".export-refused"), Some(message));
+
+    // The airing list and its download too: the download's own filters narrow the list's rows.
+    let all = export_rows(&app, &client, "/export/airings.csv").await;
+    let outlets_type = app.strings(
+        "SELECT DISTINCT lt.code AS s FROM airings a JOIN locations l ON l.id = a.location_id \
+         JOIN location_types lt ON lt.id = l.location_type_id",
+    );
+    assert_eq!(outlets_type.len(), 1, "the demo's outlets are of one type: {outlets_type:?}");
+    let by_type =
+        export_rows(&app, &client, &format!("/export/airings.csv?type={}&campaign=VE-TIP-2005", outlets_type[0])).await;
+    assert!(all.len() > 1);
+    assert_eq!(by_type, all, "every outlet is of that type, every spot of the one campaign");
+    let none = export_rows(&app, &client, "/export/airings.csv?type=school").await;
+    assert_eq!(none.len(), 1, "no school airs a spot: {none:?}");
+    let refused = app.get(&client, "/airings?type=NOPE").await;
+    refused.assert_status(422);
+    let message = refused.text(".form-error").unwrap_or_else(|| panic!("no message\n{}", refused.describe()));
+    let file = app.get(&client, "/export/airings.csv?type=NOPE").await;
+    file.assert_status(400);
+    assert_eq!(file.text(".export-refused"), Some(message));
 }
 
 async fn command_line_exports_every_kind(backend: Backend) {

@@ -21,7 +21,7 @@ use crate::db::schema::{campaigns, materials};
 use crate::db::DbConn;
 use crate::domain::{Invalid, Lang};
 use crate::domain::{LocationId, MaterialId};
-use crate::models::airing::AiringQuery;
+use crate::models::airing::{AiringFilter, AiringQuery};
 use crate::models::location::{LocationFilter, LocationQuery};
 use crate::models::query::{self, keep};
 use crate::models::receipt::{ReceiptFilter, ReceiptQuery};
@@ -194,6 +194,8 @@ impl Params {
     /// The airing list's query, under the list's own names.
     fn airing_query(&self) -> AiringQuery {
         AiringQuery {
+            campaign: self.campaign.clone(),
+            location_type: self.location_type.clone(),
             spot: self.material.clone(),
             outlet: self.origin.clone(),
             ownership: self.status.clone(),
@@ -293,8 +295,6 @@ pub struct Filter {
     pub type_id: Option<i32>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    /// Shipments: one status; airings: the outlet's ownership.
-    pub status: Option<String>,
     /// Shipments: the origin depot; stock and ledger: the place; airings: the outlet.
     pub origin_id: Option<LocationId>,
     /// Shipments: distribution points only.
@@ -311,6 +311,8 @@ pub struct Filter {
     pub holdings: HoldingFilter,
     /// Locations: the location list's own filters, checked as the list checks them.
     pub locations: LocationFilter,
+    /// Airings: the airing list's own filters, checked as the list checks them.
+    pub airings: AiringFilter,
 }
 
 impl Filter {
@@ -355,15 +357,13 @@ impl Filter {
         } else {
             LocationFilter::default()
         };
-        // Airings: the list's own check, which also reads the ownership; the ids come from the
-        // lookups below, which are the same.
-        let status = if kind == Kind::Airings {
+        let airings = if kind == Kind::Airings {
             match params.airing_query().check(conn, regions.clone())? {
-                Ok(f) => f.ownership,
+                Ok(filter) => filter,
                 Err(refusals) => return Ok(Err(Refusal::first(refusals))),
             }
         } else {
-            None
+            AiringFilter::default()
         };
         // The same lookups and messages as every list's query type.
         let mut refusals = crate::models::query::Refusals::new();
@@ -400,7 +400,6 @@ impl Filter {
             type_id,
             from,
             to,
-            status,
             origin_id,
             points_only,
             regions,
@@ -409,6 +408,7 @@ impl Filter {
             receipts,
             holdings,
             locations,
+            airings,
         }))
     }
 
@@ -510,7 +510,7 @@ impl Source {
             Kind::Locations => locations::count(conn, &f.locations),
             Kind::Shipments => shipments::count(conn, &f.shipments),
             Kind::Receipts => receipts::count(conn, f),
-            Kind::Airings => airings::count(conn, f),
+            Kind::Airings => airings::count(conn, &f.airings),
             Kind::Targets => targets::count(conn, f),
             Kind::Stock => stock::count(conn, &f.holdings),
             Kind::Ledger => ledger::count(conn, f),
@@ -551,7 +551,7 @@ impl Source {
             Kind::Locations => locations::chunk(conn, &f.locations, after.id, lang),
             Kind::Shipments => shipments::chunk(conn, &f.shipments, after.id),
             Kind::Receipts => receipts::chunk(conn, f, after, lang),
-            Kind::Airings => airings::chunk(conn, f, after, lang),
+            Kind::Airings => airings::chunk(conn, &f.airings, after, lang),
             Kind::Targets => targets::chunk(conn, f, after.id, lang),
             Kind::Stock => stock::chunk(conn, &f.holdings, after.id, lang),
             Kind::Ledger => ledger::chunk(conn, f, after),
