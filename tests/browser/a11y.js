@@ -187,6 +187,15 @@ async function main() {
         await record(page, name, lang, resp, expected);
       }
 
+      // A distribution point's place card: the answer to its PIN form, shown once.
+      await page.goto(`${BASE}/locations?q=escuela`);
+      const point = await page.$$eval('main a[href^="/locations/"]', (as) =>
+        as.map((a) => a.getAttribute('href')).find((h) => /^\/locations\/\d+$/.test(h))
+      );
+      await page.goto(BASE + point);
+      [resp] = await Promise.all([page.waitForNavigation(), page.click('main form[action$="/pin"] button[type=submit]')]);
+      await record(page, 'place-card', lang, resp, 200);
+
       // Manager: the dashboard, their start page.
       await signIn(page, MANAGER);
       await switchLanguage(page, lang);
