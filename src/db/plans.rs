@@ -478,7 +478,7 @@ fn visit(conn: &mut DbConn, s: &Sample, c: &mut Capture) -> Result<(), ExplainEr
         ),
         ("shipments to distribution points", true, ShipmentQuery { dest: "points".into(), ..Default::default() }, None),
         ("shipments by text", true, ShipmentQuery { text: "escuela".into(), ..Default::default() }, None),
-        // A text no reference or place holds: found (not) through the reference index.
+        // A text no reference or place holds: the reference index answers that nothing does.
         (
             "shipments by a text that matches nothing",
             true,

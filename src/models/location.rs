@@ -277,9 +277,16 @@ impl Location {
 
     /// Replaces the place's confirmation PIN (its argon2id hash): the PIN before it stops
     /// working at once.
+    /// Only an active distribution point is changed (checked again here: the command's check
+    /// ran on a read connection).
     pub fn set_confirm_pin(conn: &mut DbConn, id: LocationId, pin_hash: &str) -> QueryResult<usize> {
         let at = now();
-        diesel::update(locations::table.find(id))
+        let point = locations::table
+            .find(id)
+            .filter(locations::is_depot.eq(false))
+            .filter(locations::is_active.eq(true))
+            .filter(locations::region_id.is_not_null());
+        diesel::update(point)
             .set((locations::confirm_pin_hash.eq(pin_hash), locations::confirm_pin_set_at.eq(at)))
             .execute(conn)
     }

@@ -322,7 +322,9 @@ impl Shipment {
         } else {
             Total::count(conn, filter.rows(&places, Reach::PlaceIndexes).select(shipments::id))?
         };
-        let reach = if places.names_places() {
+        let reach = if places.gathers_references() && matches!(total, Total::Exact(_)) {
+            Reach::PlaceIndexes
+        } else if places.reach_is_a_choice() {
             let shipments_ever: Option<i32> = shipments::table.select(diesel::dsl::max(shipments::id)).first(conn)?;
             Reach::for_page(total, per_page + 1, i64::from(shipments_ever.unwrap_or(0)))
         } else {

@@ -8,7 +8,7 @@ use crate::db::schema::{locations, materials, shipment_lines, shipments};
 use crate::db::DbConn;
 use crate::domain::{Invalid, ShipmentStatus};
 use crate::domain::{LocationId, MaterialId};
-use crate::models::keyset::Total;
+use crate::models::keyset::{Total, COUNT_CAP};
 use crate::models::like_pattern;
 use crate::models::query::{self, keep, Refusals};
 use chrono::NaiveDate;
@@ -205,6 +205,67 @@ struct TextSearch {
     named: Vec<LocationId>,
     /// The reference index this backend has, when the text is long enough to use it.
     index: Option<ReferenceIndex>,
+    /// More than `COUNT_CAP` references hold the text (a piece of every reference, "sh-0"):
+    /// the list walks and stops at a page, where counting or gathering would read them all.
+    common: bool,
+}
+
+/// A boolean condition on a shipment, built at run time.
+type Condition = Box<dyn BoxableExpression<shipments::table, MultiBackend, SqlType = Bool>>;
+
+impl TextSearch {
+    /// Part of the reference, or of the origin's or destination's name. `plus` hides the place
+    /// lists from the planner in a walk.
+    fn predicate(&self, reach: Reach, plus: &str) -> Condition {
+        let like = |column: &str| -> Condition {
+            Box::new(
+                diesel::dsl::sql::<Bool>(&format!("lower({column}) LIKE "))
+                    .bind::<Text, _>(self.pattern.clone())
+                    .sql(" ESCAPE '\\'"),
+            )
+        };
+        // Gathering looks the text up in the reference index; walking checks each shipment
+        // along the list's order.
+        let reference: Condition = match (&self.index, reach) {
+            // MATCH narrows, LIKE decides: FTS5 folds the case of every letter, SQLite's lower()
+            // only ASCII, and a gathered page must hold what a walk or the export would.
+            (Some(ReferenceIndex::Fts5 { phrase }), Reach::PlaceIndexes) => Box::new(
+                diesel::dsl::sql::<Bool>(
+                    "shipments.id IN (SELECT rowid FROM shipment_references WHERE shipment_references MATCH ",
+                )
+                .bind::<Text, _>(phrase.clone())
+                .sql(") AND lower(shipments.reference) LIKE ")
+                .bind::<Text, _>(self.pattern.clone())
+                .sql(" ESCAPE '\\'"),
+            ),
+            // The matches first (an InitPlan through the trigram index), then their rows by
+            // id: a generic plan, which cannot know the text matches few, would otherwise walk
+            // the list's order checking every shipment, as before the index.
+            (Some(ReferenceIndex::Trigram), Reach::PlaceIndexes) => Box::new(
+                diesel::dsl::sql::<Bool>(
+                    "shipments.id = ANY(ARRAY(SELECT found.id FROM shipments found WHERE lower(found.reference) LIKE ",
+                )
+                .bind::<Text, _>(self.pattern.clone())
+                .sql(" ESCAPE '\\'))"),
+            ),
+            // Alone, the text could be answered through the trigram index and every match
+            // sorted; `|| ''` hides the index so that the walk stays a walk. (Beside place lists
+            // hidden by `+` the OR can use no index at all.)
+            (Some(ReferenceIndex::Trigram), Reach::SortIndex) if self.named.is_empty() => {
+                like("shipments.reference || ''")
+            }
+            _ => like("shipments.reference"),
+        };
+        if self.named.is_empty() {
+            return reference;
+        }
+        // Whole numbers read from the database, written into the SQL.
+        let list: Vec<String> = self.named.iter().map(LocationId::to_string).collect();
+        let list = list.join(",");
+        Box::new(reference.or(diesel::dsl::sql::<Bool>(&format!(
+            "{plus}shipments.origin_id IN ({list}) OR {plus}shipments.destination_id IN ({list})"
+        ))))
+    }
 }
 
 /// Each backend's index of every three-character piece of the references (migration 000012).
@@ -222,18 +283,52 @@ const INDEXED_TEXT_MIN: usize = 3;
 impl PlaceLists {
     /// The filter names places by list or searches text, so how a page reaches its rows is a
     /// choice.
-    pub fn names_places(&self) -> bool {
+    /// Only a search narrows by index: its matches, counted exactly, are at most `COUNT_CAP`
+    /// references found through the reference index, cheaper to gather and sort than a walk,
+    /// which reads every newer shipment first when the matches are old ones ("sh-00": 9,999
+    /// of the oldest, 200 ms walked).
+    pub fn gathers_references(&self) -> bool {
+        self.destinations.is_none()
+            && self.regional.is_none()
+            && self.search.as_ref().is_some_and(|s| s.index.is_some() && s.named.is_empty() && !s.common)
+    }
+
+    pub fn reach_is_a_choice(&self) -> bool {
         self.destinations.is_some() || self.regional.is_some() || self.search.is_some()
     }
 
     /// Whether this filter's matches are worth counting through indexes: always, unless a
     /// search text is too short for the reference index (counting would read every shipment,
-    /// while a page stops once full) or names places (their shipments are many: counting them
+    /// while a page stops once full), names places (their shipments are many: counting them
     /// built bitmaps of every one, halving the page's throughput on PostgreSQL, while walking
-    /// the list fills a page at once).
+    /// the list fills a page at once) or is a piece of more references than the cap.
     pub fn countable(&self) -> bool {
-        self.search.as_ref().is_none_or(|s| s.index.is_some() && s.named.is_empty())
+        self.search.as_ref().is_none_or(|s| s.index.is_some() && s.named.is_empty() && !s.common)
     }
+}
+
+/// How many references hold a text, up to `COUNT_CAP + 1`, through the reference index alone:
+/// each backend's index stops reading at the cap.
+fn references_holding(conn: &mut DbConn, index: &ReferenceIndex, pattern: &str) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let capped = COUNT_CAP + 1;
+    let counted: Count = match index {
+        ReferenceIndex::Fts5 { phrase } => diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM (SELECT rowid FROM shipment_references WHERE shipment_references MATCH ? LIMIT {capped})"
+        ))
+        .bind::<Text, _>(phrase)
+        .get_result(conn)?,
+        ReferenceIndex::Trigram => diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM shipments WHERE lower(reference) LIKE $1 ESCAPE '\\' LIMIT {capped}) found"
+        ))
+        .bind::<Text, _>(pattern)
+        .get_result(conn)?,
+    };
+    Ok(counted.n)
 }
 
 impl ShipmentFilter {
@@ -295,7 +390,11 @@ impl ShipmentFilter {
                     DbConn::Sqlite(_) => ReferenceIndex::Fts5 { phrase: format!("\"{}\"", text.replace('"', "\"\"")) },
                     DbConn::Postgresql(_) => ReferenceIndex::Trigram,
                 });
-                Some(TextSearch { pattern, named, index })
+                let common = match &index {
+                    Some(index) if named.is_empty() => references_holding(conn, index, &pattern)? > COUNT_CAP,
+                    _ => false,
+                };
+                Some(TextSearch { pattern, named, index, common })
             }
             None => None,
         };
@@ -362,44 +461,7 @@ impl ShipmentFilter {
             }));
         }
         if let Some(search) = &places.search {
-            // Whole numbers read from the database, written into the SQL.
-            let named: Vec<String> = search.named.iter().map(LocationId::to_string).collect();
-            let named = if named.is_empty() {
-                String::new()
-            } else {
-                let list = named.join(",");
-                format!(" OR {plus}shipments.origin_id IN ({list}) OR {plus}shipments.destination_id IN ({list})")
-            };
-            // Gathering looks the text up in the reference index; walking checks each shipment
-            // along the list's order.
-            let like = |column: &str| {
-                diesel::dsl::sql::<Bool>(&format!("(lower({column}) LIKE "))
-                    .bind::<Text, _>(search.pattern.clone())
-                    .sql(" ESCAPE '\\'")
-            };
-            let reference = match (&search.index, reach) {
-                (Some(ReferenceIndex::Fts5 { phrase }), Reach::PlaceIndexes) => diesel::dsl::sql::<Bool>(
-                    "(shipments.id IN (SELECT rowid FROM shipment_references WHERE shipment_references MATCH ",
-                )
-                .bind::<Text, _>(phrase.clone())
-                .sql(")"),
-                // The matches first (an InitPlan through the trigram index), then their rows by
-                // id: a generic plan, which cannot know the text matches few, would otherwise
-                // walk the list's order checking every shipment, as before the index.
-                (Some(ReferenceIndex::Trigram), Reach::PlaceIndexes) => diesel::dsl::sql::<Bool>(
-                    "(shipments.id = ANY(ARRAY(SELECT found.id FROM shipments found WHERE lower(found.reference) LIKE ",
-                )
-                .bind::<Text, _>(search.pattern.clone())
-                .sql(" ESCAPE '\\'))"),
-                // Alone, the text could be answered through the trigram index and every match
-                // sorted; `|| ''` hides the index so that the walk stays a walk. (Beside place
-                // lists hidden by `+` the OR can use no index at all.)
-                (Some(ReferenceIndex::Trigram), Reach::SortIndex) if search.named.is_empty() => {
-                    like("shipments.reference || ''")
-                }
-                _ => like("shipments.reference"),
-            };
-            q = q.filter(reference.sql(&format!("{named})")));
+            q = q.filter(search.predicate(reach, plus));
         }
         q
     }

@@ -186,8 +186,8 @@ pub struct StockQuery {
     /// The place's location type.
     #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
     pub location_type: String,
-    /// One place.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// One place (`origin` too, as the downloads of other lists call it).
+    #[serde(alias = "origin", skip_serializing_if = "String::is_empty")]
     pub location: String,
     /// "1": depots only.
     #[serde(skip_serializing_if = "String::is_empty")]

@@ -77,7 +77,6 @@ async fn a_pin_is_shown_once_and_kept_hashed(backend: Backend) {
     replaced.assert_status(200);
     let new_pin = shown_pin(&replaced);
     let new_hash = pin_hash(&app, id).expect("a stored hash");
-    assert_ne!(new_hash, hash);
     assert!(campaign_tracker::accounts::verify_password(&new_pin, &new_hash));
     assert!(new_pin == pin || !campaign_tracker::accounts::verify_password(&pin, &new_hash), "the old PIN still works");
 

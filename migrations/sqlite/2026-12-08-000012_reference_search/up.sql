@@ -12,8 +12,13 @@ CREATE TRIGGER shipment_references_insert AFTER INSERT ON shipments BEGIN
     INSERT INTO shipment_references (rowid, reference) VALUES (new.id, new.reference);
 END;
 
--- A draft is inserted under a temporary reference and renamed at once; nothing is deleted.
+-- A draft is inserted under a temporary reference and renamed at once.
 CREATE TRIGGER shipment_references_update AFTER UPDATE OF reference ON shipments BEGIN
     INSERT INTO shipment_references (shipment_references, rowid, reference) VALUES ('delete', old.id, old.reference);
     INSERT INTO shipment_references (rowid, reference) VALUES (new.id, new.reference);
+END;
+
+-- Nothing deletes a shipment today; should anything ever, its reference leaves the index too.
+CREATE TRIGGER shipment_references_delete AFTER DELETE ON shipments BEGIN
+    INSERT INTO shipment_references (shipment_references, rowid, reference) VALUES ('delete', old.id, old.reference);
 END;
