@@ -874,12 +874,7 @@ async fn pages_link_their_exports(backend: Backend) {
     exported.sort();
     listed.sort();
     assert_eq!(listed, exported, "the page's depots are the download's");
-    let refused = app.get(&client, "/stock?dest=everywhere").await;
-    refused.assert_status(422);
-    let message = refused.text(".form-error").unwrap_or_else(|| panic!("no message\n{}", refused.describe()));
-    let file = app.get(&client, "/export/stock.csv?dest=everywhere").await;
-    file.assert_status(400);
-    assert_eq!(file.text(".export-refused"), Some(message));
+    same_refusal(&app, &client, "/stock?dest=everywhere", "/export/stock.csv?dest=everywhere").await;
 
     // The airing list and its download too: the download's own filters narrow the list's rows.
     let all = export_rows(&app, &client, "/export/airings.csv").await;
@@ -894,12 +889,18 @@ async fn pages_link_their_exports(backend: Backend) {
     assert_eq!(by_type, all, "every outlet is of that type, every spot of the one campaign");
     let none = export_rows(&app, &client, "/export/airings.csv?type=school").await;
     assert_eq!(none.len(), 1, "no school airs a spot: {none:?}");
-    let refused = app.get(&client, "/airings?type=NOPE").await;
+    same_refusal(&app, &client, "/airings?type=NOPE", "/export/airings.csv?type=NOPE").await;
+}
+
+/// A filter the page refuses (422, the message above its form) the download refuses too (400),
+/// in the same words.
+async fn same_refusal(app: &TestApp, client: &reqwest::Client, page: &str, download: &str) {
+    let refused = app.get(client, page).await;
     refused.assert_status(422);
     let message = refused.text(".form-error").unwrap_or_else(|| panic!("no message\n{}", refused.describe()));
-    let file = app.get(&client, "/export/airings.csv?type=NOPE").await;
+    let file = app.get(client, download).await;
     file.assert_status(400);
-    assert_eq!(file.text(".export-refused"), Some(message));
+    assert_eq!(file.text(".export-refused"), Some(message), "{page} and {download}");
 }
 
 async fn command_line_exports_every_kind(backend: Backend) {
