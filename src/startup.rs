@@ -59,8 +59,17 @@ impl Application {
             crate::db::Backend::Sqlite => Some(crate::db::writer::Writer::start(&config.database_url)?),
             crate::db::Backend::Postgres => None,
         };
-        let state =
-            aw::Data::new(AppState { pool, health_pool, writer, config, session_key, imports, import_worker, figures });
+        let state = aw::Data::new(AppState {
+            pool,
+            health_pool,
+            writer,
+            config,
+            delivery_key: crate::domain::DeliveryKey::derive(&session_key),
+            session_key,
+            imports,
+            import_worker,
+            figures,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -4,11 +4,12 @@ use super::{active_depot, ask, stocked_material, Caller, Command, Plan};
 use super::{MaterialError, PlaceError};
 use crate::db::DbConn;
 use crate::domain::{
-    Answers, LocationId, MaterialId, MovementId, PositiveQuantity, Question, Recorded, ShipmentEventKind, ShipmentId,
-    ShipmentLineId, ShipmentStatus,
+    Answers, DeliveryKey, LocationId, MaterialId, MovementId, PositiveQuantity, Question, Recorded, ShipmentEventKind,
+    ShipmentId, ShipmentLineId, ShipmentStatus,
 };
 use crate::ledger::{self, LedgerError, MovementKind, Posting, Source};
 use crate::models::audit::AuditEntry;
+use crate::models::delivery_code::DeliveryCode;
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::shipment::{Attachment, Shipment, ShipmentHeader, SHORTFALL_REASONS};
@@ -218,6 +219,9 @@ pub struct CreateShipment {
     pub draft: Draft,
     pub dispatch_on: Option<NaiveDate>,
     pub answers: Answers,
+    /// The key of the delivery code a distribution point's shipment gets on dispatch; None
+    /// for history loaded without printed notes (the demo), which staff can issue later.
+    pub codes: Option<DeliveryKey>,
 }
 
 /// A checked new shipment.
@@ -228,6 +232,8 @@ pub struct CreatePlan {
     route: String,
     /// The date and the transit place, when the shipment is dispatched at once.
     dispatch: Option<(NaiveDate, LocationId)>,
+    /// The key of its delivery code, when it goes to a distribution point.
+    code: Option<DeliveryKey>,
 }
 
 impl Command for CreateShipment {
@@ -275,6 +281,7 @@ impl Command for CreateShipment {
                 Some(date) => Some((date, Location::transit_id(conn)?)),
                 None => None,
             },
+            code: self.codes.clone().filter(|_| takes_delivery_code(&destination)),
         })
     }
 }
@@ -301,9 +308,18 @@ impl Plan for CreatePlan {
                 .map(|(line, (material, quantity))| (*line, *material, *quantity))
                 .collect();
             ledger::post(conn, user, &dispatch_postings(id, self.draft.header.origin_id, transit, &lines, date))?;
+            if let Some(key) = &self.code {
+                DeliveryCode::issue(conn, key, id, user)?;
+            }
         }
         Ok(id)
     }
+}
+
+/// A distribution point confirms what arrives with its delivery note's code; depots, which
+/// record their own receipts, get none.
+pub fn takes_delivery_code(destination: &Location) -> bool {
+    !destination.is_depot && destination.region_id.is_some()
 }
 
 /// Why the caller cannot act on a shipment.
@@ -422,6 +438,8 @@ pub struct Dispatch {
     pub shipment_id: ShipmentId,
     pub on: NaiveDate,
     pub answers: Answers,
+    /// The key of the delivery code a distribution point's shipment gets.
+    pub codes: Option<DeliveryKey>,
 }
 
 /// A checked dispatch of the draft as it stood at `checked_at`.
@@ -433,6 +451,7 @@ pub struct DispatchPlan {
     checked_at: NaiveDateTime,
     postings: Vec<Posting>,
     on: NaiveDate,
+    code: Option<DeliveryKey>,
 }
 
 impl Command for Dispatch {
@@ -457,6 +476,7 @@ impl Command for Dispatch {
         let lines: Vec<(ShipmentLineId, MaterialId, PositiveQuantity)> =
             lines.iter().map(|(l, _)| (l.id, l.material_id, l.quantity)).collect();
         let transit = Location::transit_id(conn)?;
+        let destination = Location::get(conn, shipment.destination_id)?;
         Ok(DispatchPlan {
             by: self.by.clone(),
             shipment_id: shipment.id,
@@ -464,6 +484,7 @@ impl Command for Dispatch {
             reference: shipment.reference,
             checked_at: shipment.updated_at,
             on: self.on,
+            code: self.codes.clone().filter(|_| destination.is_some_and(|d| takes_delivery_code(&d))),
         })
     }
 }
@@ -488,6 +509,9 @@ impl Plan for DispatchPlan {
             id,
             &format!("{} on {}", self.reference, self.on),
         )?;
+        if let Some(key) = &self.code {
+            DeliveryCode::issue(conn, key, id, user)?;
+        }
         // Last: on PostgreSQL the balance rows stay locked from here to the commit, and every
         // dispatch from a depot takes the same ones. The ledger re-checks each balance.
         ledger::post(conn, user, &self.postings)?;
@@ -685,6 +709,8 @@ impl Plan for CancelPlan {
             return Err(CancelError::NotCancellable);
         }
         ledger::post(conn, user, &self.postings)?;
+        // A cancelled shipment's delivery note confirms nothing.
+        DeliveryCode::void(conn, id, crate::models::now())?;
         Shipment::add_event(conn, id, ShipmentStatus::Cancelled.into(), user, &self.reason)?;
         let summary = format!("{}: {}", self.reference, self.reason);
         AuditEntry::record(conn, &self.by.actor, "cancel", "shipment", id, &summary)?;
@@ -750,6 +776,8 @@ impl Plan for ReverseDeliveryPlan {
             Shipment::set_line_received(conn, line.id, None, None)?;
         }
         Shipment::set_delivery(conn, id, None, "", "")?;
+        // The note's code answered for the delivery undone; staff issue a new one if it goes on.
+        DeliveryCode::void(conn, id, crate::models::now())?;
         Shipment::add_event(conn, id, ShipmentEventKind::DeliveryReversed, user, &self.reason)?;
         let summary = format!("{}: {}", self.reference, self.reason);
         AuditEntry::record(conn, &self.by.actor, "reverse", "shipment", id, &summary)?;

@@ -221,6 +221,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    delivery_codes (id) {
+        id -> Integer,
+        shipment_id -> Integer,
+        nonce -> Text,
+        token_digest -> Text,
+        short_code -> Text,
+        issued_at -> Timestamp,
+        issued_by -> Nullable<Integer>,
+        voided_at -> Nullable<Timestamp>,
+        failed_pins -> Integer,
+        locked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     stock_counts (id) {
         id -> Integer,
         location_id -> Integer,
@@ -366,6 +381,7 @@ diesel::joinable!(shipment_lines -> shipments (shipment_id));
 diesel::joinable!(shipment_lines -> materials (material_id));
 diesel::joinable!(shipment_events -> shipments (shipment_id));
 diesel::joinable!(attachments -> shipments (shipment_id));
+diesel::joinable!(delivery_codes -> shipments (shipment_id));
 diesel::joinable!(adjustments -> materials (material_id));
 diesel::joinable!(adjustments -> locations (location_id));
 diesel::joinable!(stock_counts -> locations (location_id));
@@ -391,6 +407,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     shipment_lines,
     shipment_events,
     attachments,
+    delivery_codes,
     stock_counts,
     adjustments,
     stock_movements,

@@ -850,6 +850,7 @@ fn load_through_workflows(
                         draft,
                         dispatch_on: Some(s.dispatched_on),
                         answers: Answers::all(),
+                        codes: None,
                     };
                     let id = app::run(conn, &create).map_err(DemoError::workflow)?;
                     ids[i] = id;
@@ -1411,7 +1412,7 @@ mod tests {
             },
             lines: vec![(poster.id, PositiveQuantity::new(10).expect("ten"))],
         };
-        let create = CreateShipment { by, draft, dispatch_on: None, answers: Answers::all() };
+        let create = CreateShipment { by, draft, dispatch_on: None, answers: Answers::all(), codes: None };
         conn.write_transaction(|conn| app::run(conn, &create)).expect("new shipment");
         let again = load_history(&mut conn, 3, &mut |_, _| {}).expect("second run");
         assert_eq!(again.movements, 0);

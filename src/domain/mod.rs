@@ -2,6 +2,7 @@
 
 mod code;
 pub mod collation;
+mod delivery_code;
 mod ids;
 mod lang;
 pub mod password;
@@ -16,6 +17,7 @@ mod text;
 mod username;
 
 pub use code::Code;
+pub use delivery_code::{new_nonce, DeliveryKey, LinkToken, ShortCode};
 pub use ids::{
     AdjustmentId, AiringId, LocationId, MaterialId, MovementId, ReceiptId, ShipmentId, ShipmentLineId, UserId,
 };

@@ -4,6 +4,7 @@ pub mod adjustment;
 pub mod airing;
 pub mod audit;
 pub mod campaign;
+pub mod delivery_code;
 pub mod import;
 pub mod keyset;
 pub mod location;

@@ -319,8 +319,72 @@ pub struct Detail<'a> {
     pub lines: &'a [(ShipmentLine, Material)],
     pub events: &'a [(ShipmentEvent, Option<String>)],
     pub attachments: &'a [(i32, String, String)],
+    pub code: &'a NoteCode,
     pub may_act_as_origin: bool,
     pub may_act_as_destination: bool,
+}
+
+/// The code a delivery note carries, as staff see it.
+#[derive(Debug, Clone)]
+pub enum NoteCode {
+    /// Not in transit to a distribution point: nothing for a recipient to confirm.
+    NotConfirmable,
+    /// In transit to a distribution point with no code (dispatched before codes, or voided).
+    Missing,
+    /// A code exists but the server does not know its public address to print it with.
+    NoPublicUrl,
+    Printed {
+        link: String,
+        typed_at: String,
+        short: String,
+        locked: bool,
+    },
+}
+
+/// The recipient's QR code: an SVG drawn here from the link, labelled for screen readers.
+fn qr_code(link: &str, label: &str) -> Markup {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M) else {
+        return html! {};
+    };
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(152, 152).quiet_zone(true).build();
+    // The renderer writes a standalone file; inside HTML only the <svg> element belongs.
+    let svg = svg.find("<svg").map_or(svg.as_str(), |at| &svg[at..]);
+    let label = html! { (label) }.into_string();
+    maud::PreEscaped(svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{label}\" "), 1))
+}
+
+/// The staff card about the note's code: the short code, a locked link to unlock, a new code.
+fn code_card(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
+    let s = d.shipment;
+    html! {
+        section.card {
+            h2 { (ctx.t("code.title")) }
+            @match d.code {
+                NoteCode::Printed { short, locked, .. } => {
+                    p { (ctx.t("code.short")) ": " strong.short-code { (short) } }
+                    @if *locked {
+                        p.notice { (ctx.t("code.locked")) }
+                        form method="post" action=(format!("/shipments/{}/code/unlock", s.id)) {
+                            (csrf(ctx))
+                            (submission_key(form))
+                            button type="submit" { (ctx.t("code.unlock")) }
+                        }
+                    }
+                }
+                NoteCode::NoPublicUrl => p { (ctx.t("code.no_public_url")) },
+                NoteCode::Missing => p { (ctx.t("code.missing")) },
+                NoteCode::NotConfirmable => {},
+            }
+            form method="post" action=(format!("/shipments/{}/code", s.id)) {
+                (csrf(ctx))
+                (submission_key(form))
+                @if !matches!(d.code, NoteCode::Missing) { p.hint { (ctx.t("code.reissue_hint")) } }
+                button.secondary type="submit" {
+                    (ctx.t(if matches!(d.code, NoteCode::Missing) { "code.issue" } else { "code.reissue" }))
+                }
+            }
+        }
+    }
 }
 
 pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
@@ -391,6 +455,7 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
                             p { a href=(format!("/shipments/{}/edit", s.id)) { (ctx.t("shipment.edit")) } }
                         }
                     }
+                    @if !matches!(d.code, NoteCode::NotConfirmable) { (code_card(ctx, d, form)) }
                     @if s.status == ShipmentStatus::Dispatched && d.may_act_as_destination {
                         section.card {
                             h2 { (ctx.t("shipment.deliver")) }
@@ -519,6 +584,7 @@ pub fn waybill(
     origin: &Location,
     destination: &Location,
     lines: &[(ShipmentLine, Material)],
+    code: &NoteCode,
 ) -> Markup {
     let title = format!("{} {}", ctx.t("shipment.waybill"), shipment.reference);
     page(
@@ -556,6 +622,26 @@ pub fn waybill(
                             }
                         }
                     }
+                }
+                @match code {
+                    NoteCode::Printed { link, typed_at, short, .. } => {
+                        section.recipient-code {
+                            (qr_code(link, &ctx.t("code.qr_label")))
+                            div {
+                                h2 { (ctx.t("code.recipient_title")) }
+                                p { (ctx.t("code.recipient_scan")) }
+                                p.link { code { (link) } }
+                                p { (ctx.t("code.recipient_type")) " " code { (typed_at) } " · " strong.short-code { (short) } }
+                                p { (ctx.t("code.recipient_pin")) }
+                            }
+                        }
+                    }
+                    NoteCode::NoPublicUrl => p.notice.no-print { (ctx.t("code.no_public_url")) },
+                    NoteCode::Missing => p.notice.no-print {
+                        (ctx.t("code.missing")) " "
+                        a href=(format!("/shipments/{}", shipment.id)) { (ctx.t("code.issue_on_shipment")) }
+                    },
+                    NoteCode::NotConfirmable => {},
                 }
                 div.signatures {
                     section {

@@ -219,6 +219,18 @@ impl From<crate::app::confirmations::PinError> for AppError {
     }
 }
 
+impl From<crate::app::confirmations::CodeError> for AppError {
+    fn from(e: crate::app::confirmations::CodeError) -> Self {
+        use crate::app::confirmations::CodeError;
+        match e {
+            CodeError::NotFound => AppError::NotFound,
+            CodeError::NotConfirmable => refused("err.code_not_confirmable"),
+            CodeError::NotLocked => refused("err.code_not_locked"),
+            CodeError::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<UserError> for AppError {
     fn from(e: UserError) -> Self {
         match e {

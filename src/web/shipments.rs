@@ -1,11 +1,13 @@
 //! Shipments: list, drafts, dispatch, delivery, cancellation, reversal, waybill and proof.
 
+use crate::app::confirmations::{IssueDeliveryCode, UnlockDeliveryCode};
 use crate::app::shipments::{
     AttachProof, Cancel, CreateShipment, Deliver, Dispatch, Draft, LineReceipt, ReverseDelivery, UpdateDraft,
 };
 use crate::app::Access;
 use crate::domain::{Invalid, OptionalText, Permission, Quantity, ShipmentStatus};
 use crate::domain::{LocationId, MaterialId, PositiveQuantity, ShipmentId, UserId};
+use crate::models::delivery_code::DeliveryCode;
 use crate::models::location::{DestinationGroup, Location};
 use crate::models::location_type::LocationType;
 use crate::models::material::Material;
@@ -37,6 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shipments/{id}/cancel", web::post().to(cancel))
         .route("/shipments/{id}/reverse-delivery", web::post().to(reverse_delivery))
         .route("/shipments/{id}/waybill", web::get().to(waybill))
+        .route("/shipments/{id}/code", web::post().to(issue_code))
+        .route("/shipments/{id}/code/unlock", web::post().to(unlock_code))
         .route("/shipments/{id}/proof", web::post().to(upload_proof))
         .route("/attachments/{id}", web::get().to(attachment));
 }
@@ -251,7 +255,13 @@ async fn create(ctx: Ctx, form: PostForm) -> Result<HttpResponse, AppError> {
         }
     };
     let flash = if dispatch_on.is_some() { "flash.dispatched" } else { "flash.draft_saved" };
-    let command = CreateShipment { by: crate::web::caller(&ctx), draft, dispatch_on, answers: form.answers() };
+    let command = CreateShipment {
+        by: crate::web::caller(&ctx),
+        draft,
+        dispatch_on,
+        answers: form.answers(),
+        codes: Some(ctx.state.delivery_key.clone()),
+    };
     let outcome = submission::command(&ctx, &form, user.id, flash, command, |id| format!("/shipments/{id}")).await?;
     match outcome {
         Ok(response) => Ok(response),
@@ -278,6 +288,7 @@ async fn load(ctx: &Ctx, access: Access, id: ShipmentId) -> Result<LoadedShipmen
             lines: Shipment::line_materials(conn, id)?,
             events: Shipment::events(conn, id)?,
             attachments: Attachment::list(conn, id)?,
+            code: DeliveryCode::live_for(conn, id)?,
             shipment,
             origin,
             destination,
@@ -295,8 +306,34 @@ struct LoadedShipment {
     lines: Vec<(crate::models::shipment::ShipmentLine, Material)>,
     events: Vec<(crate::models::shipment::ShipmentEvent, Option<String>)>,
     attachments: Vec<(i32, String, String)>,
+    /// The live code of its delivery note, if it has one.
+    code: Option<DeliveryCode>,
     as_origin: bool,
     as_destination: bool,
+}
+
+impl LoadedShipment {
+    /// What the note's code looks like to staff: where it leads, or why there is none.
+    fn note_code(&self, ctx: &Ctx) -> views::shipments::NoteCode {
+        use views::shipments::NoteCode;
+        let confirmable = self.shipment.status == ShipmentStatus::Dispatched
+            && crate::app::shipments::takes_delivery_code(&self.destination);
+        match (&self.code, ctx.state.config.public_url.as_deref()) {
+            _ if !confirmable => NoteCode::NotConfirmable,
+            (None, _) => NoteCode::Missing,
+            (Some(_), None) => NoteCode::NoPublicUrl,
+            (Some(code), Some(public)) => {
+                let (token, short) = code.code(&ctx.state.delivery_key);
+                let public = public.trim_end_matches('/');
+                NoteCode::Printed {
+                    link: format!("{public}/c/{}", token.expose()),
+                    typed_at: format!("{public}/confirm"),
+                    short: short.grouped(),
+                    locked: code.locked_at.is_some(),
+                }
+            }
+        }
+    }
 }
 
 fn render_detail(ctx: &Ctx, s: &LoadedShipment, form: &FormState) -> maud::Markup {
@@ -309,6 +346,7 @@ fn render_detail(ctx: &Ctx, s: &LoadedShipment, form: &FormState) -> maud::Marku
             lines: &s.lines,
             events: &s.events,
             attachments: &s.attachments,
+            code: &s.note_code(ctx),
             may_act_as_origin: s.as_origin,
             may_act_as_destination: s.as_destination,
         },
@@ -433,7 +471,13 @@ async fn dispatch(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Htt
             return Ok(unprocessable(render_detail(&ctx, &loaded, &state)));
         }
     };
-    let command = Dispatch { by: crate::web::caller(&ctx), shipment_id: id, on: date, answers: form.answers() };
+    let command = Dispatch {
+        by: crate::web::caller(&ctx),
+        shipment_id: id,
+        on: date,
+        answers: form.answers(),
+        codes: Some(ctx.state.delivery_key.clone()),
+    };
     act(&ctx, &form, id, user.id, "flash.dispatched", command).await
 }
 
@@ -567,7 +611,36 @@ async fn waybill(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppErr
     let user = ctx.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let s = load(&ctx, user.access(), id).await?;
-    Ok(html(views::shipments::waybill(&ctx.page, &s.shipment, &s.origin, &s.destination, &s.lines)))
+    let code = s.note_code(&ctx);
+    Ok(html(views::shipments::waybill(&ctx.page, &s.shipment, &s.origin, &s.destination, &s.lines, &code)))
+}
+
+/// A new code for the delivery note, voiding every printed copy of the one before; then the
+/// note to print again.
+async fn issue_code(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let id = parse_id(&id)?;
+    let command =
+        IssueDeliveryCode { by: crate::web::caller(&ctx), shipment_id: id, codes: ctx.state.delivery_key.clone() };
+    let outcome = submission::command(&ctx, &form, user.id, "flash.code_issued", command, |id| {
+        format!("/shipments/{id}/waybill")
+    })
+    .await?;
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(refusal) => {
+            let loaded = load(&ctx, user.access(), id).await?;
+            Ok(unprocessable(render_detail(&ctx, &loaded, &refused(&form, refusal))))
+        }
+    }
+}
+
+/// Staff unlock a link that wrong PINs locked.
+async fn unlock_code(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let id = parse_id(&id)?;
+    let command = UnlockDeliveryCode { by: crate::web::caller(&ctx), shipment_id: id };
+    act(&ctx, &form, id, user.id, "flash.code_unlocked", command).await
 }
 
 /// Largest accepted scan of a signed delivery note.

@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Config,
     /// Key for CSRF tokens; shared by every instance through the database or SESSION_KEY.
     pub session_key: Vec<u8>,
+    /// Key for delivery notes' codes, derived from the same secret.
+    pub delivery_key: crate::domain::DeliveryKey,
     /// Turns to upload and check an import: each holds its file and rows in memory.
     pub imports: tokio::sync::Semaphore,
     /// The thread that reads and checks import files.

@@ -15,8 +15,8 @@ use campaign_tracker::app::{self, Access, Caller, Command, MaterialError, PlaceE
 use campaign_tracker::db::writer::{Writer, WriterError};
 use campaign_tracker::db::DbConn;
 use campaign_tracker::domain::{
-    Answers, LocationId, MaterialId, PositiveQuantity, Question, ReceiptId, ShipmentId, ShipmentLineId, ShipmentStatus,
-    UserId,
+    Answers, DeliveryKey, LocationId, MaterialId, PositiveQuantity, Question, ReceiptId, ShipmentId, ShipmentLineId,
+    ShipmentStatus, UserId,
 };
 use campaign_tracker::ledger::{self, LedgerError};
 use campaign_tracker::models::adjustment::NewAdjustment;
@@ -320,11 +320,23 @@ fn draft(origin: LocationId, destination: LocationId, lines: &[(MaterialId, i32)
 /// A new shipment. The stories send the same content several times on purpose, so the
 /// likely-duplicate question is answered up front; `draft_refusals` asks it.
 fn create(by: &Caller, draft: Draft, dispatch_on: Option<NaiveDate>) -> CreateShipment {
-    CreateShipment { by: by.clone(), draft, dispatch_on, answers: Answers { duplicate: true, ..Answers::default() } }
+    CreateShipment {
+        by: by.clone(),
+        draft,
+        dispatch_on,
+        answers: Answers { duplicate: true, ..Answers::default() },
+        codes: Some(DeliveryKey::derive(b"tests")),
+    }
 }
 
 fn dispatch(by: &Caller, shipment: ShipmentId, day: NaiveDate) -> Dispatch {
-    Dispatch { by: by.clone(), shipment_id: shipment, on: day, answers: Answers::default() }
+    Dispatch {
+        by: by.clone(),
+        shipment_id: shipment,
+        on: day,
+        answers: Answers::default(),
+        codes: Some(DeliveryKey::derive(b"tests")),
+    }
 }
 
 fn deliver(by: &Caller, shipment: ShipmentId, day: NaiveDate, lines: Vec<LineReceipt>) -> Deliver {

@@ -23,6 +23,7 @@ mod concurrency;
 mod crash;
 mod csrf;
 mod dashboard;
+mod delivery_codes;
 mod demo;
 mod exports;
 mod field;
