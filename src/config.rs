@@ -24,7 +24,12 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// How long a form's body may take to arrive, and a file upload's (slower, larger).
     pub body_timeout: BodyTimeouts,
+    /// Days after dispatch that a delivery note's code still opens its confirmation page.
+    pub confirm_link_days: u32,
 }
+
+/// A delivery note's code works this many days after dispatch unless configured otherwise.
+pub const DEFAULT_CONFIRM_LINK_DAYS: u32 = 60;
 
 /// Bodies that drip in slower than this are cut off with 408, so a slow sender cannot hold a
 /// worker's connection for ever.
@@ -56,6 +61,7 @@ impl Config {
             pool_size: 8,
             trusted_proxies: Vec::new(),
             body_timeout: BodyTimeouts::default(),
+            confirm_link_days: DEFAULT_CONFIRM_LINK_DAYS,
         }
     }
 }

@@ -151,6 +151,10 @@ struct ServeArgs {
     /// comma-separated, e.g. 10.0.0.0/8,127.0.0.1 (default: none, the peer address is the client).
     #[arg(long, env = "TRUSTED_PROXIES")]
     trusted_proxies: Option<String>,
+    /// Days after dispatch that a delivery note's QR code and short code still let the
+    /// recipient confirm.
+    #[arg(long, env = "CONFIRM_LINK_DAYS", default_value_t = campaign_tracker::config::DEFAULT_CONFIRM_LINK_DAYS)]
+    confirm_link_days: u32,
 }
 
 #[derive(Subcommand)]
@@ -218,6 +222,7 @@ fn serve(database_url: &str, args: ServeArgs) -> Result<(), String> {
         trusted_proxies: campaign_tracker::config::parse_trusted_proxies(args.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
         body_timeout: Default::default(),
+        confirm_link_days: args.confirm_link_days,
     };
     if config.session_key.as_ref().is_some_and(|k| k.len() < 32) {
         return Err("SESSION_KEY must be at least 32 characters".into());

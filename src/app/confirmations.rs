@@ -2,14 +2,17 @@
 //! shipment; the place's own PIN, handed to the institution apart from any shipment, says who
 //! confirms — so the carrier, who holds the note, cannot confirm his own delivery.
 
-use super::shipments::takes_delivery_code;
+use super::shipments::{takes_delivery_code, LineReceipt};
 use super::{Access, Caller, Command, Plan};
 use crate::db::DbConn;
-use crate::domain::{DeliveryKey, LocationId, ShipmentId, ShipmentStatus};
+use crate::domain::{DeliveryKey, LocationId, PositiveQuantity, ShipmentEventKind, ShipmentId, ShipmentStatus};
+use crate::ledger::{self, MovementKind, Posting, Source};
 use crate::models::audit::{Actor, AuditEntry};
-use crate::models::delivery_code::DeliveryCode;
+use crate::models::confirmation::{ConfirmedLine, NewConfirmation, RecipientConfirmation};
+use crate::models::delivery_code::{DeliveryCode, PIN_ATTEMPTS};
 use crate::models::location::Location;
-use crate::models::shipment::Shipment;
+use crate::models::shipment::{Shipment, SHORTFALL_REASONS};
+use chrono::NaiveDate;
 
 /// Why a place's PIN was not made.
 #[derive(Debug, thiserror::Error)]
@@ -197,5 +200,378 @@ impl Plan for UnlockPlan {
         }
         AuditEntry::record(conn, &self.by.actor, "unlock_code", "shipment", self.shipment_id, &self.reference)?;
         Ok(self.shipment_id)
+    }
+}
+
+/// Why a recipient's confirmation was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    /// The code was replaced, or its shipment cancelled or its delivery reversed.
+    #[error("the link no longer works")]
+    LinkDead,
+    #[error("the link has expired")]
+    Expired,
+    #[error("the link is locked after wrong PINs")]
+    Locked,
+    /// Staff, or an earlier confirmation, recorded the delivery first.
+    #[error("the delivery is already recorded")]
+    AlreadyDelivered,
+    #[error("a line's quantity is missing")]
+    LineMissing,
+    #[error("a quantity is negative")]
+    Negative,
+    #[error("more received than sent ({sent})")]
+    MoreThanSent { sent: i32 },
+    #[error("a shortfall needs a reason")]
+    ShortfallReason,
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Who confirms: as they name themselves (checked by the caller: required, bounded), and
+/// where the request came from.
+#[derive(Debug, Clone)]
+pub struct Confirmer {
+    pub name: String,
+    pub role: String,
+    pub phone: String,
+    pub ip: String,
+}
+
+/// The recipient confirms what arrived, after typing the place's PIN (checked by the caller).
+/// What arrived is delivered through the ledger as a staff delivery would be; what is missing
+/// stays in transit, disputed, until logistics staff resolve it: a party without an account
+/// never writes stock off.
+#[derive(Debug, Clone)]
+pub struct ConfirmDelivery {
+    pub code_id: i32,
+    pub confirmer: Confirmer,
+    pub lines: Vec<LineReceipt>,
+    /// The form's one-time key.
+    pub submission_key: String,
+    /// Days after dispatch that the link works.
+    pub link_days: u32,
+}
+
+/// A checked confirmation: its postings and what each line received.
+#[derive(Debug, Clone)]
+pub struct ConfirmPlan {
+    command: ConfirmDelivery,
+    shipment_id: ShipmentId,
+    reference: String,
+    on: NaiveDate,
+    postings: Vec<Posting>,
+    received: Vec<ConfirmedLine>,
+    disputed: i32,
+}
+
+/// Whether a link's code still opens a confirmation: live, unlocked, in time, its shipment in
+/// transit.
+pub fn usable_code(
+    code: &DeliveryCode,
+    shipment: &Shipment,
+    link_days: u32,
+    today: NaiveDate,
+) -> Result<(), ConfirmError> {
+    if code.voided_at.is_some() || shipment.status == ShipmentStatus::Cancelled {
+        return Err(ConfirmError::LinkDead);
+    }
+    if shipment.status == ShipmentStatus::Delivered {
+        return Err(ConfirmError::AlreadyDelivered);
+    }
+    if shipment.status != ShipmentStatus::Dispatched {
+        return Err(ConfirmError::LinkDead);
+    }
+    if link_expired(shipment, link_days, today) {
+        return Err(ConfirmError::Expired);
+    }
+    if code.locked_at.is_some() {
+        return Err(ConfirmError::Locked);
+    }
+    Ok(())
+}
+
+/// True once `link_days` have passed since dispatch.
+pub fn link_expired(shipment: &Shipment, link_days: u32, today: NaiveDate) -> bool {
+    shipment.dispatched_on.is_some_and(|d| today > d + chrono::Days::new(u64::from(link_days)))
+}
+
+impl Command for ConfirmDelivery {
+    type Plan = ConfirmPlan;
+    type Error = ConfirmError;
+
+    fn validate(&self, conn: &mut DbConn) -> Result<ConfirmPlan, ConfirmError> {
+        let today = chrono::Utc::now().date_naive();
+        let code = DeliveryCode::find(conn, self.code_id)?.ok_or(ConfirmError::LinkDead)?;
+        let shipment = Shipment::find(conn, code.shipment_id)?.ok_or(ConfirmError::LinkDead)?;
+        usable_code(&code, &shipment, self.link_days, today)?;
+        // A phone's clock or a late confirmation never dates a delivery before its dispatch.
+        let on = shipment.dispatched_on.map_or(today, |d| d.max(today));
+        let transit = Location::transit_id(conn)?;
+        let mut postings = Vec::new();
+        let mut received = Vec::new();
+        let mut disputed = 0;
+        for line in Shipment::lines(conn, shipment.id)? {
+            let given = self.lines.iter().find(|l| l.line_id == line.id).ok_or(ConfirmError::LineMissing)?;
+            if given.received < 0 {
+                return Err(ConfirmError::Negative);
+            }
+            if given.received > line.quantity.get() {
+                return Err(ConfirmError::MoreThanSent { sent: line.quantity.get() });
+            }
+            let short = line.quantity.get() - given.received;
+            let reason = given.shortfall_reason.as_deref().filter(|r| !r.is_empty());
+            if short > 0 && !reason.is_some_and(|r| SHORTFALL_REASONS.contains(&r)) {
+                return Err(ConfirmError::ShortfallReason);
+            }
+            if let Some(quantity) = PositiveQuantity::new(given.received) {
+                postings.push(Posting {
+                    material_id: line.material_id,
+                    from: Some(transit),
+                    to: Some(shipment.destination_id),
+                    quantity,
+                    kind: MovementKind::Delivery,
+                    effective_on: on,
+                    source: Source {
+                        shipment_id: Some(shipment.id),
+                        shipment_line_id: Some(line.id),
+                        ..Default::default()
+                    },
+                    reason: String::new(),
+                });
+            }
+            disputed += short;
+            received.push(ConfirmedLine {
+                shipment_line_id: line.id,
+                received: given.received,
+                shortfall_reason: (short > 0).then(|| reason.unwrap_or_default().to_string()),
+            });
+        }
+        Ok(ConfirmPlan {
+            command: self.clone(),
+            shipment_id: shipment.id,
+            reference: shipment.reference,
+            on,
+            postings,
+            received,
+            disputed,
+        })
+    }
+}
+
+impl Plan for ConfirmPlan {
+    /// The confirmation's id.
+    type Output = i32;
+    type Error = ConfirmError;
+
+    fn write(&self, conn: &mut DbConn) -> Result<i32, ConfirmError> {
+        let c = &self.command;
+        let id = self.shipment_id;
+        // Still live and unlocked now, not only when checked.
+        let code = DeliveryCode::find(conn, c.code_id)?.ok_or(ConfirmError::LinkDead)?;
+        if code.voided_at.is_some() {
+            return Err(ConfirmError::LinkDead);
+        }
+        if code.locked_at.is_some() {
+            return Err(ConfirmError::Locked);
+        }
+        // The status change claims the shipment: a staff delivery or another confirmation racing
+        // this one finds it taken, so exactly one delivery is posted.
+        if !Shipment::transition(conn, id, ShipmentStatus::Dispatched, ShipmentStatus::Delivered)? {
+            return Err(ConfirmError::AlreadyDelivered);
+        }
+        for line in &self.received {
+            Shipment::set_line_received(
+                conn,
+                line.shipment_line_id,
+                Some(line.received),
+                line.shortfall_reason.as_deref(),
+            )?;
+        }
+        ledger::post(conn, None, &self.postings)?;
+        let who = format!("{} ({})", &c.confirmer.name, &c.confirmer.role);
+        Shipment::set_delivery(conn, id, Some(self.on), &who, "")?;
+        let at = crate::models::now();
+        let confirmation = RecipientConfirmation::record(
+            conn,
+            &NewConfirmation {
+                shipment_id: id,
+                code_id: c.code_id,
+                confirmer_name: &c.confirmer.name,
+                confirmer_role: &c.confirmer.role,
+                phone: &c.confirmer.phone,
+                ip: &c.confirmer.ip,
+                submission_key: &c.submission_key,
+                disputed_units: self.disputed,
+                at,
+            },
+            &self.received,
+        )?;
+        Shipment::add_event(conn, id, ShipmentEventKind::RecipientConfirmed, None, &who)?;
+        let actor = Actor { user_id: None, name: format!("recipient: {who}"), ip: c.confirmer.ip.clone() };
+        let summary = format!("{} on {}, {} disputed", self.reference, self.on, self.disputed);
+        AuditEntry::record(conn, &actor, "recipient_confirm", "shipment", id, &summary)?;
+        Ok(confirmation)
+    }
+}
+
+/// A wrong PIN typed on a link: counted against the link (locked at the limit) and recorded in
+/// the audit log with the address.
+#[derive(Debug, Clone)]
+pub struct WrongPin {
+    pub code_id: i32,
+    pub ip: String,
+}
+
+impl Plan for WrongPin {
+    /// Wrong PINs on the link so far.
+    type Output = i32;
+    type Error = diesel::result::Error;
+
+    fn write(&self, conn: &mut DbConn) -> Result<i32, diesel::result::Error> {
+        let failed = DeliveryCode::count_wrong_pin(conn, self.code_id)?;
+        let Some(code) = DeliveryCode::find(conn, self.code_id)? else { return Ok(failed) };
+        let actor = Actor { user_id: None, name: "recipient".into(), ip: self.ip.clone() };
+        let action = if failed >= PIN_ATTEMPTS { "link_locked" } else { "wrong_pin" };
+        let summary = format!("{failed} wrong PIN(s) on the link");
+        AuditEntry::record(conn, &actor, action, "shipment", code.shipment_id, &summary)?;
+        Ok(failed)
+    }
+}
+
+/// How staff settle the units a recipient said did not arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// They arrived after all (found, counted again): delivered.
+    Arrived,
+    /// They are gone: a loss, with the reason the recipient gave per line.
+    Lost,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Arrived => "arrived",
+            Resolution::Lost => "lost",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Resolution> {
+        match text {
+            "arrived" => Some(Resolution::Arrived),
+            "lost" => Some(Resolution::Lost),
+            _ => None,
+        }
+    }
+}
+
+/// Why a dispute was not settled.
+#[derive(Debug, thiserror::Error)]
+pub enum DisputeError {
+    /// No such shipment, or one whose destination lies outside the user's regions.
+    #[error("no such shipment")]
+    NotFound,
+    #[error("nothing is disputed")]
+    NoDispute,
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Logistics staff of the destination's region settle a recipient's shortfall: the disputed
+/// units leave transit, to the place or as a loss.
+#[derive(Debug, Clone)]
+pub struct ResolveDispute {
+    pub by: Caller,
+    pub shipment_id: ShipmentId,
+    pub resolution: Resolution,
+    pub note: String,
+}
+
+/// A checked settlement.
+#[derive(Debug, Clone)]
+pub struct DisputePlan {
+    command: ResolveDispute,
+    confirmation_id: i32,
+    reference: String,
+    postings: Vec<Posting>,
+    /// The lines that become fully received, when the units arrived.
+    completed: Vec<(crate::domain::ShipmentLineId, i32)>,
+}
+
+impl Command for ResolveDispute {
+    type Plan = DisputePlan;
+    type Error = DisputeError;
+
+    fn validate(&self, conn: &mut DbConn) -> Result<DisputePlan, DisputeError> {
+        let shipment = Shipment::find(conn, self.shipment_id)?.ok_or(DisputeError::NotFound)?;
+        let destination = Location::get(conn, shipment.destination_id)?.ok_or(DisputeError::NotFound)?;
+        if !self.by.access.covers(destination.region_id) {
+            return Err(DisputeError::NotFound);
+        }
+        let confirmation = RecipientConfirmation::current_for(conn, shipment.id)?
+            .filter(|c| c.dispute_open() && shipment.status == ShipmentStatus::Delivered)
+            .ok_or(DisputeError::NoDispute)?;
+        let transit = Location::transit_id(conn)?;
+        // Never dated before the delivery it settles.
+        let today = chrono::Utc::now().date_naive();
+        let on = shipment.delivered_on.map_or(today, |d| d.max(today));
+        let mut postings = Vec::new();
+        let mut completed = Vec::new();
+        for line in Shipment::lines(conn, shipment.id)? {
+            let received = line.quantity_received.unwrap_or(0);
+            let Some(short) = PositiveQuantity::new(line.quantity.get() - received) else { continue };
+            let source =
+                Source { shipment_id: Some(shipment.id), shipment_line_id: Some(line.id), ..Default::default() };
+            let (to, kind, reason) = match self.resolution {
+                Resolution::Arrived => (Some(shipment.destination_id), MovementKind::Delivery, String::new()),
+                Resolution::Lost => (None, MovementKind::Shortfall, line.shortfall_reason.clone().unwrap_or_default()),
+            };
+            postings.push(Posting {
+                material_id: line.material_id,
+                from: Some(transit),
+                to,
+                quantity: short,
+                kind,
+                effective_on: on,
+                source,
+                reason,
+            });
+            if self.resolution == Resolution::Arrived {
+                completed.push((line.id, line.quantity.get()));
+            }
+        }
+        Ok(DisputePlan {
+            command: self.clone(),
+            confirmation_id: confirmation.id,
+            reference: shipment.reference,
+            postings,
+            completed,
+        })
+    }
+}
+
+impl Plan for DisputePlan {
+    type Output = ShipmentId;
+    type Error = DisputeError;
+
+    fn write(&self, conn: &mut DbConn) -> Result<ShipmentId, DisputeError> {
+        let c = &self.command;
+        let user = c.by.user_id();
+        // Conditional: a second settlement (double click, a colleague) finds it settled.
+        if !RecipientConfirmation::resolve(conn, self.confirmation_id, c.resolution.as_str(), user, &c.note)? {
+            return Err(DisputeError::NoDispute);
+        }
+        for (line, quantity) in &self.completed {
+            Shipment::set_line_received(conn, *line, Some(*quantity), None)?;
+        }
+        ledger::post(conn, user, &self.postings)?;
+        Shipment::add_event(conn, c.shipment_id, ShipmentEventKind::DisputeResolved, user, &c.note)?;
+        let summary = format!("{}: {}", self.reference, c.resolution.as_str());
+        AuditEntry::record(conn, &c.by.actor, "resolve_dispute", "shipment", c.shipment_id, &summary)?;
+        Ok(c.shipment_id)
     }
 }

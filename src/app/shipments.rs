@@ -776,8 +776,10 @@ impl Plan for ReverseDeliveryPlan {
             Shipment::set_line_received(conn, line.id, None, None)?;
         }
         Shipment::set_delivery(conn, id, None, "", "")?;
-        // The note's code answered for the delivery undone; staff issue a new one if it goes on.
+        // The note's code and the recipient's word answered for the delivery undone; staff
+        // issue a new code if the shipment goes on.
         DeliveryCode::void(conn, id, crate::models::now())?;
+        crate::models::confirmation::RecipientConfirmation::supersede_current(conn, id, crate::models::now())?;
         Shipment::add_event(conn, id, ShipmentEventKind::DeliveryReversed, user, &self.reason)?;
         let summary = format!("{}: {}", self.reference, self.reason);
         AuditEntry::record(conn, &self.by.actor, "reverse", "shipment", id, &summary)?;

@@ -236,6 +236,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    recipient_confirmations (id) {
+        id -> Integer,
+        shipment_id -> Integer,
+        code_id -> Integer,
+        confirmer_name -> Text,
+        confirmer_role -> Text,
+        phone -> Text,
+        confirmed_at -> Timestamp,
+        ip -> Text,
+        submission_key -> Text,
+        disputed_units -> Integer,
+        supersedes_id -> Nullable<Integer>,
+        superseded_at -> Nullable<Timestamp>,
+        resolution -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Integer>,
+        resolution_note -> Text,
+    }
+}
+
+diesel::table! {
+    recipient_confirmation_lines (confirmation_id, shipment_line_id) {
+        confirmation_id -> Integer,
+        shipment_line_id -> Integer,
+        received -> Integer,
+        shortfall_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     stock_counts (id) {
         id -> Integer,
         location_id -> Integer,
@@ -382,6 +412,10 @@ diesel::joinable!(shipment_lines -> materials (material_id));
 diesel::joinable!(shipment_events -> shipments (shipment_id));
 diesel::joinable!(attachments -> shipments (shipment_id));
 diesel::joinable!(delivery_codes -> shipments (shipment_id));
+diesel::joinable!(recipient_confirmations -> shipments (shipment_id));
+diesel::joinable!(recipient_confirmations -> delivery_codes (code_id));
+diesel::joinable!(recipient_confirmation_lines -> recipient_confirmations (confirmation_id));
+diesel::joinable!(recipient_confirmation_lines -> shipment_lines (shipment_line_id));
 diesel::joinable!(adjustments -> materials (material_id));
 diesel::joinable!(adjustments -> locations (location_id));
 diesel::joinable!(stock_counts -> locations (location_id));
@@ -408,6 +442,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     shipment_events,
     attachments,
     delivery_codes,
+    recipient_confirmations,
+    recipient_confirmation_lines,
     stock_counts,
     adjustments,
     stock_movements,

@@ -50,16 +50,22 @@ pub enum ShipmentEventKind {
     Reached(ShipmentStatus),
     DeliveryReversed,
     ProofAttached,
+    /// The recipient confirmed what arrived through the delivery note's code.
+    RecipientConfirmed,
+    /// Staff settled the units a recipient said did not arrive.
+    DisputeResolved,
 }
 
 impl ShipmentEventKind {
-    pub const ALL: [ShipmentEventKind; 6] = [
+    pub const ALL: [ShipmentEventKind; 8] = [
         ShipmentEventKind::Reached(ShipmentStatus::Draft),
         ShipmentEventKind::Reached(ShipmentStatus::Dispatched),
         ShipmentEventKind::Reached(ShipmentStatus::Delivered),
         ShipmentEventKind::Reached(ShipmentStatus::Cancelled),
         ShipmentEventKind::DeliveryReversed,
         ShipmentEventKind::ProofAttached,
+        ShipmentEventKind::RecipientConfirmed,
+        ShipmentEventKind::DisputeResolved,
     ];
 
     /// The stored text, which is also the translation key's end.
@@ -68,6 +74,8 @@ impl ShipmentEventKind {
             ShipmentEventKind::Reached(status) => status.as_str(),
             ShipmentEventKind::DeliveryReversed => "delivery_reversed",
             ShipmentEventKind::ProofAttached => "proof_attached",
+            ShipmentEventKind::RecipientConfirmed => "recipient_confirmed",
+            ShipmentEventKind::DisputeResolved => "dispute_resolved",
         }
     }
 }

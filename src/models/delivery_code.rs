@@ -68,6 +68,10 @@ impl DeliveryCode {
         .execute(conn)
     }
 
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<DeliveryCode>> {
+        delivery_codes::table.find(id).select(DeliveryCode::as_select()).first(conn).optional()
+    }
+
     /// The shipment's live code.
     pub fn live_for(conn: &mut DbConn, shipment_id: ShipmentId) -> QueryResult<Option<DeliveryCode>> {
         delivery_codes::table

@@ -291,6 +291,11 @@ impl Location {
             .execute(conn)
     }
 
+    /// The stored hash of the place's confirmation PIN, if it has one.
+    pub fn confirm_pin_hash(conn: &mut DbConn, id: LocationId) -> QueryResult<Option<String>> {
+        locations::table.find(id).select(locations::confirm_pin_hash).first(conn).optional().map(Option::flatten)
+    }
+
     /// Deactivated locations stay in every history but are offered for no new work.
     pub fn set_active(conn: &mut DbConn, id: LocationId, active: bool) -> QueryResult<usize> {
         diesel::update(locations::table.find(id))

@@ -4,6 +4,7 @@ pub mod adjustment;
 pub mod airing;
 pub mod audit;
 pub mod campaign;
+pub mod confirmation;
 pub mod delivery_code;
 pub mod import;
 pub mod keyset;

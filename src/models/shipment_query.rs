@@ -51,6 +51,9 @@ pub struct ShipmentQuery {
     /// "points": distribution points only (no transfers between depots).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub dest: String,
+    /// What the recipient did: "awaiting", "confirmed" or "disputed".
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub recipient: String,
 }
 
 /// The shipment filters, checked: every field optional.
@@ -69,7 +72,49 @@ pub struct ShipmentFilter {
     pub regions: Option<Vec<i32>>,
     /// Only shipments to places that are not depots: distribution, not transfers.
     pub points_only: bool,
+    pub recipient: Option<RecipientState>,
     pub sort: ShipmentSort,
+}
+
+/// Where a shipment stands with its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipientState {
+    /// In transit with a live delivery code: the recipient has not confirmed yet.
+    Awaiting,
+    /// The recipient confirmed (the confirmation in force).
+    Confirmed,
+    /// The recipient said units did not arrive, and staff have not settled them.
+    Disputed,
+}
+
+impl RecipientState {
+    pub const ALL: [RecipientState; 3] =
+        [RecipientState::Awaiting, RecipientState::Confirmed, RecipientState::Disputed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientState::Awaiting => "awaiting",
+            RecipientState::Confirmed => "confirmed",
+            RecipientState::Disputed => "disputed",
+        }
+    }
+
+    /// The condition, as a subquery over the few shipments that have codes or confirmations.
+    fn sql(self) -> &'static str {
+        match self {
+            RecipientState::Awaiting => {
+                "shipments.status = 'dispatched' AND shipments.id IN \
+                 (SELECT shipment_id FROM delivery_codes WHERE voided_at IS NULL)"
+            }
+            RecipientState::Confirmed => {
+                "shipments.id IN (SELECT shipment_id FROM recipient_confirmations WHERE superseded_at IS NULL)"
+            }
+            RecipientState::Disputed => {
+                "shipments.id IN (SELECT shipment_id FROM recipient_confirmations WHERE superseded_at IS NULL \
+                 AND disputed_units > 0 AND resolution IS NULL)"
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +190,12 @@ impl ShipmentQuery {
         );
         let points_only =
             keep(&mut refusals, "dest", query::one_of(&self.dest, &["points"], "filter.err.dest")).is_some();
+        let recipient = keep(
+            &mut refusals,
+            "recipient",
+            query::one_of(&self.recipient, &RecipientState::ALL.map(RecipientState::as_str), "filter.err.recipient"),
+        )
+        .and_then(|r| RecipientState::ALL.into_iter().find(|s| s.as_str() == r));
         if !refusals.is_empty() {
             return Ok(Err(refusals));
         }
@@ -160,6 +211,7 @@ impl ShipmentQuery {
             text,
             regions,
             points_only,
+            recipient,
             sort: sort.unwrap_or_default(),
         }))
     }
@@ -462,6 +514,9 @@ impl ShipmentFilter {
         }
         if let Some(search) = &places.search {
             q = q.filter(search.predicate(reach, plus));
+        }
+        if let Some(recipient) = self.recipient {
+            q = q.filter(diesel::dsl::sql::<Bool>(recipient.sql()));
         }
         q
     }

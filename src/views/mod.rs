@@ -15,6 +15,7 @@ pub mod imports;
 pub mod layout;
 pub mod locations;
 pub mod page;
+pub mod recipient;
 pub mod report;
 pub mod shipments;
 pub mod stock;

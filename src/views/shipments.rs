@@ -30,8 +30,8 @@ fn can_record(ctx: &PageContext) -> bool {
 }
 
 /// The filters the list's form shows, each with its message when refused.
-pub const LIST_FIELDS: [&str; 10] =
-    ["status", "material", "origin", "region", "type", "from", "to", "q", "dest", "sort"];
+pub const LIST_FIELDS: [&str; 11] =
+    ["status", "recipient", "material", "origin", "region", "type", "from", "to", "q", "dest", "sort"];
 
 pub struct ListChoices<'a> {
     pub materials: &'a [Material],
@@ -54,6 +54,10 @@ pub fn list(
     let title = ctx.t("nav.shipments");
     let statuses: Vec<(String, String)> =
         ShipmentStatus::ALL.iter().map(|s| (s.to_string(), ctx.t(&format!("shipment.status.{s}")))).collect();
+    let recipient_states: Vec<(String, String)> = crate::models::shipment_query::RecipientState::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), ctx.t(&format!("recipient.state.{}", s.as_str()))))
+        .collect();
     let materials: Vec<(String, String)> =
         choices.materials.iter().map(|m| (m.id.to_string(), m.name(ctx.lang).to_string())).collect();
     let regions: Vec<(String, String)> =
@@ -76,6 +80,7 @@ pub fn list(
                 (filter_refusal(ctx, refusal))
                 @if !query.campaign.is_empty() { input type="hidden" name="campaign" value=(query.campaign); }
                 (filter_select(ctx, errors, "status", "field.status", &query.status, &statuses))
+                (filter_select(ctx, errors, "recipient", "field.recipient", &query.recipient, &recipient_states))
                 (filter_select(ctx, errors, "material", "field.material", &query.material, &materials))
                 (filter_select(ctx, errors, "origin", "field.origin", &query.origin, &location_options(choices.depots)))
                 (filter_select(ctx, errors, "region", "field.destination_region", &query.region, &regions))
@@ -320,6 +325,7 @@ pub struct Detail<'a> {
     pub events: &'a [(ShipmentEvent, Option<String>)],
     pub attachments: &'a [(i32, String, String)],
     pub code: &'a NoteCode,
+    pub confirmation: Option<&'a crate::models::confirmation::RecipientConfirmation>,
     pub may_act_as_origin: bool,
     pub may_act_as_destination: bool,
 }
@@ -351,6 +357,41 @@ fn qr_code(link: &str, label: &str) -> Markup {
     let svg = svg.find("<svg").map_or(svg.as_str(), |at| &svg[at..]);
     let label = html! { (label) }.into_string();
     maud::PreEscaped(svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{label}\" "), 1))
+}
+
+/// The staff card that settles what a recipient said did not arrive.
+fn dispute_card(
+    ctx: &PageContext,
+    s: &Shipment,
+    c: &crate::models::confirmation::RecipientConfirmation,
+    form: &FormState,
+) -> Markup {
+    let has_error = form.errors.get("resolution").is_some();
+    html! {
+        section.card {
+            h2 { (ctx.t("dispute.title")) }
+            p { (crate::i18n::tr_arg(ctx.lang, "dispute.intro", &number(ctx.lang, i64::from(c.disputed_units)))) }
+            form.stacked method="post" action=(format!("/shipments/{}/dispute", s.id)) novalidate {
+                (csrf(ctx))
+                (submission_key(form))
+                fieldset.has-error[has_error] aria-describedby=[has_error.then_some("resolution-error")] {
+                    legend { (ctx.t("dispute.what_happened")) }
+                    @if let Some(e) = form.errors.get("resolution") {
+                        p.field-error id="resolution-error" { (crate::i18n::invalid(ctx.lang, e)) }
+                    }
+                    @for (value, key) in [("arrived", "dispute.arrived"), ("lost", "dispute.lost")] {
+                        div.field.checkbox {
+                            input type="radio" name="resolution" id=(format!("resolution-{value}")) value=(value)
+                                checked[form.value("resolution") == value];
+                            label for=(format!("resolution-{value}")) { (ctx.t(key)) }
+                        }
+                    }
+                }
+                (textarea(ctx, form, "note", "field.note"))
+                button type="submit" { (ctx.t("dispute.settle")) }
+            }
+        }
+    }
 }
 
 /// The staff card about the note's code: the short code, a locked link to unlock, a new code.
@@ -411,6 +452,19 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
                 @if let Some(e) = s.dispatched_on { dt { (ctx.t("field.dispatched_on")) } dd { (e) } }
                 @if let Some(e) = s.delivered_on { dt { (ctx.t("field.delivered_on")) } dd { (e) } }
                 @if !s.received_by.is_empty() { dt { (ctx.t("field.received_by")) } dd { (s.received_by) } }
+                @if let Some(c) = d.confirmation {
+                    dt { (ctx.t("shipment.confirmed_by_recipient")) }
+                    dd.recipient-confirmation {
+                        (c.confirmer_name) " · " (c.confirmer_role)
+                        @if !c.phone.is_empty() { " · " a href=(format!("tel:{}", c.phone)) { (c.phone) } }
+                        " · " (c.confirmed_at.format("%Y-%m-%d %H:%M")) " UTC · " (c.number())
+                        @if c.dispute_open() {
+                            " " span.badge.disputed { (crate::i18n::tr_arg(ctx.lang, "shipment.disputed_units", &number(ctx.lang, i64::from(c.disputed_units)))) }
+                        } @else if let Some(r) = &c.resolution {
+                            " " span.badge { (crate::i18n::tr_arg(ctx.lang, &format!("dispute.settled_{r}"), &number(ctx.lang, i64::from(c.disputed_units)))) }
+                        }
+                    }
+                }
                 @if !s.delivery_note.is_empty() { dt { (ctx.t("field.delivery_note")) } dd { (s.delivery_note) } }
                 @if !s.note.is_empty() { dt { (ctx.t("field.note")) } dd { (s.note) } }
             }
@@ -456,6 +510,9 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
                         }
                     }
                     @if !matches!(d.code, NoteCode::NotConfirmable) { (code_card(ctx, d, form)) }
+                    @if let Some(c) = d.confirmation.filter(|c| c.dispute_open() && d.may_act_as_destination) {
+                        (dispute_card(ctx, s, c, form))
+                    }
                     @if s.status == ShipmentStatus::Dispatched && d.may_act_as_destination {
                         section.card {
                             h2 { (ctx.t("shipment.deliver")) }
@@ -603,6 +660,7 @@ pub fn waybill(
                     dt { (ctx.t("field.dispatched_on")) } dd { @if let Some(d) = shipment.dispatched_on { (d) } @else { "—" } }
                     dt { (ctx.t("field.expected_on")) } dd { @if let Some(d) = shipment.expected_on { (d) } @else { "—" } }
                 }
+                (crate::views::components::table_region(&ctx.t("shipment.lines"), html! {
                 table {
                     thead { tr {
                         th scope="col" { (ctx.t("field.code")) }
@@ -623,6 +681,7 @@ pub fn waybill(
                         }
                     }
                 }
+                }))
                 @match code {
                     NoteCode::Printed { link, typed_at, short, .. } => {
                         section.recipient-code {

@@ -231,6 +231,40 @@ impl From<crate::app::confirmations::CodeError> for AppError {
     }
 }
 
+impl From<crate::app::confirmations::ConfirmError> for AppError {
+    fn from(e: crate::app::confirmations::ConfirmError) -> Self {
+        use crate::app::confirmations::ConfirmError;
+        match e {
+            ConfirmError::LinkDead => refused("recipient.link_dead"),
+            ConfirmError::Expired => refused("recipient.expired"),
+            ConfirmError::Locked => refused("recipient.locked"),
+            ConfirmError::AlreadyDelivered => refused(ALREADY_DELIVERED),
+            ConfirmError::LineMissing => AppError::BadRequest("a line's quantity is missing".into()),
+            ConfirmError::Negative => refused("err.negative"),
+            ConfirmError::MoreThanSent { sent } => AppError::Refused(Invalid::with("err.more_than_sent", sent)),
+            ConfirmError::ShortfallReason => refused("err.shortfall_reason"),
+            ConfirmError::Ledger(e) => e.into(),
+            ConfirmError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::app::confirmations::DisputeError> for AppError {
+    fn from(e: crate::app::confirmations::DisputeError) -> Self {
+        use crate::app::confirmations::DisputeError;
+        match e {
+            DisputeError::NotFound => AppError::NotFound,
+            DisputeError::NoDispute => refused("err.no_dispute"),
+            DisputeError::Ledger(e) => e.into(),
+            DisputeError::Database(e) => e.into(),
+        }
+    }
+}
+
+/// The refusal a confirmation meets when the delivery was recorded first: its page then shows
+/// the record that won.
+pub const ALREADY_DELIVERED: &str = "recipient.already_delivered";
+
 impl From<UserError> for AppError {
     fn from(e: UserError) -> Self {
         match e {

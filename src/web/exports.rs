@@ -54,6 +54,7 @@ fn params(ctx: &Ctx, kind: Kind) -> Result<Params, Invalid> {
         reversed: query_param(ctx, "reversed"),
         sort: String::new(),
         depots: String::new(),
+        recipient: String::new(),
     })
 }
 

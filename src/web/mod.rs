@@ -17,6 +17,7 @@ pub mod forms;
 pub mod home;
 pub mod imports;
 pub mod locations;
+pub mod recipient;
 pub mod reference;
 pub mod security;
 pub mod shipments;
@@ -56,7 +57,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(targets::routes)
         .configure(dashboard::routes)
         .configure(exports::routes)
-        .configure(imports::routes);
+        .configure(imports::routes)
+        .configure(recipient::routes);
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool.

@@ -1,6 +1,6 @@
 //! Shipments: list, drafts, dispatch, delivery, cancellation, reversal, waybill and proof.
 
-use crate::app::confirmations::{IssueDeliveryCode, UnlockDeliveryCode};
+use crate::app::confirmations::{IssueDeliveryCode, Resolution, ResolveDispute, UnlockDeliveryCode};
 use crate::app::shipments::{
     AttachProof, Cancel, CreateShipment, Deliver, Dispatch, Draft, LineReceipt, ReverseDelivery, UpdateDraft,
 };
@@ -41,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/shipments/{id}/waybill", web::get().to(waybill))
         .route("/shipments/{id}/code", web::post().to(issue_code))
         .route("/shipments/{id}/code/unlock", web::post().to(unlock_code))
+        .route("/shipments/{id}/dispute", web::post().to(resolve_dispute))
         .route("/shipments/{id}/proof", web::post().to(upload_proof))
         .route("/attachments/{id}", web::get().to(attachment));
 }
@@ -289,6 +290,7 @@ async fn load(ctx: &Ctx, access: Access, id: ShipmentId) -> Result<LoadedShipmen
             events: Shipment::events(conn, id)?,
             attachments: Attachment::list(conn, id)?,
             code: DeliveryCode::live_for(conn, id)?,
+            confirmation: crate::models::confirmation::RecipientConfirmation::current_for(conn, id)?,
             shipment,
             origin,
             destination,
@@ -308,6 +310,8 @@ struct LoadedShipment {
     attachments: Vec<(i32, String, String)>,
     /// The live code of its delivery note, if it has one.
     code: Option<DeliveryCode>,
+    /// What the recipient confirmed through the code, if they did.
+    confirmation: Option<crate::models::confirmation::RecipientConfirmation>,
     as_origin: bool,
     as_destination: bool,
 }
@@ -347,6 +351,7 @@ fn render_detail(ctx: &Ctx, s: &LoadedShipment, form: &FormState) -> maud::Marku
             events: &s.events,
             attachments: &s.attachments,
             code: &s.note_code(ctx),
+            confirmation: s.confirmation.as_ref(),
             may_act_as_origin: s.as_origin,
             may_act_as_destination: s.as_destination,
         },
@@ -633,6 +638,21 @@ async fn issue_code(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<H
             Ok(unprocessable(render_detail(&ctx, &loaded, &refused(&form, refusal))))
         }
     }
+}
+
+/// Staff settle the units a recipient said did not arrive: delivered after all, or lost.
+async fn resolve_dispute(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+    let user = ctx.require_post(Permission::RecordStock, &form).await?;
+    let id = parse_id(&id)?;
+    let note = OptionalText::parse(form.get("note"), 1000);
+    let (Some(resolution), Ok(note)) = (Resolution::parse(form.get("resolution")), note) else {
+        let loaded = load(&ctx, user.access(), id).await?;
+        let mut errors = FieldErrors::new();
+        errors.add("resolution", Invalid::new("err.choose_resolution"));
+        return Ok(unprocessable(render_detail(&ctx, &loaded, &state_with(&form, errors, None))));
+    };
+    let command = ResolveDispute { by: crate::web::caller(&ctx), shipment_id: id, resolution, note: note.into_inner() };
+    act(&ctx, &form, id, user.id, "flash.dispute_resolved", command).await
 }
 
 /// Staff unlock a link that wrong PINs locked.

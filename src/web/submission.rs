@@ -249,6 +249,6 @@ pub async fn new_record_form(
 }
 
 /// True for a key of the shape forms carry.
-fn is_key(key: &str) -> bool {
+pub fn is_key(key: &str) -> bool {
     (16..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }

@@ -45,8 +45,11 @@ pub fn decode_qr(page: &Page) -> String {
     let mut dark = vec![false; width * height];
     // Each dark run is "M{left} {top}h{width}v{height}H{left}V{top}".
     for run in path.split('M').filter(|r| !r.is_empty()) {
-        let numbers: Vec<usize> =
-            run.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().expect("a number")).collect();
+        let numbers: Vec<usize> = run
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().expect("a number"))
+            .collect();
         let (left, top, w, h) = (numbers[0], numbers[1], numbers[2], numbers[3]);
         for y in top..top + h {
             for x in left..left + w {

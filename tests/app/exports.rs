@@ -373,7 +373,7 @@ fn joined(rows: &[Vec<String>]) -> Vec<String> {
 }
 
 /// A CSV export that must succeed, as records (header first).
-async fn export_rows(app: &TestApp, client: &reqwest::Client, path: &str) -> Vec<Vec<String>> {
+pub async fn export_rows(app: &TestApp, client: &reqwest::Client, path: &str) -> Vec<Vec<String>> {
     let page = app.get(client, path).await;
     assert_eq!(page.status, 200, "{path}: {}", page.text(".export-refused").unwrap_or_default());
     assert_eq!(page.header("content-type").as_deref(), Some("text/csv; charset=utf-8"), "{path}");
@@ -456,7 +456,7 @@ async fn distributions_end_with_origin_and_external_ref(backend: Backend) {
     let client = app.signed_in(VIEWER.0, VIEWER.1).await;
     let rows = export_rows(&app, &client, "/export/distributions.csv").await;
     assert_eq!(rows[0], campaign_tracker::exchange::export::DISTRIBUTION_COLUMNS);
-    assert_eq!(&rows[0][12..], ["location_code", "quantity_sent", "origin_code", "external_ref", "shortfall_reason"]);
+    assert_eq!(&rows[0][12..17], ["location_code", "quantity_sent", "origin_code", "external_ref", "shortfall_reason"]);
     let expected = sql_rows(
         &app,
         &["s.reference", "sl.quantity", "o.code", "s.external_ref", "sl.shortfall_reason"],
@@ -476,6 +476,9 @@ async fn distributions_end_with_origin_and_external_ref(backend: Backend) {
     assert!(rows[1..].iter().all(|r| r[15] == "EXT-42" || r[15].is_empty()), "empty when there is none");
     let depots = app.strings("SELECT code AS s FROM locations WHERE is_depot = TRUE");
     assert!(rows[1..].iter().all(|r| depots.contains(&r[14])), "shipments leave from depots");
+    // Staff recorded every demo delivery: no recipient confirmed any.
+    assert_eq!(&rows[0][17..], ["confirmed_by_recipient", "confirmer_name", "confirmer_role", "confirmed_at"]);
+    assert!(rows[1..].iter().all(|r| r[17] == "false" && r[18..].iter().all(String::is_empty)));
 }
 
 async fn receipts_export_leaves_out_reversed_receipts(backend: Backend) {

@@ -38,6 +38,7 @@ mod locations;
 mod place_pins;
 mod plans;
 mod process;
+mod recipient;
 mod reference;
 mod regions;
 mod roles;

@@ -27,7 +27,20 @@ const VNU_JAR = require.resolve('vnu-jar/build/dist/vnu.jar');
 const WIDTHS = [1280, 390];
 const LANGS = ['en', 'es'];
 // Full-page screenshots at 390 px too for these (all pages get one at 1280 px).
-const SHOT_NARROW = new Set(['home', 'dashboard', 'dashboard-manager', 'shipments', 'shipment-new', 'material-new-422']);
+const SHOT_NARROW = new Set([
+  'home',
+  'dashboard',
+  'dashboard-manager',
+  'shipments',
+  'shipment-new',
+  'material-new-422',
+  'recipient',
+  'recipient-422',
+  'recipient-confirmed',
+  'confirm-code',
+]);
+// A shipment in transit to a distribution point (tests/app/browser.rs picks it).
+const SHIPMENT = process.env.SHIPMENT;
 const ADMIN = ['admin', 'demo-admin-pass'];
 const MANAGER = ['manager', 'demo-manager-pass'];
 const VIEWER = ['viewer', 'demo-viewer-pass'];
@@ -134,6 +147,57 @@ async function switchLanguage(page, lang) {
   await Promise.all([page.waitForNavigation(), page.click(`form.lang-switch button[value="${lang}"]`)]);
 }
 
+// The recipient's pages, as a phone without an account meets them: staff issue the delivery
+// note's code and the place's PIN; the link printed on the note opens the form, a wrong PIN is
+// refused, the right one confirms.
+async function recipientPages(page) {
+  let resp;
+  await signIn(page, ADMIN);
+  await switchLanguage(page, 'en');
+  await page.goto(`${BASE}/shipments/${SHIPMENT}`);
+  [resp] = await Promise.all([page.waitForNavigation(), page.click('main form[action$="/code"] button[type=submit]')]);
+  await record(page, 'waybill-code', 'en', resp, 200);
+  const link = (await page.textContent('.recipient-code .link code')).trim();
+  if (!link.startsWith(`${BASE}/c/`)) throw new Error(`the delivery note's link is ${link}`);
+  const place = await page.evaluate(async (id) => {
+    const html = await (await fetch(`/shipments/${id}`)).text();
+    const m = html.match(/Destination<\/dt>\s*<dd><a href="\/stock\/locations\/(\d+)"/);
+    return m && m[1];
+  }, SHIPMENT);
+  if (!place) throw new Error(`shipment ${SHIPMENT} names no destination`);
+  await page.goto(`${BASE}/locations/${place}`);
+  await Promise.all([page.waitForNavigation(), page.click('main form[action$="/pin"] button[type=submit]')]);
+  const pin = (await page.textContent('.place-card .pin')).replace(/\D/g, '');
+
+  await page.context().clearCookies();
+  const fill = async (pinTyped) => {
+    for (const input of await page.$$('main input[name^="received_"]')) await input.fill('5');
+    for (const select of await page.$$('main select[name^="reason_"]')) await select.selectOption('damaged');
+    await page.fill('#confirmer_name', 'Carmen Rodríguez');
+    await page.fill('#confirmer_role', 'Directora');
+    await page.fill('#pin', pinTyped);
+    await page.check('#i_confirm');
+    const [r] = await Promise.all([page.waitForNavigation(), page.click('main form.stacked button[type=submit]')]);
+    return r;
+  };
+  for (const lang of LANGS) {
+    await page.goto(link);
+    await switchLanguage(page, lang);
+    resp = await page.goto(link);
+    await record(page, 'recipient', lang, resp, 200);
+    resp = await fill(pin === '000000' ? '000001' : '000000');
+    await record(page, 'recipient-422', lang, resp, 422);
+    resp = await page.goto(`${BASE}/confirm`);
+    await record(page, 'confirm-code', lang, resp, 200);
+  }
+  resp = await page.goto(link);
+  resp = await fill(pin);
+  await record(page, 'recipient-confirmed', LANGS[LANGS.length - 1], resp, 200);
+  await switchLanguage(page, LANGS[0]);
+  resp = await page.goto(link);
+  await record(page, 'recipient-confirmed', LANGS[0], resp, 200);
+}
+
 // The id of DEP-CCS ("Depósito Central …"), from the holdings table on /stock.
 async function depotId(page) {
   await page.goto(`${BASE}/stock`);
@@ -208,6 +272,7 @@ async function main() {
       resp = await page.goto(`${BASE}/users`);
       await record(page, 'forbidden', lang, resp, 403);
     }
+    if (SHIPMENT) await recipientPages(page);
     // Last (each failure counts against this IP's sign-in throttle): a refused sign-in per language.
     for (const lang of LANGS) {
       await context.clearCookies();

@@ -1,1 +1,3 @@
+DROP TABLE recipient_confirmation_lines;
+DROP TABLE recipient_confirmations;
 DROP TABLE delivery_codes;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 /// The canonical distribution columns, in this order. The first fourteen never move; later
 /// columns are only ever appended.
-pub const DISTRIBUTION_COLUMNS: [&str; 17] = [
+pub const DISTRIBUTION_COLUMNS: [&str; 21] = [
     "delivered_on",
     "shipment_reference",
     "material_code",
@@ -31,6 +31,10 @@ pub const DISTRIBUTION_COLUMNS: [&str; 17] = [
     "origin_code",
     "external_ref",
     "shortfall_reason",
+    "confirmed_by_recipient",
+    "confirmer_name",
+    "confirmer_role",
+    "confirmed_at",
 ];
 
 type Row = (
@@ -107,6 +111,20 @@ fn recorded_by(conn: &mut DbConn, shipment_ids: &[i32]) -> QueryResult<HashMap<i
     Ok(latest.into_iter().map(|(shipment, (_, _, username))| (shipment, username)).collect())
 }
 
+/// What the recipients of these shipments confirmed (the confirmation in force): name, role and
+/// time. One query per chunk, like `recorded_by`.
+fn confirmed(conn: &mut DbConn, shipment_ids: &[i32]) -> QueryResult<HashMap<i32, (String, String, NaiveDateTime)>> {
+    use crate::db::schema::recipient_confirmations as rc;
+    Ok(rc::table
+        .filter(rc::shipment_id.eq_any(shipment_ids))
+        .filter(rc::superseded_at.is_null())
+        .select((rc::shipment_id, rc::confirmer_name, rc::confirmer_role, rc::confirmed_at))
+        .load::<(i32, String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(shipment, name, role, at)| (shipment, (name, role, at)))
+        .collect())
+}
+
 /// The codes of these locations.
 fn codes(conn: &mut DbConn, location_ids: &[i32]) -> QueryResult<HashMap<i32, String>> {
     Ok(locations::table
@@ -159,9 +177,11 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: super::Cursor, la
     let last = rows.last().map(|r| super::Cursor { day: r.0 .1, id: r.0 .0 });
     let people = recorded_by(conn, &distinct(rows.iter().map(|r| r.1 .6).collect()))?;
     let origins = codes(conn, &distinct(rows.iter().map(|r| r.1 .7).collect()))?;
+    let recipients = confirmed(conn, &distinct(rows.iter().map(|r| r.1 .6).collect()))?;
     let cells = rows
         .into_iter()
         .map(|(a, b, (external_ref, shortfall_reason))| {
+            let recipient = recipients.get(&b.6);
             vec![
                 Cell::date(a.1),
                 Cell::Text(a.2),
@@ -180,6 +200,10 @@ pub(super) fn chunk(conn: &mut DbConn, filter: &Filter, after: super::Cursor, la
                 origins.get(&b.7).cloned().into(),
                 external_ref.into(),
                 shortfall_reason.into(),
+                Cell::Bool(recipient.is_some()),
+                recipient.map(|r| r.0.clone()).into(),
+                recipient.map(|r| r.1.clone()).into(),
+                recipient.map_or(Cell::Empty, |r| Cell::Text(r.2.format("%Y-%m-%d %H:%M:%S").to_string())),
             ]
         })
         .collect();

@@ -161,6 +161,8 @@ pub struct Params {
     pub reversed: String,
     /// Shipments: the list's order, checked as the list checks it (a file comes in id order).
     pub sort: String,
+    /// Shipments: "awaiting", "confirmed" or "disputed" (what the recipient did).
+    pub recipient: String,
 }
 
 /// A filter that could not be understood, with the message its page shows beside the field.
@@ -233,6 +235,7 @@ impl Params {
             text: self.text.clone(),
             sort: self.sort.clone(),
             dest: self.dest.clone(),
+            recipient: self.recipient.clone(),
         }
     }
 }
@@ -281,6 +284,7 @@ impl From<ShipmentQuery> for Params {
             origin: q.origin,
             dest: q.dest,
             sort: q.sort,
+            recipient: q.recipient,
             ..Params::default()
         }
     }

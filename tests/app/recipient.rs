@@ -1,0 +1,425 @@
+//! The recipient confirms without an account: the delivery note's link (or its short code) and
+//! the place's PIN. A full confirmation delivers through the ledger; a shortfall leaves the rest
+//! in transit, disputed; wrong PINs lock the link until staff unlock it; dead, expired and
+//! already-delivered links say so; a confirmation racing a staff delivery posts one delivery.
+
+use crate::delivery_codes::{decode_qr, dispatched_to_a_point, short_code, spawn_public_app, PUBLIC_URL};
+use crate::helpers::*;
+use crate::stock::*;
+
+both_backends!(
+    a_recipient_confirms_with_the_place_pin,
+    a_shortfall_stays_in_transit_disputed,
+    wrong_pins_lock_the_link_until_staff_unlock_it,
+    links_that_no_longer_confirm_say_so,
+    a_short_code_opens_the_link,
+    a_confirmation_racing_a_staff_delivery_posts_one_delivery,
+);
+
+/// Makes the place's PIN as staff do and reads it off the place card.
+async fn make_pin(app: &TestApp, staff: &Browser, place: i64) -> String {
+    let page = app.get(&staff.client, &format!("/locations/{place}")).await;
+    let key = page.input_value("submission_key").unwrap_or_else(|| panic!("no PIN form\n{}", page.describe()));
+    let card = app
+        .post_raw(
+            &staff.client,
+            &format!("/locations/{place}/pin"),
+            &[("submission_key", &key)],
+            Some(&staff.token),
+            &[],
+        )
+        .await;
+    card.assert_status(200);
+    card.text(".place-card .pin").expect("a PIN").chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The path of the shipment's link, read from its waybill's QR code.
+async fn link_path(app: &TestApp, staff: &Browser, id: i64) -> String {
+    let waybill = app.get(&staff.client, &format!("/shipments/{id}/waybill")).await;
+    decode_qr(&waybill).strip_prefix(PUBLIC_URL).expect("the public address").to_string()
+}
+
+struct Visit {
+    client: reqwest::Client,
+    page: Page,
+}
+
+/// A phone with no account opens the link.
+async fn open(app: &TestApp, path: &str) -> Visit {
+    let client = client();
+    let page = app.get(&client, path).await;
+    Visit { client, page }
+}
+
+/// Posts the page's form with `received` per line (in the page's order) and `pin`.
+async fn post_confirmation(app: &TestApp, visit: &Visit, path: &str, received: &[(&str, &str)], pin: &str) -> Page {
+    let key = visit.page.input_value("submission_key").unwrap_or_else(|| panic!("no form\n{}", visit.page.describe()));
+    let token = visit.page.csrf().expect("a token");
+    let mut fields: Vec<(String, String)> = vec![
+        ("submission_key".into(), key),
+        ("confirmer_name".into(), "Carmen Rodríguez".into()),
+        ("confirmer_role".into(), "Directora".into()),
+        ("phone".into(), "+58 412 555 0101".into()),
+        ("pin".into(), pin.into()),
+        ("i_confirm".into(), "on".into()),
+    ];
+    let names = visit.page.attrs("input[name^=\"received_\"]", "name");
+    assert_eq!(names.len(), received.len(), "one field per line\n{}", visit.page.describe());
+    for (name, (quantity, reason)) in names.iter().zip(received) {
+        fields.push((name.clone(), quantity.to_string()));
+        fields.push((name.replace("received_", "reason_"), reason.to_string()));
+    }
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post_raw(&visit.client, path, &refs, Some(&token), &[]).await
+}
+
+fn wrong(pin: &str) -> String {
+    let n: u32 = pin.parse().expect("digits");
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+fn deliveries(app: &TestApp, id: i64) -> i64 {
+    app.scalar(&format!("SELECT COUNT(*) FROM stock_movements WHERE shipment_id = {id} AND kind = 'delivery'"))
+}
+
+async fn a_recipient_confirms_with_the_place_pin(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    let pin = make_pin(&app, &clerk, place).await;
+    let path = link_path(&app, &clerk, id).await;
+    let (poster, flier, transit) = (app.material_id("POSTER"), app.material_id("FLIER"), app.transit_id());
+    let (p0, f0, t0) = (app.on_hand(poster, place), app.on_hand(flier, place), app.on_hand(poster, transit));
+
+    let visit = open(&app, &path).await;
+    visit.page.assert_status(200);
+    assert_eq!(visit.page.header("cache-control").as_deref(), Some("no-store"));
+    let text = collapse(&visit.page.body);
+    assert!(text.contains("POSTER") || text.contains("Afiche") || text.contains("Poster"), "{}", visit.page.describe());
+    assert!(!visit.page.has("nav"), "no staff navigation for a recipient");
+
+    // No token, no record.
+    let forged = app.post_raw(&visit.client, &path, &[("pin", &pin)], None, &[]).await;
+    forged.assert_status(403);
+
+    // A wrong PIN records nothing and counts against the link.
+    let refused = post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &wrong(&pin)).await;
+    refused.assert_status(422);
+    assert!(collapse(&refused.body).contains("Attempts left before the link locks: 4"), "{}", refused.describe());
+    assert!(!refused.body.contains(&wrong(&pin)), "a refused form never shows the PIN back");
+    assert_eq!(refused.input_value("confirmer_name").as_deref(), Some("Carmen Rodríguez"), "what was typed is kept");
+    assert_eq!(deliveries(&app, id), 0);
+    assert_eq!(app.scalar(&format!("SELECT failed_pins FROM delivery_codes WHERE shipment_id = {id}")), 1);
+
+    // The right PIN delivers everything through the ledger.
+    let done = post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &pin).await;
+    assert_eq!(done.assert_see_other(), path);
+    assert_eq!(app.strings(&format!("SELECT status AS s FROM shipments WHERE id = {id}")), vec!["delivered"]);
+    assert_eq!((app.on_hand(poster, place), app.on_hand(flier, place)), (p0 + 100, f0 + 40));
+    assert_eq!(app.on_hand(poster, transit), t0 - 100);
+    assert_eq!(deliveries(&app, id), 2);
+    let audit = app.strings(&format!(
+        "SELECT action || ' ' || actor || ' ' || ip AS s FROM audit_log WHERE entity = 'shipment' AND entity_id = '{id}'"
+    ));
+    assert!(
+        audit.iter().any(|a| a.starts_with("recipient_confirm recipient: Carmen Rodríguez (Directora) 127.0.0.1")),
+        "{audit:?}"
+    );
+    assert!(audit.iter().any(|a| a.starts_with("wrong_pin")), "{audit:?}");
+
+    // The receipt: number, name and role, never the phone.
+    let receipt = app.get(&visit.client, &path).await;
+    receipt.assert_status(200);
+    let text = collapse(&receipt.body);
+    assert!(text.contains("Delivery confirmed") && text.contains("RC-"), "{}", receipt.describe());
+    assert!(text.contains("Carmen Rodríguez") && text.contains("Directora"));
+    assert!(!text.contains("555 0101"), "the recipient's page never shows the phone");
+    assert!(!receipt.has("input[name=\"pin\"]"), "read-only once confirmed");
+
+    // The same form again (a retry on a flaky network) records nothing more.
+    let again = post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &pin).await;
+    assert_eq!(again.assert_see_other(), path);
+    assert_eq!(deliveries(&app, id), 2);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM recipient_confirmations WHERE shipment_id = {id}")), 1);
+
+    // Staff see who confirmed, with the phone.
+    let page = app.get(&clerk.client, &format!("/shipments/{id}")).await;
+    let text = collapse(&page.body);
+    assert!(text.contains("Confirmed by the recipient") && text.contains("+58 412 555 0101"), "{}", page.describe());
+
+    // The distributions download says who confirmed.
+    let reference = app.strings(&format!("SELECT reference AS s FROM shipments WHERE id = {id}")).remove(0);
+    let rows = crate::exports::export_rows(&app, &clerk.client, "/export/distributions.csv").await;
+    let at = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let ours: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[at("shipment_reference")] == reference).collect();
+    assert_eq!(ours.len(), 2, "two lines delivered");
+    for row in ours {
+        assert_eq!(row[at("confirmed_by_recipient")], "true");
+        assert_eq!(row[at("confirmer_name")], "Carmen Rodríguez");
+        assert_eq!(row[at("confirmer_role")], "Directora");
+        assert!(!row[at("confirmed_at")].is_empty());
+    }
+
+    // In Spanish by the browser's language.
+    let spanish = client();
+    let page = spanish.get(app.url(&path)).header("Accept-Language", "es-VE,es;q=0.9").send().await.expect("GET");
+    let body = page.text().await.expect("a body");
+    assert!(collapse(&body).contains("Entrega confirmada"), "{body}");
+
+    // Reversing the delivery kills the link and sets the confirmation aside (kept).
+    let reversed =
+        post_once(&app, &clerk, &format!("/shipments/{id}/reverse-delivery"), &vec![f("reason", "wrong school")]).await;
+    reversed.assert_see_other();
+    app.get(&visit.client, &path).await.assert_status(404);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM recipient_confirmations WHERE shipment_id = {id} AND superseded_at IS NOT NULL"
+        )),
+        1
+    );
+}
+
+async fn a_shortfall_stays_in_transit_disputed(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    let pin = make_pin(&app, &clerk, place).await;
+    let path = link_path(&app, &clerk, id).await;
+    let (poster, transit) = (app.material_id("POSTER"), app.transit_id());
+    let (p0, t0) = (app.on_hand(poster, place), app.on_hand(poster, transit));
+    let visit = open(&app, &path).await;
+
+    // A shortfall without a reason is refused, the PIN asked again, nothing recorded.
+    let refused = post_confirmation(&app, &visit, &path, &[("90", ""), ("40", "")], &pin).await;
+    refused.assert_status(422);
+    assert!(refused.has("#pin"), "{}", refused.describe());
+    assert_eq!(deliveries(&app, id), 0);
+    // "1.500" is more than was sent, never 1.5 or 1500 quietly.
+    let refused = post_confirmation(&app, &visit, &path, &[("1.500", ""), ("40", "")], &pin).await;
+    refused.assert_status(422);
+
+    let done = post_confirmation(&app, &visit, &path, &[("90", "lost"), ("40", "")], &pin).await;
+    assert_eq!(done.assert_see_other(), path);
+    assert_eq!(app.on_hand(poster, place), p0 + 90);
+    assert_eq!(app.on_hand(poster, transit), t0 - 90, "the 10 missing stay in transit");
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM stock_movements WHERE shipment_id = {id} AND kind = 'shortfall'")),
+        0,
+        "a recipient never writes stock off"
+    );
+    assert_eq!(app.scalar(&format!("SELECT disputed_units FROM recipient_confirmations WHERE shipment_id = {id}")), 10);
+    let receipt = app.get(&visit.client, &path).await;
+    assert!(collapse(&receipt.body).contains("10 units sent did not arrive"), "{}", receipt.describe());
+    let staff = app.get(&clerk.client, &format!("/shipments/{id}")).await;
+    assert!(collapse(&staff.body).contains("10 units disputed, still in transit"), "{}", staff.describe());
+
+    // The list and its download find it by what the recipient did.
+    let reference = app.strings(&format!("SELECT reference AS s FROM shipments WHERE id = {id}")).remove(0);
+    let listed = |page: &Page| page.body.contains(&reference);
+    for (state, expected) in [("disputed", true), ("confirmed", true), ("awaiting", false)] {
+        let page = app.get(&clerk.client, &format!("/shipments?recipient={state}")).await;
+        page.assert_status(200);
+        assert_eq!(listed(&page), expected, "recipient={state}\n{}", page.describe());
+    }
+    let rows = crate::exports::export_rows(&app, &clerk.client, "/export/shipments.csv?recipient=disputed").await;
+    assert!(rows[1..].iter().any(|r| r.contains(&reference)), "the download holds what the list shows");
+    app.get(&clerk.client, "/shipments?recipient=maybe").await.assert_status(422);
+
+    // Staff settle it: lost, with the recipient's reason. Once.
+    let dispute = format!("/shipments/{id}/dispute");
+    let unchosen = post_once(&app, &clerk, &dispute, &vec![f("note", "")]).await;
+    unchosen.assert_status(422);
+    let settle = vec![f("resolution", "lost"), f("note", "carrier confirms the box fell")];
+    let settled = post_once(&app, &clerk, &dispute, &settle).await;
+    assert_eq!(settled.assert_see_other(), format!("/shipments/{id}"));
+    assert_eq!(app.on_hand(poster, transit), t0 - 100, "the disputed units left transit");
+    assert_eq!(
+        app.strings(&format!(
+            "SELECT reason AS s FROM stock_movements WHERE shipment_id = {id} AND kind = 'shortfall'"
+        )),
+        vec!["lost"]
+    );
+    assert_refused(&post_once(&app, &clerk, &dispute, &settle).await, "settling twice");
+    let staff = app.get(&clerk.client, &format!("/shipments/{id}")).await;
+    assert!(collapse(&staff.body).contains("10 disputed units recorded as lost"), "{}", staff.describe());
+    assert!(!listed(&app.get(&clerk.client, "/shipments?recipient=disputed").await), "settled: no longer disputed");
+
+    // Another: the missing units turn up after all, and are delivered.
+    let (other, _) = dispatched_to_a_point(&app, &clerk).await;
+    let other_reference = app.strings(&format!("SELECT reference AS s FROM shipments WHERE id = {other}")).remove(0);
+    let awaiting = app.get(&clerk.client, "/shipments?recipient=awaiting").await;
+    assert!(awaiting.body.contains(&other_reference), "{}", awaiting.describe());
+    let path = link_path(&app, &clerk, other).await;
+    let visit = open(&app, &path).await;
+    let p1 = app.on_hand(poster, place);
+    post_confirmation(&app, &visit, &path, &[("95", "other"), ("40", "")], &pin).await.assert_see_other();
+    let arrived = vec![f("resolution", "arrived"), f("note", "")];
+    post_once(&app, &clerk, &format!("/shipments/{other}/dispute"), &arrived).await.assert_see_other();
+    assert_eq!(app.on_hand(poster, place), p1 + 100);
+    let received = app.scalar(&format!(
+        "SELECT MIN(quantity_received) FROM shipment_lines WHERE shipment_id = {other} AND material_id = {poster}"
+    ));
+    assert_eq!(received, 100);
+    // A viewer cannot settle anything.
+    let viewer = app.browser(VIEWER.0, VIEWER.1).await;
+    post_once(&app, &viewer, &dispute, &settle).await.assert_status(403);
+}
+
+async fn wrong_pins_lock_the_link_until_staff_unlock_it(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    let pin = make_pin(&app, &clerk, place).await;
+    let path = link_path(&app, &clerk, id).await;
+    let visit = open(&app, &path).await;
+    for attempt in 1..=5 {
+        let mut page = post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &wrong(&pin)).await;
+        if page.status == 429 {
+            // The address is slowed like sign-ins after the third failure: wait as asked.
+            assert!(collapse(&page.body).contains("Wait"), "{}", page.describe());
+            tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+            page = post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &wrong(&pin)).await;
+        }
+        page.assert_status(422);
+        if attempt == 5 {
+            assert!(collapse(&page.body).contains("locked after five wrong PINs"), "{}", page.describe());
+        }
+    }
+    let audit =
+        app.strings(&format!("SELECT action AS s FROM audit_log WHERE entity_id = '{id}' AND action = 'link_locked'"));
+    assert_eq!(audit.len(), 1);
+    // Locked: even the right PIN does nothing.
+    let locked = open(&app, &path).await;
+    assert!(!locked.page.has("#pin"), "{}", locked.page.describe());
+    assert!(collapse(&staff_page(&app, &clerk, id).await.body).contains("Locked"));
+
+    // Staff unlock it; the recipient (after the address's wait) confirms.
+    let page = staff_page(&app, &clerk, id).await;
+    let key = page.input_value("submission_key").expect("a key");
+    let unlocked = app
+        .post_raw(
+            &clerk.client,
+            &format!("/shipments/{id}/code/unlock"),
+            &[("submission_key", &key)],
+            Some(&clerk.token),
+            &[],
+        )
+        .await;
+    assert_eq!(unlocked.assert_see_other(), format!("/shipments/{id}"));
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
+    let visit = open(&app, &path).await;
+    let done = post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &pin).await;
+    assert_eq!(done.assert_see_other(), path, "{}", done.describe());
+    assert_eq!(deliveries(&app, id), 2);
+}
+
+async fn staff_page(app: &TestApp, staff: &Browser, id: i64) -> Page {
+    app.get(&staff.client, &format!("/shipments/{id}")).await
+}
+
+async fn links_that_no_longer_confirm_say_so(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    make_pin(&app, &clerk, place).await;
+    let old = link_path(&app, &clerk, id).await;
+
+    // Mistyped or made-up links.
+    for path in ["/c/not-a-token", "/c/00000000000000000000000000000000", "/c/../../etc/passwd"] {
+        let page = app.get(&client(), path).await;
+        assert_eq!(page.status, 404, "{path}\n{}", page.describe());
+    }
+    // Re-issued: the old note no longer opens anything, the new one does.
+    let page = staff_page(&app, &clerk, id).await;
+    let key = page.input_value("submission_key").expect("a key");
+    app.post_raw(&clerk.client, &format!("/shipments/{id}/code"), &[("submission_key", &key)], Some(&clerk.token), &[])
+        .await
+        .assert_see_other();
+    let dead = open(&app, &old).await;
+    dead.page.assert_status(404);
+    assert!(collapse(&dead.page.body).contains("replaced by a new delivery note"), "{}", dead.page.describe());
+    let new = link_path(&app, &clerk, id).await;
+    open(&app, &new).await.page.assert_status(200);
+
+    // Expired: dispatched longer ago than links live.
+    app.exec(&format!("UPDATE shipments SET dispatched_on = dispatched_on - 61 WHERE id = {id}").replace(
+        "dispatched_on - 61",
+        if app.backend == Backend::Sqlite { "date(dispatched_on, '-61 days')" } else { "dispatched_on - 61" },
+    ));
+    let expired = open(&app, &new).await;
+    expired.page.assert_status(410);
+    assert!(collapse(&expired.page.body).contains("expired"), "{}", expired.page.describe());
+
+    // A place with no PIN: the page says whom to ask.
+    let (other, _) = dispatched_to_a_point(&app, &clerk).await;
+    app.exec(&format!(
+        "UPDATE locations SET confirm_pin_hash = NULL WHERE id = (SELECT destination_id FROM shipments WHERE id = {other})"
+    ));
+    let no_pin = open(&app, &link_path(&app, &clerk, other).await).await;
+    assert!(collapse(&no_pin.page.body).contains("no confirmation PIN yet"), "{}", no_pin.page.describe());
+
+    // Cancelled: dead.
+    let path = link_path(&app, &clerk, other).await;
+    post_once(&app, &clerk, &format!("/shipments/{other}/cancel"), &vec![f("reason", "not needed")])
+        .await
+        .assert_see_other();
+    open(&app, &path).await.page.assert_status(404);
+}
+
+async fn a_short_code_opens_the_link(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, _) = dispatched_to_a_point(&app, &clerk).await;
+    let waybill = app.get(&clerk.client, &format!("/shipments/{id}/waybill")).await;
+    let short = short_code(&waybill);
+    let path = decode_qr(&waybill).strip_prefix(PUBLIC_URL).expect("public").to_string();
+
+    let phone = client();
+    let form = app.get(&phone, "/confirm").await;
+    form.assert_status(200);
+    let token = form.csrf().expect("a token");
+    // Lower case, no dash: forgiven.
+    let typed = short.replace('-', "").to_lowercase();
+    let found = app.post_raw(&phone, "/confirm", &[("code", &typed)], Some(&token), &[]).await;
+    assert_eq!(found.assert_see_other(), path);
+    // One character wrong: the check character catches it, and it costs nothing.
+    let mut typo: Vec<char> = short.chars().collect();
+    typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    let refused = app.post_raw(&phone, "/confirm", &[("code", &typo)], Some(&token), &[]).await;
+    refused.assert_status(422);
+    assert!(collapse(&refused.body).contains("check each character"), "{}", refused.describe());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM login_throttles WHERE key LIKE 'ip:confirm/%'"), 0);
+}
+
+async fn a_confirmation_racing_a_staff_delivery_posts_one_delivery(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let admin = app.browser(ADMIN.0, ADMIN.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    let pin = make_pin(&app, &clerk, place).await;
+    let path = link_path(&app, &clerk, id).await;
+    let visit = open(&app, &path).await;
+    let lines = shipment_lines(&app, id);
+    let mut staff_fields = vec![f("delivered_on", day(0)), f("received_by", "Portero"), f("note", "")];
+    for (line, _, quantity) in &lines {
+        staff_fields.push(f(&format!("received_{line}"), quantity));
+        staff_fields.push(f(&format!("reason_{line}"), ""));
+    }
+    let deliver_path = format!("/shipments/{id}/deliver");
+    let (staff, recipient) = tokio::join!(
+        post_once(&app, &admin, &deliver_path, &staff_fields),
+        post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &pin),
+    );
+    staff.assert_see_other();
+    recipient.assert_see_other();
+    assert_eq!(deliveries(&app, id), 2, "exactly one delivery of the two lines");
+    let confirmed = app.scalar(&format!("SELECT COUNT(*) FROM recipient_confirmations WHERE shipment_id = {id}"));
+    let page = app.get(&visit.client, &path).await;
+    let text = collapse(&page.body);
+    if confirmed == 1 {
+        assert!(text.contains("Delivery confirmed"), "{}", page.describe());
+    } else {
+        assert!(text.contains("already recorded this delivery"), "{}", page.describe());
+    }
+}
