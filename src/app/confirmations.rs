@@ -224,6 +224,15 @@ pub enum ConfirmError {
     MoreThanSent { sent: i32 },
     #[error("a shortfall needs a reason")]
     ShortfallReason,
+    /// An answer to a staff delivery, before any delivery was recorded.
+    #[error("the delivery is not recorded yet")]
+    NotYetDelivered,
+    /// The recipient already answered the staff delivery.
+    #[error("already answered")]
+    AlreadyAnswered,
+    /// The hour to correct a confirmation has passed, or staff settled it since.
+    #[error("the confirmation can no longer be corrected")]
+    CorrectionClosed,
     #[error(transparent)]
     Ledger(#[from] ledger::LedgerError),
     #[error(transparent)]
@@ -255,10 +264,22 @@ pub struct ConfirmDelivery {
     pub link_days: u32,
 }
 
+/// Minutes after confirming in which the recipient may correct a typo through the same link.
+pub const CORRECTION_MINUTES: i64 = 60;
+
+/// True while `confirmation` may still be corrected: within the hour, not settled by staff.
+pub fn correctable(confirmation: &RecipientConfirmation, now: chrono::NaiveDateTime) -> bool {
+    confirmation.superseded_at.is_none()
+        && confirmation.resolution.is_none()
+        && now - confirmation.confirmed_at < chrono::Duration::minutes(CORRECTION_MINUTES)
+}
+
 /// A checked confirmation: its postings and what each line received.
 #[derive(Debug, Clone)]
 pub struct ConfirmPlan {
     command: ConfirmDelivery,
+    /// The confirmation this one corrects, if it is a correction within the hour.
+    corrects: Option<i32>,
     shipment_id: ShipmentId,
     reference: String,
     on: NaiveDate,
@@ -306,7 +327,20 @@ impl Command for ConfirmDelivery {
         let today = chrono::Utc::now().date_naive();
         let code = DeliveryCode::find(conn, self.code_id)?.ok_or(ConfirmError::LinkDead)?;
         let shipment = Shipment::find(conn, code.shipment_id)?.ok_or(ConfirmError::LinkDead)?;
-        usable_code(&code, &shipment, self.link_days, today)?;
+        // A delivery this link confirmed within the hour is corrected; any other is final.
+        let corrects = match usable_code(&code, &shipment, self.link_days, today) {
+            Err(ConfirmError::AlreadyDelivered) => {
+                let previous = RecipientConfirmation::current_for(conn, shipment.id)?
+                    .filter(|c| c.code_id == code.id)
+                    .ok_or(ConfirmError::AlreadyDelivered)?;
+                if !correctable(&previous, crate::models::now()) || code.locked_at.is_some() {
+                    return Err(ConfirmError::CorrectionClosed);
+                }
+                Some(previous.id)
+            }
+            Err(e) => return Err(e),
+            Ok(()) => None,
+        };
         // A phone's clock or a late confirmation never dates a delivery before its dispatch.
         let on = shipment.dispatched_on.map_or(today, |d| d.max(today));
         let transit = Location::transit_id(conn)?;
@@ -351,6 +385,7 @@ impl Command for ConfirmDelivery {
         }
         Ok(ConfirmPlan {
             command: self.clone(),
+            corrects,
             shipment_id: shipment.id,
             reference: shipment.reference,
             on,
@@ -377,10 +412,30 @@ impl Plan for ConfirmPlan {
         if code.locked_at.is_some() {
             return Err(ConfirmError::Locked);
         }
-        // The status change claims the shipment: a staff delivery or another confirmation racing
-        // this one finds it taken, so exactly one delivery is posted.
-        if !Shipment::transition(conn, id, ShipmentStatus::Dispatched, ShipmentStatus::Delivered)? {
-            return Err(ConfirmError::AlreadyDelivered);
+        match self.corrects {
+            // The status change claims the shipment: a staff delivery or another confirmation
+            // racing this one finds it taken, so exactly one delivery is posted.
+            None => {
+                if !Shipment::transition(conn, id, ShipmentStatus::Dispatched, ShipmentStatus::Delivered)? {
+                    return Err(ConfirmError::AlreadyDelivered);
+                }
+            }
+            // Setting the first aside claims it (a second correction, a staff settlement or
+            // reversal finds it changed); its deliveries are reversed and the new ones posted.
+            Some(previous) => {
+                if !RecipientConfirmation::supersede(conn, previous, crate::models::now())? {
+                    return Err(ConfirmError::CorrectionClosed);
+                }
+                let movements = ledger::movements_of(conn, Source { shipment_id: Some(id), ..Default::default() })?;
+                let reversed: Vec<_> = movements.iter().filter_map(|m| m.reverses_id).collect();
+                let undo: Vec<_> = movements
+                    .iter()
+                    .filter(|m| m.reverses_id.is_none() && !reversed.contains(&m.id))
+                    .filter(|m| m.kind == MovementKind::Delivery)
+                    .map(|m| m.id)
+                    .collect();
+                ledger::reverse_many(conn, None, &undo, "corrected by the recipient")?;
+            }
         }
         for line in &self.received {
             Shipment::set_line_received(
@@ -405,6 +460,7 @@ impl Plan for ConfirmPlan {
                 ip: &c.confirmer.ip,
                 submission_key: &c.submission_key,
                 disputed_units: self.disputed,
+                supersedes_id: self.corrects,
                 at,
             },
             &self.received,
@@ -412,7 +468,8 @@ impl Plan for ConfirmPlan {
         Shipment::add_event(conn, id, ShipmentEventKind::RecipientConfirmed, None, &who)?;
         let actor = Actor { user_id: None, name: format!("recipient: {who}"), ip: c.confirmer.ip.clone() };
         let summary = format!("{} on {}, {} disputed", self.reference, self.on, self.disputed);
-        AuditEntry::record(conn, &actor, "recipient_confirm", "shipment", id, &summary)?;
+        let action = if self.corrects.is_some() { "recipient_correct" } else { "recipient_confirm" };
+        AuditEntry::record(conn, &actor, action, "shipment", id, &summary)?;
         Ok(confirmation)
     }
 }
@@ -573,5 +630,83 @@ impl Plan for DisputePlan {
         let summary = format!("{}: {}", self.reference, c.resolution.as_str());
         AuditEntry::record(conn, &c.by.actor, "resolve_dispute", "shipment", c.shipment_id, &summary)?;
         Ok(c.shipment_id)
+    }
+}
+
+/// The recipient answers a delivery staff recorded first: they agree, or they disagree and say
+/// why (kept, shown to logistics staff). The place's PIN was checked by the caller.
+#[derive(Debug, Clone)]
+pub struct RespondToDelivery {
+    pub code_id: i32,
+    pub agrees: bool,
+    pub note: String,
+    pub confirmer: Confirmer,
+    pub submission_key: String,
+    pub link_days: u32,
+}
+
+/// A checked answer.
+#[derive(Debug, Clone)]
+pub struct ResponsePlan {
+    command: RespondToDelivery,
+    shipment_id: ShipmentId,
+    reference: String,
+}
+
+impl Command for RespondToDelivery {
+    type Plan = ResponsePlan;
+    type Error = ConfirmError;
+
+    fn validate(&self, conn: &mut DbConn) -> Result<ResponsePlan, ConfirmError> {
+        let code = DeliveryCode::find(conn, self.code_id)?.ok_or(ConfirmError::LinkDead)?;
+        let shipment = Shipment::find(conn, code.shipment_id)?.ok_or(ConfirmError::LinkDead)?;
+        let today = chrono::Utc::now().date_naive();
+        match usable_code(&code, &shipment, self.link_days, today) {
+            // Delivered: by staff, unless this link confirmed it.
+            Err(ConfirmError::AlreadyDelivered) => {}
+            Ok(()) => return Err(ConfirmError::NotYetDelivered),
+            Err(e) => return Err(e),
+        }
+        if code.locked_at.is_some() {
+            return Err(ConfirmError::Locked);
+        }
+        if link_expired(&shipment, self.link_days, today) {
+            return Err(ConfirmError::Expired);
+        }
+        if RecipientConfirmation::current_for(conn, shipment.id)?.is_some() {
+            return Err(ConfirmError::AlreadyDelivered);
+        }
+        Ok(ResponsePlan { command: self.clone(), shipment_id: shipment.id, reference: shipment.reference })
+    }
+}
+
+impl Plan for ResponsePlan {
+    type Output = ();
+    type Error = ConfirmError;
+
+    fn write(&self, conn: &mut DbConn) -> Result<(), ConfirmError> {
+        let c = &self.command;
+        let who =
+            (c.confirmer.name.as_str(), c.confirmer.role.as_str(), c.confirmer.phone.as_str(), c.confirmer.ip.as_str());
+        let recorded = crate::models::confirmation::RecipientResponse::record(
+            conn,
+            self.shipment_id,
+            c.code_id,
+            c.agrees,
+            &c.note,
+            who,
+            &c.submission_key,
+        )?;
+        if !recorded {
+            return Err(ConfirmError::AlreadyAnswered);
+        }
+        let actor = Actor {
+            user_id: None,
+            name: format!("recipient: {} ({})", c.confirmer.name, c.confirmer.role),
+            ip: c.confirmer.ip.clone(),
+        };
+        let action = if c.agrees { "recipient_agree" } else { "recipient_disagree" };
+        AuditEntry::record(conn, &actor, action, "shipment", self.shipment_id, &self.reference)?;
+        Ok(())
     }
 }

@@ -266,6 +266,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    recipient_responses (id) {
+        id -> Integer,
+        shipment_id -> Integer,
+        code_id -> Integer,
+        agrees -> Bool,
+        note -> Text,
+        confirmer_name -> Text,
+        confirmer_role -> Text,
+        phone -> Text,
+        ip -> Text,
+        responded_at -> Timestamp,
+        submission_key -> Text,
+    }
+}
+
+diesel::table! {
     stock_counts (id) {
         id -> Integer,
         location_id -> Integer,
@@ -413,6 +429,7 @@ diesel::joinable!(shipment_events -> shipments (shipment_id));
 diesel::joinable!(attachments -> shipments (shipment_id));
 diesel::joinable!(delivery_codes -> shipments (shipment_id));
 diesel::joinable!(recipient_confirmations -> shipments (shipment_id));
+diesel::joinable!(recipient_responses -> shipments (shipment_id));
 diesel::joinable!(recipient_confirmations -> delivery_codes (code_id));
 diesel::joinable!(recipient_confirmation_lines -> recipient_confirmations (confirmation_id));
 diesel::joinable!(recipient_confirmation_lines -> shipment_lines (shipment_line_id));
@@ -444,6 +461,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     delivery_codes,
     recipient_confirmations,
     recipient_confirmation_lines,
+    recipient_responses,
     stock_counts,
     adjustments,
     stock_movements,

@@ -1,7 +1,7 @@
 //! What a recipient confirmed through a delivery note's code: who, when, from where, and what
 //! arrived per line. Never overwritten: a correction is a new row that supersedes the first.
 
-use crate::db::schema::{recipient_confirmation_lines, recipient_confirmations};
+use crate::db::schema::{recipient_confirmation_lines, recipient_confirmations, recipient_responses};
 use crate::db::DbConn;
 use crate::domain::{ShipmentId, ShipmentLineId, UserId};
 use chrono::NaiveDateTime;
@@ -49,6 +49,8 @@ pub struct NewConfirmation<'a> {
     pub ip: &'a str,
     pub submission_key: &'a str,
     pub disputed_units: i32,
+    /// The confirmation this one corrects.
+    pub supersedes_id: Option<i32>,
     pub at: NaiveDateTime,
 }
 
@@ -70,6 +72,7 @@ impl RecipientConfirmation {
                 recipient_confirmations::ip.eq(new.ip),
                 recipient_confirmations::submission_key.eq(new.submission_key),
                 recipient_confirmations::disputed_units.eq(new.disputed_units),
+                recipient_confirmations::supersedes_id.eq(new.supersedes_id),
             ))
             .returning(recipient_confirmations::id)
             .get_result(conn)?;
@@ -118,6 +121,20 @@ impl RecipientConfirmation {
         Ok(n == 1)
     }
 
+    /// A correction sets the confirmation aside; false when it was already set aside or
+    /// settled (the correction lost a race).
+    pub fn supersede(conn: &mut DbConn, id: i32, at: NaiveDateTime) -> QueryResult<bool> {
+        let n = diesel::update(
+            recipient_confirmations::table
+                .find(id)
+                .filter(recipient_confirmations::superseded_at.is_null())
+                .filter(recipient_confirmations::resolution.is_null()),
+        )
+        .set(recipient_confirmations::superseded_at.eq(at))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
     /// The shipment's confirmation in force stops being so (its delivery was reversed); kept.
     pub fn supersede_current(conn: &mut DbConn, shipment_id: ShipmentId, at: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(
@@ -144,5 +161,84 @@ impl RecipientConfirmation {
             .order(recipient_confirmation_lines::shipment_line_id)
             .select(ConfirmedLine::as_select())
             .load(conn)
+    }
+}
+
+/// What a recipient said of a delivery staff recorded first: agreed, or disagreed and why.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = recipient_responses)]
+pub struct RecipientResponse {
+    pub id: i32,
+    pub shipment_id: ShipmentId,
+    pub code_id: i32,
+    pub agrees: bool,
+    pub note: String,
+    pub confirmer_name: String,
+    pub confirmer_role: String,
+    pub phone: String,
+    pub ip: String,
+    pub responded_at: NaiveDateTime,
+    pub submission_key: String,
+}
+
+impl RecipientResponse {
+    /// Records the answer; false when the code already has one (a second tap, another phone).
+    /// Two at the very same moment meet the code's UNIQUE constraint, and the second fails.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        conn: &mut DbConn,
+        shipment_id: ShipmentId,
+        code_id: i32,
+        agrees: bool,
+        note: &str,
+        who: (&str, &str, &str, &str),
+        submission_key: &str,
+    ) -> QueryResult<bool> {
+        let (name, role, phone, ip) = who;
+        if Self::for_code(conn, code_id)?.is_some() {
+            return Ok(false);
+        }
+        diesel::insert_into(recipient_responses::table)
+            .values((
+                recipient_responses::shipment_id.eq(shipment_id),
+                recipient_responses::code_id.eq(code_id),
+                recipient_responses::agrees.eq(agrees),
+                recipient_responses::note.eq(note),
+                recipient_responses::confirmer_name.eq(name),
+                recipient_responses::confirmer_role.eq(role),
+                recipient_responses::phone.eq(phone),
+                recipient_responses::ip.eq(ip),
+                recipient_responses::responded_at.eq(crate::models::now()),
+                recipient_responses::submission_key.eq(submission_key),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    }
+
+    /// The answer given through a code, if any.
+    pub fn for_code(conn: &mut DbConn, code_id: i32) -> QueryResult<Option<RecipientResponse>> {
+        recipient_responses::table
+            .filter(recipient_responses::code_id.eq(code_id))
+            .select(RecipientResponse::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The latest answer about a shipment, for staff.
+    pub fn latest_for(conn: &mut DbConn, shipment_id: ShipmentId) -> QueryResult<Option<RecipientResponse>> {
+        recipient_responses::table
+            .filter(recipient_responses::shipment_id.eq(shipment_id))
+            .order(recipient_responses::id.desc())
+            .select(RecipientResponse::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<RecipientResponse>> {
+        recipient_responses::table
+            .filter(recipient_responses::submission_key.eq(key))
+            .select(RecipientResponse::as_select())
+            .first(conn)
+            .optional()
     }
 }

@@ -51,7 +51,7 @@ pub struct ShipmentQuery {
     /// "points": distribution points only (no transfers between depots).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub dest: String,
-    /// What the recipient did: "awaiting", "confirmed" or "disputed".
+    /// What the recipient did: "awaiting", "confirmed", "disputed" or "disagreed".
     #[serde(skip_serializing_if = "String::is_empty")]
     pub recipient: String,
 }
@@ -85,17 +85,20 @@ pub enum RecipientState {
     Confirmed,
     /// The recipient said units did not arrive, and staff have not settled them.
     Disputed,
+    /// The recipient disagreed with a delivery staff recorded.
+    Disagreed,
 }
 
 impl RecipientState {
-    pub const ALL: [RecipientState; 3] =
-        [RecipientState::Awaiting, RecipientState::Confirmed, RecipientState::Disputed];
+    pub const ALL: [RecipientState; 4] =
+        [RecipientState::Awaiting, RecipientState::Confirmed, RecipientState::Disputed, RecipientState::Disagreed];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RecipientState::Awaiting => "awaiting",
             RecipientState::Confirmed => "confirmed",
             RecipientState::Disputed => "disputed",
+            RecipientState::Disagreed => "disagreed",
         }
     }
 
@@ -112,6 +115,10 @@ impl RecipientState {
             RecipientState::Disputed => {
                 "shipments.id IN (SELECT shipment_id FROM recipient_confirmations WHERE superseded_at IS NULL \
                  AND disputed_units > 0 AND resolution IS NULL)"
+            }
+            RecipientState::Disagreed => {
+                "shipments.status = 'delivered' AND shipments.id IN \
+                 (SELECT shipment_id FROM recipient_responses WHERE agrees = FALSE)"
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::domain::Invalid;
 use std::collections::BTreeMap;
 
 /// Validation messages by field name, in the order they were found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FieldErrors {
     errors: Vec<(String, Invalid)>,
 }

@@ -3,7 +3,7 @@
 //! phone, the place's PIN, other shipments).
 
 use crate::i18n::number;
-use crate::models::confirmation::{ConfirmedLine, RecipientConfirmation};
+use crate::models::confirmation::{ConfirmedLine, RecipientConfirmation, RecipientResponse};
 use crate::models::location::Location;
 use crate::models::material::Material;
 use crate::models::shipment::{Shipment, ShipmentLine, SHORTFALL_REASONS};
@@ -13,6 +13,13 @@ use crate::views::layout::page;
 use crate::views::page::PageContext;
 use crate::views::widgets::{submission_key, units};
 use maud::{html, Markup};
+
+/// The form that corrects a confirmation, until when.
+pub struct Correction<'a> {
+    pub form: &'a FormState,
+    pub action: String,
+    pub until: chrono::NaiveDateTime,
+}
 
 /// What a delivery note's link opens.
 pub struct Opened<'a> {
@@ -30,10 +37,14 @@ pub enum LinkState<'a> {
     Locked,
     /// The place has no confirmation PIN yet.
     NoPin,
-    /// The recipient confirmed: what they said, read-only.
-    Confirmed { confirmation: &'a RecipientConfirmation, lines: &'a [ConfirmedLine] },
-    /// Staff recorded the delivery first.
-    DeliveredByStaff,
+    /// The recipient confirmed: what they said, read-only, and within the hour a form to correct it.
+    Confirmed {
+        confirmation: &'a RecipientConfirmation,
+        lines: &'a [ConfirmedLine],
+        correction: Option<Correction<'a>>,
+    },
+    /// Staff recorded the delivery first: the recipient's answer, or the form to give one.
+    DeliveredByStaff { response: Option<&'a RecipientResponse>, answer: Option<(&'a FormState, String)> },
 }
 
 fn shipment_facts(ctx: &PageContext, o: &Opened) -> Markup {
@@ -83,7 +94,7 @@ pub fn link(ctx: &PageContext, o: &Opened, state: &LinkState) -> Markup {
                         p.notice { (ctx.t("recipient.no_pin")) }
                         (lines_table(ctx, o, |_| None))
                     }
-                    LinkState::Confirmed { confirmation, lines } => {
+                    LinkState::Confirmed { confirmation, lines, correction } => {
                         div.receipt {
                             h2 { (ctx.t("recipient.confirmed")) }
                             p { (ctx.t("recipient.number")) ": " strong.short-code { (confirmation.number()) } }
@@ -99,11 +110,25 @@ pub fn link(ctx: &PageContext, o: &Opened, state: &LinkState) -> Markup {
                             }
                             p.no-print { button.secondary type="button" data-print="" { (ctx.t("action.print")) } }
                         }
+                        @if let Some(c) = correction {
+                            details.no-print.correction open[c.form.form_error.is_some() || !c.form.errors.is_empty()] {
+                                summary { (crate::i18n::tr_arg(ctx.lang, "recipient.correct", &c.until.format("%H:%M").to_string())) }
+                                (confirm_form(ctx, o, c.form, &c.action))
+                            }
+                        }
                     }
-                    LinkState::DeliveredByStaff => {
+                    LinkState::DeliveredByStaff { response, answer } => {
                         p { (ctx.t("recipient.delivered_by_staff")) }
                         (lines_table(ctx, o, |l| l.quantity_received))
                         @if let Some(d) = o.shipment.delivered_on { p { (ctx.t("field.delivered_on")) ": " (d) } }
+                        @if let Some(r) = response {
+                            div.receipt {
+                                h2 { (ctx.t(if r.agrees { "recipient.you_agreed" } else { "recipient.you_disagreed" })) }
+                                @if !r.note.is_empty() { p { (r.note) } }
+                                p { (r.confirmer_name) " · " (r.confirmer_role) " · " (r.responded_at.format("%Y-%m-%d %H:%M")) " UTC" }
+                            }
+                        }
+                        @if let Some((form, action)) = answer { (answer_form(ctx, form, action)) }
                     }
                 }
             }
@@ -152,18 +177,53 @@ fn confirm_form(ctx: &PageContext, o: &Opened, form: &FormState, action: &str) -
             (input_autocomplete(ctx, form, "confirmer_name", "recipient.name", "text", true, "name"))
             (input_autocomplete(ctx, form, "confirmer_role", "recipient.role", "text", true, "organization-title"))
             (input_autocomplete(ctx, form, "phone", "recipient.phone", "tel", false, "tel"))
-            @let pin_error = form.errors.get("pin").is_some();
-            div.field.has-error[pin_error] {
-                label for="pin" { (ctx.t("recipient.pin")) " " abbr.req title=(ctx.t("form.required")) { "*" } }
-                p.hint id="pin-hint" { (ctx.t("recipient.pin_hint")) }
-                @if let Some(e) = form.errors.get("pin") { p.field-error id="pin-error" { (crate::i18n::invalid(ctx.lang, e)) } }
-                // Never sent back: a refused form asks for the PIN again.
-                input #pin name="pin" type="password" inputmode="numeric" autocomplete="off" required
-                    aria-invalid=[pin_error.then_some("true")]
-                    aria-describedby=(if pin_error { "pin-error pin-hint" } else { "pin-hint" });
-            }
+            (pin_field(ctx, form))
             (checkbox(ctx, form, "i_confirm", "recipient.i_confirm"))
             button.primary type="submit" { (ctx.t("recipient.submit")) }
+        }
+    }
+}
+
+/// Agree with a delivery staff recorded, or disagree and say what differs.
+fn answer_form(ctx: &PageContext, form: &FormState, action: &str) -> Markup {
+    let has_error = form.errors.get("answer").is_some();
+    html! {
+        (form_error(ctx, form))
+        form.stacked method="post" action=(action) novalidate {
+            (csrf(ctx))
+            (submission_key(form))
+            (required_note(ctx))
+            fieldset.has-error[has_error] aria-describedby=[has_error.then_some("answer-error")] {
+                legend { (ctx.t("recipient.is_it_right")) " " abbr.req title=(ctx.t("form.required")) { "*" } }
+                @if let Some(e) = form.errors.get("answer") { p.field-error id="answer-error" { (crate::i18n::invalid(ctx.lang, e)) } }
+                @for (value, key) in [("agree", "recipient.agree"), ("disagree", "recipient.disagree")] {
+                    div.field.checkbox {
+                        input type="radio" name="answer" id=(format!("answer-{value}")) value=(value) checked[form.value("answer") == value];
+                        label for=(format!("answer-{value}")) { (ctx.t(key)) }
+                    }
+                }
+            }
+            (crate::views::components::textarea(ctx, form, "answer_note", "recipient.what_differs"))
+            (input_autocomplete(ctx, form, "confirmer_name", "recipient.name", "text", true, "name"))
+            (input_autocomplete(ctx, form, "confirmer_role", "recipient.role", "text", true, "organization-title"))
+            (input_autocomplete(ctx, form, "phone", "recipient.phone", "tel", false, "tel"))
+            (pin_field(ctx, form))
+            button.primary type="submit" { (ctx.t("recipient.send_answer")) }
+        }
+    }
+}
+
+/// The place's PIN: never sent back, so a refused form asks for it again.
+fn pin_field(ctx: &PageContext, form: &FormState) -> Markup {
+    let pin_error = form.errors.get("pin").is_some();
+    html! {
+        div.field.has-error[pin_error] {
+            label for="pin" { (ctx.t("recipient.pin")) " " abbr.req title=(ctx.t("form.required")) { "*" } }
+            p.hint id="pin-hint" { (ctx.t("recipient.pin_hint")) }
+            @if let Some(e) = form.errors.get("pin") { p.field-error id="pin-error" { (crate::i18n::invalid(ctx.lang, e)) } }
+            input #pin name="pin" type="password" inputmode="numeric" autocomplete="off" required
+                aria-invalid=[pin_error.then_some("true")]
+                aria-describedby=(if pin_error { "pin-error pin-hint" } else { "pin-hint" });
         }
     }
 }

@@ -326,6 +326,7 @@ pub struct Detail<'a> {
     pub attachments: &'a [(i32, String, String)],
     pub code: &'a NoteCode,
     pub confirmation: Option<&'a crate::models::confirmation::RecipientConfirmation>,
+    pub response: Option<&'a crate::models::confirmation::RecipientResponse>,
     pub may_act_as_origin: bool,
     pub may_act_as_destination: bool,
 }
@@ -452,6 +453,17 @@ pub fn detail(ctx: &PageContext, d: &Detail, form: &FormState) -> Markup {
                 @if let Some(e) = s.dispatched_on { dt { (ctx.t("field.dispatched_on")) } dd { (e) } }
                 @if let Some(e) = s.delivered_on { dt { (ctx.t("field.delivered_on")) } dd { (e) } }
                 @if !s.received_by.is_empty() { dt { (ctx.t("field.received_by")) } dd { (s.received_by) } }
+                @if let Some(r) = d.response {
+                    dt { (ctx.t("shipment.recipient_answer")) }
+                    dd {
+                        @if r.agrees { (ctx.t("shipment.recipient_agrees")) } @else {
+                            span.badge.disputed { (ctx.t("shipment.recipient_disagrees")) } " " (r.note)
+                        }
+                        " · " (r.confirmer_name) " · " (r.confirmer_role)
+                        @if !r.phone.is_empty() { " · " a href=(format!("tel:{}", r.phone)) { (r.phone) } }
+                        " · " (r.responded_at.format("%Y-%m-%d %H:%M")) " UTC"
+                    }
+                }
                 @if let Some(c) = d.confirmation {
                     dt { (ctx.t("shipment.confirmed_by_recipient")) }
                     dd.recipient-confirmation {

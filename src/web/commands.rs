@@ -243,6 +243,9 @@ impl From<crate::app::confirmations::ConfirmError> for AppError {
             ConfirmError::Negative => refused("err.negative"),
             ConfirmError::MoreThanSent { sent } => AppError::Refused(Invalid::with("err.more_than_sent", sent)),
             ConfirmError::ShortfallReason => refused("err.shortfall_reason"),
+            ConfirmError::CorrectionClosed => refused("recipient.correction_closed"),
+            ConfirmError::NotYetDelivered => refused("recipient.link_dead"),
+            ConfirmError::AlreadyAnswered => refused(ALREADY_DELIVERED),
             ConfirmError::Ledger(e) => e.into(),
             ConfirmError::Database(e) => e.into(),
         }

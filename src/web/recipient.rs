@@ -3,11 +3,11 @@
 //! else; the place's PIN, typed on the page, says that the place itself confirms. Wrong PINs
 //! count against the link (locked at five) and against the address (slowed like sign-ins).
 
-use crate::app::confirmations::{usable_code, ConfirmDelivery, Confirmer, WrongPin};
+use crate::app::confirmations::{link_expired, usable_code, ConfirmDelivery, Confirmer, RespondToDelivery, WrongPin};
 use crate::app::shipments::LineReceipt;
 use crate::app::{Command, Plan};
 use crate::domain::{Invalid, LinkToken, OptionalText, Quantity, RequiredText, ShortCode};
-use crate::models::confirmation::{ConfirmedLine, RecipientConfirmation};
+use crate::models::confirmation::{ConfirmedLine, RecipientConfirmation, RecipientResponse};
 use crate::models::delivery_code::{DeliveryCode, PIN_ATTEMPTS};
 use crate::models::location::Location;
 use crate::models::material::Material;
@@ -38,6 +38,8 @@ struct Found {
     lines: Vec<(ShipmentLine, Material)>,
     has_pin: bool,
     confirmation: Option<(RecipientConfirmation, Vec<ConfirmedLine>)>,
+    /// The recipient's answer through this code to a delivery staff recorded.
+    response: Option<RecipientResponse>,
 }
 
 /// What a link leads to, before any form: the page's state, or why it leads nowhere.
@@ -73,6 +75,43 @@ impl Found {
         }
     }
 
+    /// The confirmation this link made, while the recipient may still correct it.
+    fn correctable(&self) -> Option<&RecipientConfirmation> {
+        let (c, _) = self.confirmation.as_ref()?;
+        (c.code_id == self.code.id
+            && self.code.locked_at.is_none()
+            && self.code.voided_at.is_none()
+            && crate::app::confirmations::correctable(c, crate::models::now()))
+        .then_some(c)
+    }
+
+    /// True while the recipient may answer a delivery staff recorded: no answer yet, the link
+    /// neither locked nor expired, and a PIN to answer with.
+    fn answerable(&self, link_days: u32) -> bool {
+        matches!(self.standing(link_days), Standing::DeliveredByStaff)
+            && self.response.is_none()
+            && self.has_pin
+            && self.code.locked_at.is_none()
+            && !link_expired(&self.shipment, link_days, chrono::Utc::now().date_naive())
+    }
+
+    /// The form to correct the confirmation, filled with what it said (never the phone).
+    fn correction_form(&self) -> FormState {
+        let mut form = FormState::default();
+        form.set(SUBMISSION_KEY, crate::views::form::new_submission_key());
+        if let Some((c, lines)) = &self.confirmation {
+            form.set("confirmer_name", c.confirmer_name.clone());
+            form.set("confirmer_role", c.confirmer_role.clone());
+            for line in lines {
+                form.set(&format!("received_{}", line.shipment_line_id), line.received.to_string());
+                if let Some(reason) = &line.shortfall_reason {
+                    form.set(&format!("reason_{}", line.shipment_line_id), reason.clone());
+                }
+            }
+        }
+        form
+    }
+
     fn opened(&self) -> Opened<'_> {
         Opened { shipment: &self.shipment, origin: &self.origin, destination: &self.destination, lines: &self.lines }
     }
@@ -93,6 +132,7 @@ async fn find(ctx: &Ctx, token: &str) -> Result<Option<Found>, AppError> {
             None => None,
         };
         Ok(Some(Found {
+            response: RecipientResponse::for_code(conn, code.id)?,
             lines: Shipment::line_materials(conn, shipment.id)?,
             has_pin: Location::confirm_pin_hash(conn, destination.id)?.is_some(),
             code,
@@ -126,10 +166,20 @@ fn render(ctx: &Ctx, found: &Found, token: &str, form: &FormState, status: Statu
         Standing::NoPin => LinkState::NoPin,
         Standing::Open => LinkState::Open { form, action },
         Standing::Confirmed => match &found.confirmation {
-            Some((confirmation, lines)) => LinkState::Confirmed { confirmation, lines },
-            None => LinkState::DeliveredByStaff,
+            Some((confirmation, lines)) => {
+                let correction = found.correctable().map(|c| crate::views::recipient::Correction {
+                    form,
+                    action: action.clone(),
+                    until: c.confirmed_at + chrono::Duration::minutes(crate::app::confirmations::CORRECTION_MINUTES),
+                });
+                LinkState::Confirmed { confirmation, lines, correction }
+            }
+            None => LinkState::DeliveredByStaff { response: None, answer: None },
         },
-        Standing::DeliveredByStaff => LinkState::DeliveredByStaff,
+        Standing::DeliveredByStaff => LinkState::DeliveredByStaff {
+            response: found.response.as_ref(),
+            answer: found.answerable(ctx.state.config.confirm_link_days).then(|| (form, action.clone())),
+        },
     };
     page_with(status, crate::views::recipient::link(&ctx.page, &found.opened(), &state))
 }
@@ -140,8 +190,13 @@ fn dead(ctx: &Ctx) -> HttpResponse {
 
 async fn show(ctx: Ctx, token: web::Path<String>) -> Result<HttpResponse, AppError> {
     let Some(found) = find(&ctx, &token).await? else { return Ok(dead(&ctx)) };
-    let mut form = FormState::default();
-    form.set(SUBMISSION_KEY, crate::views::form::new_submission_key());
+    let form = if found.correctable().is_some() {
+        found.correction_form()
+    } else {
+        let mut form = FormState::default();
+        form.set(SUBMISSION_KEY, crate::views::form::new_submission_key());
+        form
+    };
     Ok(render(&ctx, &found, &token, &form, StatusCode::OK))
 }
 
@@ -210,57 +265,26 @@ async fn confirm(ctx: Ctx, token: web::Path<String>, form: PostForm) -> Result<H
     // The same form again (double tap, a retry on a flaky network): what it recorded.
     let replayed = {
         let key = key.clone();
-        db(&ctx, move |conn| Ok(RecipientConfirmation::by_key(conn, &key)?)).await?
+        db(&ctx, move |conn| {
+            Ok(RecipientConfirmation::by_key(conn, &key)?.is_some() || RecipientResponse::by_key(conn, &key)?.is_some())
+        })
+        .await?
     };
-    if replayed.is_some() {
+    if replayed {
         return Ok(redirect(&here));
     }
-    if !matches!(found.standing(ctx.state.config.confirm_link_days), Standing::Open) {
+    if found.answerable(ctx.state.config.confirm_link_days) {
+        return answer(ctx, found, &token, form, key).await;
+    }
+    // Open: a first confirmation; confirmed by this link within the hour: a correction.
+    let previous_phone = found.correctable().map(|c| c.phone.clone());
+    let open = matches!(found.standing(ctx.state.config.confirm_link_days), Standing::Open);
+    if !open && previous_phone.is_none() {
         return Ok(render(&ctx, &found, &token, &FormState::default(), StatusCode::CONFLICT));
     }
-    let throttle = address_key(&ctx);
-    let wait = {
-        let keys = vec![throttle.clone()];
-        db(&ctx, move |conn| Ok(LoginThrottle::wait_seconds(conn, &keys)?)).await?
-    };
-    if wait > 0 {
-        let message = Invalid::with("recipient.wait", wait);
-        return Ok(render(
-            &ctx,
-            &found,
-            &token,
-            &again(&form, FieldErrors::new(), Some(message)),
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
-    }
     let (parsed, pin) = read_form(&form, &found);
-    if !(pin.len() == crate::domain::PlacePin::LEN && pin.bytes().all(|b| b.is_ascii_digit())) {
-        let mut errors = parsed.err().unwrap_or_default();
-        errors.add("pin", Invalid::new("recipient.pin_shape"));
-        return Ok(render(&ctx, &found, &token, &again(&form, errors, None), StatusCode::UNPROCESSABLE_ENTITY));
-    }
-    let place = found.destination.id;
-    // argon2id takes tens of milliseconds of CPU: off the request threads.
-    let pin_ok = db(&ctx, move |conn| {
-        let hash = Location::confirm_pin_hash(conn, place)?;
-        Ok(hash.is_some_and(|h| crate::accounts::verify_password(&pin, &h)))
-    })
-    .await?;
-    if !pin_ok {
-        let wrong = WrongPin { code_id: found.code.id, ip: ctx.ip.clone() };
-        let keys = vec![throttle];
-        let failed = write(&ctx, move |conn| {
-            LoginThrottle::record_failure(conn, &keys)?;
-            Ok(wrong.write(conn)?)
-        })
-        .await?;
-        if failed >= PIN_ATTEMPTS {
-            let Some(found) = find(&ctx, &token).await? else { return Ok(dead(&ctx)) };
-            return Ok(render(&ctx, &found, &token, &FormState::default(), StatusCode::UNPROCESSABLE_ENTITY));
-        }
-        let mut errors = parsed.err().unwrap_or_default();
-        errors.add("pin", Invalid::with("recipient.wrong_pin", PIN_ATTEMPTS - failed));
-        return Ok(render(&ctx, &found, &token, &again(&form, errors, None), StatusCode::UNPROCESSABLE_ENTITY));
+    if let Err(page) = pin_gate(&ctx, &found, &token, &form, &pin, parsed.as_ref().err().cloned()).await? {
+        return Ok(page);
     }
     let (lines, mut confirmer) = match parsed {
         Ok(parsed) => parsed,
@@ -276,6 +300,10 @@ async fn confirm(ctx: Ctx, token: web::Path<String>, form: PostForm) -> Result<H
         }
     };
     confirmer.ip = ctx.ip.clone();
+    // The recipient's page never shows the phone, so a correction left blank keeps it.
+    if confirmer.phone.is_empty() {
+        confirmer.phone = previous_phone.unwrap_or_default();
+    }
     let command = ConfirmDelivery {
         code_id: found.code.id,
         confirmer,
@@ -296,6 +324,122 @@ async fn confirm(ctx: Ctx, token: web::Path<String>, form: PostForm) -> Result<H
             let Some(found) = find(&ctx, &token).await? else { return Ok(dead(&ctx)) };
             let state = again(&form, FieldErrors::new(), Some(invalid));
             Ok(render(&ctx, &found, &token, &state, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Typing the place's PIN: the page to answer instead when it did not pass (the address must
+/// wait, the PIN is not six digits, or it is wrong: counted, and at the limit the link locks).
+/// `errors` are the rest of the form's, shown beside the PIN's.
+async fn pin_gate(
+    ctx: &Ctx,
+    found: &Found,
+    token: &str,
+    form: &PostForm,
+    pin: &str,
+    errors: Option<FieldErrors>,
+) -> Result<Result<(), HttpResponse>, AppError> {
+    let throttle = address_key(ctx);
+    let wait = {
+        let keys = vec![throttle.clone()];
+        db(ctx, move |conn| Ok(LoginThrottle::wait_seconds(conn, &keys)?)).await?
+    };
+    if wait > 0 {
+        let message = Invalid::with("recipient.wait", wait);
+        let state = again(form, FieldErrors::new(), Some(message));
+        return Ok(Err(render(ctx, found, token, &state, StatusCode::TOO_MANY_REQUESTS)));
+    }
+    let mut errors = errors.unwrap_or_default();
+    if !(pin.len() == crate::domain::PlacePin::LEN && pin.bytes().all(|b| b.is_ascii_digit())) {
+        errors.add("pin", Invalid::new("recipient.pin_shape"));
+        return Ok(Err(render(ctx, found, token, &again(form, errors, None), StatusCode::UNPROCESSABLE_ENTITY)));
+    }
+    let place = found.destination.id;
+    let typed = pin.to_string();
+    // argon2id takes tens of milliseconds of CPU: off the request threads.
+    let pin_ok = db(ctx, move |conn| {
+        let hash = Location::confirm_pin_hash(conn, place)?;
+        Ok(hash.is_some_and(|h| crate::accounts::verify_password(&typed, &h)))
+    })
+    .await?;
+    if pin_ok {
+        return Ok(Ok(()));
+    }
+    let wrong = WrongPin { code_id: found.code.id, ip: ctx.ip.clone() };
+    let keys = vec![throttle];
+    let failed = write(ctx, move |conn| {
+        LoginThrottle::record_failure(conn, &keys)?;
+        Ok(wrong.write(conn)?)
+    })
+    .await?;
+    if failed >= PIN_ATTEMPTS {
+        let Some(found) = find(ctx, token).await? else { return Ok(Err(dead(ctx))) };
+        return Ok(Err(render(ctx, &found, token, &FormState::default(), StatusCode::UNPROCESSABLE_ENTITY)));
+    }
+    errors.add("pin", Invalid::with("recipient.wrong_pin", PIN_ATTEMPTS - failed));
+    Ok(Err(render(ctx, found, token, &again(form, errors, None), StatusCode::UNPROCESSABLE_ENTITY)))
+}
+
+/// The recipient agrees with a delivery staff recorded, or disagrees and says why.
+async fn answer(ctx: Ctx, found: Found, token: &str, form: PostForm, key: String) -> Result<HttpResponse, AppError> {
+    let mut e = FieldErrors::new();
+    let agrees = match form.get("answer") {
+        "agree" => Some(true),
+        "disagree" => Some(false),
+        _ => {
+            e.add("answer", Invalid::new("recipient.choose_answer"));
+            None
+        }
+    };
+    let note = e.check("answer_note", OptionalText::parse(form.get("answer_note"), 1000));
+    if agrees == Some(false) && note.as_ref().is_some_and(|n| n.clone().into_inner().is_empty()) {
+        e.add("answer_note", Invalid::new("recipient.say_what_differs"));
+    }
+    let name = e.check("confirmer_name", RequiredText::parse(form.get("confirmer_name"), 120));
+    let role = e.check("confirmer_role", RequiredText::parse(form.get("confirmer_role"), 120));
+    let phone = e.check("phone", OptionalText::parse(form.get("phone"), 40));
+    let pin: String = form.get("pin").chars().filter(|c| !c.is_whitespace()).collect();
+    let errors = (!e.is_empty()).then(|| e.clone());
+    if let Err(page) = pin_gate(&ctx, &found, token, &form, &pin, errors).await? {
+        return Ok(page);
+    }
+    let (Some(agrees), Some(note), Some(name), Some(role), Some(phone), true) =
+        (agrees, note, name, role, phone, e.is_empty())
+    else {
+        let state = again(&form, e, Some(Invalid::new("recipient.pin_again")));
+        return Ok(render(&ctx, &found, token, &state, StatusCode::UNPROCESSABLE_ENTITY));
+    };
+    let command = RespondToDelivery {
+        code_id: found.code.id,
+        agrees,
+        note: note.into_inner(),
+        confirmer: Confirmer {
+            name: name.into_inner(),
+            role: role.into_inner(),
+            phone: phone.into_inner(),
+            ip: ctx.ip.clone(),
+        },
+        submission_key: key,
+        link_days: ctx.state.config.confirm_link_days,
+    };
+    let checked = db(&ctx, move |conn| Ok(command.validate(conn)?)).await;
+    let written = match checked {
+        Ok(plan) => write_retrying(&ctx, move |conn| Ok(plan.write(conn)?)).await,
+        Err(e) => Err(e),
+    };
+    let here = format!("/c/{token}");
+    match written {
+        Ok(()) => Ok(redirect(&here)),
+        // Another answer came first (a second phone, the same tap twice): the page shows it.
+        Err(AppError::Refused(invalid)) if invalid.key == ALREADY_DELIVERED => Ok(redirect(&here)),
+        Err(AppError::Database(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => Ok(redirect(&here)),
+        Err(AppError::Refused(invalid)) => {
+            let state = again(&form, FieldErrors::new(), Some(invalid));
+            Ok(render(&ctx, &found, token, &state, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e),
     }

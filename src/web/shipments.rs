@@ -291,6 +291,7 @@ async fn load(ctx: &Ctx, access: Access, id: ShipmentId) -> Result<LoadedShipmen
             attachments: Attachment::list(conn, id)?,
             code: DeliveryCode::live_for(conn, id)?,
             confirmation: crate::models::confirmation::RecipientConfirmation::current_for(conn, id)?,
+            response: crate::models::confirmation::RecipientResponse::latest_for(conn, id)?,
             shipment,
             origin,
             destination,
@@ -312,6 +313,8 @@ struct LoadedShipment {
     code: Option<DeliveryCode>,
     /// What the recipient confirmed through the code, if they did.
     confirmation: Option<crate::models::confirmation::RecipientConfirmation>,
+    /// What the recipient answered to a delivery staff recorded.
+    response: Option<crate::models::confirmation::RecipientResponse>,
     as_origin: bool,
     as_destination: bool,
 }
@@ -352,6 +355,7 @@ fn render_detail(ctx: &Ctx, s: &LoadedShipment, form: &FormState) -> maud::Marku
             attachments: &s.attachments,
             code: &s.note_code(ctx),
             confirmation: s.confirmation.as_ref(),
+            response: s.response.as_ref(),
             may_act_as_origin: s.as_origin,
             may_act_as_destination: s.as_destination,
         },

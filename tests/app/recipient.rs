@@ -14,6 +14,8 @@ both_backends!(
     links_that_no_longer_confirm_say_so,
     a_short_code_opens_the_link,
     a_confirmation_racing_a_staff_delivery_posts_one_delivery,
+    a_recipient_corrects_within_the_hour,
+    a_recipient_disagrees_with_a_staff_delivery,
 );
 
 /// Makes the place's PIN as staff do and reads it off the place card.
@@ -134,7 +136,7 @@ async fn a_recipient_confirms_with_the_place_pin(backend: Backend) {
     assert!(text.contains("Delivery confirmed") && text.contains("RC-"), "{}", receipt.describe());
     assert!(text.contains("Carmen Rodríguez") && text.contains("Directora"));
     assert!(!text.contains("555 0101"), "the recipient's page never shows the phone");
-    assert!(!receipt.has("input[name=\"pin\"]"), "read-only once confirmed");
+    assert!(receipt.has("details.correction"), "within the hour a correction is offered, folded away");
 
     // The same form again (a retry on a flaky network) records nothing more.
     let again = post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &pin).await;
@@ -422,4 +424,129 @@ async fn a_confirmation_racing_a_staff_delivery_posts_one_delivery(backend: Back
     } else {
         assert!(text.contains("already recorded this delivery"), "{}", page.describe());
     }
+}
+
+async fn a_recipient_corrects_within_the_hour(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    let pin = make_pin(&app, &clerk, place).await;
+    let path = link_path(&app, &clerk, id).await;
+    let (poster, transit) = (app.material_id("POSTER"), app.transit_id());
+    let (p0, t0) = (app.on_hand(poster, place), app.on_hand(poster, transit));
+    let visit = open(&app, &path).await;
+    post_confirmation(&app, &visit, &path, &[("100", ""), ("40", "")], &pin).await.assert_see_other();
+
+    // Within the hour the page offers the correction, filled with what was said.
+    let page = app.get(&visit.client, &path).await;
+    assert!(collapse(&page.body).contains("Correct it until"), "{}", page.describe());
+    let fields = page.attrs("input[name^=\"received_\"]", "name");
+    assert_eq!(page.input_value(&fields[0]).as_deref(), Some("100"));
+    let visit = Visit { client: visit.client, page };
+    let corrected = post_confirmation(&app, &visit, &path, &[("99", "damaged"), ("40", "")], &pin).await;
+    assert_eq!(corrected.assert_see_other(), path);
+    assert_eq!(app.on_hand(poster, place), p0 + 99, "the first delivery reversed, the corrected one posted");
+    assert_eq!(app.on_hand(poster, transit), t0 - 99, "one unit disputed, in transit");
+    let rows = app.strings(&format!(
+        "SELECT CAST(disputed_units AS TEXT) || ' ' || CASE WHEN superseded_at IS NULL THEN 'current' ELSE 'set aside' END AS s \
+         FROM recipient_confirmations WHERE shipment_id = {id} ORDER BY id"
+    ));
+    assert_eq!(rows, vec!["0 set aside", "1 current"], "nothing is overwritten");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM recipient_confirmations WHERE shipment_id = {id} AND supersedes_id IS NOT NULL"
+        )),
+        1
+    );
+    let phone = app.strings(&format!(
+        "SELECT phone AS s FROM recipient_confirmations WHERE shipment_id = {id} AND superseded_at IS NULL"
+    ));
+    assert_eq!(phone, vec!["+58 412 555 0101"], "the phone typed again");
+    let audit = app
+        .strings(&format!("SELECT action AS s FROM audit_log WHERE entity_id = '{id}' AND action LIKE 'recipient_%'"));
+    assert_eq!(audit.len(), 2);
+    assert!(audit.contains(&"recipient_correct".to_string()), "{audit:?}");
+
+    // After the hour: read-only, and a post (from a page opened before) is refused.
+    let visit = Visit { page: app.get(&visit.client, &path).await, client: visit.client };
+    app.exec(&format!(
+        "UPDATE recipient_confirmations SET confirmed_at = {} WHERE shipment_id = {id}",
+        if app.backend == Backend::Sqlite {
+            "datetime(confirmed_at, '-61 minutes')"
+        } else {
+            "confirmed_at - INTERVAL '61 minutes'"
+        }
+    ));
+    let page = app.get(&visit.client, &path).await;
+    assert!(!page.has("#pin"), "{}", page.describe());
+    let late = post_confirmation(&app, &visit, &path, &[("98", "damaged"), ("40", "")], &pin).await;
+    late.assert_status(409);
+    assert_eq!(app.on_hand(poster, place), p0 + 99);
+}
+
+async fn a_recipient_disagrees_with_a_staff_delivery(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    let pin = make_pin(&app, &clerk, place).await;
+    let path = link_path(&app, &clerk, id).await;
+    let mut staff_fields = vec![f("delivered_on", day(0)), f("received_by", "Portero"), f("note", "")];
+    for (line, _, quantity) in shipment_lines(&app, id) {
+        staff_fields.push(f(&format!("received_{line}"), quantity));
+        staff_fields.push(f(&format!("reason_{line}"), ""));
+    }
+    post_once(&app, &clerk, &format!("/shipments/{id}/deliver"), &staff_fields).await.assert_see_other();
+
+    let visit = open(&app, &path).await;
+    visit.page.assert_status(200);
+    assert!(collapse(&visit.page.body).contains("already recorded this delivery"), "{}", visit.page.describe());
+    assert!(visit.page.has("input[name=\"answer\"]"), "an answer is asked for");
+    let key = visit.page.input_value("submission_key").expect("a key");
+    let token = visit.page.csrf().expect("a token");
+    let answer = |answer: &'static str, note: &'static str, pin: String| {
+        let (key, token, client, path) = (key.clone(), token.clone(), visit.client.clone(), path.clone());
+        let app = &app;
+        async move {
+            let fields = [
+                ("submission_key", key.as_str()),
+                ("answer", answer),
+                ("answer_note", note),
+                ("confirmer_name", "Luis Pérez"),
+                ("confirmer_role", "Subdirector"),
+                ("pin", pin.as_str()),
+            ];
+            app.post_raw(&client, &path, &fields, Some(&token), &[]).await
+        }
+    };
+    // Disagreeing needs a word on what differs; a wrong PIN is counted.
+    answer("disagree", "", pin.clone()).await.assert_status(422);
+    answer("disagree", "only 60 posters came", wrong(&pin)).await.assert_status(422);
+    assert_eq!(app.scalar(&format!("SELECT failed_pins FROM delivery_codes WHERE shipment_id = {id}")), 1);
+    assert_eq!(answer("disagree", "only 60 posters came", pin.clone()).await.assert_see_other(), path);
+
+    let page = app.get(&visit.client, &path).await;
+    let text = collapse(&page.body);
+    assert!(
+        text.contains("You said something is different") && text.contains("only 60 posters came"),
+        "{}",
+        page.describe()
+    );
+    assert!(!page.has("input[name=\"answer\"]"), "one answer per note");
+    // The same form again records nothing more; another answer is refused.
+    answer("disagree", "only 60 posters came", pin.clone()).await.assert_see_other();
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM recipient_responses WHERE shipment_id = {id}")), 1);
+    // Nothing moved: an answer is a word, never a posting.
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM stock_movements WHERE shipment_id = {id} AND kind = 'delivery'")),
+        2
+    );
+    let staff = app.get(&clerk.client, &format!("/shipments/{id}")).await;
+    assert!(staff.body.contains(">Disagrees</span> only 60 posters came"), "{}", staff.describe());
+    let listed = app.get(&clerk.client, "/shipments?recipient=disagreed").await;
+    let reference = app.strings(&format!("SELECT reference AS s FROM shipments WHERE id = {id}")).remove(0);
+    assert!(listed.body.contains(&reference), "{}", listed.describe());
+    let audit = app.strings(&format!(
+        "SELECT action AS s FROM audit_log WHERE entity_id = '{id}' AND action = 'recipient_disagree'"
+    ));
+    assert_eq!(audit.len(), 1);
 }

@@ -52,3 +52,20 @@ CREATE TABLE recipient_confirmation_lines (
     shortfall_reason TEXT,
     PRIMARY KEY (confirmation_id, shipment_line_id)
 );
+
+-- When staff recorded the delivery first, the recipient may say through the link whether they
+-- agree with it; a disagreement is kept and shown to logistics staff. One answer per code.
+CREATE TABLE recipient_responses (
+    id INTEGER PRIMARY KEY,
+    shipment_id INTEGER NOT NULL REFERENCES shipments (id),
+    code_id INTEGER NOT NULL UNIQUE REFERENCES delivery_codes (id),
+    agrees BOOLEAN NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    confirmer_name TEXT NOT NULL,
+    confirmer_role TEXT NOT NULL,
+    phone TEXT NOT NULL DEFAULT '',
+    ip TEXT NOT NULL DEFAULT '',
+    responded_at TIMESTAMP NOT NULL,
+    submission_key TEXT NOT NULL UNIQUE
+);
+CREATE INDEX recipient_responses_shipment ON recipient_responses (shipment_id);
