@@ -229,6 +229,81 @@ pub struct Dashboard {
     /// Every material's kinds of place it is planned for, in regions without a target that got
     /// nothing: registered places nobody planned for.
     pub unplanned: Vec<Gap>,
+    pub recipients: RecipientFigures,
+}
+
+/// What recipients confirmed themselves, for the chosen material in the range, and what waits
+/// for staff because of them (whatever the range).
+#[derive(Debug, Clone, Default)]
+pub struct RecipientFigures {
+    /// (region id, type id) → units recipients confirmed receiving.
+    pub confirmed: HashMap<(i32, i32), i64>,
+    /// Units recipients said did not arrive that staff have not settled, and in how many shipments.
+    pub disputed_units: i64,
+    pub disputed_shipments: i64,
+    /// Deliveries staff recorded that the recipient disagrees with.
+    pub disagreements: i64,
+}
+
+impl RecipientFigures {
+    pub fn in_region(&self, region: i32) -> i64 {
+        self.confirmed.iter().filter(|((r, _), _)| *r == region).map(|(_, n)| n).sum()
+    }
+
+    pub fn of_type(&self, kind: i32) -> i64 {
+        self.confirmed.iter().filter(|((_, t), _)| *t == kind).map(|(_, n)| n).sum()
+    }
+}
+
+/// Read from the confirmations alone (few beside the ledger): what recipients confirmed of
+/// the material delivered in the range, and the disputes and disagreements open now.
+fn recipient_figures(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<RecipientFigures> {
+    use crate::db::schema::shipment_lines;
+    use crate::db::schema::{
+        recipient_confirmation_lines as cl, recipient_confirmations as rc, recipient_responses as rr,
+    };
+    let mut confirmed = rc::table
+        .inner_join(cl::table)
+        .inner_join(shipments::table)
+        .inner_join(shipment_lines::table.on(shipment_lines::id.eq(cl::shipment_line_id)))
+        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
+        .filter(rc::superseded_at.is_null())
+        .filter(shipment_lines::material_id.eq(q.material_id))
+        .filter(shipments::delivered_on.between(q.from, q.to))
+        .select((locations::region_id, locations::location_type_id, cl::received))
+        .into_boxed();
+    let mut disputes = rc::table
+        .inner_join(shipments::table)
+        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
+        .filter(rc::superseded_at.is_null())
+        .filter(rc::disputed_units.gt(0))
+        .filter(rc::resolution.is_null())
+        .select(rc::disputed_units)
+        .into_boxed();
+    let mut disagreements = rr::table
+        .inner_join(shipments::table)
+        .inner_join(locations::table.on(locations::id.eq(shipments::destination_id)))
+        .filter(rr::agrees.eq(false))
+        .filter(shipments::status.eq(crate::domain::ShipmentStatus::Delivered))
+        .select(rr::id)
+        .into_boxed();
+    if let Some(regions) = q.scope.ids() {
+        confirmed = confirmed.filter(locations::region_id.eq_any(regions.to_vec()));
+        disputes = disputes.filter(locations::region_id.eq_any(regions.to_vec()));
+        disagreements = disagreements.filter(locations::region_id.eq_any(regions.to_vec()));
+    }
+    let mut figures = RecipientFigures::default();
+    // One row per confirmed line: confirmations are a small table beside the ledger.
+    for (region, kind, received) in confirmed.load::<(Option<i32>, i32, i32)>(conn)? {
+        if let Some(region) = region {
+            *figures.confirmed.entry((region, kind)).or_default() += i64::from(received);
+        }
+    }
+    let disputed: Vec<i32> = disputes.load(conn)?;
+    figures.disputed_shipments = disputed.len() as i64;
+    figures.disputed_units = disputed.iter().map(|n| i64::from(*n)).sum();
+    figures.disagreements = disagreements.load::<i32>(conn)?.len() as i64;
+    Ok(figures)
 }
 
 /// SUM over a BIGINT column: PostgreSQL widens it to NUMERIC, so it is cast back.
@@ -464,7 +539,9 @@ pub fn dashboard(conn: &mut DbConn, q: &DashboardQuery) -> QueryResult<Dashboard
     let depot_shortfalls = depot_shortfalls(conn, &ids, &distributed_by_region, &q.scope)?;
     // Overdue is about today whatever the range: a past range must not hide a shipment late now.
     let late_shipments = late_shipments(conn, chrono::Utc::now().date_naive(), q.transit_days, &q.scope)?;
+    let recipients = recipient_figures(conn, q)?;
     Ok(Dashboard {
+        recipients,
         materials,
         regions,
         types,

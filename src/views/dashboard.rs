@@ -117,6 +117,7 @@ pub fn page_view(
             (heat_table(ctx, q, d, &links))
             (reach(ctx, d, &links))
             (over_time(ctx, q, d))
+            (recipients(ctx, d, &chosen_name))
             (alerts(ctx, q, d, &links))
         },
     )
@@ -672,6 +673,78 @@ fn gap_list(ctx: &PageContext, q: &DashboardQuery, d: &Dashboard, gaps: &[crate:
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// What recipients confirmed themselves, beside what was distributed, by region and by type;
+/// and what waits for staff because of them.
+fn recipients(ctx: &PageContext, d: &Dashboard, material: &str) -> Markup {
+    let r = &d.recipients;
+    let share = |confirmed: i64, distributed: i64| {
+        percent_text(ctx, (distributed > 0).then(|| confirmed as f64 * 100.0 / distributed as f64))
+    };
+    let regions: Vec<(&str, i64, i64)> = d
+        .regions
+        .iter()
+        .map(|c| (c.region.name(ctx.lang), c.distributed, r.in_region(c.region.id)))
+        .filter(|(_, distributed, confirmed)| *distributed > 0 || *confirmed > 0)
+        .collect();
+    let types: Vec<(&str, i64, i64)> = d
+        .types
+        .iter()
+        .map(|t| {
+            let distributed = d.cells.iter().filter(|((_, kind), _)| *kind == t.id).map(|(_, c)| c.distributed).sum();
+            (t.name(ctx.lang), distributed, r.of_type(t.id))
+        })
+        .filter(|(_, distributed, confirmed)| *distributed > 0 || *confirmed > 0)
+        .collect();
+    let table = |caption: &str, first: &str, rows: &[(&str, i64, i64)]| {
+        html! {
+            (crate::views::components::table_region(caption, html! {
+                table {
+                    caption { (caption) }
+                    thead { tr {
+                        th scope="col" { (first) }
+                        th scope="col" .num { (ctx.t("dashboard.units_distributed")) }
+                        th scope="col" .num { (ctx.t("dashboard.confirmed_by_recipients")) }
+                        th scope="col" .num { (ctx.t("dashboard.confirmed_share")) }
+                    } }
+                    tbody {
+                        @for (name, distributed, confirmed) in rows {
+                            tr {
+                                th scope="row" { (name) }
+                                td.num { (number(ctx.lang, *distributed)) }
+                                td.num { (number(ctx.lang, *confirmed)) }
+                                td.num { (share(*confirmed, *distributed)) }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    html! {
+        section.card #recipients aria-labelledby="recipients-heading" {
+            h2 #recipients-heading { (tr_arg(ctx.lang, "dashboard.recipients_for", material)) }
+            p.hint { (ctx.t("dashboard.recipients_hint")) }
+            ul {
+                li {
+                    a href="/shipments?recipient=disputed" {
+                        (tr_arg(ctx.lang, "dashboard.disputed_open", &number(ctx.lang, r.disputed_units))
+                            .replace("%{shipments}", &number(ctx.lang, r.disputed_shipments)))
+                    }
+                }
+                li { a href="/shipments?recipient=disagreed" { (tr_arg(ctx.lang, "dashboard.disagreements", &number(ctx.lang, r.disagreements))) } }
+            }
+            @if regions.is_empty() {
+                p { (ctx.t("dashboard.no_recipient_figures")) }
+            } @else {
+                div.two-tables {
+                    (table(&ctx.t("dashboard.recipients_by_region"), &ctx.t("field.region"), &regions))
+                    (table(&ctx.t("dashboard.recipients_by_type"), &ctx.t("field.location_type"), &types))
                 }
             }
         }

@@ -227,6 +227,19 @@ async fn a_shortfall_stays_in_transit_disputed(backend: Backend) {
     assert!(rows[1..].iter().any(|r| r.contains(&reference)), "the download holds what the list shows");
     app.get(&clerk.client, "/shipments?recipient=maybe").await.assert_status(422);
 
+    // The dashboard puts what recipients confirmed beside what was distributed, and counts the
+    // disputed units waiting for staff.
+    let dashboard =
+        app.get(&clerk.client, &format!("/dashboard?material={poster}&from={}&to={}", day(-1), day(1))).await;
+    dashboard.assert_status(200);
+    let section =
+        dashboard.text("#recipients").unwrap_or_else(|| panic!("no recipients' section\n{}", dashboard.describe()));
+    let section = collapse(&section);
+    assert!(section.contains("10 units disputed by recipients, waiting for staff (1 shipments)"), "{section}");
+    let row = dashboard.texts("#recipients tbody tr").into_iter().map(|r| collapse(&r)).find(|r| r.contains("90"));
+    // The 90 delivered were all confirmed by the recipient (the 10 missing are not distributed).
+    assert_eq!(row.map(|r| r.replace('\u{a0}', " ")).as_deref(), Some("Táchira9090100 %"), "{section}");
+
     // Staff settle it: lost, with the recipient's reason. Once.
     let dispute = format!("/shipments/{id}/dispute");
     let unchosen = post_once(&app, &clerk, &dispute, &vec![f("note", "")]).await;
