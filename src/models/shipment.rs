@@ -218,6 +218,23 @@ impl Shipment {
         shipments::table.find(id).select(Shipment::as_select()).first(conn).optional()
     }
 
+    /// What a depot dispatched on a day and is still in transit, oldest first, up to `limit`.
+    pub fn dispatched_from_on(
+        conn: &mut DbConn,
+        origin: LocationId,
+        on: NaiveDate,
+        limit: i64,
+    ) -> QueryResult<Vec<Shipment>> {
+        shipments::table
+            .filter(shipments::origin_id.eq(origin))
+            .filter(shipments::dispatched_on.eq(on))
+            .filter(shipments::status.eq(ShipmentStatus::Dispatched))
+            .order(shipments::id)
+            .limit(limit)
+            .select(Shipment::as_select())
+            .load(conn)
+    }
+
     pub fn find_by_external_ref(conn: &mut DbConn, external_ref: &str) -> QueryResult<Option<Shipment>> {
         shipments::table
             .filter(shipments::external_ref.eq(external_ref))

@@ -74,7 +74,10 @@ pub fn list(
         html! {
             div.page-heading {
                 h1 { (title) }
-                @if can_record(ctx) { a.button href="/shipments/new" { (ctx.t("shipment.new")) } }
+                div.actions {
+                    a.button.secondary-button href="/shipments/waybills" { (ctx.t("waybill.batch_link")) }
+                    @if can_record(ctx) { a.button href="/shipments/new" { (ctx.t("shipment.new")) } }
+                }
             }
             form.filters method="get" action="/shipments" role="search" {
                 (filter_refusal(ctx, refusal))
@@ -660,10 +663,25 @@ pub fn waybill(
         ctx,
         &title,
         html! {
+            p.no-print { button.secondary type="button" data-print="" { (ctx.t("action.print")) } }
+            (waybill_note(ctx, shipment, origin, destination, lines, code))
+        },
+    )
+}
+
+/// One delivery note: alone on its page, or one of a batch, each on its own printed page.
+fn waybill_note(
+    ctx: &PageContext,
+    shipment: &Shipment,
+    origin: &Location,
+    destination: &Location,
+    lines: &[(ShipmentLine, Material)],
+    code: &NoteCode,
+) -> Markup {
+    html! {
             article.waybill {
                 header {
                     h1 { (ctx.t("shipment.waybill")) " " (shipment.reference) }
-                    p.no-print { button.secondary type="button" data-print="" { (ctx.t("action.print")) } }
                 }
                 dl.facts {
                     dt { (ctx.t("field.origin")) } dd { (origin.name) " — " (origin.city) }
@@ -727,6 +745,56 @@ pub fn waybill(
                         p { (ctx.t("waybill.signature")) ": ______________________________" }
                         p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
                     }
+                }
+            }
+    }
+}
+
+/// The batch print's form: a depot and a day.
+pub struct BatchForm<'a> {
+    pub depots: &'a [Location],
+    pub origin: Option<LocationId>,
+    pub on: String,
+    pub errors: &'a FieldErrors,
+}
+
+/// The delivery notes of what a depot dispatched on a day, one per printed page.
+pub fn waybills(
+    ctx: &PageContext,
+    form: &BatchForm,
+    origin: Option<&Location>,
+    notes: &[(Shipment, Location, Vec<(ShipmentLine, Material)>, NoteCode)],
+    limit: usize,
+) -> Markup {
+    let title = ctx.t("waybill.batch_title");
+    let depots: Vec<(String, String)> = form.depots.iter().map(|d| (d.id.to_string(), d.name.clone())).collect();
+    let chosen = form.origin.map(|o| o.to_string()).unwrap_or_default();
+    page(
+        ctx,
+        &title,
+        html! {
+            div.no-print {
+                h1 { (title) }
+                form.filters method="get" action="/shipments/waybills" {
+                    (filter_select(ctx, form.errors, "origin", "field.origin", &chosen, &depots))
+                    (filter_input(ctx, form.errors, "on", "field.dispatched_on", "date", &form.on, None))
+                    button type="submit" { (ctx.t("waybill.batch_show")) }
+                }
+                @if let Some(origin) = origin {
+                    @if notes.is_empty() {
+                        p { (ctx.t("waybill.batch_none")) }
+                    } @else {
+                        p {
+                            (crate::i18n::tr_arg(ctx.lang, "waybill.batch_count", &number(ctx.lang, notes.len() as i64)).replace("%{depot}", &origin.name))
+                            @if notes.len() == limit { " " (crate::i18n::tr_arg(ctx.lang, "waybill.batch_limit", &number(ctx.lang, limit as i64))) }
+                        }
+                        p { button.primary type="button" data-print="" { (ctx.t("action.print")) } }
+                    }
+                }
+            }
+            @if let Some(origin) = origin {
+                @for (shipment, destination, lines, code) in notes {
+                    (waybill_note(ctx, shipment, origin, destination, lines, code))
                 }
             }
         },

@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/shipments", web::get().to(list))
         .route("/shipments/new", web::get().to(new_form))
         .route("/shipments/new", web::post().to(create))
+        .route("/shipments/waybills", web::get().to(waybills))
         .route("/shipments/{id}", web::get().to(detail))
         .route("/shipments/{id}/edit", web::get().to(edit_form))
         .route("/shipments/{id}/edit", web::post().to(update))
@@ -322,10 +323,23 @@ struct LoadedShipment {
 impl LoadedShipment {
     /// What the note's code looks like to staff: where it leads, or why there is none.
     fn note_code(&self, ctx: &Ctx) -> views::shipments::NoteCode {
+        note_code(ctx, &self.shipment, &self.destination, self.code.as_ref())
+    }
+}
+
+/// What a shipment's delivery note prints for the recipient: the code and where it leads, or
+/// why there is none.
+fn note_code(
+    ctx: &Ctx,
+    shipment: &Shipment,
+    destination: &Location,
+    code: Option<&DeliveryCode>,
+) -> views::shipments::NoteCode {
+    {
         use views::shipments::NoteCode;
-        let confirmable = self.shipment.status == ShipmentStatus::Dispatched
-            && crate::app::shipments::takes_delivery_code(&self.destination);
-        match (&self.code, ctx.state.config.public_url.as_deref()) {
+        let confirmable =
+            shipment.status == ShipmentStatus::Dispatched && crate::app::shipments::takes_delivery_code(destination);
+        match (code, ctx.state.config.public_url.as_deref()) {
             _ if !confirmable => NoteCode::NotConfirmable,
             (None, _) => NoteCode::Missing,
             (Some(_), None) => NoteCode::NoPublicUrl,
@@ -622,6 +636,60 @@ async fn waybill(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppErr
     let s = load(&ctx, user.access(), id).await?;
     let code = s.note_code(&ctx);
     Ok(html(views::shipments::waybill(&ctx.page, &s.shipment, &s.origin, &s.destination, &s.lines, &code)))
+}
+
+/// Notes printed together at most: a depot's day is rarely more.
+const BATCH_NOTES: i64 = 200;
+
+/// The delivery notes of everything a depot dispatched on a day, one per printed page.
+async fn waybills(ctx: Ctx) -> Result<HttpResponse, AppError> {
+    let user = ctx.require(Permission::Read)?;
+    let access = user.access();
+    let mut errors = FieldErrors::new();
+    let origin_raw = query_param(&ctx, "origin");
+    let on_raw = query_param(&ctx, "on");
+    let on = if on_raw.trim().is_empty() { Some(today()) } else { errors.check("on", required_date(&on_raw)) };
+    let (depots, origin) = db(&ctx, move |conn| {
+        let depots: Vec<Location> = Location::depots(conn, access.regions.as_deref())?;
+        let origin = origin_raw.trim().parse::<i32>().ok().and_then(|id| depots.iter().find(|d| d.id.0 == id).cloned());
+        Ok((depots, origin))
+    })
+    .await?;
+    if !query_param(&ctx, "origin").trim().is_empty() && origin.is_none() {
+        errors.add("origin", Invalid::new("err.unknown_depot"));
+    }
+    let notes = match (&origin, on) {
+        (Some(origin), Some(on)) if errors.is_empty() => {
+            let origin_id = origin.id;
+            let loaded = db(&ctx, move |conn| {
+                let mut notes = Vec::new();
+                for shipment in Shipment::dispatched_from_on(conn, origin_id, on, BATCH_NOTES)? {
+                    let destination = Location::get(conn, shipment.destination_id)?.ok_or(AppError::NotFound)?;
+                    let lines = Shipment::line_materials(conn, shipment.id)?;
+                    let code = DeliveryCode::live_for(conn, shipment.id)?;
+                    notes.push((shipment, destination, lines, code));
+                }
+                Ok(notes)
+            })
+            .await?;
+            loaded
+                .into_iter()
+                .map(|(shipment, destination, lines, code)| {
+                    let code = note_code(&ctx, &shipment, &destination, code.as_ref());
+                    (shipment, destination, lines, code)
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let form = views::shipments::BatchForm {
+        depots: &depots,
+        origin: origin.as_ref().map(|o| o.id),
+        on: if on_raw.trim().is_empty() { today().to_string() } else { on_raw.clone() },
+        errors: &errors,
+    };
+    let page = views::shipments::waybills(&ctx.page, &form, origin.as_ref(), &notes, BATCH_NOTES as usize);
+    Ok(if errors.is_empty() { html(page) } else { unprocessable(page) })
 }
 
 /// A new code for the delivery note, voiding every printed copy of the one before; then the

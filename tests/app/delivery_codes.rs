@@ -5,7 +5,11 @@
 use crate::helpers::*;
 use crate::stock::*;
 
-both_backends!(a_dispatched_note_carries_a_code_that_reprints_the_same, a_code_needs_the_public_address);
+both_backends!(
+    a_dispatched_note_carries_a_code_that_reprints_the_same,
+    a_code_needs_the_public_address,
+    a_days_notes_print_together
+);
 
 pub const PUBLIC_URL: &str = "https://tracker.example.org";
 
@@ -155,4 +159,35 @@ async fn a_code_needs_the_public_address(backend: Backend) {
     waybill.assert_status(200);
     assert!(!waybill.body.contains("<svg"), "no QR code pointing at the clerk's own address");
     assert!(collapse(&waybill.body).contains("PUBLIC_URL"), "{}", waybill.describe());
+}
+
+async fn a_days_notes_print_together(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (first, _) = dispatched_to_a_point(&app, &clerk).await;
+    let (second, _) = dispatched_to_a_point(&app, &clerk).await;
+    let depot = app.location_id("DEP-CCS");
+    let page = app.get(&clerk.client, &format!("/shipments/waybills?origin={depot}&on={}", day(0))).await;
+    page.assert_status(200);
+    assert_eq!(page.texts("article.waybill").len(), 2, "{}", page.describe());
+    assert_eq!(page.texts(".recipient-code").len(), 2, "each note carries its own code");
+    for id in [first, second] {
+        let reference = app.strings(&format!("SELECT reference AS s FROM shipments WHERE id = {id}")).remove(0);
+        assert!(page.body.contains(&reference));
+        // The same code as the note printed alone.
+        let alone = app.get(&clerk.client, &format!("/shipments/{id}/waybill")).await;
+        let link = decode_qr(&alone);
+        assert!(page.body.contains(&link), "{link}");
+    }
+    // Another day: none. A place that is not a depot: refused, with the form.
+    let page = app.get(&clerk.client, &format!("/shipments/waybills?origin={depot}&on={}", day(-3))).await;
+    page.assert_status(200);
+    assert!(page.texts("article.waybill").is_empty());
+    let point = some_destination(&app, None);
+    app.get(&clerk.client, &format!("/shipments/waybills?origin={point}")).await.assert_status(422);
+    app.get(&clerk.client, &format!("/shipments/waybills?origin={depot}&on=yesterday")).await.assert_status(422);
+    // Without a depot, the form alone.
+    let page = app.get(&clerk.client, "/shipments/waybills").await;
+    page.assert_status(200);
+    assert!(page.has("select[name=\"origin\"]"));
 }

@@ -41,6 +41,7 @@ fn routes(ids: &Ids) -> Vec<(&'static str, String, &'static [Who])> {
         ("GET", "/report".into(), ALL),
         ("GET", "/stock".into(), ALL),
         ("GET", "/shipments".into(), ALL),
+        ("GET", "/shipments/waybills".into(), ALL),
         ("GET", "/receipts".into(), ALL),
         ("GET", "/targets".into(), ALL),
         ("GET", "/airings".into(), ALL),

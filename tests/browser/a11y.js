@@ -57,6 +57,7 @@ const ADMIN_PAGES = [
   ['shipments', '/shipments', 200],
   ['shipment-1', '/shipments/1', 200],
   ['shipment-new', '/shipments/new', 200],
+  ['waybills', '/shipments/waybills?origin={depot}', 200],
   ['receipts', '/receipts', 200],
   ['receipt-new', '/receipts/new', 200],
   ['adjustment-new', '/adjustments/new', 200],
