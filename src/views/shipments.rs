@@ -758,12 +758,15 @@ pub struct BatchForm<'a> {
     pub errors: &'a FieldErrors,
 }
 
+/// One note of a batch: the shipment, its destination, its lines and its code.
+pub type BatchNote = (Shipment, Location, Vec<(ShipmentLine, Material)>, NoteCode);
+
 /// The delivery notes of what a depot dispatched on a day, one per printed page.
 pub fn waybills(
     ctx: &PageContext,
     form: &BatchForm,
     origin: Option<&Location>,
-    notes: &[(Shipment, Location, Vec<(ShipmentLine, Material)>, NoteCode)],
+    notes: &[BatchNote],
     limit: usize,
 ) -> Markup {
     let title = ctx.t("waybill.batch_title");
