@@ -158,6 +158,10 @@ pub async fn stocked_dispatch_choices(client: &reqwest::Client, base: &str, toke
         .await
         .expect("receipt");
     assert_eq!(r.status().as_u16(), 303, "the stocking receipt failed");
-    let destination = option_value(&page("/shipments/new?key=bench-shipment-form-key").await, "Hospital");
+    // A hospital among the destination's options (the picker's type filter above it also
+    // offers "Hospitals", whose value is a type's id, not a place's).
+    let form = page("/shipments/new?key=bench-shipment-form-key").await;
+    let places = form.find("name=\"destination_id\"").map_or(form.as_str(), |at| &form[at..]);
+    let destination = option_value(places, "Hospital");
     (material, depot, destination)
 }

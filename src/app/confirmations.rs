@@ -258,6 +258,8 @@ pub struct ConfirmDelivery {
     pub code_id: i32,
     pub confirmer: Confirmer,
     pub lines: Vec<LineReceipt>,
+    /// A photo of what arrived, kept as proof for staff (never shown on the recipient's page).
+    pub photo: Option<crate::domain::Photo>,
     /// The form's one-time key.
     pub submission_key: String,
     /// Days after dispatch that the link works.
@@ -466,6 +468,10 @@ impl Plan for ConfirmPlan {
             &self.received,
         )?;
         Shipment::add_event(conn, id, ShipmentEventKind::RecipientConfirmed, None, &who)?;
+        if let Some(photo) = &c.photo {
+            let name = format!("recipient-photo-{}.jpg", confirmation);
+            crate::models::shipment::Attachment::insert(conn, id, &name, "image/jpeg", photo.bytes(), None)?;
+        }
         let actor = Actor { user_id: None, name: format!("recipient: {who}"), ip: c.confirmer.ip.clone() };
         let summary = format!("{} on {}, {} disputed", self.reference, self.on, self.disputed);
         let action = if self.corrects.is_some() { "recipient_correct" } else { "recipient_confirm" };

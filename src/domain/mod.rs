@@ -6,6 +6,7 @@ mod delivery_code;
 mod ids;
 mod lang;
 pub mod password;
+mod photo;
 mod pin;
 mod quantity;
 pub mod question;
@@ -23,6 +24,7 @@ pub use ids::{
 };
 pub use lang::{Lang, Names};
 pub use password::{Password, MIN_PASSWORD_LEN};
+pub use photo::Photo;
 pub use pin::PlacePin;
 pub use quantity::{PositiveQuantity, Quantity};
 pub use question::{Answers, Question, Recorded};

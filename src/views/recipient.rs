@@ -142,7 +142,7 @@ fn confirm_form(ctx: &PageContext, o: &Opened, form: &FormState, action: &str) -
     html! {
         p { (ctx.t("recipient.intro")) }
         (form_error(ctx, form))
-        form.stacked method="post" action=(action) novalidate {
+        form.stacked method="post" action=(action) enctype="multipart/form-data" novalidate {
             (csrf(ctx))
             (submission_key(form))
             (required_note(ctx))
@@ -177,6 +177,15 @@ fn confirm_form(ctx: &PageContext, o: &Opened, form: &FormState, action: &str) -
             (input_autocomplete(ctx, form, "confirmer_name", "recipient.name", "text", true, "name"))
             (input_autocomplete(ctx, form, "confirmer_role", "recipient.role", "text", true, "organization-title"))
             (input_autocomplete(ctx, form, "phone", "recipient.phone", "tel", false, "tel"))
+            @let photo_error = form.errors.get("photo").is_some();
+            div.field.has-error[photo_error] {
+                label for="photo" { (ctx.t("recipient.photo")) }
+                p.hint id="photo-hint" { (ctx.t("recipient.photo_hint")) }
+                @if let Some(e) = form.errors.get("photo") { p.field-error id="photo-error" { (crate::i18n::invalid(ctx.lang, e)) } }
+                input #photo name="photo" type="file" accept="image/jpeg,image/png" capture="environment"
+                    aria-invalid=[photo_error.then_some("true")]
+                    aria-describedby=(if photo_error { "photo-error photo-hint" } else { "photo-hint" });
+            }
             (pin_field(ctx, form))
             (checkbox(ctx, form, "i_confirm", "recipient.i_confirm"))
             button.primary type="submit" { (ctx.t("recipient.submit")) }

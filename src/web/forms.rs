@@ -268,6 +268,18 @@ impl UploadForm {
             .unwrap_or_default()
     }
 
+    /// The text fields (the parts that are not files), in the order posted, as a form read from
+    /// an upload: one handler then serves both encodings.
+    pub fn into_post_form(self, lang: crate::domain::Lang) -> PostForm {
+        let pairs = self
+            .parts
+            .into_iter()
+            .filter(|p| p.filename.is_none())
+            .map(|p| (p.name, String::from_utf8_lossy(&p.data).into_owned()))
+            .collect();
+        PostForm { pairs, lang }
+    }
+
     /// The last non-empty part posted under `name`, taken out of the form.
     pub fn take_file(&mut self, name: &str) -> Option<UploadedPart> {
         let at = self.parts.iter().rposition(|p| p.name == name && !p.data.is_empty())?;

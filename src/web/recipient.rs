@@ -6,7 +6,7 @@
 use crate::app::confirmations::{link_expired, usable_code, ConfirmDelivery, Confirmer, RespondToDelivery, WrongPin};
 use crate::app::shipments::LineReceipt;
 use crate::app::{Command, Plan};
-use crate::domain::{Invalid, LinkToken, OptionalText, Quantity, RequiredText, ShortCode};
+use crate::domain::{Invalid, LinkToken, OptionalText, Photo, Quantity, RequiredText, ShortCode};
 use crate::models::confirmation::{ConfirmedLine, RecipientConfirmation, RecipientResponse};
 use crate::models::delivery_code::{DeliveryCode, PIN_ATTEMPTS};
 use crate::models::location::Location;
@@ -17,10 +17,10 @@ use crate::views::form::{FieldErrors, FormState, SUBMISSION_KEY};
 use crate::views::recipient::{LinkState, Opened};
 use crate::web::commands::ALREADY_DELIVERED;
 use crate::web::ctx::Ctx;
-use crate::web::forms::PostForm;
+use crate::web::forms::{PostForm, UploadForm};
 use crate::web::{db, html, redirect, write, write_retrying, AppError};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/c/{token}", web::get().to(show))
@@ -255,7 +255,39 @@ fn again(form: &PostForm, errors: FieldErrors, message: Option<Invalid>) -> Form
     state
 }
 
-async fn confirm(ctx: Ctx, token: web::Path<String>, form: PostForm) -> Result<HttpResponse, AppError> {
+/// A post to the link, as a plain form or (with a photo) as an upload, read into one form and
+/// the photo's bytes; an upload over the limit is said so, never cut silently.
+async fn read_post(
+    ctx: &Ctx,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(PostForm, Option<Result<Vec<u8>, Invalid>>), AppError> {
+    let multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let form = PostForm::from_request(req, &mut payload.into_inner()).await?;
+        return Ok((form, None));
+    }
+    let upload = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut form = UploadForm::read(&ctx.state, &ctx.browser, req, upload, Photo::MAX_UPLOAD).await?;
+    let photo = if form.too_large {
+        Some(Err(Invalid::new("photo.too_large")))
+    } else {
+        form.take_file("photo").map(|f| Ok(f.data))
+    };
+    Ok((form.into_post_form(crate::web::security::request_lang(req)), photo))
+}
+
+async fn confirm(
+    ctx: Ctx,
+    token: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (form, photo) = read_post(&ctx, &req, payload).await?;
     let Some(found) = find(&ctx, &token).await? else { return Ok(dead(&ctx)) };
     let here = format!("/c/{token}");
     let key = form.get(SUBMISSION_KEY).trim().to_string();
@@ -282,7 +314,22 @@ async fn confirm(ctx: Ctx, token: web::Path<String>, form: PostForm) -> Result<H
     if !open && previous_phone.is_none() {
         return Ok(render(&ctx, &found, &token, &FormState::default(), StatusCode::CONFLICT));
     }
-    let (parsed, pin) = read_form(&form, &found);
+    let (mut parsed, pin) = read_form(&form, &found);
+    // Decoding and shrinking a phone's picture takes a moment of CPU: off the request threads.
+    let photo = match photo {
+        Some(Ok(bytes)) => Some(web::block(move || Photo::from_upload(&bytes)).await?),
+        other => other.map(|refused| refused.and_then(|_| Err(Invalid::new("photo.not_a_photo")))),
+    };
+    let photo = match photo {
+        None => None,
+        Some(Ok(photo)) => Some(photo),
+        Some(Err(invalid)) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            errors.add("photo", invalid);
+            parsed = Err(errors);
+            None
+        }
+    };
     if let Err(page) = pin_gate(&ctx, &found, &token, &form, &pin, parsed.as_ref().err().cloned()).await? {
         return Ok(page);
     }
@@ -308,6 +355,7 @@ async fn confirm(ctx: Ctx, token: web::Path<String>, form: PostForm) -> Result<H
         code_id: found.code.id,
         confirmer,
         lines,
+        photo,
         submission_key: key,
         link_days: ctx.state.config.confirm_link_days,
     };

@@ -142,6 +142,15 @@ async fn a_dispatched_note_carries_a_code_that_reprints_the_same(backend: Backen
     let note = app.get(&clerk.client, &format!("/shipments/{transfer}/waybill")).await;
     assert!(!note.has(".recipient-code"), "{}", note.describe());
 
+    // "Save and dispatch" at once issues a code as well.
+    let at_once =
+        shipment_ok(&app, &clerk, app.location_id("DEP-CCS"), some_destination(&app, None), &[(poster, 5)], "dispatch")
+            .await;
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM delivery_codes WHERE shipment_id = {at_once} AND voided_at IS NULL")),
+        1
+    );
+
     // Cancelling the shipment voids its code.
     let cancel = post_once(&app, &clerk, &format!("/shipments/{id}/cancel"), &vec![f("reason", "wrong school")]).await;
     cancel.assert_see_other();

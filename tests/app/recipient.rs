@@ -16,6 +16,7 @@ both_backends!(
     a_confirmation_racing_a_staff_delivery_posts_one_delivery,
     a_recipient_corrects_within_the_hour,
     a_recipient_disagrees_with_a_staff_delivery,
+    a_photo_is_kept_shrunk_and_stripped,
 );
 
 /// Makes the place's PIN as staff do and reads it off the place card.
@@ -562,4 +563,92 @@ async fn a_recipient_disagrees_with_a_staff_delivery(backend: Backend) {
         "SELECT action AS s FROM audit_log WHERE entity_id = '{id}' AND action = 'recipient_disagree'"
     ));
     assert_eq!(audit.len(), 1);
+}
+
+/// A phone's picture: a JPEG of `width` × `height` with an EXIF block naming a camera owner.
+fn phone_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 120]));
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(picture)
+        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .expect("a jpeg");
+    // An APP1 "Exif" segment right after the start marker, as cameras write it.
+    let payload = b"Exif\0\0OWNER=Carmen Rodriguez GPS=10.49,-66.87";
+    let length = (payload.len() + 2) as u16;
+    let mut with_exif = jpeg[..2].to_vec();
+    with_exif.extend_from_slice(&[0xFF, 0xE1]);
+    with_exif.extend_from_slice(&length.to_be_bytes());
+    with_exif.extend_from_slice(payload);
+    with_exif.extend_from_slice(&jpeg[2..]);
+    with_exif
+}
+
+async fn a_photo_is_kept_shrunk_and_stripped(backend: Backend) {
+    let app = spawn_public_app(backend).await;
+    let clerk = app.browser(LOGISTICS.0, LOGISTICS.1).await;
+    let (id, place) = dispatched_to_a_point(&app, &clerk).await;
+    let pin = make_pin(&app, &clerk, place).await;
+    let path = link_path(&app, &clerk, id).await;
+    let visit = open(&app, &path).await;
+    assert!(
+        visit.page.has("form[enctype=\"multipart/form-data\"] input[type=file][name=photo]"),
+        "{}",
+        visit.page.describe()
+    );
+    let key = visit.page.input_value("submission_key").expect("a key");
+    let token = visit.page.csrf().expect("a token");
+    let names = visit.page.attrs("input[name^=\"received_\"]", "name");
+    let photo = phone_jpeg(3000, 2000);
+    let post = |file: Vec<u8>, filename: &'static str| {
+        let (key, token, names, pin, client, path) =
+            (key.clone(), token.clone(), names.clone(), pin.clone(), visit.client.clone(), path.clone());
+        let app = &app;
+        async move {
+            let quantities = ["100", "40"];
+            let mut text: Vec<(String, String)> = vec![
+                ("csrf_token".into(), token),
+                ("submission_key".into(), key),
+                ("confirmer_name".into(), "Carmen".into()),
+                ("confirmer_role".into(), "Directora".into()),
+                ("pin".into(), pin),
+                ("i_confirm".into(), "on".into()),
+            ];
+            for (name, quantity) in names.iter().zip(quantities) {
+                text.push((name.clone(), quantity.into()));
+            }
+            let mut parts: Vec<Part> = text.iter().map(|(k, v)| (k.as_str(), None, v.as_bytes())).collect();
+            parts.push(("photo", Some((filename, "image/jpeg")), &file));
+            app.post_multipart(&client, &path, &parts).await
+        }
+    };
+    // Not a picture: refused beside the field, nothing recorded.
+    let refused = post(b"%PDF-1.4 a scan".to_vec(), "scan.pdf").await;
+    refused.assert_status(422);
+    assert!(collapse(&refused.body).contains("not a photo"), "{}", refused.describe());
+    assert_eq!(deliveries(&app, id), 0);
+    // Over 15 MB: said so.
+    let huge = post(vec![0xFF; 15 * 1024 * 1024 + 1], "huge.jpg").await;
+    huge.assert_status(422);
+    assert!(collapse(&huge.body).contains("larger than 15 MB"), "{}", huge.describe());
+
+    let done = post(photo.clone(), "IMG_0001.jpg").await;
+    assert_eq!(done.assert_see_other(), path, "{}", done.describe());
+    assert_eq!(deliveries(&app, id), 2);
+    // Kept for staff: a JPEG of 2,048 px at most, without the camera's metadata.
+    let staff = app.get(&clerk.client, &format!("/shipments/{id}")).await;
+    let link =
+        staff.attrs("a[href^=\"/attachments/\"]", "href").pop().unwrap_or_else(|| panic!("{}", staff.describe()));
+    let response = clerk.client.get(app.url(&link)).send().await.expect("GET the photo");
+    assert_eq!(response.status(), 200);
+    let kept = response.bytes().await.expect("bytes").to_vec();
+    assert!(kept.starts_with(&[0xFF, 0xD8, 0xFF]));
+    let decoded = image::load_from_memory(&kept).expect("a readable JPEG");
+    assert_eq!((decoded.width(), decoded.height()), (2048, 1365));
+    assert!(!kept.windows(5).any(|w| w == b"OWNER") && !kept.windows(4).any(|w| w == b"Exif"), "metadata stripped");
+    // Never on the recipient's page.
+    let receipt = app.get(&visit.client, &path).await;
+    assert!(!receipt.body.contains("/attachments/"), "{}", receipt.describe());
+    // Nor can the recipient's browser fetch it.
+    let fetched = visit.client.get(app.url(&link)).send().await.expect("GET");
+    assert_ne!(fetched.status(), 200);
 }
