@@ -6,12 +6,12 @@
 use crate::app::confirmations::{link_expired, usable_code, ConfirmDelivery, Confirmer, RespondToDelivery, WrongPin};
 use crate::app::shipments::LineReceipt;
 use crate::app::{Command, Plan};
-use crate::domain::{Invalid, LinkToken, OptionalText, Photo, Quantity, RequiredText, ShortCode};
+use crate::domain::{Invalid, LinkToken, OptionalText, Photo, RequiredText, ShortCode};
 use crate::models::confirmation::{ConfirmedLine, RecipientConfirmation, RecipientResponse};
 use crate::models::delivery_code::{DeliveryCode, PIN_ATTEMPTS};
 use crate::models::location::Location;
 use crate::models::material::Material;
-use crate::models::shipment::{Shipment, ShipmentLine, ShipmentStatus, SHORTFALL_REASONS};
+use crate::models::shipment::{Shipment, ShipmentLine, ShipmentStatus};
 use crate::models::throttle::LoginThrottle;
 use crate::views::form::{FieldErrors, FormState, SUBMISSION_KEY};
 use crate::views::recipient::{LinkState, Opened};
@@ -208,22 +208,7 @@ fn address_key(ctx: &Ctx) -> String {
 /// What the form says, checked; the PIN apart (it is checked against the place's hash).
 fn read_form(form: &PostForm, found: &Found) -> (Result<(Vec<LineReceipt>, Confirmer), FieldErrors>, String) {
     let mut e = FieldErrors::new();
-    let mut lines = Vec::new();
-    for (line, _) in &found.lines {
-        let field = format!("received_{}", line.id);
-        let reason_field = format!("reason_{}", line.id);
-        let Some(received) = e.check(&field, Quantity::parse(form.get(&field), form.lang())) else { continue };
-        if received.get() > line.quantity.get() {
-            e.add(&field, Invalid::with("err.more_than_sent", line.quantity));
-            continue;
-        }
-        let reason = form.get(&reason_field).trim().to_string();
-        if received.get() < line.quantity.get() && !SHORTFALL_REASONS.contains(&reason.as_str()) {
-            e.add(&reason_field, Invalid::new("err.shortfall_reason"));
-            continue;
-        }
-        lines.push(LineReceipt { line_id: line.id, received: received.get(), shortfall_reason: Some(reason) });
-    }
+    let lines = crate::web::shipments::read_line_receipts(form, &found.lines, &mut e);
     let name = e.check("confirmer_name", RequiredText::parse(form.get("confirmer_name"), 120));
     let role = e.check("confirmer_role", RequiredText::parse(form.get("confirmer_role"), 120));
     let phone = e.check("phone", OptionalText::parse(form.get("phone"), 40));
@@ -359,11 +344,7 @@ async fn confirm(
         submission_key: key,
         link_days: ctx.state.config.confirm_link_days,
     };
-    let checked = db(&ctx, move |conn| Ok(command.validate(conn)?)).await;
-    let written = match checked {
-        Ok(plan) => write_retrying(&ctx, move |conn| Ok(plan.write(conn)?)).await,
-        Err(e) => Err(e),
-    };
+    let written = checked_then_written(&ctx, command).await;
     match written {
         Ok(_) => Ok(redirect(&here)),
         // A staff delivery or another confirmation won the race: the page shows that record.
@@ -375,6 +356,17 @@ async fn confirm(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Checks a command on a read connection, then writes its plan (retried on PostgreSQL after a
+/// deadlock): the recipient's posts carry their own one-time key, so they need no other.
+async fn checked_then_written<C>(ctx: &Ctx, command: C) -> Result<<C::Plan as Plan>::Output, AppError>
+where
+    C: Command,
+    AppError: From<C::Error>,
+{
+    let plan = db(ctx, move |conn| Ok(command.validate(conn)?)).await?;
+    write_retrying(ctx, move |conn| Ok(plan.write(conn)?)).await
 }
 
 /// Typing the place's PIN: the page to answer instead when it did not pass (the address must
@@ -471,11 +463,7 @@ async fn answer(ctx: Ctx, found: Found, token: &str, form: PostForm, key: String
         submission_key: key,
         link_days: ctx.state.config.confirm_link_days,
     };
-    let checked = db(&ctx, move |conn| Ok(command.validate(conn)?)).await;
-    let written = match checked {
-        Ok(plan) => write_retrying(&ctx, move |conn| Ok(plan.write(conn)?)).await,
-        Err(e) => Err(e),
-    };
+    let written = checked_then_written(&ctx, command).await;
     let here = format!("/c/{token}");
     match written {
         Ok(()) => Ok(redirect(&here)),

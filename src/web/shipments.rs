@@ -543,6 +543,38 @@ async fn reverse_delivery(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Re
     act(&ctx, &form, id, user.id, "flash.reversed", command).await
 }
 
+/// What arrived per line, as a delivery form (staff's or the recipient's) says it: a quantity
+/// in the form's language, no more than was sent, and a known reason for any shortfall.
+pub(crate) fn read_line_receipts(
+    form: &PostForm,
+    lines: &[(crate::models::shipment::ShipmentLine, Material)],
+    e: &mut FieldErrors,
+) -> Vec<LineReceipt> {
+    let mut receipts = Vec::new();
+    for (line, _) in lines {
+        let field = format!("received_{}", line.id);
+        let reason_field = format!("reason_{}", line.id);
+        let Some(received) = e.check(&field, Quantity::parse(form.get(&field), form.lang())) else { continue };
+        if received.get() > line.quantity.get() {
+            e.add(&field, Invalid::with("err.more_than_sent", line.quantity));
+            continue;
+        }
+        let reason = form.get(&reason_field).trim().to_string();
+        if received.get() < line.quantity.get()
+            && !crate::models::shipment::SHORTFALL_REASONS.contains(&reason.as_str())
+        {
+            e.add(&reason_field, Invalid::new("err.shortfall_reason"));
+            continue;
+        }
+        receipts.push(LineReceipt {
+            line_id: line.id,
+            received: received.get(),
+            shortfall_reason: (!reason.is_empty()).then_some(reason),
+        });
+    }
+    receipts
+}
+
 async fn deliver_form(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, AppError> {
     let user = ctx.require(Permission::RecordStock)?;
     let id = parse_id(&id)?;
@@ -578,28 +610,7 @@ async fn deliver(ctx: Ctx, id: web::Path<String>, form: PostForm) -> Result<Http
     let delivered_on = e.check("delivered_on", required_date(form.get("delivered_on")));
     let received_by = e.check("received_by", crate::domain::RequiredText::parse(form.get("received_by"), 120));
     let note = e.check("note", OptionalText::parse(form.get("note"), 1000));
-    let mut lines = Vec::new();
-    for (line, _) in &loaded.lines {
-        let field = format!("received_{}", line.id);
-        let reason_field = format!("reason_{}", line.id);
-        let Some(received) = e.check(&field, Quantity::parse(form.get(&field), form.lang())) else { continue };
-        if received.get() > line.quantity.get() {
-            e.add(&field, Invalid::with("err.more_than_sent", line.quantity));
-            continue;
-        }
-        let reason = form.get(&reason_field).trim().to_string();
-        if received.get() < line.quantity.get()
-            && !crate::models::shipment::SHORTFALL_REASONS.contains(&reason.as_str())
-        {
-            e.add(&reason_field, Invalid::new("err.shortfall_reason"));
-            continue;
-        }
-        lines.push(LineReceipt {
-            line_id: line.id,
-            received: received.get(),
-            shortfall_reason: (!reason.is_empty()).then_some(reason),
-        });
-    }
+    let lines = read_line_receipts(&form, &loaded.lines, &mut e);
     let (Some(delivered_on), Some(received_by), Some(note), true) = (delivered_on, received_by, note, e.is_empty())
     else {
         return Ok(unprocessable(views::shipments::deliver_form(
