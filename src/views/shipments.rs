@@ -679,74 +679,74 @@ fn waybill_note(
     code: &NoteCode,
 ) -> Markup {
     html! {
-            article.waybill {
-                header {
-                    h1 { (ctx.t("shipment.waybill")) " " (shipment.reference) }
-                }
-                dl.facts {
-                    dt { (ctx.t("field.origin")) } dd { (origin.name) " — " (origin.city) }
-                    dt { (ctx.t("field.destination")) } dd { (destination.name) " — " (destination.city) ", " (destination.country) }
-                    dt { (ctx.t("field.carrier")) } dd { @if shipment.carrier.is_empty() { "—" } @else { (shipment.carrier) } }
-                    dt { (ctx.t("field.dispatched_on")) } dd { @if let Some(d) = shipment.dispatched_on { (d) } @else { "—" } }
-                    dt { (ctx.t("field.expected_on")) } dd { @if let Some(d) = shipment.expected_on { (d) } @else { "—" } }
-                }
-                (crate::views::components::table_region(&ctx.t("shipment.lines"), html! {
-                table {
-                    thead { tr {
-                        th scope="col" { (ctx.t("field.code")) }
-                        th scope="col" { (ctx.t("field.material")) }
-                        th scope="col" .num { (ctx.t("field.units")) }
-                        th scope="col" .num { (ctx.t("field.packs")) }
-                        th scope="col" { (ctx.t("shipment.received")) }
-                    } }
-                    tbody {
-                        @for (line, m) in lines {
-                            tr {
-                                td { code { (m.code) } }
-                                td { (m.name(ctx.lang)) }
-                                td.num { (number(ctx.lang, i64::from(line.quantity))) }
-                                td.num { (crate::views::widgets::packs(ctx.lang, i64::from(line.quantity), m.pack_size).unwrap_or_else(|| "—".into())) }
-                                td.write-in { "" }
-                            }
+        article.waybill {
+            header {
+                h1 { (ctx.t("shipment.waybill")) " " (shipment.reference) }
+            }
+            dl.facts {
+                dt { (ctx.t("field.origin")) } dd { (origin.name) " — " (origin.city) }
+                dt { (ctx.t("field.destination")) } dd { (destination.name) " — " (destination.city) ", " (destination.country) }
+                dt { (ctx.t("field.carrier")) } dd { @if shipment.carrier.is_empty() { "—" } @else { (shipment.carrier) } }
+                dt { (ctx.t("field.dispatched_on")) } dd { @if let Some(d) = shipment.dispatched_on { (d) } @else { "—" } }
+                dt { (ctx.t("field.expected_on")) } dd { @if let Some(d) = shipment.expected_on { (d) } @else { "—" } }
+            }
+            (crate::views::components::table_region(&ctx.t("shipment.lines"), html! {
+            table {
+                thead { tr {
+                    th scope="col" { (ctx.t("field.code")) }
+                    th scope="col" { (ctx.t("field.material")) }
+                    th scope="col" .num { (ctx.t("field.units")) }
+                    th scope="col" .num { (ctx.t("field.packs")) }
+                    th scope="col" { (ctx.t("shipment.received")) }
+                } }
+                tbody {
+                    @for (line, m) in lines {
+                        tr {
+                            td { code { (m.code) } }
+                            td { (m.name(ctx.lang)) }
+                            td.num { (number(ctx.lang, i64::from(line.quantity))) }
+                            td.num { (crate::views::widgets::packs(ctx.lang, i64::from(line.quantity), m.pack_size).unwrap_or_else(|| "—".into())) }
+                            td.write-in { "" }
                         }
-                    }
-                }
-                }))
-                @match code {
-                    NoteCode::Printed { link, typed_at, short, .. } => {
-                        section.recipient-code {
-                            (qr_code(link, &ctx.t("code.qr_label")))
-                            div {
-                                h2 { (ctx.t("code.recipient_title")) }
-                                p { (ctx.t("code.recipient_scan")) }
-                                p.link { code { (link) } }
-                                p { (ctx.t("code.recipient_type")) " " code { (typed_at) } " · " strong.short-code { (short) } }
-                                p { (ctx.t("code.recipient_pin")) }
-                            }
-                        }
-                    }
-                    NoteCode::NoPublicUrl => p.notice.no-print { (ctx.t("code.no_public_url")) },
-                    NoteCode::Missing => p.notice.no-print {
-                        (ctx.t("code.missing")) " "
-                        a href=(format!("/shipments/{}", shipment.id)) { (ctx.t("code.issue_on_shipment")) }
-                    },
-                    NoteCode::NotConfirmable => {},
-                }
-                div.signatures {
-                    section {
-                        h2 { (ctx.t("waybill.sender")) }
-                        p { (ctx.t("waybill.name")) ": ______________________________" }
-                        p { (ctx.t("waybill.signature")) ": ______________________________" }
-                        p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
-                    }
-                    section {
-                        h2 { (ctx.t("waybill.receiver")) }
-                        p { (ctx.t("waybill.name")) ": ______________________________" }
-                        p { (ctx.t("waybill.signature")) ": ______________________________" }
-                        p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
                     }
                 }
             }
+            }))
+            @match code {
+                NoteCode::Printed { link, typed_at, short, .. } => {
+                    section.recipient-code {
+                        (qr_code(link, &ctx.t("code.qr_label")))
+                        div {
+                            h2 { (ctx.t("code.recipient_title")) }
+                            p { (ctx.t("code.recipient_scan")) }
+                            p.link { code { (link) } }
+                            p { (ctx.t("code.recipient_type")) " " code { (typed_at) } " · " strong.short-code { (short) } }
+                            p { (ctx.t("code.recipient_pin")) }
+                        }
+                    }
+                }
+                NoteCode::NoPublicUrl => p.notice.no-print { (ctx.t("code.no_public_url")) },
+                NoteCode::Missing => p.notice.no-print {
+                    (ctx.t("code.missing")) " "
+                    a href=(format!("/shipments/{}", shipment.id)) { (ctx.t("code.issue_on_shipment")) }
+                },
+                NoteCode::NotConfirmable => {},
+            }
+            div.signatures {
+                section {
+                    h2 { (ctx.t("waybill.sender")) }
+                    p { (ctx.t("waybill.name")) ": ______________________________" }
+                    p { (ctx.t("waybill.signature")) ": ______________________________" }
+                    p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
+                }
+                section {
+                    h2 { (ctx.t("waybill.receiver")) }
+                    p { (ctx.t("waybill.name")) ": ______________________________" }
+                    p { (ctx.t("waybill.signature")) ": ______________________________" }
+                    p { (ctx.t("waybill.date")) ": ____ / ____ / ________" }
+                }
+            }
+        }
     }
 }
 

@@ -335,23 +335,21 @@ fn note_code(
     destination: &Location,
     code: Option<&DeliveryCode>,
 ) -> views::shipments::NoteCode {
-    {
-        use views::shipments::NoteCode;
-        let confirmable =
-            shipment.status == ShipmentStatus::Dispatched && crate::app::shipments::takes_delivery_code(destination);
-        match (code, ctx.state.config.public_url.as_deref()) {
-            _ if !confirmable => NoteCode::NotConfirmable,
-            (None, _) => NoteCode::Missing,
-            (Some(_), None) => NoteCode::NoPublicUrl,
-            (Some(code), Some(public)) => {
-                let (token, short) = code.code(&ctx.state.delivery_key);
-                let public = public.trim_end_matches('/');
-                NoteCode::Printed {
-                    link: format!("{public}/c/{}", token.expose()),
-                    typed_at: format!("{public}/confirm"),
-                    short: short.grouped(),
-                    locked: code.locked_at.is_some(),
-                }
+    use views::shipments::NoteCode;
+    let confirmable =
+        shipment.status == ShipmentStatus::Dispatched && crate::app::shipments::takes_delivery_code(destination);
+    match (code, ctx.state.config.public_url.as_deref()) {
+        _ if !confirmable => NoteCode::NotConfirmable,
+        (None, _) => NoteCode::Missing,
+        (Some(_), None) => NoteCode::NoPublicUrl,
+        (Some(code), Some(public)) => {
+            let (token, short) = code.code(&ctx.state.delivery_key);
+            let public = public.trim_end_matches('/');
+            NoteCode::Printed {
+                link: format!("{public}/c/{}", token.expose()),
+                typed_at: format!("{public}/confirm"),
+                short: short.grouped(),
+                locked: code.locked_at.is_some(),
             }
         }
     }

@@ -241,6 +241,29 @@ async fn a_shortfall_stays_in_transit_disputed(backend: Backend) {
     // The 90 delivered were all confirmed by the recipient (the 10 missing are not distributed).
     assert_eq!(row.map(|r| r.replace('\u{a0}', " ")).as_deref(), Some("Táchira9090100 %"), "{section}");
 
+    // Staff of a region at neither end reach none of it; the origin's staff settle nothing at
+    // the destination.
+    for (region, dispute_status) in [("VE-K", 404), ("VE-A", 404)] {
+        let (user, password) = app.create_user(campaign_tracker::domain::Role::Logistics);
+        crate::hardening::limit_to_region(&app, &user, region);
+        let other = app.browser(&user, &password).await;
+        let settle = vec![f("resolution", "lost"), f("note", "")];
+        let page = post_once(&app, &other, &format!("/shipments/{id}/dispute"), &settle).await;
+        assert_eq!(page.status, dispute_status, "{region}\n{}", page.describe());
+        if region == "VE-K" {
+            for action in ["code", "code/unlock"] {
+                let page = post_once(&app, &other, &format!("/shipments/{id}/{action}"), &vec![]).await;
+                assert_eq!(page.status, 404, "{region} {action}\n{}", page.describe());
+            }
+        }
+    }
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM recipient_confirmations WHERE shipment_id = {id} AND resolution IS NOT NULL"
+        )),
+        0
+    );
+
     // Staff settle it: lost, with the recipient's reason. Once.
     let dispute = format!("/shipments/{id}/dispute");
     let unchosen = post_once(&app, &clerk, &dispute, &vec![f("note", "")]).await;
